@@ -1,0 +1,109 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const booleanString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((value) => ['true', '1', 'yes'].includes(value));
+
+const positiveInt = (what: string) =>
+  z.string().regex(/^\d+$/, `expected a whole number (${what})`).transform(Number);
+
+/**
+ * Environment variables the kernel reads. Each entry carries its unit in the
+ * name or in the description; the defaults are the single source of truth.
+ */
+const envSchema = z.object({
+  MIFY_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP server binds to'),
+  MIFY_PORT: positiveInt('TCP port, 1-65535').pipe(z.number().min(1).max(65535)).default(3000),
+  MIFY_DATA_DIR: z.string().min(1).default('./.mify').describe('Folder for the embedded database, the generated secret key and installed extensions'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgresql://user:password@127.0.0.1:5432/mify').optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a Redis URL such as redis://127.0.0.1:6379').optional(),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port such as 127.0.0.1:7233').optional(),
+  MIFY_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes as 64 hex characters or 44 base64 characters; generate one with `openssl rand -hex 32`').optional(),
+  MIFY_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MIFY_BODY_LIMIT_BYTES: positiveInt('bytes').default(1_048_576),
+  MIFY_CORS_ORIGINS: z.string().default('').describe('Comma-separated origins allowed by CORS, or * for any; empty disables CORS'),
+  MIFY_RATE_LIMIT_IP_PER_MINUTE: positiveInt('requests per minute').default(600),
+  MIFY_RATE_LIMIT_KEY_PER_MINUTE: positiveInt('requests per minute').default(1200),
+  MIFY_SESSION_TTL_HOURS: positiveInt('hours').default(24 * 14),
+  MIFY_SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds').default(10_000),
+  MIFY_TRUST_PROXY: booleanString.default(false).describe('Take the client address from X-Forwarded-For'),
+  MIFY_COOKIE_SECURE: booleanString.default(false).describe('Mark session cookies Secure (set when served over HTTPS)'),
+  MIFY_EXTENSIONS_DIR: z.string().optional().describe('Extra folder of bundled extensions; defaults to extensions/ of the repository'),
+  MIFY_WEB_DIR: z.string().optional().describe('Folder of the built studio (SvelteKit adapter-node output)'),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface KernelConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  temporalAddress: string | undefined;
+  secretKey: string | undefined;
+  logLevel: string;
+  bodyLimitBytes: number;
+  corsOrigins: string[];
+  rateLimitIpPerMinute: number;
+  rateLimitKeyPerMinute: number;
+  sessionTtlHours: number;
+  shutdownTimeoutMs: number;
+  trustProxy: boolean;
+  cookieSecure: boolean;
+  extensionsDir: string | undefined;
+  webDir: string | undefined;
+}
+
+/**
+ * Parses the kernel configuration from environment variables.
+ * Throws a `ConfigError` that names every invalid variable and its expected form.
+ *
+ * @example
+ * const config = loadConfig({ MIFY_PORT: '8080' });
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): KernelConfig {
+  const relevant: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') relevant[key] = value;
+  }
+
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '');
+      const received = relevant[variable];
+      const shown = variable === 'MIFY_SECRET_KEY' || variable === 'DATABASE_URL' || variable === 'REDIS_URL' ? '(hidden)' : JSON.stringify(received);
+      return { variable, message: `${variable}=${shown} is invalid: ${issue.message}` };
+    });
+    throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`, problems);
+  }
+
+  const e = parsed.data;
+  return {
+    host: e.MIFY_HOST,
+    port: e.MIFY_PORT,
+    dataDir: path.resolve(e.MIFY_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    secretKey: e.MIFY_SECRET_KEY,
+    logLevel: e.MIFY_LOG_LEVEL,
+    bodyLimitBytes: e.MIFY_BODY_LIMIT_BYTES,
+    corsOrigins: e.MIFY_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    rateLimitIpPerMinute: e.MIFY_RATE_LIMIT_IP_PER_MINUTE,
+    rateLimitKeyPerMinute: e.MIFY_RATE_LIMIT_KEY_PER_MINUTE,
+    sessionTtlHours: e.MIFY_SESSION_TTL_HOURS,
+    shutdownTimeoutMs: e.MIFY_SHUTDOWN_TIMEOUT_MS,
+    trustProxy: e.MIFY_TRUST_PROXY,
+    cookieSecure: e.MIFY_COOKIE_SECURE,
+    extensionsDir: e.MIFY_EXTENSIONS_DIR ? path.resolve(e.MIFY_EXTENSIONS_DIR) : undefined,
+    webDir: e.MIFY_WEB_DIR ? path.resolve(e.MIFY_WEB_DIR) : undefined,
+  };
+}
+
+/** Lists the variables with their descriptions, for `mify --help`. */
+export function describeEnvironment(): Array<{ name: string; description: string }> {
+  return Object.entries(envSchema.shape).map(([name, schema]) => ({ name, description: (schema as z.ZodType).description ?? '' }));
+}
