@@ -1,0 +1,238 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isRole, type Role } from '../auth/roles.js';
+import { describeEnvironment, loadConfig, type KernelConfig } from '../config.js';
+import { ConfigError, MifyError } from '../errors.js';
+import { createKernel, type Kernel } from '../kernel.js';
+import { createLogger } from '../logger.js';
+import { openDatabase } from '../storage/database.js';
+import { migrate } from '../storage/migrator.js';
+import { startServer } from '../server.js';
+import { KERNEL_VERSION } from '../version.js';
+
+/** A mistake in how the command was called; printed with the command's usage. */
+export class UsageError extends Error {
+  constructor(message: string, readonly usage: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface Command {
+  usage: string;
+  summary: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number | 'running'>;
+}
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+}
+
+const commonOptions = { help: { type: 'boolean', short: 'h' } } as const;
+
+function required(values: Record<string, unknown>, name: string, usage: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`Missing required option --${name}.`, usage);
+  return value;
+}
+
+function roleOption(values: Record<string, unknown>, usage: string, fallback: Role): Role {
+  const value = values.role ?? fallback;
+  if (!isRole(value)) throw new UsageError(`--role '${String(value)}' is invalid; use owner, editor or viewer.`, usage);
+  return value;
+}
+
+/** Opens a kernel for a one-shot command, with logs at warn level so the output stays readable. */
+async function withKernel<T>(io: CliIo, fn: (kernel: Kernel) => Promise<T>): Promise<T> {
+  const config = loadConfig(io.env);
+  const kernel = await createKernel({ config, logger: createLogger({ level: io.env.MIFY_LOG_LEVEL ?? 'warn' }) });
+  try {
+    return await fn(kernel);
+  } finally {
+    await kernel.close();
+  }
+}
+
+function printFirstRun(io: CliIo, url: string, needsSetup: boolean, config: KernelConfig): void {
+  io.out('');
+  io.out(`MIFY ${KERNEL_VERSION} is running at ${url}`);
+  io.out(`  storage: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}`}`);
+  if (needsSetup) {
+    io.out('');
+    io.out('First run: create the owner account and the first workspace, either');
+    io.out(`  - in the browser at ${url}/setup, or`);
+    io.out('  - from a terminal: npx mify setup --email you@example.com --password <password> --workspace "My team"');
+  }
+  io.out('');
+}
+
+const commands: Record<string, Command> = {
+  start: {
+    usage: 'mify start [--host HOST] [--port PORT]',
+    summary: 'Migrate the database and serve the API and the studio',
+    options: { host: { type: 'string' }, port: { type: 'string' } },
+    async run(values, io) {
+      const env = { ...io.env };
+      if (typeof values.host === 'string') env.MIFY_HOST = values.host;
+      if (typeof values.port === 'string') env.MIFY_PORT = values.port;
+      const config = loadConfig(env);
+      const kernel = await createKernel({ config });
+      const running = await startServer(kernel);
+
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        kernel.services.logger.info({ signal }, 'received signal');
+        running.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            kernel.services.logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+
+      printFirstRun(io, running.url, await kernel.services.userService.needsSetup(), config);
+      return 'running';
+    },
+  },
+  migrate: {
+    usage: 'mify migrate',
+    summary: 'Apply pending database migrations and exit',
+    options: {},
+    async run(_values, io) {
+      const config = loadConfig(io.env);
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const applied = await migrate(db);
+        io.out(applied.length === 0 ? `Database is up to date (${db.location}).` : `Applied ${applied.length} migration(s) to ${db.location}:\n${applied.map((name) => `  ${name}`).join('\n')}`);
+      } finally {
+        await db.close();
+      }
+      return 0;
+    },
+  },
+  setup: {
+    usage: 'mify setup --email EMAIL --password PASSWORD --workspace NAME [--name NAME]',
+    summary: 'Create the owner account and the first workspace (first run only)',
+    options: { email: { type: 'string' }, password: { type: 'string' }, workspace: { type: 'string' }, name: { type: 'string' } },
+    async run(values, io) {
+      const usage = commands.setup!.usage;
+      const input = { email: required(values, 'email', usage), password: required(values, 'password', usage), workspace: required(values, 'workspace', usage), name: values.name as string | undefined };
+      const result = await withKernel(io, (kernel) => kernel.services.userService.setup(input));
+      io.out(`Created owner ${result.user.email} and workspace '${result.workspace.name}' (slug ${result.workspace.slug}, id ${result.workspace.id}).`);
+      return 0;
+    },
+  },
+  'user create': {
+    usage: 'mify user create --email EMAIL --password PASSWORD [--name NAME] [--workspace SLUG_OR_ID --role owner|editor|viewer]',
+    summary: 'Create a user, optionally adding them to a workspace',
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, workspace: { type: 'string' }, role: { type: 'string' } },
+    async run(values, io) {
+      const usage = commands['user create']!.usage;
+      const email = required(values, 'email', usage);
+      const password = required(values, 'password', usage);
+      const role = roleOption(values, usage, 'editor');
+      await withKernel(io, async (kernel) => {
+        const { userService, db } = kernel.services;
+        const workspace = typeof values.workspace === 'string' ? await userService.findWorkspace(values.workspace) : null;
+        if (typeof values.workspace === 'string' && !workspace) throw new UsageError(`Workspace '${values.workspace}' was not found; pass its slug or id.`, usage);
+        const user = await userService.createUser({ email, password, name: values.name as string | undefined });
+        if (workspace) await db.prisma.membership.create({ data: { workspaceId: workspace.id, userId: user.id, role } });
+        io.out(`Created user ${user.email} (id ${user.id})${workspace ? ` as ${role} of '${workspace.slug}'` : ''}.`);
+      });
+      return 0;
+    },
+  },
+  'api-key create': {
+    usage: 'mify api-key create --workspace SLUG_OR_ID --name NAME [--role owner|editor|viewer]',
+    summary: 'Create an API key for a workspace and print it (shown only once)',
+    options: { workspace: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
+    async run(values, io) {
+      const usage = commands['api-key create']!.usage;
+      const workspaceRef = required(values, 'workspace', usage);
+      const name = required(values, 'name', usage);
+      const role = roleOption(values, usage, 'editor');
+      const key = await withKernel(io, async (kernel) => {
+        const workspace = await kernel.services.userService.findWorkspace(workspaceRef);
+        if (!workspace) throw new UsageError(`Workspace '${workspaceRef}' was not found; pass its slug or id (see the output of \`mify setup\`).`, usage);
+        return (await kernel.services.apiKeyService.create({ workspaceId: workspace.id, name, role, createdBy: null })).key;
+      });
+      io.out(key);
+      io.err('Store this key now: it is not shown again. Send it as "Authorization: Bearer <key>".');
+      return 0;
+    },
+  },
+};
+
+function helpText(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    `mify ${KERNEL_VERSION}: the MIFY kernel`,
+    '',
+    'Usage: mify <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Run `mify <command> --help` for the options of a command.',
+    '',
+    'Environment:',
+    ...describeEnvironment().map(({ name, description }) => `  ${name}${description ? `: ${description}` : ''}`),
+  ].join('\n');
+}
+
+/** Runs the CLI. Returns the exit code, or 'running' when a server keeps the process alive. */
+export async function runCli(argv: string[], io: CliIo): Promise<number | 'running'> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(helpText());
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    io.out(KERNEL_VERSION);
+    return 0;
+  }
+
+  const twoWord = `${argv[0]} ${argv[1] ?? ''}`;
+  const [name, rest] = commands[twoWord] ? [twoWord, argv.slice(2)] : [argv[0]!, argv.slice(1)];
+  const command = commands[name];
+  if (!command) {
+    const groups = Object.keys(commands).filter((key) => key.startsWith(`${argv[0]} `));
+    const hint = groups.length > 0 ? `Did you mean: ${groups.map((g) => `mify ${g}`).join(', ')}?` : 'Run `mify --help` for the list of commands.';
+    io.err(`Unknown command '${argv.slice(0, 2).join(' ')}'. ${hint}`);
+    return 2;
+  }
+
+  try {
+    const { values } = parseArgs({ args: rest, options: { ...command.options, ...commonOptions }, strict: true, allowPositionals: false });
+    if (values.help) {
+      io.out(`Usage: ${command.usage}\n\n${command.summary}.`);
+      return 0;
+    }
+    return await command.run(values as Record<string, string | boolean | undefined>, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\nUsage: ${error.usage}`);
+      return 2;
+    }
+    if (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${error.message}\nUsage: ${command.usage}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return 78;
+    }
+    if (error instanceof MifyError) {
+      const problems = (error.details?.errors as Array<{ path: string; message: string }> | undefined) ?? [];
+      io.err([`Error: ${error.message}`, ...problems.map((p) => `  - ${p.path}: ${p.message}`)].join('\n'));
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,17 @@
+import { MifyError } from '../../../errors.js';
+
+/**
+ * Raised while loading a WASM extension when its module cannot run under the
+ * kernel's rules: it is not valid WebAssembly, it declares linear memory without
+ * a maximum or above the cap, it lacks an export the manifest names, or it fails
+ * to instantiate. The message names the extension and what to change.
+ */
+export class WasmModuleRejectedError extends MifyError {
+  readonly extensionId: string;
+
+  constructor(extensionId: string, message: string, options?: ErrorOptions) {
+    super('wasm_module_rejected', 422, `Extension '${extensionId}': ${message}`, { extensionId }, options);
+    this.name = 'WasmModuleRejectedError';
+    this.extensionId = extensionId;
+  }
+}

@@ -1,0 +1,99 @@
+import { asValue } from 'awilix';
+import { ApiKeyService } from './auth/api-keys.js';
+import { SessionService } from './auth/sessions.js';
+import { UserService } from './auth/users.js';
+import { AuditLog } from './audit/audit-log.js';
+import type { KernelConfig } from './config.js';
+import { createKernelContainer, type KernelContainer, type KernelServices } from './container.js';
+import { createApp } from './http/app.js';
+import { apiKeyRoutes } from './http/routes/api-keys.js';
+import { authRoutes } from './http/routes/auth.js';
+import { credentialRoutes } from './http/routes/credentials.js';
+import { systemRoutes } from './http/routes/system.js';
+import { workspaceRoutes } from './http/routes/workspaces.js';
+import { createSharedState } from './infra/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabase } from './storage/database.js';
+import { migrate } from './storage/migrator.js';
+import { loadSecretKey } from './vault/secret-key.js';
+import { CredentialVault } from './vault/vault.js';
+
+export interface Kernel {
+  readonly container: KernelContainer;
+  readonly services: KernelServices;
+  readonly app: ReturnType<typeof createApp>;
+  /** Releases the database, shared state and background work. */
+  close(): Promise<void>;
+}
+
+export interface CreateKernelOptions {
+  config: KernelConfig;
+  logger?: Logger;
+  /** Apply pending migrations before serving (default true). */
+  migrate?: boolean;
+  /** Services to use instead of the defaults, e.g. a database opened by a test. */
+  overrides?: Partial<Pick<KernelServices, 'db' | 'sharedState'>>;
+}
+
+/**
+ * Assembles the kernel: opens storage, applies migrations, connects shared
+ * state, registers every service in the container and builds the HTTP app.
+ *
+ * @example
+ * const kernel = await createKernel({ config: loadConfig() });
+ * const response = await kernel.app.request('/api/health');
+ */
+export async function createKernel(options: CreateKernelOptions): Promise<Kernel> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const container = createKernelContainer();
+  const closers: Array<() => Promise<void>> = [];
+
+  try {
+    const db = options.overrides?.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+    if (!options.overrides?.db) closers.push(() => db.close());
+    if (options.migrate !== false) await migrate(db, { logger });
+
+    const sharedState = options.overrides?.sharedState ?? (await createSharedState({ redisUrl: config.redisUrl, logger }));
+    if (!options.overrides?.sharedState) closers.push(() => sharedState.close());
+
+    const auditLog = new AuditLog({ db, logger });
+    const apiKeyService = new ApiKeyService({ db, logger, sharedState });
+    await apiKeyService.start();
+    closers.push(() => apiKeyService.stop());
+
+    container.register({
+      config: asValue(config),
+      logger: asValue(logger),
+      db: asValue(db),
+      sharedState: asValue(sharedState),
+      auditLog: asValue(auditLog),
+      userService: asValue(new UserService({ db, logger })),
+      sessionService: asValue(new SessionService({ db, logger, sessionTtlHours: config.sessionTtlHours })),
+      apiKeyService: asValue(apiKeyService),
+      vault: asValue(new CredentialVault({ db, logger, auditLog, key: loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir, logger }) })),
+      routes: asValue([]),
+    });
+
+    const services = container.cradle;
+    const resolve = () => container.cradle;
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve));
+
+    const app = createApp(services);
+    logger.info({ storage: db.location, sharedState: sharedState.kind }, 'kernel ready');
+
+    return {
+      container,
+      services,
+      app,
+      async close() {
+        for (const close of closers.reverse()) {
+          await close().catch((error: unknown) => logger.error({ err: error }, 'error while closing the kernel'));
+        }
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import type { Kernel } from './kernel.js';
+
+type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next?: () => void) => void;
+
+/** Built studio of the repository (SvelteKit adapter-node output); the same path from `src/` and `dist/`. */
+export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/build');
+
+export interface RunningServer {
+  url: string;
+  server: http.Server;
+  /** Stops accepting connections, waits for in-flight requests up to the shutdown timeout, then closes the kernel. */
+  close(): Promise<void>;
+}
+
+async function loadStudio(webDir: string): Promise<NodeHandler | null> {
+  const handlerPath = path.join(webDir, 'handler.js');
+  if (!fs.existsSync(handlerPath)) return null;
+  const module = (await import(pathToFileURL(handlerPath).href)) as { handler: NodeHandler };
+  return module.handler;
+}
+
+const STUDIO_MISSING_PAGE = `<!doctype html><meta charset="utf-8"><title>MIFY</title>
+<body style="font-family: system-ui; max-width: 40rem; margin: 4rem auto">
+<h1>MIFY kernel is running</h1>
+<p>The studio has not been built. Run <code>npm start</code> from the repository root, which builds it, or use the API under <a href="/api/openapi.json">/api</a>.</p>
+</body>`;
+
+/**
+ * Serves the kernel's API under /api and the studio everywhere else on one
+ * port, and drains in-flight requests on close.
+ *
+ * @example
+ * const running = await startServer(kernel);
+ * process.once('SIGTERM', () => running.close());
+ */
+export async function startServer(kernel: Kernel, options: { host?: string; port?: number; webDir?: string } = {}): Promise<RunningServer> {
+  const { config, logger } = kernel.services;
+  const host = options.host ?? config.host;
+  const port = options.port ?? config.port;
+  const api = getRequestListener(kernel.app.fetch);
+  const studio = await loadStudio(options.webDir ?? config.webDir ?? DEFAULT_WEB_DIR);
+  if (!studio) logger.warn('studio build not found; serving the API only');
+
+  let inFlight = 0;
+  let draining = false;
+  let drained: (() => void) | undefined;
+
+  const server = http.createServer((req, res) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (draining && inFlight === 0) drained?.();
+    });
+    if (draining) res.setHeader('connection', 'close');
+
+    const url = req.url ?? '/';
+    if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) {
+      api(req, res);
+    } else if (studio) {
+      studio(req, res, () => {
+        res.statusCode = 404;
+        res.end('Not found');
+      });
+    } else {
+      res.writeHead(url === '/' ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(STUDIO_MISSING_PAGE);
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  logger.info({ url }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        logger.info({ inFlight }, 'shutting down: no new connections, draining in-flight requests');
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+
+        if (inFlight > 0) {
+          const timedOut = await Promise.race([
+            new Promise<false>((resolve) => (drained = () => resolve(false))),
+            new Promise<true>((resolve) => setTimeout(() => resolve(true), config.shutdownTimeoutMs).unref()),
+          ]);
+          if (timedOut) logger.warn({ inFlight, timeoutMs: config.shutdownTimeoutMs }, 'shutdown timeout reached; closing remaining connections');
+        }
+        server.closeAllConnections();
+        await closed;
+        await kernel.close();
+        logger.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { MifyError } from '../errors.js';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+export type { PrismaClient };
+
+/** Runs SQL with positional parameters ($1, $2 ...). */
+export interface SqlExecutor {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs one or more statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * The kernel's database: a Prisma client for typed access plus raw SQL for the
+ * migrator and for queries Prisma cannot express (row locks, pgvector).
+ */
+export interface Database extends SqlExecutor {
+  readonly kind: 'pglite' | 'postgres';
+  readonly prisma: PrismaClient;
+  /** Human-readable location without credentials, for logs and `/api/health`. */
+  readonly location: string;
+  /** Runs `fn` in one transaction on one connection. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Whether the pgvector extension is available on this database. */
+  hasVector(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class DatabaseError extends MifyError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('database_unavailable', 503, message, undefined, options);
+    this.name = 'DatabaseError';
+  }
+}
+
+/**
+ * Opens PostgreSQL at `databaseUrl`, or the embedded PGlite database under
+ * `dataDir/pgdata` when no URL is given. `dataDir` of `memory://` keeps the
+ * embedded database in memory (tests).
+ *
+ * @example
+ * const db = await openDatabase({ dataDir: './.mify' });
+ * const rows = await db.query<{ now: Date }>('select now()');
+ */
+export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl);
+  return openPglite(options.dataDir);
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir === 'memory://';
+  let releaseLock = () => {};
+  let location = 'embedded PostgreSQL (PGlite) in memory';
+  let pglite: PGlite;
+
+  if (inMemory) {
+    pglite = await PGlite.create({ extensions: { vector } });
+  } else {
+    const pgdata = path.join(dataDir, 'pgdata');
+    fs.mkdirSync(pgdata, { recursive: true });
+    releaseLock = acquireDataDirLock(dataDir);
+    location = `embedded PostgreSQL (PGlite) at ${pgdata}`;
+    try {
+      pglite = await PGlite.create(pgdata, { extensions: { vector } });
+    } catch (error) {
+      releaseLock();
+      throw new DatabaseError(`Could not open the embedded database at ${pgdata}: ${(error as Error).message}. If the folder is damaged, move it away and run \`mify migrate\` to create a new one.`, { cause: error });
+    }
+  }
+
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  let vectorAvailable: boolean | undefined;
+
+  const executor: SqlExecutor = {
+    async query<T>(sql: string, params: unknown[] = []) {
+      const result = await pglite.query(sql, params);
+      return result.rows as T[];
+    },
+    async exec(sql: string) {
+      await pglite.exec(sql);
+    },
+  };
+
+  return {
+    kind: 'pglite',
+    prisma,
+    location,
+    ...executor,
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      return pglite.transaction(async (tx) =>
+        fn({
+          async query<R>(sql: string, params: unknown[] = []) {
+            return (await tx.query(sql, params)).rows as R[];
+          },
+          async exec(sql: string) {
+            await tx.exec(sql);
+          },
+        }),
+      );
+    },
+    async hasVector() {
+      vectorAvailable ??= true;
+      return vectorAvailable;
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+      releaseLock();
+    },
+  };
+}
+
+async function openPostgres(databaseUrl: string): Promise<Database> {
+  const url = new URL(databaseUrl);
+  const location = `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  pool.on('error', () => {
+    // Idle-client errors surface on the next query; the pool drops the client itself.
+  });
+
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new DatabaseError(`Could not connect to ${location}: ${(error as Error).message}. Check that the server is running and that DATABASE_URL is right.`, { cause: error });
+  }
+
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  let vectorAvailable: boolean | undefined;
+
+  return {
+    kind: 'postgres',
+    prisma,
+    location,
+    async query<T>(sql: string, params: unknown[] = []) {
+      const result = await pool.query(sql, params);
+      return result.rows as T[];
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        const result = await fn({
+          async query<R>(sql: string, params: unknown[] = []) {
+            return (await client.query(sql, params)).rows as R[];
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+        });
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async hasVector() {
+      if (vectorAvailable === undefined) {
+        const rows = await pool.query(`select 1 from pg_extension where extname = 'vector'`);
+        vectorAvailable = rows.rowCount === 1;
+      }
+      return vectorAvailable;
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * PGlite allows one process per data folder. A lock file holding the owner's
+ * pid keeps a second kernel (or a CLI command) from opening it at the same time;
+ * a lock left by a process that no longer exists is taken over.
+ */
+function acquireDataDirLock(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, 'pgdata.lock');
+
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        try {
+          if (fs.readFileSync(lockPath, 'utf8') === String(process.pid)) fs.unlinkSync(lockPath);
+        } catch {
+          // Already removed.
+        }
+        process.off('exit', release);
+      };
+      process.on('exit', release);
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const ownerPid = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (ownerPid && ownerPid !== process.pid && isProcessAlive(ownerPid)) {
+        throw new DatabaseError(
+          `The embedded database in ${dataDir} is in use by another MIFY process (pid ${ownerPid}). ` +
+            'Stop that process first, or run MIFY against a PostgreSQL server by setting DATABASE_URL.',
+        );
+      }
+      fs.unlinkSync(lockPath);
+    }
+  }
+  throw new DatabaseError(`Could not lock the embedded database in ${dataDir}.`);
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

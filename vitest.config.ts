@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+// One test run covers every package. Tests run in forked processes because
+// isolated-vm needs Node's --no-node-snapshot flag.
+export default defineConfig({
+  test: {
+    include: [
+      'kernel/src/**/*.test.ts',
+      'sdk/src/**/*.test.ts',
+      'registry/src/**/*.test.ts',
+      'extensions/*/src/**/*.test.ts',
+      'extensions/*/test/**/*.test.ts',
+      'tests/**/*.test.ts',
+    ],
+    exclude: ['**/node_modules/**', '**/dist/**', 'tests/e2e/**'],
+    pool: 'forks',
+    execArgv: ['--no-node-snapshot'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
