@@ -13,7 +13,7 @@ const positiveInt = (what: string) =>
  */
 const envSchema = z.object({
   MIFY_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP server binds to'),
-  MIFY_PORT: positiveInt('TCP port, 1-65535').pipe(z.number().min(1).max(65535)).default(3000),
+  MIFY_PORT: positiveInt('TCP port, 0-65535; 0 picks a free port').pipe(z.number().min(0).max(65535)).default(3000),
   MIFY_DATA_DIR: z.string().min(1).default('./.mify').describe('Folder for the embedded database, the generated secret key and installed extensions'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgresql://user:password@127.0.0.1:5432/mify').optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a Redis URL such as redis://127.0.0.1:6379').optional(),

@@ -33,6 +33,8 @@ export interface CreateKernelOptions {
   migrate?: boolean;
   /** Services to use instead of the defaults, e.g. a database opened by a test. */
   overrides?: Partial<Pick<KernelServices, 'db' | 'sharedState'>>;
+  /** Routes mounted after the kernel's own, e.g. probes used by tests. */
+  extraRoutes?: (services: () => KernelServices) => KernelServices['routes'];
 }
 
 /**
@@ -78,6 +80,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     const services = container.cradle;
     const resolve = () => container.cradle;
     services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve));
+    if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
 
     const app = createApp(services);
     logger.info({ storage: db.location, sharedState: sharedState.kind }, 'kernel ready');

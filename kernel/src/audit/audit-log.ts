@@ -29,11 +29,13 @@ export class AuditLog {
     });
   }
 
+  /** Returns entries newest first; ids are strings because they are 64-bit. */
   async list(workspaceId: string, options: { action?: string; limit?: number } = {}) {
-    return this.deps.db.prisma.auditLog.findMany({
+    const rows = await this.deps.db.prisma.auditLog.findMany({
       where: { workspaceId, ...(options.action ? { action: options.action } : {}) },
       orderBy: { id: 'desc' },
       take: Math.min(options.limit ?? 100, 1000),
     });
+    return rows.map((row) => ({ ...row, id: String(row.id) }));
   }
 }

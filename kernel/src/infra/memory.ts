@@ -64,7 +64,7 @@ class MemorySharedState implements SharedState {
 
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
-    this.logger.info('shared state started in this process only; set REDIS_URL to share it between kernel processes');
+    this.logger.info('shared state started in memory, for this process only. Set REDIS_URL to share it between kernel processes');
   }
 
   async ping(): Promise<number> {
@@ -177,7 +177,7 @@ class MemorySharedState implements SharedState {
     try {
       handler(message);
     } catch (error) {
-      this.logger.error({ err: error, channel }, 'pub/sub handler threw; the message was still delivered to the other handlers');
+      this.logger.error({ err: error, channel }, 'pub/sub handler threw, other handlers still received the message');
     }
   }
 
@@ -201,8 +201,8 @@ class MemorySharedState implements SharedState {
     this.assertOpen();
 
     const validTtlMs = toTtlMs(ttlMs);
-    const held = this.lockEntries.get(name);
-    if (held && held.expiresAt > now()) return null;
+    const current = this.lockEntries.get(name);
+    if (current && current.expiresAt > now()) return null;
 
     const token = randomUUID();
     this.lockEntries.set(name, { token, expiresAt: now() + validTtlMs });
@@ -210,7 +210,8 @@ class MemorySharedState implements SharedState {
   }
 
   private lockHandle(name: string, token: string): Lock {
-    const holds = (): LockEntry | undefined => {
+    // The entry of this acquisition, or undefined once it has expired or another holder has the lock.
+    const ownEntry = (): LockEntry | undefined => {
       const entry = this.lockEntries.get(name);
       if (entry?.token !== token || entry.expiresAt <= now()) return undefined;
       return entry;
@@ -220,7 +221,7 @@ class MemorySharedState implements SharedState {
       name,
       release: async () => {
         this.assertOpen();
-        if (!holds()) return false;
+        if (!ownEntry()) return false;
 
         this.lockEntries.delete(name);
         return true;
@@ -229,7 +230,7 @@ class MemorySharedState implements SharedState {
         this.assertOpen();
         const validTtlMs = toTtlMs(ttlMs);
 
-        const entry = holds();
+        const entry = ownEntry();
         if (!entry) return false;
 
         entry.expiresAt = now() + validTtlMs;

@@ -3,9 +3,9 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { SharedStateUnavailableError } from './errors.js';
 
-/** Longest pause between two reconnection attempts after start-up, in milliseconds. */
+/** Maximum pause between two reconnection attempts after start-up, in milliseconds. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
-/** Times a command is retried across reconnections before it fails; keeps callers from waiting long while Redis is down. */
+/** Maximum number of reconnection attempts a pending command waits through before it fails, so callers do not wait long while Redis is down. */
 const MAX_RETRIES_PER_REQUEST = 3;
 /** Minimum time between two log lines about the same connection's errors, in milliseconds. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -46,7 +46,7 @@ function invalidUrl(reason: string): ConfigError {
  * Opens one connection and waits until it is ready. At start-up a failed attempt is not
  * retried, so a wrong URL fails fast with a `SharedStateUnavailableError` that names the host.
  * After start-up, a lost connection is retried forever with growing pauses (up to 2 s),
- * and errors are logged at most once per 10 s with the number of repeats.
+ * and each connection logs its errors at most once per 10 s with the number of repeats.
  *
  * @example
  * const client = await connectRedis(process.env.REDIS_URL!, 'commands', logger);
@@ -112,7 +112,7 @@ function throttledErrorLog(log: Logger): (error: Error) => void {
       return;
     }
 
-    log.error({ err: error, repeatsSinceLastLog: repeats }, 'Redis connection error; ioredis keeps reconnecting');
+    log.error({ err: error, repeatsSinceLastLog: repeats }, 'Redis connection failed, reconnecting');
     lastLoggedAt = at;
     repeats = 0;
   };

@@ -9,7 +9,7 @@ import type { Cache, Lock, LockManager, PubSub, RateLimiter, RateLimitResult, Sh
 import { toRateLimitWindow, toTtlMs } from './validate.js';
 import { runWithLock } from './with-lock.js';
 
-/** Time `close` waits for QUIT to be answered before dropping a connection, in milliseconds. */
+/** Maximum time `close` waits for the reply to QUIT before dropping a connection, in milliseconds. */
 const QUIT_TIMEOUT_MS = 1_000;
 
 /** Handlers of one channel, and the SUBSCRIBE that later subscribers wait for so they miss no message. */
@@ -79,12 +79,15 @@ class RedisSharedState implements SharedState {
     this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
   }
 
-  /** Sends PING on the command connection and returns its round trip; rejects while the subscriber connection is down. */
+  /** Sends PING on the command connection and returns its round-trip time in ms. Rejects while the subscriber connection is down. */
   async ping(): Promise<number> {
     this.assertOpen();
 
     if (this.subscriber.status !== 'ready') {
-      throw new Error(`Redis subscriber connection is not ready (status '${this.subscriber.status}'); pub/sub messages are not being received.`);
+      throw new Error(
+        `Redis subscriber connection is not ready (status '${this.subscriber.status}'), so pub/sub messages are not being received. ` +
+          'It reconnects on its own once Redis is reachable again.',
+      );
     }
 
     const started = performance.now();
@@ -197,11 +200,16 @@ class RedisSharedState implements SharedState {
       try {
         handler(message);
       } catch (error) {
-        this.logger.error({ err: error, channel: redisChannel }, 'pub/sub handler threw; the message was still delivered to the other handlers');
+        this.logger.error({ err: error, channel: redisChannel }, 'pub/sub handler threw, other handlers still received the message');
       }
     }
   }
 
+  /**
+   * Takes the lock with SET NX PX and a random token, so release and extend can check ownership.
+   * NOTE: this is a single-server lock, not Redlock. If a replicated Redis fails over before the
+   * replica has the key, a second holder can acquire the same lock.
+   */
   private async acquire(name: string, ttlMs: number): Promise<Lock | null> {
     this.assertOpen();
 
@@ -224,13 +232,13 @@ class RedisSharedState implements SharedState {
   }
 }
 
-/** Closes a connection politely, or drops it when QUIT is not answered in time (for example while Redis is down). */
+/** Closes a connection with QUIT, or drops it when QUIT gets no reply in time (for example while Redis is down). */
 async function quit(connection: Redis, logger: Logger): Promise<void> {
   try {
     await Promise.race([connection.quit(), sleep(QUIT_TIMEOUT_MS, undefined, { ref: false })]);
   } catch (error) {
     // QUIT fails when the connection is already gone, which is the state close() wants.
-    logger.debug({ err: error }, 'QUIT failed while closing a Redis connection; dropping it');
+    logger.debug({ err: error }, 'QUIT failed while closing a Redis connection, dropping it');
   } finally {
     connection.disconnect();
   }

@@ -22,7 +22,7 @@ interface Backend {
   redisUrl: string | undefined;
 }
 
-// Rows of [name, back end]; '%s' prints the name unquoted, so the skip reason reads plainly in the report.
+// Rows of [name, back end]. '%s' prints the name unquoted, so the skip reason reads plainly in the report.
 const backends: Array<[string, Backend]> = [
   ['memory', { skip: false, redisUrl: undefined }],
   [redisUrl ? 'redis' : 'redis (skipped: REDIS_URL not set)', { skip: !redisUrl, redisUrl }],

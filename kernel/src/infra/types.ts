@@ -38,7 +38,7 @@ export interface RateLimitResult {
 
 export interface RateLimiter {
   /**
-   * Sliding-window limiter: records one hit for `key` and says whether it is within `limit` hits per `windowMs`.
+   * Sliding-window limiter: records one hit for `key` and returns whether it is within `limit` hits per `windowMs`.
    * A hit counts for exactly `windowMs` milliseconds after it was recorded. `limit` must be a whole number
    * of at least 1 and `windowMs` a positive number of milliseconds, neither has a default.
    */
@@ -102,7 +102,10 @@ export interface SharedState {
    * The in-process back end measures a no-op, so its latency is close to 0.
    */
   ping(): Promise<number>;
-  /** Closes connections, timers and subscriptions. Any later call rejects. Calling it twice is harmless. */
+  /**
+   * Closes connections, timers and subscriptions. Any later call rejects with a `SharedStateClosedError`,
+   * except unsubscribe functions, which then do nothing. Calling it twice is harmless.
+   */
   close(): Promise<void>;
 }
 

@@ -76,12 +76,12 @@ function keepExtended(lock: Lock, ttlMs: number, logger: Logger): () => void {
       if (stopped) return;
 
       if (!extended) {
-        logger.warn({ lock: lock.name, ttlMs }, 'lock expired while withLock was still running; another holder may now have it');
+        logger.warn({ lock: lock.name, ttlMs }, 'lock expired while withLock was still running, so another holder may now have it');
         return;
       }
     } catch (error) {
       if (stopped) return;
-      logger.error({ err: error, lock: lock.name }, 'failed to extend lock held by withLock; retrying');
+      logger.error({ err: error, lock: lock.name }, 'failed to extend lock held by withLock, retrying at the next interval');
     }
 
     schedule();
@@ -104,6 +104,6 @@ async function releaseQuietly(lock: Lock, logger: Logger): Promise<void> {
     const released = await lock.release();
     if (!released) logger.warn({ lock: lock.name }, 'lock had already expired when withLock released it');
   } catch (error) {
-    logger.error({ err: error, lock: lock.name }, 'failed to release lock after withLock; it stays held until its time to live runs out');
+    logger.error({ err: error, lock: lock.name }, 'failed to release lock after withLock, so it stays held until its time to live runs out');
   }
 }

@@ -86,7 +86,7 @@ export function credentialRoutes(services: () => KernelServices): RouteSpec[] {
       responses: { 200: { description: 'Audit entries' } },
       handler: async ({ principal, query }) => {
         const rows = await services().auditLog.list(principal!.workspaceId, { action: query.action, limit: query.limit });
-        return { body: { items: rows.map((row) => ({ ...row, id: String(row.id) })) } };
+        return { body: { items: rows } };
       },
     }),
   ];

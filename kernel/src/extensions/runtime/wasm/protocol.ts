@@ -4,10 +4,12 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 
+import type { CompiledWasmModule } from './webassembly-api.js';
+
 /** Data handed to a new worker through `workerData`. */
 export interface WorkerBootData {
   extensionId: string;
-  module: WebAssembly.Module;
+  module: CompiledWasmModule;
   /** Passed to Extism: host names the SDK's own `http_request` may reach. */
   allowedHosts: string[];
   /** Passed to Extism: WASI preopens, guest path -> host path. */

@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServerDatabase, dropServerDatabase } from '../test-support/databases.js';
+import { runCli } from './main.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mify.js');
+
+function capture(env: Record<string, string | undefined>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (line: string) => out.push(line), err: (line: string) => err.push(line), env: { MIFY_LOG_LEVEL: 'silent', ...env } }, out, err };
+}
+
+describe('mify CLI', () => {
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-cli-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints help with every command', async () => {
+    const { io, out } = capture({});
+    const code = await runCli(['--help'], io);
+
+    expect(code).toBe(0);
+    for (const command of ['start', 'migrate', 'setup', 'user create', 'api-key create']) expect(out.join('\n')).toContain(command);
+  });
+
+  it('reports an unknown command with exit code 2', async () => {
+    const { io, err } = capture({});
+
+    expect(await runCli(['deploy'], io)).toBe(2);
+    expect(err.join('\n')).toContain("Unknown command 'deploy'");
+  });
+
+  it('names a missing option and shows usage', async () => {
+    const { io, err } = capture({ MIFY_DATA_DIR: tempDir() });
+
+    expect(await runCli(['setup', '--email', 'a@b.co'], io)).toBe(2);
+    expect(err.join('\n')).toMatch(/Missing required option --password\.\nUsage: mify setup/);
+  });
+
+  it('reports an unknown option', async () => {
+    const { io, err } = capture({});
+
+    expect(await runCli(['migrate', '--fast'], io)).toBe(2);
+    expect(err.join('\n')).toContain("Unknown option '--fast'");
+  });
+
+  it('reports invalid configuration with exit code 78', async () => {
+    const { io, err } = capture({ DATABASE_URL: 'mysql://nope' });
+
+    expect(await runCli(['migrate'], io)).toBe(78);
+    expect(err.join('\n')).toContain('DATABASE_URL');
+  });
+
+  it('sets up, adds a user and prints a working API key on the embedded database', async () => {
+    const env = { MIFY_DATA_DIR: tempDir() };
+    const setup = capture(env);
+    const user = capture(env);
+    const key = capture(env);
+
+    expect(await runCli(['setup', '--email', 'owner@example.com', '--password', 'long-password', '--workspace', 'Ops Team'], setup.io)).toBe(0);
+    expect(await runCli(['user', 'create', '--email', 'ed@example.com', '--password', 'long-password', '--workspace', 'ops-team', '--role', 'viewer'], user.io)).toBe(0);
+    expect(await runCli(['api-key', 'create', '--workspace', 'ops-team', '--name', 'ci'], key.io)).toBe(0);
+
+    expect(setup.out.join('\n')).toContain("workspace 'Ops Team' (slug ops-team");
+    expect(user.out.join('\n')).toContain("as viewer of 'ops-team'");
+    expect(key.out[0]).toMatch(/^mify_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/);
+    expect(fs.existsSync(path.join(env.MIFY_DATA_DIR, 'pgdata'))).toBe(true);
+  });
+
+  it('refuses a second setup', async () => {
+    const env = { MIFY_DATA_DIR: tempDir() };
+    await runCli(['setup', '--email', 'owner@example.com', '--password', 'long-password', '--workspace', 'W'], capture(env).io);
+    const second = capture(env);
+
+    expect(await runCli(['setup', '--email', 'other@example.com', '--password', 'long-password', '--workspace', 'X'], second.io)).toBe(1);
+    expect(second.err.join('\n')).toContain('Setup is already complete');
+  });
+
+  it('names an unknown workspace', async () => {
+    const env = { MIFY_DATA_DIR: tempDir() };
+    const result = capture(env);
+
+    expect(await runCli(['api-key', 'create', '--workspace', 'nope', '--name', 'x'], result.io)).toBe(2);
+    expect(result.err.join('\n')).toContain("Workspace 'nope' was not found");
+  });
+
+  it.skipIf(!process.env.DATABASE_URL)(`honours DATABASE_URL${process.env.DATABASE_URL ? '' : ' (skipped: DATABASE_URL not set)'}`, async () => {
+    const url = await createServerDatabase();
+    try {
+      const env = { DATABASE_URL: url, MIFY_DATA_DIR: tempDir() };
+      expect(await runCli(['setup', '--email', 'pg@example.com', '--password', 'long-password', '--workspace', 'PG'], capture(env).io)).toBe(0);
+      const key = capture(env);
+      expect(await runCli(['api-key', 'create', '--workspace', 'pg', '--name', 'ci'], key.io)).toBe(0);
+      expect(key.out[0]).toMatch(/^mify_/);
+      expect(fs.existsSync(path.join(env.MIFY_DATA_DIR, 'pgdata'))).toBe(false);
+    } finally {
+      await dropServerDatabase(url);
+    }
+  });
+
+  it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('runs as a program through bin/mify.js', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, '--help']);
+
+    expect(stdout).toContain('Usage: mify <command>');
+  });
+
+  it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('start serves health and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], { env: { ...process.env, MIFY_DATA_DIR: tempDir(), MIFY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+    const deadline = Date.now() + 20_000;
+    let url: string | undefined;
+    while (!url && Date.now() < deadline) {
+      url = /is running at (http:\/\/\S+)/.exec(output)?.[1];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const health = await fetch(`${url}/api/health`);
+    child.kill('SIGTERM');
+
+    expect(health.status).toBe(200);
+    expect(output).toContain('npx mify setup --email');
+    expect(await exited).toBe(0);
+  });
+});

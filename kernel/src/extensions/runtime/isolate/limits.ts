@@ -1,0 +1,100 @@
+import { ValidationError } from '../../../errors.js';
+import type { SandboxLimits } from '../types.js';
+
+/** Largest heap the kernel grants one isolate, in MiB, whatever the manifest requests. */
+export const MAX_MEMORY_LIMIT_MB = 512;
+
+/** Smallest heap isolated-vm 5.0.4 accepts for an isolate, in MiB. */
+export const MIN_MEMORY_LIMIT_MB = 8;
+
+/** Largest CPU time the kernel grants one invocation, in milliseconds, whatever the manifest requests. */
+export const MAX_TIMEOUT_MS = 60_000;
+
+/** Smallest CPU time per invocation, in milliseconds; smaller values leave no room for the dispatcher itself. */
+export const MIN_TIMEOUT_MS = 10;
+
+/**
+ * Wall-clock deadline of one invocation as a multiple of its CPU timeout. It bounds calls
+ * that use little CPU but never finish, for example by awaiting a host call that never settles.
+ */
+export const WALL_TIMEOUT_FACTOR = 10;
+
+/** Largest wall-clock deadline of one invocation, in milliseconds (10 minutes). */
+export const MAX_WALL_TIMEOUT_MS = 600_000;
+
+/** Isolates per extension when the caller does not choose. */
+export const DEFAULT_POOL_SIZE = 2;
+
+/** Largest number of isolates one extension may keep. */
+export const MAX_POOL_SIZE = 16;
+
+/**
+ * Largest JSON result of one invocation, in UTF-16 code units: 16 Mi, which is 16 MiB of
+ * ASCII JSON and up to 48 MiB once encoded as UTF-8. The check runs inside the isolate, so a
+ * larger result is never copied into the kernel.
+ */
+export const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
+
+/** Largest JSON argument list of one host call, in UTF-16 code units, checked inside the isolate. */
+export const MAX_HOST_ARGS_CHARS = 16 * 1024 * 1024;
+
+/** Largest number of awaited host calls one invocation may have in flight at once. */
+export const MAX_PENDING_HOST_CALLS = 64;
+
+/** Largest number of log lines (ctx.log and console) one invocation may send to the host. */
+export const MAX_LOG_CALLS_PER_INVOCATION = 1_000;
+
+/** Limits the isolate runtime actually applies after capping the manifest's request. */
+export interface IsolateLimits {
+  /** Heap limit of each isolate, in MiB. */
+  readonly memoryLimitMb: number;
+  /** CPU time one invocation may use, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Wall-clock time one invocation may take, in milliseconds. */
+  readonly wallTimeoutMs: number;
+  /** Maximum number of isolates of the extension. */
+  readonly poolSize: number;
+  /** Names of the limits that were lowered or raised to the kernel's bounds, e.g. `['memoryLimitMb']`. */
+  readonly adjusted: readonly string[];
+}
+
+export interface IsolateLimitRequest {
+  limits: SandboxLimits;
+  poolSize?: number | undefined;
+  /** Overrides the default deadline of `timeoutMs × WALL_TIMEOUT_FACTOR`, in milliseconds. */
+  wallTimeoutMs?: number | undefined;
+}
+
+/**
+ * Resolves the limits one extension gets: each requested value is clamped into the kernel's
+ * bounds, and a value that is not a positive number raises a ValidationError.
+ *
+ * @example
+ * resolveIsolateLimits({ limits: { memoryLimitMb: 4096, timeoutMs: 5_000 } });
+ * // → { memoryLimitMb: 512, timeoutMs: 5000, wallTimeoutMs: 50000, poolSize: 2, adjusted: ['memoryLimitMb'] }
+ */
+export function resolveIsolateLimits(request: IsolateLimitRequest): IsolateLimits {
+  const adjusted: string[] = [];
+  const clamp = (name: string, value: number, min: number, max: number): number => {
+    const clamped = Math.min(max, Math.max(min, value));
+    if (clamped !== value) adjusted.push(name);
+    return clamped;
+  };
+
+  const memoryLimitMb = clamp('memoryLimitMb', requirePositive('memoryLimitMb', request.limits.memoryLimitMb), MIN_MEMORY_LIMIT_MB, MAX_MEMORY_LIMIT_MB);
+  const timeoutMs = clamp('timeoutMs', requirePositive('timeoutMs', request.limits.timeoutMs), MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  const poolSize = clamp('poolSize', Math.floor(requirePositive('poolSize', request.poolSize ?? DEFAULT_POOL_SIZE)), 1, MAX_POOL_SIZE);
+
+  const requestedWall = request.wallTimeoutMs ?? timeoutMs * WALL_TIMEOUT_FACTOR;
+  const wallTimeoutMs = clamp('wallTimeoutMs', requirePositive('wallTimeoutMs', requestedWall), timeoutMs, MAX_WALL_TIMEOUT_MS);
+
+  return { memoryLimitMb, timeoutMs, wallTimeoutMs, poolSize, adjusted };
+}
+
+function requirePositive(name: string, value: number): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+
+  throw new ValidationError(`Invalid isolate limit ${name}: expected a positive number, got ${String(value)}.`, [
+    { path: name, message: 'expected a positive finite number' },
+  ]);
+}

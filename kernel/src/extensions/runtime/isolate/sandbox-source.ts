@@ -1,0 +1,382 @@
+/**
+ * Settings the kernel hands to the sandbox bootstrap of every isolate, as JSON.
+ */
+export interface SandboxConfig {
+  extensionId: string;
+  /** Script URL of the extension bundle; stack frames outside it are dropped from errors. */
+  bundleUrl: string;
+  maxOutputChars: number;
+  maxHostArgsChars: number;
+  maxPendingHostCalls: number;
+  maxLogCallsPerInvocation: number;
+  /** Dotted host method names that get a shortcut on `ctx.host`, e.g. `kv.get` → `ctx.host.kv.get(...)`. */
+  hostMethods: readonly string[];
+}
+
+/** Script URL of the bootstrap, as it appears in stack traces inside the isolate. */
+export const SANDBOX_BOOTSTRAP_URL = 'mify-sandbox:///bootstrap.js';
+
+/**
+ * One-letter tags that start every string crossing between the dispatcher and the kernel,
+ * followed by JSON where the tag has a payload.
+ */
+export const Envelope = {
+  /** `R<json>`: a JSON value. */
+  result: 'R',
+  /** `U`: undefined, e.g. a hook that returns nothing. */
+  undefined: 'U',
+  /** `E<json>`: an error `{ name, message, stack }` or, for host calls, `{ message, code }`. */
+  error: 'E',
+  /** `I<json>`: the result was not valid JSON output; the payload is the reason. */
+  invalidOutput: 'I',
+  /** `N<json>`: the requested contribution does not exist; the payload is the reason. */
+  notFound: 'N',
+} as const;
+
+/**
+ * Source of the bootstrap script that runs in each fresh context before the extension bundle.
+ *
+ * It evaluates to a setup function `(hostStart, configJson) => api`. `hostStart` is an
+ * isolated-vm Callback in "ignored" mode that queues a host call in the kernel; the result
+ * comes back later through `api.settleHostCall`. The returned `api` holds the three functions
+ * the kernel calls: `install(namespace)`, `dispatch(kind, name, inputJson, callId)` and
+ * `settleHostCall(requestId, payload)`.
+ *
+ * Invariants the kernel relies on:
+ * - `hostStart` and the dispatcher state live only in this closure; the extension never gets
+ *   a reference to them, only frozen wrapper functions.
+ * - Built-ins the size checks use are captured here, before any extension code runs, so an
+ *   extension that replaces `JSON.stringify` or `String.prototype.slice` cannot skip the
+ *   output and argument caps. Everything else an extension breaks in its own realm only
+ *   breaks the extension.
+ * - `SharedArrayBuffer`, `Atomics` and `WebAssembly` are removed: without them no code can
+ *   block on `Atomics.wait`, and no WebAssembly memory grows outside the isolate's heap limit.
+ *   `eval` and `Function` stay, because they compile code in the same isolate with no more
+ *   power than the bundle has.
+ *
+ * The source is a plain string, not a stringified function, so no transpiler can add helper
+ * calls that do not exist inside the isolate.
+ */
+export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
+(function createSandbox(hostStart, configJson) {
+  'use strict';
+
+  const global = globalThis;
+  const JsonParse = JSON.parse;
+  const JsonStringify = JSON.stringify;
+  const ObjectFreeze = Object.freeze;
+  const ObjectHasOwn = Object.hasOwn;
+  const ArrayIsArray = Array.isArray;
+  const ReflectApply = Reflect.apply;
+  const StringCtor = String;
+  const StringSlice = String.prototype.slice;
+  const PromiseCtor = Promise;
+  const PromiseThen = Promise.prototype.then;
+  const ErrorCtor = Error;
+  const TypeErrorCtor = TypeError;
+  const RangeErrorCtor = RangeError;
+
+  const config = JsonParse(configJson);
+  const MAX_TEXT_CHARS = 4096;
+  const MAX_STACK_CHARS = 16384;
+
+  delete global.SharedArrayBuffer;
+  delete global.Atomics;
+  delete global.WebAssembly;
+
+  const KINDS = ObjectFreeze({
+    __proto__: null,
+    node: ObjectFreeze({ __proto__: null, section: 'nodes', method: 'execute', label: 'node' }),
+    route: ObjectFreeze({ __proto__: null, section: 'routes', method: 'handle', label: 'route' }),
+    trigger: ObjectFreeze({ __proto__: null, section: 'triggers', method: 'handle', label: 'trigger' }),
+    importer: ObjectFreeze({ __proto__: null, section: 'importers', method: 'import', label: 'importer' }),
+    provider: ObjectFreeze({ __proto__: null, section: 'providers', method: 'call', label: 'provider' }),
+    hook: ObjectFreeze({ __proto__: null, section: 'hooks', method: null, label: 'hook' }),
+  });
+
+  let extension = null;
+  let currentCallId = 0;
+  let nextRequestId = 0;
+  let pendingCount = 0;
+  const pending = { __proto__: null };
+
+  function noop() {}
+
+  function truncate(text, maxChars) {
+    return text.length > maxChars ? ReflectApply(StringSlice, text, [0, maxChars]) + '…' : text;
+  }
+
+  function safeString(value) {
+    try {
+      return truncate(StringCtor(value), MAX_TEXT_CHARS);
+    } catch {
+      return 'a value that cannot be converted to a string';
+    }
+  }
+
+  function rejected(error) {
+    return new PromiseCtor((resolve, reject) => { reject(error); });
+  }
+
+  function encodeError(error) {
+    let name = 'Error';
+    let message = '';
+    let stack = '';
+    try {
+      if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
+        const errorName = error.name;
+        if (typeof errorName === 'string') name = truncate(errorName, 200);
+        message = safeString(error.message);
+        const errorStack = error.stack;
+        if (typeof errorStack === 'string') stack = truncate(errorStack, MAX_STACK_CHARS);
+      } else {
+        name = 'Thrown value';
+        message = safeString(error);
+      }
+    } catch {
+      message = 'an error whose properties cannot be read';
+    }
+    return JsonStringify({ __proto__: null, name, message, stack });
+  }
+
+  function encodeValue(value) {
+    if (value === undefined) return 'U';
+
+    let json;
+    try {
+      json = JsonStringify(value);
+    } catch (error) {
+      return 'I' + JsonStringify('is not JSON-serialisable (' + safeString(error && error.message) + ')');
+    }
+    if (typeof json !== 'string') {
+      return 'I' + JsonStringify('is a ' + typeof value + ', which JSON cannot represent');
+    }
+    if (json.length > config.maxOutputChars) {
+      return 'I' + JsonStringify('is ' + json.length + ' characters of JSON, more than the limit of ' + config.maxOutputChars);
+    }
+    return 'R' + json;
+  }
+
+  function callHost(callId, method, args, awaitResult) {
+    if (callId === 0 || callId !== currentCallId) {
+      return rejected(new ErrorCtor('Host call "' + safeString(method) + '" was made after its invocation finished; await every host call before returning.'));
+    }
+    if (typeof method !== 'string' || method.length === 0 || method.length > 200) {
+      return rejected(new TypeErrorCtor('Host call method must be a non-empty string of at most 200 characters, such as "kv.get".'));
+    }
+    if (args === undefined) args = [];
+    if (!ArrayIsArray(args)) {
+      return rejected(new TypeErrorCtor('Host call "' + method + '": arguments must be an array.'));
+    }
+
+    let argsJson;
+    try {
+      argsJson = JsonStringify(args);
+    } catch (error) {
+      return rejected(new TypeErrorCtor('Host call "' + method + '": arguments are not JSON-serialisable (' + safeString(error && error.message) + ').'));
+    }
+    if (typeof argsJson !== 'string' || argsJson.length > config.maxHostArgsChars) {
+      return rejected(new RangeErrorCtor('Host call "' + method + '": arguments exceed ' + config.maxHostArgsChars + ' characters of JSON.'));
+    }
+
+    if (!awaitResult) {
+      hostStart(callId, 0, method, argsJson);
+      return undefined;
+    }
+    if (pendingCount >= config.maxPendingHostCalls) {
+      return rejected(new RangeErrorCtor('Host call "' + method + '": more than ' + config.maxPendingHostCalls + ' host calls are in flight; await some before starting more.'));
+    }
+    return new PromiseCtor((resolve, reject) => {
+      const id = ++nextRequestId;
+      pending[id] = { __proto__: null, callId, resolve, reject };
+      pendingCount++;
+      hostStart(callId, id, method, argsJson);
+    });
+  }
+
+  function settleHostCall(requestId, payload) {
+    const entry = pending[requestId];
+    if (entry === undefined) return;
+    delete pending[requestId];
+    pendingCount--;
+    if (entry.callId !== currentCallId) return;
+
+    const tag = payload[0];
+    const body = ReflectApply(StringSlice, payload, [1]);
+    if (tag === 'R') {
+      entry.resolve(JsonParse(body));
+    } else if (tag === 'U') {
+      entry.resolve(undefined);
+    } else {
+      const info = JsonParse(body);
+      const error = new ErrorCtor(typeof info.message === 'string' ? info.message : 'Host call failed.');
+      error.name = 'HostCallError';
+      if (typeof info.code === 'string') error.code = info.code;
+      entry.reject(error);
+    }
+  }
+
+  function dropPending(callId) {
+    for (const id in pending) {
+      if (pending[id].callId === callId) {
+        delete pending[id];
+        pendingCount--;
+      }
+    }
+  }
+
+  function formatLogArgs(args) {
+    let text = '';
+    for (let index = 0; index < args.length; index++) {
+      const arg = args[index];
+      let part;
+      if (typeof arg === 'string') {
+        part = arg;
+      } else {
+        try {
+          part = JsonStringify(arg);
+        } catch {
+          part = undefined;
+        }
+        if (typeof part !== 'string') part = safeString(arg);
+      }
+      text += (index === 0 ? '' : ' ') + part;
+    }
+    return truncate(text, MAX_TEXT_CHARS);
+  }
+
+  const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+  const logCounts = { __proto__: null };
+
+  function sendLog(callId, level, message, fields) {
+    const count = (logCounts[callId] || 0) + 1;
+    logCounts[callId] = count;
+    if (count > config.maxLogCallsPerInvocation) return;
+    if (count === config.maxLogCallsPerInvocation) {
+      level = 'warn';
+      message = 'log limit of ' + config.maxLogCallsPerInvocation + ' lines per invocation reached; later lines are dropped';
+      fields = undefined;
+    }
+    const args = fields === undefined ? [safeString(message)] : [safeString(message), fields];
+    const result = callHost(callId, 'log.' + level, args, false);
+    if (result !== undefined) ReflectApply(PromiseThen, result, [undefined, noop]);
+  }
+
+  function createLog(callId) {
+    const log = { __proto__: null };
+    for (let index = 0; index < LOG_LEVELS.length; index++) {
+      const level = LOG_LEVELS[index];
+      log[level] = (message, fields) => { sendLog(callId, level, message, fields); };
+    }
+    return ObjectFreeze(log);
+  }
+
+  // Method shortcuts grouped by namespace, e.g. { kv: ['get', 'set'] }; built once per isolate.
+  const hostNamespaces = { __proto__: null };
+  for (let index = 0; index < config.hostMethods.length; index++) {
+    const method = config.hostMethods[index];
+    const dot = method.indexOf('.');
+    if (dot <= 0 || dot === method.length - 1) continue;
+    const namespace = ReflectApply(StringSlice, method, [0, dot]);
+    const member = ReflectApply(StringSlice, method, [dot + 1]);
+    if (namespace === 'call') continue;
+    (hostNamespaces[namespace] || (hostNamespaces[namespace] = [])).push(member);
+  }
+
+  function createHost(callId) {
+    const call = (method, args) => callHost(callId, method, args, true);
+    const host = { call };
+    for (const namespace in hostNamespaces) {
+      const members = hostNamespaces[namespace];
+      const shortcuts = {};
+      for (let index = 0; index < members.length; index++) {
+        const method = namespace + '.' + members[index];
+        shortcuts[members[index]] = (...args) => callHost(callId, method, args, true);
+      }
+      host[namespace] = ObjectFreeze(shortcuts);
+    }
+    return ObjectFreeze(host);
+  }
+
+  // console forwards to the log of whichever invocation is running.
+  const consoleLevels = { __proto__: null, debug: 'debug', trace: 'debug', log: 'info', info: 'info', warn: 'warn', error: 'error' };
+  const sandboxConsole = {};
+  for (const method in consoleLevels) {
+    const level = consoleLevels[method];
+    sandboxConsole[method] = (...args) => { sendLog(currentCallId, level, formatLogArgs(args), undefined); };
+  }
+  global.console = ObjectFreeze(sandboxConsole);
+
+  function resolveTarget(kind, name) {
+    const spec = KINDS[kind];
+    if (spec === undefined) return 'has no contribution kind "' + safeString(kind) + '"';
+
+    const section = ObjectHasOwn(extension, spec.section) ? extension[spec.section] : undefined;
+    if (section === null || (typeof section !== 'object' && typeof section !== 'function')) {
+      return 'contributes no ' + spec.section + ' (looked for ' + spec.label + ' "' + name + '")';
+    }
+    if (!ObjectHasOwn(section, name)) {
+      return 'has no ' + spec.label + ' named "' + name + '" in its ' + spec.section;
+    }
+
+    const entry = section[name];
+    if (spec.method === null) {
+      if (typeof entry !== 'function') return spec.label + ' "' + name + '" is not a function';
+      return { __proto__: null, fn: entry, receiver: section };
+    }
+    const fn = entry !== null && (typeof entry === 'object' || typeof entry === 'function') ? entry[spec.method] : undefined;
+    if (typeof fn !== 'function') return spec.label + ' "' + name + '" has no ' + spec.method + '() function';
+    return { __proto__: null, fn, receiver: entry };
+  }
+
+  async function runContribution(kind, name, inputJson, callId) {
+    let target;
+    try {
+      target = resolveTarget(kind, name);
+    } catch (error) {
+      return 'E' + encodeError(error);
+    }
+    if (typeof target === 'string') return 'N' + JsonStringify(target);
+
+    const input = inputJson === undefined ? undefined : JsonParse(inputJson);
+    const ctx = ObjectFreeze({
+      extensionId: config.extensionId,
+      kind,
+      name,
+      host: createHost(callId),
+      log: createLog(callId),
+    });
+
+    let value;
+    try {
+      value = await ReflectApply(target.fn, target.receiver, [ctx, input]);
+    } catch (error) {
+      return 'E' + encodeError(error);
+    }
+    return encodeValue(value);
+  }
+
+  async function dispatch(kind, name, inputJson, callId) {
+    currentCallId = callId;
+    try {
+      return await runContribution(kind, name, inputJson, callId);
+    } finally {
+      currentCallId = 0;
+      delete logCounts[callId];
+      if (pendingCount > 0) dropPending(callId);
+    }
+  }
+
+  function install(namespace) {
+    const exported = namespace.default;
+    if (exported === null || typeof exported !== 'object') {
+      return 'the default export of the bundle is ' + (exported === null ? 'null' : typeof exported) +
+        ', expected the object returned by defineExtension({...})';
+    }
+    extension = exported;
+    return '';
+  }
+
+  return ObjectFreeze({ __proto__: null, install, dispatch, settleHostCall });
+})
+`;

@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { backendTitle, databaseBackends } from '../test-support/databases.js';
+import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
+import { defineRoute } from './route.js';
+
+describe.each(databaseBackends)('HTTP API on $name', (backend) => {
+  describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
+    let t: TestKernel;
+    let ownerKey: string;
+
+    beforeAll(async () => {
+      t = await startTestKernel(backend.name, {
+        env: { MIFY_BODY_LIMIT_BYTES: '2048', MIFY_CORS_ORIGINS: 'http://studio.test' },
+        extraRoutes: () => [
+          defineRoute({
+            method: 'post',
+            path: '/api/test/jobs',
+            operationId: 'startTestJob',
+            summary: 'Starts a job (test probe)',
+            tags: ['test'],
+            auth: 'workspace',
+            idempotent: true,
+            body: z.object({ input: z.string() }),
+            responses: { 202: { description: 'Started' } },
+            handler: ({ body }) => ({ status: 202, body: { jobId: crypto.randomUUID(), input: body.input } }),
+          }),
+        ],
+      });
+      const owner = await setupOwner(t);
+      const created = await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'owner key', role: 'owner' } });
+      ownerKey = ((await created.json()) as { key: string }).key;
+    });
+
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('reports health of storage and shared state', async () => {
+      const response = await t.fetch('/api/health');
+      const body = (await response.json()) as { status: string; checks: Record<string, { status: string; backend: string }> };
+
+      expect(response.status).toBe(200);
+      expect(body.status).toBe('ok');
+      expect(body.checks.storage!.backend).toBe(backend.name);
+      expect(body.checks.sharedState!.status).toBe('ok');
+    });
+
+    it('serves an OpenAPI 3.1 document of every route', async () => {
+      const response = await t.fetch('/api/openapi.json');
+      const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> };
+
+      expect(doc.openapi).toBe('3.1.0');
+      for (const route of t.kernel.services.routes) {
+        expect(doc.paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method], `${route.method} ${route.path}`).toBeDefined();
+      }
+      expect(doc.paths['/api/credentials']!.post!.requestBody).toMatchObject({ content: { 'application/json': { schema: { type: 'object' } } } });
+    });
+
+    it('answers unknown routes with a problem', async () => {
+      const response = await t.fetch('/api/nope');
+      const body = (await response.json()) as { code: string; detail: string };
+
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(body.code).toBe('route_not_found');
+      expect(body.detail).toContain('/api/nope');
+    });
+
+    it('answers a wrong method with 405 and Allow', async () => {
+      const response = await t.fetch('/api/health', { method: 'DELETE' });
+
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET');
+    });
+
+    it('rejects malformed JSON without writing', async () => {
+      const before = await t.kernel.services.db.prisma.credential.count();
+      const response = await t.fetch('/api/credentials', { method: 'POST', key: ownerKey, headers: { 'content-type': 'application/json' }, body: '{"name": "x",' });
+      const body = (await response.json()) as { code: string; detail: string };
+
+      expect(response.status).toBe(400);
+      expect(body.code).toBe('malformed_json');
+      expect(await t.kernel.services.db.prisma.credential.count()).toBe(before);
+    });
+
+    it('rejects a non-JSON content type', async () => {
+      const response = await t.fetch('/api/credentials', { method: 'POST', key: ownerKey, headers: { 'content-type': 'text/plain' }, body: 'name=x' });
+      const body = (await response.json()) as { code: string; detail: string };
+
+      expect(response.status).toBe(415);
+      expect(body.detail).toContain("'text/plain'");
+    });
+
+    it('rejects an oversized body without writing', async () => {
+      const before = await t.kernel.services.db.prisma.credential.count();
+      const response = await t.fetch('/api/credentials', { method: 'POST', key: ownerKey, json: { name: 'big', type: 'generic', data: { blob: 'x'.repeat(4096) } } });
+      const body = (await response.json()) as { code: string; detail: string };
+
+      expect(response.status).toBe(413);
+      expect(body.detail).toContain('2048 bytes');
+      expect(await t.kernel.services.db.prisma.credential.count()).toBe(before);
+    });
+
+    it('lists every invalid field in a 422', async () => {
+      const response = await t.fetch('/api/credentials', { method: 'POST', key: ownerKey, json: { name: 42, data: 'nope' } });
+      const body = (await response.json()) as { code: string; errors: Array<{ path: string }> };
+
+      expect(response.status).toBe(422);
+      expect(body.code).toBe('validation_failed');
+      expect(body.errors.map((e) => e.path).sort()).toEqual(['body.data', 'body.name', 'body.type']);
+    });
+
+    it('requires credentials on workspace routes', async () => {
+      const response = await t.fetch('/api/credentials');
+
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { code: string }).code).toBe('unauthorized');
+    });
+
+    it('rejects an unknown API key', async () => {
+      const response = await t.fetch('/api/credentials', { key: 'mify_AAAAAAAA_' + 'A'.repeat(43) });
+
+      expect(response.status).toBe(401);
+      expect(((await response.json()) as { detail: string }).detail).toContain('invalid or revoked');
+    });
+
+    it('echoes a valid request id and makes one otherwise', async () => {
+      const kept = await t.fetch('/api/health', { headers: { 'x-request-id': 'trace-123' } });
+      const made = await t.fetch('/api/health', { headers: { 'x-request-id': 'bad id with spaces' } });
+
+      expect(kept.headers.get('x-request-id')).toBe('trace-123');
+      expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('answers CORS preflight for configured origins only', async () => {
+      const allowed = await t.fetch('/api/credentials', { method: 'OPTIONS', headers: { origin: 'http://studio.test', 'access-control-request-method': 'POST' } });
+      const other = await t.fetch('/api/credentials', { method: 'OPTIONS', headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' } });
+
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('http://studio.test');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    });
+
+    it('replays a repeated Idempotency-Key', async () => {
+      const first = await t.fetch('/api/test/jobs', { method: 'POST', key: ownerKey, headers: { 'idempotency-key': 'job-1' }, json: { input: 'a' } });
+      const second = await t.fetch('/api/test/jobs', { method: 'POST', key: ownerKey, headers: { 'idempotency-key': 'job-1' }, json: { input: 'a' } });
+      const fresh = await t.fetch('/api/test/jobs', { method: 'POST', key: ownerKey, headers: { 'idempotency-key': 'job-2' }, json: { input: 'a' } });
+      const firstBody = (await first.json()) as { jobId: string };
+
+      expect(first.status).toBe(202);
+      expect(second.status).toBe(202);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(((await second.json()) as { jobId: string }).jobId).toBe(firstBody.jobId);
+      expect(((await fresh.json()) as { jobId: string }).jobId).not.toBe(firstBody.jobId);
+    });
+
+    it('rejects a reused Idempotency-Key with another body', async () => {
+      await t.fetch('/api/test/jobs', { method: 'POST', key: ownerKey, headers: { 'idempotency-key': 'job-3' }, json: { input: 'a' } });
+      const response = await t.fetch('/api/test/jobs', { method: 'POST', key: ownerKey, headers: { 'idempotency-key': 'job-3' }, json: { input: 'b' } });
+
+      expect(response.status).toBe(422);
+      expect(((await response.json()) as { code: string }).code).toBe('idempotency_key_reused');
+    });
+
+    it('makes idempotent creation write once', async () => {
+      const send = () => t.fetch('/api/credentials', { method: 'POST', key: ownerKey, headers: { 'idempotency-key': 'cred-1' }, json: { name: 'once', type: 'generic', data: { token: 't' } } });
+      const first = await send();
+      const second = await send();
+
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(await t.kernel.services.db.prisma.credential.count({ where: { name: 'once' } })).toBe(1);
+    });
+  });
+});
+
+describe('rate limits', () => {
+  let t: TestKernel;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await startTestKernel('pglite', { env: { MIFY_RATE_LIMIT_IP_PER_MINUTE: '5', MIFY_RATE_LIMIT_KEY_PER_MINUTE: '8' } });
+    const owner = await setupOwner(t);
+    const created = await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'k' } });
+    key = ((await created.json()) as { key: string }).key;
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('limits anonymous requests per address', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await t.fetch('/api/health')).status);
+    const limited = await t.fetch('/api/health');
+    const body = (await limited.json()) as { code: string; retryAfterSeconds: number };
+
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(limited.status).toBe(429);
+    expect(body.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('limits each API key on its own budget', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 9; i++) statuses.push((await t.fetch('/api/workspace', { key })).status);
+
+    expect(statuses.slice(0, 8).every((s) => s === 200)).toBe(true);
+    expect(statuses[8]).toBe(429);
+  });
+});

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendTitle, databaseBackends } from '../test-support/databases.js';
+import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
+
+/**
+ * Walks every workspace-scoped route. A member of workspace A must get 404 for
+ * each resource of workspace B, list routes must show none of B's rows, and a
+ * viewer must not be able to call any writing route.
+ */
+describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
+  describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
+    let t: TestKernel;
+    let keyA: string;
+    let viewerKeyA: string;
+    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', secret: 'b-secret-value-0001' };
+
+    /** For each path parameter of a workspace route: the id of workspace B's resource to probe with. */
+    const foreignIds: Record<string, () => string> = {
+      'DELETE /api/api-keys/:id': () => b.apiKeyId,
+      'GET /api/credentials/:id': () => b.credentialId,
+      'PUT /api/credentials/:id': () => b.credentialId,
+      'DELETE /api/credentials/:id': () => b.credentialId,
+      'DELETE /api/workspace/members/:userId': () => b.userId,
+    };
+    /** Routes whose path parameter is not a workspace resource, with the reason. */
+    const notWorkspaceResources: Record<string, string> = {
+      'PUT /api/workspace/members/:userId': 'users are global; an owner adds an existing user to their own workspace by id or email',
+    };
+
+    const sampleBodies: Record<string, unknown> = {
+      'POST /api/api-keys': { name: 'probe', role: 'viewer' },
+      'POST /api/credentials': { name: 'probe', type: 'generic', data: { a: 1 } },
+      'PUT /api/credentials/:id': { name: 'renamed' },
+      'PUT /api/workspace/members/:userId': { role: 'viewer' },
+    };
+
+    beforeAll(async () => {
+      t = await startTestKernel(backend.name);
+      const owner = await setupOwner(t, { workspace: 'A' });
+      keyA = ((await (await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'a-owner', role: 'owner' } })).json()) as { key: string }).key;
+      viewerKeyA = ((await (await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'a-viewer', role: 'viewer' } })).json()) as { key: string }).key;
+
+      const { userService, apiKeyService, vault } = t.kernel.services;
+      const userB = await userService.createUser({ email: 'b@example.com', password: 'b-password-1' });
+      const workspaceB = await userService.createWorkspace({ name: 'B', ownerId: userB.id });
+      b.userId = userB.id;
+      b.workspaceId = workspaceB.id;
+      b.apiKeyId = (await apiKeyService.create({ workspaceId: workspaceB.id, name: 'b-key', role: 'owner', createdBy: userB.id })).record.id;
+      b.credentialId = (await vault.create(workspaceB.id, { name: 'b-cred', type: 'generic', data: { token: b.secret } })).id;
+    });
+
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    const workspaceRoutes = () => t.kernel.services.routes.filter((route) => route.auth === 'workspace');
+    const label = (route: { method: string; path: string }) => `${route.method.toUpperCase()} ${route.path}`;
+
+    it('has a probe for every parameterised workspace route', () => {
+      const unmapped = workspaceRoutes()
+        .filter((route) => route.path.includes(':'))
+        .map(label)
+        .filter((name) => !(name in foreignIds) && !(name in notWorkspaceResources));
+
+      expect(unmapped).toEqual([]);
+    });
+
+    it('answers 404 for every resource of another workspace', async () => {
+      const results: Record<string, number> = {};
+      for (const route of workspaceRoutes().filter((r) => label(r) in foreignIds)) {
+        const path = route.path.replace(/:(\w+)/, foreignIds[label(route)]!());
+        const response = await t.fetch(path, { method: route.method.toUpperCase(), key: keyA, ...(sampleBodies[label(route)] ? { json: sampleBodies[label(route)] } : {}) });
+        results[label(route)] = response.status;
+      }
+
+      expect(Object.values(results).length).toBe(Object.keys(foreignIds).length);
+      for (const [name, status] of Object.entries(results)) expect(status, name).toBe(404);
+    });
+
+    it('leaves the other workspace’s rows untouched', async () => {
+      const { prisma } = t.kernel.services.db;
+
+      expect((await prisma.apiKey.findUnique({ where: { id: b.apiKeyId } }))!.revokedAt).toBeNull();
+      expect((await prisma.credential.findUnique({ where: { id: b.credentialId } }))!.name).toBe('b-cred');
+      expect(await prisma.membership.count({ where: { workspaceId: b.workspaceId } })).toBe(1);
+    });
+
+    it('shows none of the other workspace’s rows in lists', async () => {
+      for (const route of workspaceRoutes().filter((r) => r.method === 'get' && !r.path.includes(':'))) {
+        const response = await t.fetch(route.path, { key: keyA });
+        const text = await response.text();
+
+        expect(response.status, label(route)).toBe(200);
+        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
+      }
+    });
+
+    it('forbids a viewer every writing route', async () => {
+      const writing = workspaceRoutes().filter((route) => route.method !== 'get');
+      expect(writing.length).toBeGreaterThan(0);
+
+      for (const route of writing) {
+        const path = route.path.replace(/:(\w+)/, 'any-id');
+        const response = await t.fetch(path, { method: route.method.toUpperCase(), key: viewerKeyA, ...(sampleBodies[label(route)] ? { json: sampleBodies[label(route)] } : {}) });
+        expect(response.status, label(route)).toBe(403);
+      }
+    });
+  });
+});
