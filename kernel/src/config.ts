@@ -30,6 +30,11 @@ const envSchema = z.object({
   MIFY_COOKIE_SECURE: booleanString.default(false).describe('Mark session cookies Secure (set when served over HTTPS)'),
   MIFY_EXTENSIONS_DIR: z.string().optional().describe('Extra folder of bundled extensions; defaults to extensions/ of the repository'),
   MIFY_WEB_DIR: z.string().optional().describe('Folder of the built studio (SvelteKit adapter-node output)'),
+  MIFY_TRUSTED_SIGNING_KEYS: z.string().regex(/^([0-9a-f]{64})?(,[0-9a-f]{64})*$/, 'expected comma-separated SHA-256 fingerprints (64 hex characters) of ed25519 public keys').default('').describe('Fingerprints of the keys whose signed extension packages install without --allow-unsigned'),
+  MIFY_ALLOW_UNSIGNED_EXTENSIONS: booleanString.default(false).describe('Install extension packages that are unsigned or signed by an untrusted key'),
+  MIFY_ALLOW_PRIVATE_NETWORK: booleanString.default(false).describe('Let extensions fetch loopback, private and link-local addresses'),
+  MIFY_HTTP_MAX_RESPONSE_BYTES: positiveInt('bytes').default(10 * 1024 * 1024).describe('Largest response body an extension may fetch'),
+  MIFY_HTTP_TIMEOUT_MS: positiveInt('milliseconds').default(30_000).describe('Time limit of one extension HTTP request'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -53,6 +58,11 @@ export interface KernelConfig {
   cookieSecure: boolean;
   extensionsDir: string | undefined;
   webDir: string | undefined;
+  trustedSigningKeys: string[];
+  allowUnsignedExtensions: boolean;
+  allowPrivateNetwork: boolean;
+  httpMaxResponseBytes: number;
+  httpTimeoutMs: number;
 }
 
 /**
@@ -100,6 +110,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cookieSecure: e.MIFY_COOKIE_SECURE,
     extensionsDir: e.MIFY_EXTENSIONS_DIR ? path.resolve(e.MIFY_EXTENSIONS_DIR) : undefined,
     webDir: e.MIFY_WEB_DIR ? path.resolve(e.MIFY_WEB_DIR) : undefined,
+    trustedSigningKeys: e.MIFY_TRUSTED_SIGNING_KEYS.split(',').filter(Boolean),
+    allowUnsignedExtensions: e.MIFY_ALLOW_UNSIGNED_EXTENSIONS,
+    allowPrivateNetwork: e.MIFY_ALLOW_PRIVATE_NETWORK,
+    httpMaxResponseBytes: e.MIFY_HTTP_MAX_RESPONSE_BYTES,
+    httpTimeoutMs: e.MIFY_HTTP_TIMEOUT_MS,
   };
 }
 

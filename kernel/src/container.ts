@@ -9,6 +9,8 @@ import type { SharedState } from './infra/types.js';
 import type { Logger } from './logger.js';
 import type { Database } from './storage/database.js';
 import type { CredentialVault } from './vault/vault.js';
+import type { ContributionRegistry } from './extensions/contributions.js';
+import type { ExtensionHost } from './extensions/host.js';
 
 /**
  * Every kernel service, registered once by name. Tests replace an entry with
@@ -24,6 +26,8 @@ export interface KernelServices {
   sessionService: SessionService;
   apiKeyService: ApiKeyService;
   vault: CredentialVault;
+  extensionHost: ExtensionHost;
+  contributions: ContributionRegistry;
   /** Routes mounted under /api, in registration order. */
   routes: RouteSpec[];
 }

@@ -9,6 +9,10 @@ import { createApp } from './http/app.js';
 import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { authRoutes } from './http/routes/auth.js';
 import { credentialRoutes } from './http/routes/credentials.js';
+import { extensionRoutes } from './http/routes/extensions.js';
+import { ContributionRegistry } from './extensions/contributions.js';
+import { ExtensionHost } from './extensions/host.js';
+import { createHostBridge } from './extensions/host-api/index.js';
 import { systemRoutes } from './http/routes/system.js';
 import { workspaceRoutes } from './http/routes/workspaces.js';
 import { createSharedState } from './infra/index.js';
@@ -33,6 +37,8 @@ export interface CreateKernelOptions {
   migrate?: boolean;
   /** Services to use instead of the defaults, e.g. a database opened by a test. */
   overrides?: Partial<Pick<KernelServices, 'db' | 'sharedState'>>;
+  /** Load enabled extensions at start (default true); one-shot CLI commands that need none skip it. */
+  loadExtensions?: boolean;
   /** Routes mounted after the kernel's own, e.g. probes used by tests. */
   extraRoutes?: (services: () => KernelServices) => KernelServices['routes'];
 }
@@ -77,9 +83,23 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       routes: asValue([]),
     });
 
+    const extensionHost = new ExtensionHost({
+      db,
+      logger,
+      config,
+      bridgeFactory: (context) =>
+        createHostBridge(
+          { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: context.manifest.collections ?? [], dataDir: config.dataDir },
+          { db, vault: container.cradle.vault, auditLog, sharedState, logger, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
+        ),
+    });
+    container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)) });
+    if (options.loadExtensions !== false) await extensionHost.start();
+    closers.push(() => extensionHost.stop());
+
     const services = container.cradle;
     const resolve = () => container.cradle;
-    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve));
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
 
     const app = createApp(services);

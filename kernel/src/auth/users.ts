@@ -54,7 +54,7 @@ export class UserService {
     const { prisma } = this.deps.db;
     const result = await prisma.$transaction(async (tx) => {
       if ((await tx.user.count()) > 0) throw new ConflictError('Setup is already complete: an owner exists. Sign in instead, or ask an owner to invite you.');
-      const user = await tx.user.create({ data: { id: newId('usr'), email: input.email.toLowerCase(), name: input.name?.trim() || input.email.split('@')[0]!, passwordHash } });
+      const user = await tx.user.create({ data: { id: newId('usr'), email: input.email.toLowerCase(), name: input.name?.trim() || input.email.split('@')[0]!, passwordHash, isAdmin: true } });
       const workspace = await tx.workspace.create({ data: { id: newId('ws'), slug: slugify(input.workspace), name: input.workspace.trim() } });
       await tx.membership.create({ data: { workspaceId: workspace.id, userId: user.id, role: 'owner' } });
       return { user, workspace };
@@ -114,6 +114,10 @@ export class UserService {
   async listMemberships(userId: string): Promise<Array<WorkspaceRecord & { role: Role }>> {
     const rows = await this.deps.db.prisma.membership.findMany({ where: { userId }, include: { workspace: true }, orderBy: { createdAt: 'asc' } });
     return rows.map((row) => ({ ...toWorkspace(row.workspace), role: row.role as Role }));
+  }
+
+  async isAdmin(userId: string): Promise<boolean> {
+    return (await this.deps.db.prisma.user.findUnique({ where: { id: userId }, select: { isAdmin: true } }))?.isAdmin ?? false;
   }
 
   async roleIn(userId: string, workspaceId: string): Promise<Role | null> {

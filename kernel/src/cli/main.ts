@@ -21,7 +21,9 @@ interface Command {
   usage: string;
   summary: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number | 'running'>;
+  /** Number of positional arguments the command takes (default 0). */
+  positionals?: number;
+  run(values: Record<string, string | boolean | undefined>, io: CliIo, positionals: string[]): Promise<number | 'running'>;
 }
 
 export interface CliIo {
@@ -45,9 +47,9 @@ function roleOption(values: Record<string, unknown>, usage: string, fallback: Ro
 }
 
 /** Opens a kernel for a one-shot command, with logs at warn level so the output stays readable. */
-async function withKernel<T>(io: CliIo, fn: (kernel: Kernel) => Promise<T>): Promise<T> {
+async function withKernel<T>(io: CliIo, fn: (kernel: Kernel) => Promise<T>, options: { loadExtensions?: boolean } = {}): Promise<T> {
   const config = loadConfig(io.env);
-  const kernel = await createKernel({ config, logger: createLogger({ level: io.env.MIFY_LOG_LEVEL ?? 'warn' }) });
+  const kernel = await createKernel({ config, logger: createLogger({ level: io.env.MIFY_LOG_LEVEL ?? 'warn' }), loadExtensions: options.loadExtensions ?? false });
   try {
     return await fn(kernel);
   } finally {
@@ -168,7 +170,89 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  'ext list': {
+    usage: 'mify ext list',
+    summary: 'List installed extensions with state and health',
+    options: {},
+    async run(_values, io) {
+      await withKernel(io, async (kernel) => {
+        const items = await kernel.services.extensionHost.list();
+        if (items.length === 0) io.out('No extensions installed.');
+        for (const item of items) {
+          io.out(`${item.id}@${item.version}  ${item.state}${item.health === 'unhealthy' ? ' (unhealthy)' : ''}  ${item.runtime}  ${item.source}${item.lastError ? `\n    last error: ${item.lastError}` : ''}`);
+        }
+      }, { loadExtensions: true });
+      return 0;
+    },
+  },
+  'ext install': {
+    usage: 'mify ext install <folder|package.tgz> [--allow-unsigned]',
+    summary: 'Install an extension from a folder or a package file',
+    options: { 'allow-unsigned': { type: 'boolean' } },
+    positionals: 1,
+    async run(values, io, positionals) {
+      const source = sourceFrom(positionals[0], values, commands['ext install']!.usage);
+      const status = await withKernel(io, (kernel) => kernel.services.extensionHost.install(source), { loadExtensions: true });
+      io.out(`Installed ${status.id}@${status.version} (${status.state}).`);
+      return 0;
+    },
+  },
+  'ext upgrade': {
+    usage: 'mify ext upgrade <id> <folder|package.tgz> [--allow-unsigned]',
+    summary: 'Upgrade an extension; the previous version is restored if the new one fails to load',
+    options: { 'allow-unsigned': { type: 'boolean' } },
+    positionals: 2,
+    async run(values, io, positionals) {
+      const usage = commands['ext upgrade']!.usage;
+      const [id, target] = positionals;
+      const status = await withKernel(io, (kernel) => kernel.services.extensionHost.upgrade(id!, sourceFrom(target, values, usage)), { loadExtensions: true });
+      io.out(`Upgraded ${status.id} to ${status.version}.`);
+      return 0;
+    },
+  },
+  'ext enable': {
+    usage: 'mify ext enable <id>',
+    summary: 'Enable an extension',
+    options: {},
+    positionals: 1,
+    async run(values, io, positionals) {
+      const [id] = positionals;
+      const status = await withKernel(io, (kernel) => kernel.services.extensionHost.enable(id!), { loadExtensions: true });
+      io.out(`${status.id} is ${status.state}.`);
+      return 0;
+    },
+  },
+  'ext disable': {
+    usage: 'mify ext disable <id>',
+    summary: 'Disable an extension',
+    options: {},
+    positionals: 1,
+    async run(values, io, positionals) {
+      const [id] = positionals;
+      const status = await withKernel(io, (kernel) => kernel.services.extensionHost.disable(id!));
+      io.out(`${status.id} is ${status.state}.`);
+      return 0;
+    },
+  },
+  'ext uninstall': {
+    usage: 'mify ext uninstall <id>',
+    summary: 'Uninstall an extension and delete its files',
+    options: {},
+    positionals: 1,
+    async run(values, io, positionals) {
+      const [id] = positionals;
+      await withKernel(io, (kernel) => kernel.services.extensionHost.uninstall(id!));
+      io.out(`Uninstalled ${id}.`);
+      return 0;
+    },
+  },
 };
+
+function sourceFrom(target: string | undefined, values: Record<string, unknown>, usage: string): { folder?: string; packageFile?: string; allowUnsigned: boolean } {
+  if (!target) throw new UsageError('Missing the folder or package file to install from.', usage);
+  const allowUnsigned = values['allow-unsigned'] === true;
+  return /\.(tgz|tar\.gz)$/.test(target) ? { packageFile: target, allowUnsigned } : { folder: target, allowUnsigned };
+}
 
 function helpText(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
@@ -209,12 +293,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | 'runni
   }
 
   try {
-    const { values } = parseArgs({ args: rest, options: { ...command.options, ...commonOptions }, strict: true, allowPositionals: false });
+    const { values, positionals } = parseArgs({ args: rest, options: { ...command.options, ...commonOptions }, strict: true, allowPositionals: (command.positionals ?? 0) > 0 });
     if (values.help) {
       io.out(`Usage: ${command.usage}\n\n${command.summary}.`);
       return 0;
     }
-    return await command.run(values as Record<string, string | boolean | undefined>, io);
+    if (positionals.length !== (command.positionals ?? 0)) throw new UsageError(`Expected ${command.positionals ?? 0} argument(s), got ${positionals.length}.`, command.usage);
+    return await command.run(values as Record<string, string | boolean | undefined>, io, positionals);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(`${error.message}\nUsage: ${error.usage}`);

@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import type { KernelServices } from '../container.js';
 import { MifyError } from '../errors.js';
 import { authenticate, rateLimit, requestContext } from './middleware.js';
+import { mountExtensionRoutes } from './extension-routes.js';
 import { mountRoute } from './mount.js';
 import { errorResponse, problemResponse, problemType } from './problem.js';
 import type { AppEnv } from './request-context.js';
@@ -49,6 +50,7 @@ export function createApp(services: KernelServices): Hono<AppEnv> {
   app.use('/api/*', rateLimit({ sharedState: services.sharedState, perIpPerMinute: config.rateLimitIpPerMinute, perKeyPerMinute: config.rateLimitKeyPerMinute }));
 
   for (const route of services.routes) mountRoute(app, route, services);
+  mountExtensionRoutes(app, services);
 
   app.notFound((c) => {
     const allowed = services.routes.filter((route) => matchesPath(route.path, c.req.path)).map((route) => route.method.toUpperCase());

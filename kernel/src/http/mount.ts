@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth/identity.js';
 import { assertRole, isRole, type Access } from '../auth/roles.js';
 import type { UserService } from '../auth/users.js';
-import { BadRequestError, ConflictError, MifyError, UnauthorizedError, ValidationError } from '../errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, MifyError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Database } from '../storage/database.js';
 import type { AppEnv } from './request-context.js';
 import type { RouteResult, RouteSpec } from './route.js';
@@ -23,7 +23,7 @@ function zodProblems(error: z.ZodError, prefix: string): Array<{ path: string; m
   return error.issues.map((issue) => ({ path: [prefix, ...issue.path.map(String)].filter(Boolean).join('.'), message: issue.message }));
 }
 
-async function readJsonBody(c: Context): Promise<unknown> {
+export async function readJsonBody(c: Context): Promise<unknown> {
   const contentType = c.req.header('content-type') ?? '';
   const text = await c.req.text();
   if (text.length === 0) return undefined;
@@ -43,7 +43,7 @@ async function readJsonBody(c: Context): Promise<unknown> {
  * else the user's first workspace. A workspace the caller is not a member of
  * is reported as not found, so its existence does not leak.
  */
-async function resolvePrincipal(c: Context<AppEnv>, deps: MountDeps): Promise<Principal> {
+export async function resolvePrincipal(c: Context<AppEnv>, deps: MountDeps): Promise<Principal> {
   const apiKey = c.get('apiKeyPrincipal');
   if (apiKey) return apiKey;
 
@@ -64,6 +64,16 @@ async function resolvePrincipal(c: Context<AppEnv>, deps: MountDeps): Promise<Pr
   return { type: 'user', userId: user.userId, apiKeyId: null, workspaceId: first.id, role: first.role };
 }
 
+async function assertAdmin(c: Context<AppEnv>, deps: MountDeps): Promise<void> {
+  const user = c.get('sessionUser');
+  const key = c.get('apiKeyPrincipal');
+  if (!user && !key) throw new UnauthorizedError();
+  const admin = user
+    ? await deps.userService.isAdmin(user.userId)
+    : key!.role === 'owner' && (key!.userId === null || (await deps.userService.isAdmin(key!.userId)));
+  if (!admin) throw new ForbiddenError('Only an instance administrator can manage extensions. Ask the administrator who ran first-run setup.');
+}
+
 function toResponse(c: Context, result: Response | RouteResult): Response {
   if (result instanceof Response) return result;
   const status = result.status ?? 200;
@@ -78,6 +88,7 @@ export function mountRoute(app: Hono<AppEnv>, route: RouteSpec, deps: MountDeps)
   app.on(route.method.toUpperCase(), route.path, async (c) => {
     let principal: Principal | null = null;
     if (route.auth === 'user' && !c.get('sessionUser')) throw new UnauthorizedError('Sign in first: this route needs a browser session.');
+    if (route.auth === 'admin') await assertAdmin(c, deps);
     if (route.auth === 'workspace') {
       principal = await resolvePrincipal(c, deps);
       assertRole(principal.role, access, `${route.method.toUpperCase()} ${route.path}`);

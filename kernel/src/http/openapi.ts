@@ -57,6 +57,7 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknow
       parameters,
       responses,
       security: route.auth === 'public' ? [] : route.auth === 'user' ? [{ session: [] }] : [{ apiKey: [] }, { session: [] }],
+      ...(route.auth === 'admin' ? { 'x-mify-requires': 'instance administrator' } : {}),
     };
     if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } };
 

@@ -9,9 +9,12 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
  * Who may call a route:
  * - `public`: anyone;
  * - `user`: a signed-in user (session cookie), no workspace needed;
- * - `workspace`: a session or API key acting in one workspace with at least `access`.
+ * - `workspace`: a session or API key acting in one workspace with at least `access`;
+ * - `admin`: an instance administrator, for what all workspaces share (extensions).
+ *   That is a signed-in administrator, or an owner-role API key created by one
+ *   or by the `mify` CLI (which already has the server's data).
  */
-export type RouteAuth = 'public' | 'user' | 'workspace';
+export type RouteAuth = 'public' | 'user' | 'workspace' | 'admin';
 
 export interface RouteResponseSpec {
   description: string;

@@ -154,8 +154,9 @@ describe.each(backends)('%s', (_name, backend) => {
         const rejected = await state.rateLimiter.hit('client', 2, 400);
         expect(rejected.allowed).toBe(false);
         // The oldest hit leaves the window about 200 ms from now, the second one about 400 ms from now.
+        // setTimeout may wake a millisecond early against the monotonic clock, hence the small margin.
         expect(rejected.retryAfterMs).toBeGreaterThan(100);
-        expect(rejected.retryAfterMs).toBeLessThanOrEqual(200);
+        expect(rejected.retryAfterMs).toBeLessThanOrEqual(205);
         expect(rejected.resetMs).toBeGreaterThan(rejected.retryAfterMs);
 
         await sleep(rejected.retryAfterMs + 30);

@@ -1,13 +1,25 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { backendTitle, databaseBackends, openTestDatabase, type TestDatabase } from '../test-support/databases.js';
 import { openDatabase } from './database.js';
 import { migrate, readMigrations } from './migrator.js';
 
+const tempDirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
 function copyMigrations(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-migrations-'));
+  const dir = tempDir('mify-migrations-');
   for (const migration of readMigrations()) {
     fs.mkdirSync(path.join(dir, migration.name));
     fs.writeFileSync(path.join(dir, migration.name, 'migration.sql'), migration.sql);
@@ -92,7 +104,7 @@ describe.each(databaseBackends)('storage on $name', (backend) => {
 
 describe('embedded database folder', () => {
   it('keeps data across reopen', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-data-'));
+    const dataDir = tempDir('mify-data-');
     const first = await openDatabase({ dataDir });
     await migrate(first);
     await first.prisma.workspace.create({ data: { id: 'w', slug: 'kept', name: 'Kept' } });
@@ -106,7 +118,7 @@ describe('embedded database folder', () => {
   });
 
   it('refuses a second opener while the first holds it', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-data-'));
+    const dataDir = tempDir('mify-data-');
     fs.mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });
     // pid 1 is always alive, so the lock looks held by another process.
     fs.writeFileSync(path.join(dataDir, 'pgdata.lock'), '1');

@@ -23,30 +23,30 @@ export interface SecretRowsResult {
 /**
  * Turns the form's rows into the credential's `data` object. Rows with
  * neither a name nor a value are ignored. A value without a name, a name
- * without a value, and a repeated name are reported per row.
+ * without a value and a repeated name are reported per row, and with
+ * `required` so is a form without any filled row.
  */
-export function secretRowsToData(rows: readonly SecretRow[]): SecretRowsResult {
+export function secretRowsToData(rows: readonly SecretRow[], options: { required?: boolean } = {}): SecretRowsResult {
   const data: Record<string, string> = {};
   const errors: FieldProblem[] = [];
   const firstRowOf = new Map<string, number>();
 
   rows.forEach((row, index) => {
     const key = row.key.trim();
-    const label = `Row ${index + 1}`;
     const path = `rows.${index}`;
     if (key === '' && row.value === '') return;
 
     if (key === '') {
-      errors.push({ path, message: `${label} has a value but no field name; enter a name such as apiKey, or clear the row.` });
+      errors.push({ path, message: 'the value has no field name; enter a name such as apiKey, or clear the row.' });
       return;
     }
     if (row.value === '') {
-      errors.push({ path, message: `${label}: enter a value for '${key}', or remove the row.` });
+      errors.push({ path, message: `enter a value for '${key}', or remove the row.` });
       return;
     }
     const first = firstRowOf.get(key);
     if (first !== undefined) {
-      errors.push({ path, message: `${label}: field '${key}' is already set in row ${first + 1}; each field name may appear once.` });
+      errors.push({ path, message: `field '${key}' is already used in row ${first + 1}; each field name may appear once.` });
       return;
     }
 
@@ -54,5 +54,8 @@ export function secretRowsToData(rows: readonly SecretRow[]): SecretRowsResult {
     data[key] = row.value;
   });
 
+  if (options.required && errors.length === 0 && Object.keys(data).length === 0) {
+    errors.push({ path: 'rows.0', message: 'add at least one secret field, such as apiKey with its value.' });
+  }
   return { data, errors };
 }

@@ -14,3 +14,12 @@ export function rethrowLoadError(cause: unknown, url: URL): never {
   const status = cause.status >= 400 && cause.status <= 599 ? cause.status : 503;
   error(status, { message: cause.problem.detail, code: cause.code, errors: cause.errors });
 }
+
+/** Returns the selected workspace, or shows an error page that says how to get one. */
+export function requireWorkspace<T>(workspace: T | null): T {
+  if (workspace) return workspace;
+  error(403, {
+    message: 'You are not a member of any workspace. Create one with "New workspace" in the top bar, or ask a workspace owner to add you.',
+    code: 'no_workspace',
+  });
+}

@@ -100,10 +100,35 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   let pendingCount = 0;
   const pending = { __proto__: null };
 
+  // Longest text the bootstrap slices. Slicing flattens a rope string, and flattening one of
+  // hundreds of MiB would overshoot the heap limit before V8 can stop it.
+  const MAX_SLICEABLE_CHARS = 1024 * 1024;
+  const OVERSIZE = ObjectFreeze({ __proto__: null });
+
   function noop() {}
 
   function truncate(text, maxChars) {
-    return text.length > maxChars ? ReflectApply(StringSlice, text, [0, maxChars]) + '…' : text;
+    if (text.length <= maxChars) return text;
+    if (text.length > MAX_SLICEABLE_CHARS) return '(' + text.length + ' characters omitted)';
+    return ReflectApply(StringSlice, text, [0, maxChars]) + '…';
+  }
+
+  // JSON.stringify that gives up as soon as the output would pass maxChars. The replacer sees
+  // every value after toJSON and before it is written, so a huge or repeated rope string is
+  // rejected before V8 flattens or copies it. Returns OVERSIZE when the cap is reached.
+  function stringifyCapped(value, maxChars) {
+    let budget = maxChars;
+    const replacer = function (key, item) {
+      budget -= key.length + (typeof item === 'string' ? item.length : 4) + 4;
+      if (budget < 0) throw OVERSIZE;
+      return item;
+    };
+    try {
+      return JsonStringify(value, replacer);
+    } catch (error) {
+      if (error === OVERSIZE) return OVERSIZE;
+      throw error;
+    }
   }
 
   function safeString(value) {
@@ -144,15 +169,15 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 
     let json;
     try {
-      json = JsonStringify(value);
+      json = stringifyCapped(value, config.maxOutputChars);
     } catch (error) {
       return 'I' + JsonStringify('is not JSON-serialisable (' + safeString(error && error.message) + ')');
     }
+    if (json === OVERSIZE || (typeof json === 'string' && json.length > config.maxOutputChars)) {
+      return 'I' + JsonStringify('is more than the limit of ' + config.maxOutputChars + ' characters of JSON');
+    }
     if (typeof json !== 'string') {
       return 'I' + JsonStringify('is a ' + typeof value + ', which JSON cannot represent');
-    }
-    if (json.length > config.maxOutputChars) {
-      return 'I' + JsonStringify('is ' + json.length + ' characters of JSON, more than the limit of ' + config.maxOutputChars);
     }
     return 'R' + json;
   }
@@ -171,7 +196,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 
     let argsJson;
     try {
-      argsJson = JsonStringify(args);
+      argsJson = stringifyCapped(args, config.maxHostArgsChars);
     } catch (error) {
       return rejected(new TypeErrorCtor('Host call "' + method + '": arguments are not JSON-serialisable (' + safeString(error && error.message) + ').'));
     }
@@ -234,10 +259,11 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
         part = arg;
       } else {
         try {
-          part = JsonStringify(arg);
+          part = stringifyCapped(arg, MAX_TEXT_CHARS);
         } catch {
           part = undefined;
         }
+        if (part === OVERSIZE) part = '(value longer than ' + MAX_TEXT_CHARS + ' characters omitted)';
         if (typeof part !== 'string') part = safeString(arg);
       }
       text += (index === 0 ? '' : ' ') + part;

@@ -1,9 +1,9 @@
 import { MifyError } from '../../../errors.js';
 
 /**
- * Raised while loading a WASM extension when its module cannot run under the
- * kernel's rules: it is not valid WebAssembly, it declares linear memory without
- * a maximum or above the cap, it lacks an export the manifest names, or it fails
+ * Raised while loading a WASM extension whose module cannot run under the
+ * kernel's rules. The module may be invalid WebAssembly, declare linear memory
+ * without a maximum or above the cap, lack an export the manifest names, or fail
  * to instantiate. The message names the extension and what to change.
  */
 export class WasmModuleRejectedError extends MifyError {

@@ -3,7 +3,7 @@ import { readMemoryDeclarations, WASM_PAGE_BYTES, WasmBinaryReadError, type Memo
 
 /**
  * Largest linear memory one WASM extension may declare, in MiB, whatever its
- * manifest asks for. Every extension runs in its own worker thread and a
+ * manifest requests. Every extension runs in its own worker thread and a
  * WebAssembly memory can grow to its declared maximum without asking the host,
  * so this bounds what one extension can take from the kernel process.
  */

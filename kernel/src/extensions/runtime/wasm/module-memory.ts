@@ -12,7 +12,7 @@ export const WASM_PAGE_BYTES = 65_536;
 
 /** One linear memory as the module declares it, in 64 KiB pages. */
 export interface MemoryDeclaration {
-  /** Where the memory comes from: the module's own memory section or an import. */
+  /** Origin of the memory: the module's own memory section or an import. */
   source: 'defined' | 'imported';
   /** `module.name` of an imported memory, or the memory's index for a defined one. */
   label: string;

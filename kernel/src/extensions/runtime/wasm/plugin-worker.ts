@@ -21,7 +21,7 @@ export type PluginWorkerConfig = Omit<WorkerBootData, 'hostCallSignal' | 'hostCa
 };
 
 type PendingRequest =
-  | { kind: 'instantiate'; resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
+  | { kind: 'boot' | 'instantiate'; resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
   | {
       kind: 'invoke';
       callId: number;
@@ -31,9 +31,17 @@ type PendingRequest =
       reject: (error: Error) => void;
       timer: NodeJS.Timeout;
     }
-  | { kind: 'memory_usage'; resolve: (usage: WasmMemoryUsage) => void; reject: (error: Error) => void; timer: undefined };
+  | { kind: 'memory_usage'; resolve: (usage: WasmMemoryUsage) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
 
-/** How long `memoryUsage()` waits for an idle worker to answer, in milliseconds. */
+/**
+ * How long a new worker thread may take to load its code before it counts as
+ * crashed, in milliseconds. A whole cold start (runtime creation and first call)
+ * took 45 ms from dist/ and 120 to 330 ms through tsx in bench/sandbox/RESULTS-wasm.md,
+ * so the margin is for heavily loaded hosts.
+ */
+const WORKER_BOOT_TIMEOUT_MS = 30_000;
+
+/** How long `memoryUsage()` waits for the worker's reply, in milliseconds. */
 const MEMORY_USAGE_TIMEOUT_MS = 5_000;
 
 /**
@@ -61,7 +69,7 @@ function errorCode(error: unknown): string | undefined {
 /**
  * One worker thread running one instance of an extension's Extism plugin, with
  * the main-thread side of its watchdog and host-call channel. A `PluginWorker`
- * that timed out, crashed or was terminated is dead for good; the runtime
+ * that timed out, crashed or was terminated stays dead, and the runtime
  * starts a new one for the next call.
  */
 export class PluginWorker {
@@ -88,21 +96,32 @@ export class PluginWorker {
       workerData,
       transferList: [channel.port2],
       resourceLimits,
-      // Node 20 marks its WASI module (which Extism imports) experimental; other warnings still print.
+      // Node 20 marks its WASI module, which Extism imports, as experimental. Other warnings still print.
       execArgv: ['--disable-warning=ExperimentalWarning'],
     });
 
     this.#worker.on('message', (message: WorkerToMainMessage) => this.#onMessage(message));
     this.#worker.on('error', (error: Error) => this.#onError(error));
     this.#worker.on('exit', (code: number) => this.#onExit(code));
+
+    // An idle worker does not keep the process alive. A call in progress does, through its watchdog timer.
+    this.#worker.unref();
   }
 
   /**
    * Starts a worker and instantiates the plugin in it. Instantiation runs the
-   * module's start function, so it is held to `timeoutMs` like a call.
+   * module's start function, so it is held to `timeoutMs` like a call. The time
+   * the thread takes to load its own code is not counted.
    */
   static async start(config: PluginWorkerConfig, timeoutMs: number): Promise<PluginWorker> {
     const pluginWorker = new PluginWorker(config);
+
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        pluginWorker.#fail(`crashed: its worker thread did not start within ${WORKER_BOOT_TIMEOUT_MS} ms`, 'crashed');
+      }, WORKER_BOOT_TIMEOUT_MS);
+      pluginWorker.#pending = { kind: 'boot', resolve, reject, timer };
+    });
 
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -149,15 +168,15 @@ export class PluginWorker {
     }
 
     return new Promise<WasmMemoryUsage>((resolve, reject) => {
-      this.#pending = { kind: 'memory_usage', resolve, reject, timer: undefined };
+      const timer = setTimeout(() => {
+        this.#fail(`did not report memory usage within ${MEMORY_USAGE_TIMEOUT_MS} ms`, 'crashed');
+      }, MEMORY_USAGE_TIMEOUT_MS);
+      this.#pending = { kind: 'memory_usage', resolve, reject, timer };
       this.#post({ type: 'memory_usage' });
-      setTimeout(() => {
-        if (this.#pending?.kind === 'memory_usage') this.#fail(`did not report memory usage within ${MEMORY_USAGE_TIMEOUT_MS} ms`, 'crashed');
-      }, MEMORY_USAGE_TIMEOUT_MS).unref();
     });
   }
 
-  /** Terminates the worker; a call in progress fails with `reason` and `message`. */
+  /** Terminates the worker. A call in progress fails with `reason` and `message`. */
   async terminate(message = 'was stopped: its WASM runtime was disposed while the call ran', reason: ExtensionFailureReason = 'crashed'): Promise<void> {
     this.#fail(message, reason);
     await this.#worker.terminate();
@@ -174,7 +193,7 @@ export class PluginWorker {
   #takePending(): PendingRequest | null {
     const pending = this.#pending;
     this.#pending = null;
-    if (pending?.timer !== undefined) clearTimeout(pending.timer);
+    if (pending !== null) clearTimeout(pending.timer);
     return pending;
   }
 
@@ -199,9 +218,12 @@ export class PluginWorker {
       case 'host_call':
         void this.#serviceHostCall(message.callId, message.request);
         return;
+      case 'booted':
       case 'instantiated': {
-        const pending = this.#takePending();
-        if (pending?.kind === 'instantiate') pending.resolve();
+        const expected = message.type === 'booted' ? 'boot' : 'instantiate';
+        if (this.#pending?.kind !== expected) return;
+        const pending = this.#takePending() as Extract<PendingRequest, { kind: 'boot' | 'instantiate' }>;
+        pending.resolve();
         return;
       }
       case 'instantiate_failed': {

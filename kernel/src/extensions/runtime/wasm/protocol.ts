@@ -23,8 +23,8 @@ export interface WorkerBootData {
   /** Maximum plugin log lines forwarded per call; later lines are counted and reported once. */
   logLinesPerCall: number;
   /**
-   * Int32 cell the main thread sets to 1 (and notifies) after it posts a host-call
-   * response on `hostCallPort`; the worker resets it to 0 before each request.
+   * Int32 cell that the main thread sets to 1 (and notifies) after it posts a
+   * host-call response on `hostCallPort`. The worker resets it to 0 before each request.
    */
   hostCallSignal: SharedArrayBuffer;
   /** Port on which host-call responses arrive; the worker reads it with `receiveMessageOnPort`. */
@@ -36,7 +36,7 @@ export type MainToWorkerMessage =
   | { type: 'invoke'; callId: number; exportName: string; input: string }
   | { type: 'memory_usage' };
 
-/** How a call failed inside the worker; the main thread maps it to an `ExtensionCallError` reason. */
+/** Failure reason of a call inside the worker. The main thread maps it to an `ExtensionCallError` reason. */
 export type WorkerFailureReason = 'threw' | 'memory' | 'not_found';
 
 export type PluginLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -58,6 +58,7 @@ export interface WasmMemoryUsage {
 }
 
 export type WorkerToMainMessage =
+  | { type: 'booted' }
   | { type: 'instantiated' }
   | { type: 'instantiate_failed'; message: string }
   | { type: 'result'; callId: number; output: string | null }
@@ -66,7 +67,7 @@ export type WorkerToMainMessage =
   | { type: 'log'; level: PluginLogLevel; message: string }
   | { type: 'memory_usage'; usage: WasmMemoryUsage };
 
-/** Sent on `hostCallPort` as the answer to one `host_call` message; `response` is the JSON the guest reads. */
+/** Reply on `hostCallPort` to one `host_call` message. `response` is the JSON text the guest reads. */
 export interface HostCallResponseMessage {
   response: string;
 }

@@ -104,8 +104,7 @@ function storeBytes(context: CallContext, bytes: Uint8Array): bigint {
 
 /**
  * Sends one host call to the main thread and blocks this thread until the
- * response arrives. The guest sees a synchronous function, as Extism host
- * functions must be. If the main thread terminates this worker meanwhile (the
+ * response arrives, because Extism host functions must be synchronous. If the main thread terminates this worker meanwhile (the
  * call timed out), `Atomics.wait` is interrupted and nothing is left waiting.
  */
 function callHost(request: string): string {
@@ -283,9 +282,11 @@ async function handle(message: MainToWorkerMessage): Promise<void> {
   }
 }
 
-// The main thread sends one request at a time and waits for its answer, but a
+// The main thread sends one request at a time and waits for the reply. The
 // chain keeps the order even if it did not.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: MainToWorkerMessage) => {
   queue = queue.then(() => handle(message));
 });
+
+send({ type: 'booted' });

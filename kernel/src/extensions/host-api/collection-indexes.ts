@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ValidationError } from '../../errors.js';
+import type { SqlExecutor } from '../../storage/database.js';
+import type { CollectionDeclaration } from './types.js';
+
+/**
+ * A dotted field path of at most 8 segments, each an identifier of at most 64 characters.
+ * Paths are written into SQL as `'{a,b}'` literals (expression indexes cannot take bound
+ * parameters), so this pattern is what keeps them safe: it admits no quote, comma, brace or space.
+ */
+export const FIELD_PATH_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/;
+
+/** Collection names: a letter, then letters, digits, `_` or `-`, 64 characters at most. */
+export const COLLECTION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/** Extension ids as manifests spell them, e.g. `acme.notes`; also safe inside SQL literals and file paths. */
+export const EXTENSION_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+
+/** Maximum fields in one index, and indexes in one collection. */
+export const MAX_INDEX_FIELDS = 4;
+export const MAX_COLLECTION_INDEXES = 16;
+
+const fieldPath = z.string().regex(FIELD_PATH_PATTERN, 'must be a dotted path of identifiers such as "status" or "owner.id"');
+
+export const collectionDeclarationSchema = z.object({
+  name: z.string().regex(COLLECTION_NAME_PATTERN, 'must start with a letter and contain only letters, digits, "_" or "-" (64 characters at most)'),
+  indexes: z
+    .array(z.object({ fields: z.array(fieldPath).min(1).max(MAX_INDEX_FIELDS), unique: z.boolean().optional() }))
+    .max(MAX_COLLECTION_INDEXES)
+    .default([]),
+});
+
+/**
+ * Returns the SQL expression that reads `path` from a document as `jsonb`, e.g.
+ * `(data #> '{owner,id}')`. Queries and indexes must use this same text, or PostgreSQL
+ * will not match them. The value stays `jsonb` so comparisons follow JSON types: numbers
+ * compare as numbers, and the string "1" never equals the number 1.
+ */
+export function fieldExpression(path: string): string {
+  if (!FIELD_PATH_PATTERN.test(path)) throw new Error(`unvalidated field path ${JSON.stringify(path)}`);
+  return `(data #> '{${path.split('.').join(',')}}')`;
+}
+
+/** Quotes a string as an SQL literal. Only for DDL, where bound parameters are not possible. */
+export function sqlLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Returns the index name for one declared index: a fixed prefix and a hash of the
+ * extension, collection, fields and uniqueness. It is at most 63 bytes, as PostgreSQL
+ * requires, and contains only `[a-z0-9_]`, so it needs no quoting.
+ */
+export function collectionIndexName(extensionId: string, collection: string, index: { fields: string[]; unique?: boolean | undefined }): string {
+  const hash = createHash('sha256')
+    .update([extensionId, collection, index.fields.join(','), index.unique ? 'unique' : 'plain'].join('\u0000'))
+    .digest('hex')
+    .slice(0, 40);
+  return `extension_documents_${hash}`;
+}
+
+/** Checks declarations from a manifest; throws a `ValidationError` naming each invalid one. */
+export function parseCollectionDeclarations(extensionId: string, collections: unknown): CollectionDeclaration[] {
+  const problems: Array<{ path: string; message: string }> = [];
+  if (!EXTENSION_ID_PATTERN.test(extensionId)) problems.push({ path: 'id', message: `'${extensionId}' is not a valid extension id` });
+
+  const parsed = z.array(collectionDeclarationSchema).safeParse(collections);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push({ path: ['collections', ...issue.path.map(String)].join('.'), message: issue.message });
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new ValidationError(`Invalid collection declarations of extension '${extensionId}': ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`, problems);
+  }
+
+  const seen = new Set<string>();
+  for (const collection of parsed.data) {
+    if (seen.has(collection.name)) {
+      throw new ValidationError(`Extension '${extensionId}' declares collection '${collection.name}' twice; keep one declaration.`, [{ path: 'collections', message: `duplicate name '${collection.name}'` }]);
+    }
+    seen.add(collection.name);
+  }
+  return parsed.data;
+}
+
+/**
+ * Creates the expression indexes that an extension's collections declare, so `find` can
+ * filter and sort on declared fields without scanning, and unique indexes are enforced by
+ * PostgreSQL. Each index is partial on the extension and collection and starts with
+ * `workspace_id`, so workspaces never share uniqueness. Plain indexes end with `id`, the
+ * tie-breaker of sorted pages. Existing indexes are kept (`if not exists`).
+ *
+ * Creating a unique index fails when stored documents already break it; the error names
+ * the collection and fields.
+ *
+ * @returns the names of the declared indexes, created or already there
+ * @example
+ * await ensureCollectionIndexes(db, 'acme.tasks', [{ name: 'tasks', indexes: [{ fields: ['status'] }] }]);
+ */
+// NOTE: indexes of collections or fields that a newer manifest no longer declares are not dropped.
+export async function ensureCollectionIndexes(db: SqlExecutor, extensionId: string, collections: unknown): Promise<string[]> {
+  const declarations = parseCollectionDeclarations(extensionId, collections);
+  const names: string[] = [];
+
+  for (const collection of declarations) {
+    for (const index of collection.indexes) {
+      const name = collectionIndexName(extensionId, collection.name, index);
+      const columns = ['workspace_id', ...index.fields.map(fieldExpression), ...(index.unique ? [] : ['id'])];
+      const sql =
+        `create ${index.unique ? 'unique ' : ''}index if not exists ${name} on extension_documents (${columns.join(', ')}) ` +
+        `where extension_id = ${sqlLiteral(extensionId)} and collection = ${sqlLiteral(collection.name)}`;
+      try {
+        await db.exec(sql);
+      } catch (error) {
+        const kind = index.unique ? 'unique index' : 'index';
+        throw new ValidationError(
+          `Could not create the ${kind} on (${index.fields.join(', ')}) of collection '${collection.name}' of extension '${extensionId}': ${(error as Error).message}. ` +
+            (index.unique ? 'Stored documents may already share these values; remove the duplicates or drop "unique" from the declaration.' : ''),
+          [{ path: `collections.${collection.name}.indexes`, message: (error as Error).message }],
+        );
+      }
+      names.push(name);
+    }
+  }
+  return names;
+}

@@ -1,0 +1,376 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkEngine, validateManifest, type ExtensionManifest } from '@mify/sdk';
+import semver from 'semver';
+import type { KernelConfig } from '../config.js';
+import { ConflictError, MifyError, NotFoundError, ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Database } from '../storage/database.js';
+import { KERNEL_VERSION } from '../version.js';
+import { PackageError, unpackAndVerify } from './package.js';
+import { createIsolateRuntime, FailureWindow } from './runtime/isolate/index.js';
+import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest } from './runtime/types.js';
+import { createWasmRuntime } from './runtime/wasm/index.js';
+import { ExtensionStore, type ExtensionSource, type InstalledRecord } from './store.js';
+
+/** `extensions/` of the repository; the same path from `src/` and `dist/`. */
+export const BUNDLED_EXTENSIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../extensions');
+export const MANIFEST_FILE = 'mify.extension.json';
+
+/** Defaults when a manifest sets no limits. */
+const DEFAULT_MEMORY_LIMIT_MB = 128;
+const DEFAULT_TIMEOUT_MS = 5_000;
+/** Failures within the window after which an extension is reported unhealthy. */
+const UNHEALTHY_AFTER_FAILURES = 5;
+const FAILURE_WINDOW_MS = 60_000;
+
+/** Who invokes an extension, so the host API can scope and audit its calls. */
+export interface InvocationContext {
+  workspaceId: string | null;
+  runId?: string;
+  nodeId?: string;
+}
+
+export type HostBridgeFactory = (context: InvocationContext & { extensionId: string; manifest: ExtensionManifest }) => HostBridge;
+
+export interface ExtensionStatus {
+  id: string;
+  version: string;
+  name: string;
+  description: string;
+  runtime: 'isolate' | 'wasm';
+  source: ExtensionSource;
+  enabled: boolean;
+  /** `active`: loaded and callable; `disabled`; `failed`: enabled but could not be loaded (see lastError). */
+  state: 'active' | 'disabled' | 'failed';
+  health: 'healthy' | 'unhealthy';
+  /** Failed calls within the last minute. */
+  recentFailures: number;
+  lastError: string | null;
+  permissions: string[];
+  previousVersion: string | null;
+}
+
+interface LoadedExtension {
+  record: InstalledRecord;
+  runtime: ExtensionRuntime;
+  failures: FailureWindow;
+}
+
+export class ExtensionError extends MifyError {
+  constructor(code: string, status: number, message: string, details?: Record<string, unknown>) {
+    super(code, status, message, details);
+    this.name = 'ExtensionError';
+  }
+}
+
+/** Reads and validates `mify.extension.json` of a folder, including the kernel version check. */
+export function readManifest(folder: string): ExtensionManifest {
+  const manifestPath = path.join(folder, MANIFEST_FILE);
+  if (!fs.existsSync(manifestPath)) throw new ValidationError(`${folder} has no ${MANIFEST_FILE}.`, [{ path: '$', message: `${MANIFEST_FILE} is missing` }]);
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  } catch (error) {
+    throw new ValidationError(`${manifestPath} is not valid JSON: ${(error as Error).message}`, [{ path: '$', message: 'invalid JSON' }]);
+  }
+  const result = validateManifest(raw);
+  if (!result.ok) {
+    throw new ValidationError(
+      `${manifestPath} is invalid:\n${result.errors.map((e) => `  - ${e.path}: ${e.message}`).join('\n')}`,
+      result.errors.map((e) => ({ path: e.path, message: e.message })),
+    );
+  }
+  const engine = checkEngine(result.manifest, KERNEL_VERSION);
+  if (!engine.ok) throw new ExtensionError('incompatible_engine', 422, engine.message, { extensionId: result.manifest.id });
+  return result.manifest;
+}
+
+function httpHosts(manifest: ExtensionManifest): string[] {
+  return manifest.permissions.filter((p) => p.startsWith('http:fetch:')).map((p) => p.slice('http:fetch:'.length));
+}
+
+/**
+ * Loads, confines and manages extensions: discovers bundled ones, installs
+ * from folders and package files, keeps state in the database, runs each
+ * enabled extension in its sandbox and tracks its health.
+ */
+export class ExtensionHost {
+  private readonly store: ExtensionStore;
+  private readonly loaded = new Map<string, LoadedExtension>();
+  private readonly loadErrors = new Map<string, string>();
+  private readonly lastErrors = new Map<string, string>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly deps: {
+      db: Database;
+      logger: Logger;
+      config: KernelConfig;
+      bridgeFactory: HostBridgeFactory;
+      /** Folders scanned for bundled extensions. Default: the repository's extensions/ and MIFY_EXTENSIONS_DIR. */
+      bundledDirs?: string[];
+    },
+  ) {
+    this.store = new ExtensionStore(deps.db);
+    this.log = deps.logger.child({ component: 'extension-host' });
+  }
+
+  /** Folder where installed (non-bundled) extensions are unpacked. */
+  get installDir(): string {
+    return path.join(this.deps.config.dataDir, 'extensions');
+  }
+
+  private bundledDirs(): string[] {
+    return this.deps.bundledDirs ?? [BUNDLED_EXTENSIONS_DIR, ...(this.deps.config.extensionsDir ? [this.deps.config.extensionsDir] : [])];
+  }
+
+  /** Registers bundled extensions, then loads every enabled one. A failing extension is reported, not fatal. */
+  async start(): Promise<void> {
+    for (const dir of this.bundledDirs()) {
+      if (!fs.existsSync(dir)) continue;
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const folder = path.join(dir, entry.name);
+        if (!entry.isDirectory() || !fs.existsSync(path.join(folder, MANIFEST_FILE))) continue;
+        await this.registerBundled(folder);
+      }
+    }
+
+    for (const record of await this.store.list()) {
+      if (!record.enabled) continue;
+      await this.load(record).catch(() => {});
+    }
+    this.log.info({ active: this.loaded.size, failed: this.loadErrors.size }, 'extensions loaded');
+  }
+
+  private async registerBundled(folder: string): Promise<void> {
+    let manifest: ExtensionManifest;
+    try {
+      manifest = readManifest(folder);
+    } catch (error) {
+      this.log.error({ folder, err: error }, 'bundled extension has an invalid manifest; skipped');
+      return;
+    }
+    const existing = await this.store.get(manifest.id);
+    if (existing && existing.source !== 'bundled') return;
+    if (existing && existing.version === manifest.version && existing.location === folder) return;
+    await this.store.save({ id: manifest.id, version: manifest.version, enabled: existing?.enabled ?? true, source: 'bundled', location: folder, manifest, previous: null });
+  }
+
+  /** Creates the sandbox of an installed extension. Records the error and rethrows when it cannot load. */
+  private async load(record: InstalledRecord): Promise<LoadedExtension> {
+    const { manifest } = record;
+    const failures = new FailureWindow({ maxFailures: UNHEALTHY_AFTER_FAILURES, windowMs: FAILURE_WINDOW_MS });
+    const onFailure = (error: ExtensionCallError) => {
+      failures.record();
+      this.lastErrors.set(record.id, error.message);
+      if (!failures.healthy) this.log.warn({ extensionId: record.id, failures: failures.failureCount }, 'extension is unhealthy');
+    };
+
+    try {
+      const entry = path.join(record.location, manifest.entry);
+      if (!fs.existsSync(entry)) throw new ExtensionError('extension_entry_missing', 422, `Extension '${record.id}' has no entry file ${manifest.entry} in ${record.location}; build it first (npm run build).`);
+      const limits = { memoryLimitMb: manifest.limits?.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB, timeoutMs: manifest.limits?.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+
+      const runtime: ExtensionRuntime =
+        manifest.runtime === 'isolate'
+          ? await createIsolateRuntime({ extensionId: record.id, code: fs.readFileSync(entry, 'utf8'), limits, logger: this.deps.logger, onFailure: (_reason, error) => onFailure(error) })
+          : await createWasmRuntime({
+              extensionId: record.id,
+              wasm: entry,
+              limits,
+              allowedHosts: httpHosts(manifest),
+              exports: Object.fromEntries((manifest.contributes?.nodes ?? []).filter((n) => n.handler).map((n) => [n.type, n.handler!])),
+              logger: this.deps.logger,
+              onFailure,
+            });
+
+      const loaded = { record, runtime, failures };
+      this.loaded.set(record.id, loaded);
+      this.loadErrors.delete(record.id);
+      this.log.info({ extensionId: record.id, version: record.version, runtime: manifest.runtime }, 'extension loaded');
+      return loaded;
+    } catch (error) {
+      const message = (error as Error).message;
+      this.loadErrors.set(record.id, message);
+      this.log.error({ extensionId: record.id, version: record.version, err: error }, 'extension failed to load');
+      throw error;
+    }
+  }
+
+  private async unload(id: string): Promise<void> {
+    const loaded = this.loaded.get(id);
+    this.loaded.delete(id);
+    this.loadErrors.delete(id);
+    if (loaded) await loaded.runtime.dispose().catch((error: unknown) => this.log.warn({ extensionId: id, err: error }, 'dispose failed'));
+  }
+
+  /** Copies an extension folder into the data directory and returns the copy's path. */
+  private copyIntoDataDir(from: string, manifest: ExtensionManifest): string {
+    const target = path.join(this.installDir, manifest.id, manifest.version);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.cpSync(from, target, { recursive: true, filter: (source) => !/[/\\](node_modules|\.git)([/\\]|$)/.test(path.relative(from, source)) && !/^(node_modules|\.git)$/.test(path.relative(from, source)) });
+    return target;
+  }
+
+  private async resolveSource(source: { folder?: string; packageFile?: string; allowUnsigned?: boolean }): Promise<{ folder: string; cleanup: () => void; kind: ExtensionSource }> {
+    if (source.folder) {
+      if (!fs.existsSync(source.folder)) throw new ExtensionError('extension_source_missing', 422, `Folder ${source.folder} does not exist.`);
+      return { folder: path.resolve(source.folder), cleanup: () => {}, kind: 'folder' };
+    }
+    if (source.packageFile) {
+      const verified = await unpackAndVerify(source.packageFile);
+      const cleanup = () => fs.rmSync(verified.folder, { recursive: true, force: true });
+      const trusted = verified.signerFingerprint !== null && this.deps.config.trustedSigningKeys.includes(verified.signerFingerprint);
+      if (!trusted && !(source.allowUnsigned || this.deps.config.allowUnsignedExtensions)) {
+        cleanup();
+        const why = verified.signed ? `is signed by key ${verified.signerFingerprint}, which is not in MIFY_TRUSTED_SIGNING_KEYS` : 'is not signed';
+        throw new PackageError(`Package ${source.packageFile} ${why}. Add the signer's fingerprint to MIFY_TRUSTED_SIGNING_KEYS, or install with --allow-unsigned if you trust its origin.`);
+      }
+      return { folder: verified.folder, cleanup, kind: 'package' };
+    }
+    throw new ValidationError('Give a folder or a package file to install from.', [{ path: 'source', message: 'folder or packageFile is required' }]);
+  }
+
+  /**
+   * Installs an extension from a folder or a verified package file and loads
+   * it. Nothing is kept when it fails to load.
+   */
+  async install(source: { folder?: string; packageFile?: string; allowUnsigned?: boolean }): Promise<ExtensionStatus> {
+    const resolved = await this.resolveSource(source);
+    try {
+      const manifest = readManifest(resolved.folder);
+      const existing = await this.store.get(manifest.id);
+      if (existing) throw new ConflictError(`Extension '${manifest.id}' is already installed (version ${existing.version}); upgrade it instead.`, { extensionId: manifest.id });
+
+      const location = this.copyIntoDataDir(resolved.folder, manifest);
+      const record = { id: manifest.id, version: manifest.version, enabled: true, source: resolved.kind, location, manifest, previous: null };
+      try {
+        await this.load({ ...record, installedAt: new Date(), updatedAt: new Date() });
+      } catch (error) {
+        this.loadErrors.delete(manifest.id);
+        fs.rmSync(location, { recursive: true, force: true });
+        throw error;
+      }
+      await this.store.save(record);
+      this.log.info({ extensionId: manifest.id, version: manifest.version, source: resolved.kind }, 'extension installed');
+      return this.status(manifest.id);
+    } finally {
+      resolved.cleanup();
+    }
+  }
+
+  /**
+   * Replaces an installed extension with another version. When the new
+   * version fails to load, the previous one is restored and loaded again.
+   */
+  async upgrade(id: string, source: { folder?: string; packageFile?: string; allowUnsigned?: boolean }): Promise<ExtensionStatus> {
+    const current = await this.requireRecord(id);
+    const resolved = await this.resolveSource(source);
+    try {
+      const manifest = readManifest(resolved.folder);
+      if (manifest.id !== id) throw new ValidationError(`The new package is extension '${manifest.id}', not '${id}'.`, [{ path: '$.id', message: `expected '${id}'` }]);
+      if (manifest.version === current.version) throw new ConflictError(`Extension '${id}' is already at version ${manifest.version}.`);
+      if (semver.lt(manifest.version, current.version)) this.log.warn({ extensionId: id, from: current.version, to: manifest.version }, 'downgrading extension');
+
+      const location = this.copyIntoDataDir(resolved.folder, manifest);
+      const next = { id, version: manifest.version, enabled: current.enabled, source: resolved.kind, location, manifest, previous: { version: current.version, location: current.location, source: current.source, manifest: current.manifest } };
+      await this.unload(id);
+      try {
+        if (current.enabled) await this.load({ ...next, installedAt: current.installedAt, updatedAt: new Date() });
+        else readManifest(location);
+      } catch (error) {
+        fs.rmSync(location, { recursive: true, force: true });
+        if (current.enabled) await this.load(current).catch(() => {});
+        this.log.error({ extensionId: id, from: current.version, to: manifest.version, err: error }, 'upgrade failed; rolled back');
+        throw new ExtensionError('upgrade_failed', 422, `Upgrading '${id}' to ${manifest.version} failed, so version ${current.version} was restored: ${(error as Error).message}`, { extensionId: id, restoredVersion: current.version });
+      }
+      await this.store.save(next);
+      this.log.info({ extensionId: id, from: current.version, to: manifest.version }, 'extension upgraded');
+      return this.status(id);
+    } finally {
+      resolved.cleanup();
+    }
+  }
+
+  async enable(id: string): Promise<ExtensionStatus> {
+    const record = await this.requireRecord(id);
+    if (!this.loaded.has(id)) await this.load({ ...record, enabled: true });
+    await this.store.setEnabled(id, true);
+    return this.status(id);
+  }
+
+  async disable(id: string): Promise<ExtensionStatus> {
+    await this.requireRecord(id);
+    await this.unload(id);
+    await this.store.setEnabled(id, false);
+    return this.status(id);
+  }
+
+  async uninstall(id: string): Promise<void> {
+    const record = await this.requireRecord(id);
+    if (record.source === 'bundled') throw new ExtensionError('bundled_extension', 409, `Extension '${id}' ships with MIFY and cannot be uninstalled; disable it instead.`);
+    await this.unload(id);
+    await this.store.delete(id);
+    if (record.location.startsWith(this.installDir)) fs.rmSync(path.join(this.installDir, id), { recursive: true, force: true });
+    this.log.info({ extensionId: id }, 'extension uninstalled');
+  }
+
+  private async requireRecord(id: string): Promise<InstalledRecord> {
+    const record = await this.store.get(id);
+    if (!record) throw new NotFoundError('Extension', id);
+    return record;
+  }
+
+  private describe(record: InstalledRecord): ExtensionStatus {
+    const loaded = this.loaded.get(record.id);
+    const loadError = this.loadErrors.get(record.id);
+    return {
+      id: record.id,
+      version: record.version,
+      name: record.manifest.name,
+      description: record.manifest.description,
+      runtime: record.manifest.runtime,
+      source: record.source,
+      enabled: record.enabled,
+      state: !record.enabled ? 'disabled' : loaded ? 'active' : 'failed',
+      health: loadError || (loaded && !loaded.failures.healthy) ? 'unhealthy' : 'healthy',
+      recentFailures: loaded?.failures.failureCount ?? 0,
+      lastError: loadError ?? this.lastErrors.get(record.id) ?? null,
+      permissions: record.manifest.permissions,
+      previousVersion: record.previous?.version ?? null,
+    };
+  }
+
+  async status(id: string): Promise<ExtensionStatus> {
+    return this.describe(await this.requireRecord(id));
+  }
+
+  async list(): Promise<ExtensionStatus[]> {
+    return (await this.store.list()).map((record) => this.describe(record));
+  }
+
+  /** Manifests of the active extensions, for contribution listings. */
+  activeManifests(): Array<{ manifest: ExtensionManifest; healthy: boolean }> {
+    return [...this.loaded.values()].map((loaded) => ({ manifest: loaded.record.manifest, healthy: loaded.failures.healthy }));
+  }
+
+  /** Calls a contribution of an active extension in its sandbox. */
+  async invoke(id: string, request: InvokeRequest, context: InvocationContext): Promise<unknown> {
+    const loaded = this.loaded.get(id);
+    if (!loaded) {
+      const record = await this.store.get(id);
+      if (!record) throw new NotFoundError('Extension', id);
+      throw new ExtensionError('extension_inactive', 409, `Extension '${id}' is ${record.enabled ? `not loaded: ${this.loadErrors.get(id) ?? 'unknown error'}` : 'disabled; enable it first'}.`);
+    }
+    const bridge = this.deps.bridgeFactory({ ...context, extensionId: id, manifest: loaded.record.manifest });
+    return loaded.runtime.invoke(request, bridge);
+  }
+
+  async stop(): Promise<void> {
+    for (const id of [...this.loaded.keys()]) await this.unload(id);
+  }
+}

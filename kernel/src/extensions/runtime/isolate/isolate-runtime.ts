@@ -1,0 +1,270 @@
+import { ValidationError } from '../../../errors.js';
+import type { Logger } from '../../../logger.js';
+import { ExtensionCallError, type ExtensionFailureReason, type ExtensionRuntime, type HostBridge, type InvokeRequest, type SandboxLimits } from '../types.js';
+import type { CallFailure } from './envelope.js';
+import { ExtensionRuntimeDisposedError } from './errors.js';
+import { IsolatePool, type IsolatePoolStats } from './isolate-pool.js';
+import {
+  MAX_HOST_ARGS_CHARS,
+  MAX_LOG_CALLS_PER_INVOCATION,
+  MAX_MEMORY_LIMIT_MB,
+  MAX_OUTPUT_CHARS,
+  MAX_PENDING_HOST_CALLS,
+  MAX_TIMEOUT_MS,
+  type IsolateLimits,
+  resolveIsolateLimits,
+} from './limits.js';
+import { SandboxIsolate, SandboxLoadError } from './sandbox-isolate.js';
+import type { SandboxConfig } from './sandbox-source.js';
+import { CallWatchdog } from './watchdog.js';
+
+/**
+ * Host methods that get a shortcut on `ctx.host` by default, e.g. `ctx.host.kv.get('k')`
+ * for `ctx.host.call('kv.get', ['k'])`. Every other method stays reachable through
+ * `ctx.host.call`.
+ */
+// TODO: derive this list from the host API's method table once that module exists.
+export const DEFAULT_HOST_METHODS: readonly string[] = ['kv.get', 'kv.set', 'kv.delete', 'kv.list', 'http.fetch'];
+
+/** Invocation kinds and the word used for them in messages. */
+const KIND_LABELS: Readonly<Record<InvokeRequest['kind'], string>> = {
+  node: 'node',
+  route: 'route',
+  trigger: 'trigger',
+  importer: 'importer',
+  provider: 'provider',
+  hook: 'hook',
+};
+
+/** Start of the message for each failure reason, before the contribution label. */
+const FAILURE_VERBS: Record<ExtensionFailureReason, string> = {
+  threw: 'threw in',
+  timeout: 'timed out in',
+  memory: 'ran out of memory in',
+  crashed: 'crashed in',
+  invalid_output: 'returned invalid output from',
+  not_found: 'has no',
+};
+
+/** What to do next, appended to the message of each failure reason. */
+const FAILURE_HINTS: Partial<Record<ExtensionFailureReason, string>> = {
+  timeout: `; reduce the work per call or raise timeoutMs in the manifest (kernel maximum ${MAX_TIMEOUT_MS} ms)`,
+  memory: `; process less data per call or raise memoryLimitMb in the manifest (kernel maximum ${MAX_MEMORY_LIMIT_MB} MiB)`,
+  invalid_output: `; return plain JSON data of at most ${MAX_OUTPUT_CHARS} characters`,
+};
+
+/** Shortest gap between two failure log lines of one runtime, in milliseconds; repeats in between are counted. */
+const FAILURE_LOG_INTERVAL_MS = 1_000;
+
+export interface IsolateRuntimeOptions {
+  /** Manifest id of the extension, e.g. `mify.control`. */
+  extensionId: string;
+  /** The bundled JavaScript: an ES module without imports whose default export comes from `defineExtension`. */
+  code: string;
+  /** Limits from the manifest; values past the kernel maxima are lowered (see limits.ts). */
+  limits: SandboxLimits;
+  /** Most isolates of this extension alive at once. Default DEFAULT_POOL_SIZE (2). */
+  poolSize?: number;
+  /** Wall-clock deadline of one invocation, in milliseconds. Default `timeoutMs × WALL_TIMEOUT_FACTOR`. */
+  wallTimeoutMs?: number;
+  /** Dotted host method names that get a shortcut on `ctx.host`. Default DEFAULT_HOST_METHODS. */
+  hostMethods?: readonly string[];
+  logger: Logger;
+  /** Called after every failed invocation, e.g. to feed a FailureWindow. Exceptions it throws are logged. */
+  onFailure?: (reason: ExtensionFailureReason, error: ExtensionCallError) => void;
+}
+
+/** The isolate implementation of ExtensionRuntime, with its effective limits and pool counters. */
+export interface IsolateRuntime extends ExtensionRuntime {
+  readonly kind: 'isolate';
+  readonly limits: IsolateLimits;
+  stats(): IsolatePoolStats;
+}
+
+/**
+ * Creates the isolate runtime of one extension and loads its bundle into a first isolate,
+ * so a broken bundle fails here and not on the first call.
+ *
+ * Each invocation runs in an isolate of its own for its whole duration; arguments and
+ * results cross the boundary as JSON strings, so no kernel object is ever reachable from
+ * the sandbox. A call that throws, runs out of CPU time, wall-clock time or memory, or
+ * returns invalid output rejects with an ExtensionCallError, and its isolate is replaced.
+ *
+ * @throws ExtensionCallError when the bundle cannot be loaded.
+ * @throws ValidationError when a limit is not a positive number.
+ *
+ * @example
+ * const runtime = await createIsolateRuntime({
+ *   extensionId: 'mify.control',
+ *   code: bundleSource,
+ *   limits: { memoryLimitMb: 64, timeoutMs: 1_000 },
+ *   logger,
+ *   onFailure: () => failures.record(),
+ * });
+ * const output = await runtime.invoke({ kind: 'node', name: 'mify.control.if', input }, hostBridge);
+ * await runtime.dispose();
+ */
+export async function createIsolateRuntime(options: IsolateRuntimeOptions): Promise<IsolateRuntime> {
+  const limits = resolveIsolateLimits({ limits: options.limits, poolSize: options.poolSize, wallTimeoutMs: options.wallTimeoutMs });
+  const logger = options.logger.child({ extensionId: options.extensionId, runtime: 'isolate' });
+  if (limits.adjusted.length > 0) {
+    logger.warn({ requested: options.limits, poolSize: options.poolSize, effective: limits }, 'isolate limits adjusted to the kernel bounds');
+  }
+
+  const runtime = new IsolateExtensionRuntime(options, limits, logger);
+  await runtime.start();
+  return runtime;
+}
+
+class IsolateExtensionRuntime implements IsolateRuntime {
+  readonly extensionId: string;
+  readonly kind = 'isolate' as const;
+  readonly limits: IsolateLimits;
+  readonly #options: IsolateRuntimeOptions;
+  readonly #logger: Logger;
+  readonly #pool: IsolatePool;
+  readonly #watchdog: CallWatchdog;
+  readonly #config: SandboxConfig;
+  readonly #compileCache: SandboxIsolateCompileCache = {};
+  #nextIsolateId = 0;
+  #disposed = false;
+  #lastFailureLogMs = -Infinity;
+  #suppressedFailureLogs = 0;
+
+  constructor(options: IsolateRuntimeOptions, limits: IsolateLimits, logger: Logger) {
+    this.extensionId = options.extensionId;
+    this.limits = limits;
+    this.#options = options;
+    this.#logger = logger;
+    this.#watchdog = new CallWatchdog(Math.min(250, Math.max(10, Math.floor(limits.timeoutMs / 4))));
+    this.#config = {
+      extensionId: options.extensionId,
+      bundleUrl: `mify-extension:///${encodeURIComponent(options.extensionId)}/bundle.js`,
+      maxOutputChars: MAX_OUTPUT_CHARS,
+      maxHostArgsChars: MAX_HOST_ARGS_CHARS,
+      maxPendingHostCalls: MAX_PENDING_HOST_CALLS,
+      maxLogCallsPerInvocation: MAX_LOG_CALLS_PER_INVOCATION,
+      hostMethods: options.hostMethods ?? DEFAULT_HOST_METHODS,
+    };
+    this.#pool = new IsolatePool({ maxSize: limits.poolSize, create: () => this.#createIsolate(), logger });
+  }
+
+  async start(): Promise<void> {
+    const startedAt = performance.now();
+    this.#pool.seed(await this.#createIsolate());
+    this.#logger.info({ limits: this.limits, startMs: Math.round(performance.now() - startedAt) }, 'isolate runtime started');
+  }
+
+  async invoke(request: InvokeRequest, host: HostBridge): Promise<unknown> {
+    if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
+
+    const label = this.#validate(request);
+    const inputJson = this.#encodeInput(request, label);
+
+    const sandbox = await this.#pool.acquire();
+    let result;
+    try {
+      result = await sandbox.run(request, inputJson, host);
+    } finally {
+      this.#pool.release(sandbox);
+    }
+
+    if (result.ok) return result.value;
+    if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
+    throw this.#reportFailure(label, request.name, result.failure);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+
+    this.#disposed = true;
+    this.#pool.close(new ExtensionRuntimeDisposedError(this.extensionId));
+    this.#watchdog.stop();
+    this.#logger.info('isolate runtime disposed');
+  }
+
+  stats(): IsolatePoolStats {
+    return this.#pool.stats();
+  }
+
+  async #createIsolate(): Promise<SandboxIsolate> {
+    const id = ++this.#nextIsolateId;
+    try {
+      const sandbox = await SandboxIsolate.create({
+        id,
+        code: this.#options.code,
+        limits: this.limits,
+        config: this.#config,
+        watchdog: this.#watchdog,
+        logger: this.#logger,
+        compileCache: this.#compileCache,
+      });
+      this.#logger.debug({ isolateId: id }, 'isolate created');
+      return sandbox;
+    } catch (error) {
+      if (!(error instanceof SandboxLoadError)) throw error;
+      const loadError = new ExtensionCallError(this.extensionId, error.failure.reason, `failed to load its bundle: ${error.failure.detail}${FAILURE_HINTS[error.failure.reason] ?? ''}`, {
+        cause: error.failure.cause,
+      });
+      this.#logger.error({ err: loadError, isolateId: id }, 'extension bundle failed to load');
+      throw loadError;
+    }
+  }
+
+  /** Returns the label of the request's kind; an unknown kind is reported as not found. */
+  #validate(request: InvokeRequest): string {
+    const label = Object.hasOwn(KIND_LABELS, request.kind) ? KIND_LABELS[request.kind] : undefined;
+    if (typeof request.name !== 'string' || request.name.length === 0) {
+      throw new ValidationError(`Invalid invocation of extension '${this.extensionId}': name must be a non-empty contribution name.`, [
+        { path: 'name', message: 'expected a non-empty string' },
+      ]);
+    }
+    if (label === undefined) {
+      throw this.#reportFailure('contribution', request.name, {
+        reason: 'not_found',
+        detail: `has no contribution kind ${JSON.stringify(request.kind)}; expected one of ${Object.keys(KIND_LABELS).join(', ')}`,
+      });
+    }
+    return label;
+  }
+
+  #encodeInput(request: InvokeRequest, label: string): string | undefined {
+    try {
+      return JSON.stringify(request.input);
+    } catch (error) {
+      throw new ValidationError(`Input for ${label} '${request.name}' of extension '${this.extensionId}' is not JSON-serialisable: ${(error as Error).message}`, [
+        { path: 'input', message: 'expected a JSON value' },
+      ]);
+    }
+  }
+
+  #reportFailure(label: string, name: string, failure: CallFailure): ExtensionCallError {
+    const message = failure.reason === 'not_found'
+      ? failure.detail
+      : `${FAILURE_VERBS[failure.reason]} ${label} '${name}': ${failure.detail}${FAILURE_HINTS[failure.reason] ?? ''}`;
+    const error = new ExtensionCallError(this.extensionId, failure.reason, message, { cause: failure.cause });
+
+    this.#logFailure(error, label, name);
+    try {
+      this.#options.onFailure?.(failure.reason, error);
+    } catch (callbackError) {
+      this.#logger.error({ err: callbackError }, 'onFailure callback threw');
+    }
+    return error;
+  }
+
+  /** Logs at most one failure line per FAILURE_LOG_INTERVAL_MS and counts the lines it skipped. */
+  #logFailure(error: ExtensionCallError, label: string, name: string): void {
+    const now = performance.now();
+    if (now - this.#lastFailureLogMs < FAILURE_LOG_INTERVAL_MS) {
+      this.#suppressedFailureLogs++;
+      return;
+    }
+
+    this.#logger.warn({ reason: error.reason, kind: label, name, err: error, suppressed: this.#suppressedFailureLogs }, 'extension call failed');
+    this.#lastFailureLogMs = now;
+    this.#suppressedFailureLogs = 0;
+  }
+}
+
+type SandboxIsolateCompileCache = Parameters<typeof SandboxIsolate.create>[0]['compileCache'];

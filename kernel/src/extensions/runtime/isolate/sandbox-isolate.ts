@@ -1,0 +1,338 @@
+import ivm from 'isolated-vm';
+
+import type { Logger } from '../../../logger.js';
+import type { HostBridge, InvokeRequest } from '../types.js';
+import { type CallFailure, type DecodedResult, decodeDispatchResult, encodeHostError, encodeHostResult, parseSandboxJson, sandboxFrames } from './envelope.js';
+import type { IsolateLimits } from './limits.js';
+import { SANDBOX_BOOTSTRAP_SOURCE, SANDBOX_BOOTSTRAP_URL, type SandboxConfig } from './sandbox-source.js';
+import type { CallWatchdog, WatchedCall } from './watchdog.js';
+
+/** isolated-vm 5.0.4 rejects a run that passed its `timeout` option with exactly this message. */
+const TIMED_OUT_MESSAGE = 'Script execution timed out.';
+
+export interface SandboxIsolateOptions {
+  /** Sequence number within the runtime, used in logs. */
+  id: number;
+  code: string;
+  limits: IsolateLimits;
+  config: SandboxConfig;
+  watchdog: CallWatchdog;
+  logger: Logger;
+  /**
+   * V8 code cache of the bundle, shared by the isolates of one runtime. The first isolate
+   * fills it and later ones (pool growth, replacements) compile faster from it. It only ever
+   * holds data this kernel produced, never data from an extension package.
+   */
+  compileCache: { data?: ivm.ExternalCopy<ArrayBuffer> };
+}
+
+/** Raised by `SandboxIsolate.create` when the bundle cannot be loaded. */
+export class SandboxLoadError extends Error {
+  readonly failure: CallFailure;
+
+  constructor(failure: CallFailure) {
+    super(failure.detail, { cause: failure.cause });
+    this.name = 'SandboxLoadError';
+    this.failure = failure;
+  }
+}
+
+interface ActiveCall {
+  readonly callId: number;
+  readonly bridge: HostBridge;
+  readonly cpuStartNs: bigint;
+  readonly wallDeadlineMs: number;
+  /** Why the kernel stopped the isolate during this call, set before it disposes it. */
+  failure: CallFailure | undefined;
+}
+
+type ApplyRef = ivm.Reference<(...args: unknown[]) => unknown>;
+
+/**
+ * One isolate with one context, the sandbox bootstrap and the extension bundle loaded. It
+ * runs one invocation at a time; the pool guarantees that. After a failure other than
+ * `not_found` it disposes itself, and the pool replaces it.
+ */
+export class SandboxIsolate implements WatchedCall {
+  readonly id: number;
+  readonly #options: SandboxIsolateOptions;
+  readonly #isolate: ivm.Isolate;
+  readonly #cpuBudgetNs: bigint;
+  #dispatch: ApplyRef | undefined;
+  #settleHostCall: ApplyRef | undefined;
+  #active: ActiveCall | undefined;
+  #nextCallId = 0;
+  #disposedByKernel = false;
+  #settling = 0;
+  #onQuiet: (() => void) | undefined;
+
+  private constructor(options: SandboxIsolateOptions) {
+    this.id = options.id;
+    this.#options = options;
+    this.#cpuBudgetNs = BigInt(options.limits.timeoutMs) * 1_000_000n;
+    this.#isolate = new ivm.Isolate({
+      memoryLimit: options.limits.memoryLimitMb,
+      onCatastrophicError: (message) => this.#handleCatastrophicError(message),
+    });
+  }
+
+  /**
+   * Creates an isolate and loads the bundle into it.
+   *
+   * @throws SandboxLoadError when the bundle does not compile, imports a module, throws or
+   * runs out of time or memory at top level, or has no default export object.
+   */
+  static async create(options: SandboxIsolateOptions): Promise<SandboxIsolate> {
+    const sandbox = new SandboxIsolate(options);
+    try {
+      await sandbox.#load();
+      return sandbox;
+    } catch (error) {
+      const failure = error instanceof SandboxLoadError ? error.failure : sandbox.#loadFailure(error);
+      sandbox.dispose();
+      throw new SandboxLoadError(failure);
+    }
+  }
+
+  get isDisposed(): boolean {
+    return this.#isolate.isDisposed;
+  }
+
+  /**
+   * Runs one invocation. Extension failures come back as `{ ok: false }`, never as a throw.
+   *
+   * @param inputJson - the input as JSON, or undefined for an undefined input
+   */
+  async run(request: InvokeRequest, inputJson: string | undefined, bridge: HostBridge): Promise<DecodedResult> {
+    const { limits, config } = this.#options;
+    const call: ActiveCall = {
+      callId: ++this.#nextCallId,
+      bridge,
+      cpuStartNs: this.#isolate.cpuTime,
+      wallDeadlineMs: performance.now() + limits.wallTimeoutMs,
+      failure: undefined,
+    };
+    this.#active = call;
+    this.#options.watchdog.watch(this);
+
+    let envelope: unknown;
+    try {
+      envelope = await this.#dispatch!.apply(undefined, [request.kind, request.name, inputJson, call.callId], {
+        timeout: limits.timeoutMs,
+        result: { promise: true },
+      });
+    } catch (error) {
+      return this.#fail(call.failure ?? this.#terminationFailure(error));
+    } finally {
+      this.#active = undefined;
+      this.#options.watchdog.unwatch(this);
+    }
+
+    if (this.#cpuUsedNs(call) > this.#cpuBudgetNs) return this.#fail(this.#cpuTimeout());
+
+    const decoded = decodeDispatchResult(envelope, config.bundleUrl, config.maxOutputChars);
+    if (!decoded.ok && decoded.failure.reason !== 'not_found') this.dispose();
+    return decoded;
+  }
+
+  /**
+   * Returns a promise that settles once host-call results still being delivered into the
+   * isolate have run, or undefined when none are. The pool waits for it before reusing the
+   * isolate, so leftover work of one call cannot eat into the next call's budget.
+   */
+  whenQuiet(): Promise<void> | undefined {
+    if (this.#settling === 0) return undefined;
+    return new Promise((resolve) => {
+      const previous = this.#onQuiet;
+      this.#onQuiet = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  checkDeadline(nowMs: number): void {
+    const call = this.#active;
+    if (call === undefined) return;
+
+    if (nowMs > call.wallDeadlineMs) {
+      this.#abort(call, {
+        reason: 'timeout',
+        detail: `did not finish within its wall-clock limit of ${this.#options.limits.wallTimeoutMs} ms, for example because it awaited a host call that never settled`,
+      });
+    } else if (this.#cpuUsedNs(call) > this.#cpuBudgetNs) {
+      this.#abort(call, this.#cpuTimeout());
+    }
+  }
+
+  /** Disposes the isolate. Safe to call more than once. */
+  dispose(): void {
+    this.#disposedByKernel = true;
+    if (!this.#isolate.isDisposed) this.#isolate.dispose();
+  }
+
+  async #load(): Promise<void> {
+    const { config, limits, code, compileCache } = this.#options;
+    const timeout = limits.timeoutMs;
+    const context = await this.#isolate.createContext();
+
+    const setup = await context.eval(SANDBOX_BOOTSTRAP_SOURCE, { filename: SANDBOX_BOOTSTRAP_URL, timeout, reference: true });
+    const hostStart = new ivm.Callback(
+      (callId: unknown, requestId: unknown, method: unknown, argsJson: unknown) => this.#startHostCall(callId, requestId, method, argsJson),
+      { ignored: true },
+    );
+    const api = (await setup.apply(undefined, [hostStart, JSON.stringify(config)], { timeout, result: { reference: true } })) as ivm.Reference<Record<string, unknown>>;
+    const install = (await api.get('install', { reference: true })) as ApplyRef;
+    this.#dispatch = (await api.get('dispatch', { reference: true })) as ApplyRef;
+    this.#settleHostCall = (await api.get('settleHostCall', { reference: true })) as ApplyRef;
+    setup.release();
+    api.release();
+
+    const module = await this.#isolate.compileModule(code, {
+      filename: config.bundleUrl,
+      ...(compileCache.data ? { cachedData: compileCache.data } : { produceCachedData: true }),
+    });
+    const produced = (module as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+    if (compileCache.data === undefined && produced !== undefined) compileCache.data = produced;
+
+    const imports = module.dependencySpecifiers;
+    if (imports.length > 0) {
+      throw new SandboxLoadError({
+        reason: 'threw',
+        detail: `the bundle imports ${imports.map((specifier) => JSON.stringify(specifier)).join(', ')}; bundle every dependency into the entry file, because the isolate runtime provides no modules`,
+      });
+    }
+    await module.instantiate(context, (specifier) => {
+      throw new Error(`Module ${JSON.stringify(specifier)} is not available in the isolate runtime.`);
+    });
+    await module.evaluate({ timeout });
+
+    const problem = await install.apply(undefined, [module.namespace.derefInto()], { timeout });
+    install.release();
+    if (problem !== '') throw new SandboxLoadError({ reason: 'not_found', detail: String(problem) });
+  }
+
+  #loadFailure(error: unknown): CallFailure {
+    const termination = this.#terminationFailure(error);
+    if (termination.reason !== 'crashed') return termination;
+
+    // Anything else is an error of the bundle itself: a SyntaxError or a throw at top level.
+    const name = error instanceof Error ? error.name : 'Error';
+    const message = error instanceof Error ? error.message : String(error);
+    const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
+    const frames = sandboxFrames(stack, this.#options.config.bundleUrl);
+    const cause = new Error(message);
+    cause.name = name;
+    cause.stack = [`${name}: ${message}`, ...frames].join('\n');
+    return { reason: 'threw', detail: `${name}: ${message}`, cause };
+  }
+
+  /** Classifies an error that isolated-vm raised because the isolate stopped. */
+  #terminationFailure(error: unknown): CallFailure {
+    const message = error instanceof Error ? error.message : String(error);
+    const { memoryLimitMb, timeoutMs } = this.#options.limits;
+
+    // isolated-vm disposes an isolate on its own only when it passes its memory limit.
+    if (message.includes('memory limit') || (this.#isolate.isDisposed && !this.#disposedByKernel)) {
+      return { reason: 'memory', detail: `exceeded the isolate heap limit of ${memoryLimitMb} MiB` };
+    }
+    if (message === TIMED_OUT_MESSAGE) {
+      return { reason: 'timeout', detail: `used more than ${timeoutMs} ms of CPU time` };
+    }
+    return { reason: 'crashed', detail: `the isolate stopped unexpectedly (${message})` };
+  }
+
+  #cpuTimeout(): CallFailure {
+    return { reason: 'timeout', detail: `used more than ${this.#options.limits.timeoutMs} ms of CPU time` };
+  }
+
+  #cpuUsedNs(call: ActiveCall): bigint {
+    return this.#isolate.isDisposed ? 0n : this.#isolate.cpuTime - call.cpuStartNs;
+  }
+
+  #fail(failure: CallFailure): DecodedResult {
+    this.dispose();
+    return { ok: false, failure };
+  }
+
+  /** Records why the call stops, then disposes the isolate, which rejects the pending dispatch. */
+  #abort(call: ActiveCall, failure: CallFailure): void {
+    call.failure ??= failure;
+    this.dispose();
+  }
+
+  /** Receives a host call from the sandbox; runs on the kernel's main thread. Never throws. */
+  #startHostCall(callId: unknown, requestId: unknown, method: unknown, argsJson: unknown): void {
+    const call = this.#active;
+    // A call id that is not the active one belongs to a finished invocation; the sandbox has
+    // already dropped the promise, so there is nobody to answer.
+    if (call === undefined || call.callId !== callId) return;
+
+    if (typeof requestId !== 'number' || typeof method !== 'string' || typeof argsJson !== 'string') {
+      this.#abort(call, { reason: 'crashed', detail: 'the sandbox sent a malformed host call' });
+      return;
+    }
+    void this.#forwardHostCall(call, requestId, method, argsJson);
+  }
+
+  async #forwardHostCall(call: ActiveCall, requestId: number, method: string, argsJson: string): Promise<void> {
+    let payload: string;
+    try {
+      const args = parseSandboxJson(argsJson);
+      if (!Array.isArray(args)) throw new TypeError(`Host call "${method}": arguments must be a JSON array.`);
+      payload = encodeHostResult(await call.bridge.call(method, args));
+    } catch (error) {
+      // Request id 0 marks a log line the sandbox does not wait for.
+      if (requestId === 0) this.#options.logger.debug({ err: error, method }, 'extension log line rejected by the host');
+      payload = encodeHostError(error);
+    }
+
+    if (requestId === 0 || this.#active !== call || this.#isolate.isDisposed) return;
+    this.#deliverHostResult(call, requestId, payload);
+  }
+
+  /**
+   * Hands a host-call result to the sandbox. The extension code that continues after the
+   * `await` runs inside this apply, so it gets the remaining CPU budget of the call as its
+   * timeout.
+   */
+  #deliverHostResult(call: ActiveCall, requestId: number, payload: string): void {
+    const remainingMs = Number(this.#cpuBudgetNs - this.#cpuUsedNs(call)) / 1e6;
+    if (remainingMs <= 0) {
+      this.#abort(call, this.#cpuTimeout());
+      return;
+    }
+
+    this.#settling++;
+    this.#settleHostCall!.apply(undefined, [requestId, payload], { timeout: Math.ceil(remainingMs) })
+      .then(undefined, (error: unknown) => {
+        if (this.#active === call) {
+          this.#abort(call, this.#terminationFailure(error));
+        } else if (!this.#isolate.isDisposed) {
+          // The invocation already returned, but work it left behind ran out of time.
+          this.#options.logger.warn({ isolateId: this.id, err: error }, 'work left running after an invocation was stopped; isolate disposed');
+          this.dispose();
+        }
+      })
+      .finally(() => {
+        this.#settling--;
+        if (this.#settling > 0) return;
+        const onQuiet = this.#onQuiet;
+        this.#onQuiet = undefined;
+        onQuiet?.();
+      });
+  }
+
+  #handleCatastrophicError(message: string): void {
+    // NOTE: isolated-vm advises ending the process after this callback, because V8 may have
+    // lost track of the isolate's resources. The kernel only disposes the isolate and logs at
+    // fatal level, so the operator decides whether to restart.
+    this.#options.logger.fatal({ isolateId: this.id, message }, 'isolated-vm reported a catastrophic isolate error');
+    const call = this.#active;
+    if (call !== undefined) {
+      this.#abort(call, { reason: 'crashed', detail: `V8 lost control of the isolate (${message})` });
+    } else {
+      this.dispose();
+    }
+  }
+}

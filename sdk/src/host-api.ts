@@ -1,0 +1,421 @@
+/**
+ * The host API: the only way out of an extension's sandbox. Inside the sandbox the kernel
+ * hands every contribution a `ctx.host` object. Its namespace methods are shortcuts that
+ * forward to `ctx.host.call('<namespace>.<method>', [args...])`, so `ctx.host.kv.get('a')`
+ * and `ctx.host.call('kv.get', ['a'])` are the same call.
+ *
+ * The kernel checks each call against the permissions in the manifest (deny by default) and
+ * logs it with the extension id. Arguments and results cross the sandbox boundary as JSON,
+ * so `undefined` object fields are dropped and binary data travels as base64 strings.
+ *
+ * A failed call rejects with a {@link HostCallError}. Codes every method may use:
+ * `permission_denied` (the manifest lacks the permission named on the method),
+ * `invalid_argument`, `rate_limited`, `timeout` and `internal`.
+ */
+import type { Permission } from './permissions.js';
+import type { Item, JsonObject, JsonValue, MifyGraph } from './types.js';
+
+/** One page of a cursor-paginated list. */
+export interface Page<T> {
+  data: T[];
+  /** Cursor of the next page, or null on the last page. Pass it back as `cursor`. */
+  nextCursor: string | null;
+}
+
+/** Options shared by the list methods. */
+export interface PageOptions {
+  /** Maximum number of entries in the page. The kernel caps it; the default is 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** Key-value storage, scoped to the extension and the workspace of the call. */
+export interface KvApi {
+  /**
+   * Reads a value. Returns null when the key is missing or expired.
+   * Needs `kv:read`.
+   */
+  get(key: string): Promise<JsonValue | null>;
+  /**
+   * Stores a value, replacing any earlier one. `ttlMs` makes the key expire after that many
+   * milliseconds. Needs `kv:write`. Rejects with `invalid_argument` when the value is too large.
+   */
+  set(key: string, value: JsonValue, options?: { ttlMs?: number }): Promise<void>;
+  /** Deletes a key. Resolves to whether it existed. Needs `kv:write`. */
+  delete(key: string): Promise<boolean>;
+  /** Lists keys in lexical order, optionally only those starting with `prefix`. Needs `kv:read`. */
+  list(options?: PageOptions & { prefix?: string }): Promise<Page<{ key: string; value: JsonValue }>>;
+}
+
+/** A document of an extension collection. */
+export interface CollectionDocument {
+  id: string;
+  data: JsonObject;
+  /** ISO 8601 timestamp. */
+  createdAt: string;
+  /** ISO 8601 timestamp. */
+  updatedAt: string;
+}
+
+/** Condition on one field of a collection document. A bare value means `{ eq: value }`. */
+export type FieldCondition =
+  | JsonValue
+  | {
+      eq?: JsonValue;
+      ne?: JsonValue;
+      gt?: JsonValue;
+      gte?: JsonValue;
+      lt?: JsonValue;
+      lte?: JsonValue;
+      in?: JsonValue[];
+    };
+
+/** Query of {@link CollectionsApi.find}. */
+export interface FindQuery extends PageOptions {
+  /** Conditions keyed by field name or dotted path (`address.city`), all of which must hold. */
+  where?: Record<string, FieldCondition>;
+  /** Sort keys, first one first. The default order is by document id. */
+  orderBy?: Array<{ field: string; direction?: 'asc' | 'desc' }>;
+}
+
+/**
+ * Extension collections: namespaced JSON documents with the indexes declared under
+ * `collections` in the manifest, scoped to the extension and the workspace of the call.
+ * Every method rejects with `not_found` when the collection is not declared in the manifest.
+ */
+export interface CollectionsApi {
+  /** Reads one document. Returns null when it does not exist. Needs `collections:read`. */
+  get(collection: string, id: string): Promise<CollectionDocument | null>;
+  /**
+   * Inserts or replaces a document. Without `id` the kernel generates one. Needs
+   * `collections:write`. Rejects with `conflict` when a unique index already has the values.
+   */
+  put(collection: string, document: { id?: string; data: JsonObject }): Promise<CollectionDocument>;
+  /** Deletes a document. Resolves to whether it existed. Needs `collections:write`. */
+  delete(collection: string, id: string): Promise<boolean>;
+  /** Finds documents by field conditions. Needs `collections:read`. */
+  find(collection: string, query?: FindQuery): Promise<Page<CollectionDocument>>;
+}
+
+/** A vector and what it points to. */
+export interface VectorPoint {
+  id: string;
+  vector: number[];
+  metadata?: JsonObject;
+  /** Source text of the vector, returned with query matches. */
+  content?: string;
+}
+
+/** A query match, most similar first. */
+export interface VectorMatch {
+  id: string;
+  /** Similarity: higher is closer, whatever the metric. */
+  score: number;
+  metadata: JsonObject;
+  content?: string;
+}
+
+/**
+ * Vector collections (pgvector), scoped to the extension and the workspace of the call.
+ * The server's PostgreSQL needs the pgvector extension; without it every method rejects
+ * with `unavailable`.
+ */
+export interface VectorsApi {
+  /**
+   * Creates a collection of vectors with a fixed number of dimensions. Needs `vectors:write`.
+   * Rejects with `conflict` when a collection of that name exists with other settings.
+   */
+  createCollection(name: string, options: { dimensions: number; metric?: 'cosine' | 'l2' | 'inner_product' }): Promise<void>;
+  /**
+   * Inserts or replaces points by id. Needs `vectors:write`. Rejects with `invalid_argument`
+   * when a vector has the wrong number of dimensions, and `not_found` for a missing collection.
+   */
+  upsert(collection: string, points: VectorPoint[]): Promise<void>;
+  /**
+   * Returns the `topK` points closest to `vector` whose metadata matches every `filter` key
+   * exactly. Needs `vectors:read`.
+   */
+  query(collection: string, query: { vector: number[]; topK: number; filter?: JsonObject }): Promise<VectorMatch[]>;
+  /** Deletes points by id. Resolves to the number deleted. Needs `vectors:write`. */
+  delete(collection: string, ids: string[]): Promise<number>;
+}
+
+/** Request of {@link HttpApi.fetch}. */
+export interface HttpRequest {
+  /** HTTP method. Defaults to GET. */
+  method?: string;
+  headers?: Record<string, string>;
+  /** Text body. Use `bodyBase64` for binary data. */
+  body?: string;
+  /** Binary body as base64. Ignored when `body` is set. */
+  bodyBase64?: string;
+  /** Time limit of the whole request in milliseconds. The kernel caps it by the call's own limit. */
+  timeoutMs?: number;
+}
+
+/** Response of {@link HttpApi.fetch}. Non-2xx statuses resolve; they do not reject. */
+export interface HttpResponse {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** Body decoded as UTF-8. */
+  body: string;
+  /** Raw body as base64, set when the response is not text. */
+  bodyBase64?: string;
+}
+
+/** Outgoing HTTP requests. */
+export interface HttpApi {
+  /**
+   * Sends an HTTP request. Needs `http:fetch:<host>` for the URL's host, such as
+   * `http:fetch:api.example.com` or `http:fetch:*.example.com`. Rejects with
+   * `permission_denied` for any other host, `timeout` when `timeoutMs` passes, and
+   * `network_error` when no response arrives (DNS failure, refused connection).
+   */
+  fetch(url: string, request?: HttpRequest): Promise<HttpResponse>;
+}
+
+/** A decrypted credential, handed out for the duration of one call. */
+export interface Credential {
+  /** Credential type id, such as `acme.crm-sync.api-key`. */
+  type: string;
+  /** Secret fields, shaped by the credential type's `fields` JSON Schema. */
+  data: Record<string, JsonValue>;
+}
+
+/** Credentials from the workspace vault. Never log or return their data. */
+export interface CredentialsApi {
+  /**
+   * Decrypts a credential by the reference a user chose in a node's parameters. Needs
+   * `credentials:read`. Rejects with `not_found` when the reference does not resolve in the
+   * workspace of the call.
+   */
+  get(reference: string): Promise<Credential>;
+}
+
+/** One message of a chat. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  /** Tool calls the assistant requests (assistant messages only). */
+  toolCalls?: Array<{ id: string; name: string; arguments: JsonObject }>;
+  /** Id of the tool call this message answers (tool messages only). */
+  toolCallId?: string;
+}
+
+/** A tool the model may call, with its arguments described by JSON Schema. */
+export interface ChatTool {
+  name: string;
+  description: string;
+  parameters: JsonObject;
+}
+
+/** Request of {@link LlmApi.chat}. */
+export interface ChatRequest {
+  /** Provider id from a `providers` contribution. Defaults to the workspace's default provider. */
+  provider?: string;
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+  tools?: ChatTool[];
+  /** `json` asks the model for a single JSON object. */
+  responseFormat?: 'text' | 'json';
+}
+
+/** Token counts reported by the provider. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Response of {@link LlmApi.chat}. */
+export interface ChatResponse {
+  /** Model that produced the answer, as the provider names it. */
+  model: string;
+  message: ChatMessage;
+  finishReason: 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';
+  usage: TokenUsage;
+}
+
+/** Request of {@link LlmApi.embed}. */
+export interface EmbedRequest {
+  provider?: string;
+  model: string;
+  input: string[];
+}
+
+/** Response of {@link LlmApi.embed}: one vector per input, in input order. */
+export interface EmbedResponse {
+  model: string;
+  vectors: number[][];
+  usage: { inputTokens: number };
+}
+
+/** The LLM provider gateway. Needs `llm:invoke` for every method. */
+export interface LlmApi {
+  /**
+   * Sends a chat to a model. Rejects with `not_found` for an unknown provider or model,
+   * `rate_limited` when the provider throttles, and `unavailable` when it cannot be reached.
+   */
+  chat(request: ChatRequest): Promise<ChatResponse>;
+  /** Embeds texts. Rejects like `chat`. */
+  embed(request: EmbedRequest): Promise<EmbedResponse>;
+}
+
+/** An event delivered to the `event` hook of a subscribed extension. */
+export interface ExtensionEvent {
+  topic: string;
+  payload: JsonValue;
+  /** Extension id of the publisher. */
+  source: string;
+  /** ISO 8601 timestamp. */
+  publishedAt: string;
+}
+
+/** Events between extensions, within one workspace. */
+export interface EventsApi {
+  /** Publishes an event on a topic such as `acme.crm-sync.contact-updated`. Needs `events:publish`. */
+  publish(topic: string, payload: JsonValue): Promise<void>;
+  /**
+   * Subscribes the extension to a topic. The kernel then calls the extension's `event` hook
+   * with each {@link ExtensionEvent}. Subscribing twice has no further effect. Needs
+   * `events:subscribe`.
+   */
+  subscribe(topic: string): Promise<void>;
+}
+
+/** Metadata of a stored file. */
+export interface FileInfo {
+  /** Relative path such as `exports/report.csv`. */
+  path: string;
+  mimeType: string;
+  /** Size in bytes. */
+  size: number;
+  /** ISO 8601 timestamp. */
+  updatedAt: string;
+}
+
+/**
+ * File storage, scoped to the extension and the workspace of the call. Paths are relative
+ * and use `/`. Every method rejects with `invalid_argument` for an absolute path or one
+ * containing `..`.
+ */
+export interface FilesApi {
+  /** Reads a file as base64. Needs `files:read`. Rejects with `not_found` when it is missing. */
+  read(path: string): Promise<FileInfo & { dataBase64: string }>;
+  /** Writes a file, replacing any earlier one. Needs `files:write`. */
+  write(path: string, file: { dataBase64: string; mimeType?: string }): Promise<FileInfo>;
+  /** Lists files whose path starts with `prefix`. Needs `files:read`. */
+  list(options?: PageOptions & { prefix?: string }): Promise<Page<FileInfo>>;
+  /** Deletes a file. Resolves to whether it existed. Needs `files:write`. */
+  delete(path: string): Promise<boolean>;
+}
+
+/** A graph in a list, without its nodes and edges. */
+export interface GraphSummary {
+  id: string;
+  name: string;
+  /** ISO 8601 timestamp. */
+  updatedAt: string;
+}
+
+/** Graphs of the workspace of the call. */
+export interface GraphsApi {
+  /**
+   * Reads a graph: its draft, or a published version when `version` is given. Needs
+   * `graphs:read`. Rejects with `not_found` when the graph or version does not exist.
+   */
+  get(id: string, options?: { version?: number }): Promise<MifyGraph>;
+  /** Lists graphs, most recently updated first. Needs `graphs:read`. */
+  list(options?: PageOptions): Promise<Page<GraphSummary>>;
+}
+
+/** State of a run. */
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A run of a graph. */
+export interface RunRecord {
+  id: string;
+  graphId: string;
+  status: RunStatus;
+  /** ISO 8601 timestamps; null until the run starts or finishes. */
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Message of the error that failed the run. */
+  error?: string;
+}
+
+/** Runs of graphs in the workspace of the call. */
+export interface RunsApi {
+  /**
+   * Starts a run of a graph's published version with `items` as the input of its trigger.
+   * Needs `runs:start`. Calls with the same `idempotencyKey` start one run and resolve to it.
+   * Rejects with `not_found` when the graph does not exist.
+   */
+  start(graphId: string, options?: { items?: Item[]; idempotencyKey?: string }): Promise<RunRecord>;
+  /** Reads a run. Needs `runs:read`. Rejects with `not_found` when it does not exist. */
+  get(runId: string): Promise<RunRecord>;
+}
+
+/** The host API on `ctx.host`. */
+export interface HostApi {
+  /**
+   * Calls a host method by its dotted name with an array of JSON arguments. The namespace
+   * methods below are shortcuts for this call.
+   *
+   * @example
+   * const value = await ctx.host.call('kv.get', ['last-sync']);
+   */
+  call(method: HostMethod | (string & {}), args: JsonValue[]): Promise<unknown>;
+  kv: KvApi;
+  collections: CollectionsApi;
+  vectors: VectorsApi;
+  http: HttpApi;
+  credentials: CredentialsApi;
+  llm: LlmApi;
+  events: EventsApi;
+  files: FilesApi;
+  graphs: GraphsApi;
+  runs: RunsApi;
+}
+
+/**
+ * The permission each host method needs. `http.fetch` needs an `http:fetch:<host>`
+ * permission that matches the URL (see `isFetchAllowed`), so its entry is the prefix.
+ */
+export const HOST_METHOD_PERMISSIONS = {
+  'kv.get': 'kv:read',
+  'kv.set': 'kv:write',
+  'kv.delete': 'kv:write',
+  'kv.list': 'kv:read',
+  'collections.get': 'collections:read',
+  'collections.put': 'collections:write',
+  'collections.delete': 'collections:write',
+  'collections.find': 'collections:read',
+  'vectors.createCollection': 'vectors:write',
+  'vectors.upsert': 'vectors:write',
+  'vectors.query': 'vectors:read',
+  'vectors.delete': 'vectors:write',
+  'http.fetch': 'http:fetch:',
+  'credentials.get': 'credentials:read',
+  'llm.chat': 'llm:invoke',
+  'llm.embed': 'llm:invoke',
+  'events.publish': 'events:publish',
+  'events.subscribe': 'events:subscribe',
+  'files.read': 'files:read',
+  'files.write': 'files:write',
+  'files.list': 'files:read',
+  'files.delete': 'files:write',
+  'graphs.get': 'graphs:read',
+  'graphs.list': 'graphs:read',
+  'runs.start': 'runs:start',
+  'runs.get': 'runs:read',
+} as const satisfies Record<string, Permission>;
+
+/** Dotted name of a host method, such as `kv.get`. */
+export type HostMethod = keyof typeof HOST_METHOD_PERMISSIONS;
+
+/** Every host method name, in the order of {@link HOST_METHOD_PERMISSIONS}. */
+export const HOST_METHODS = Object.keys(HOST_METHOD_PERMISSIONS) as HostMethod[];

@@ -1,0 +1,284 @@
+/**
+ * The contract between an extension and the kernel: the data that flows through graphs and
+ * the shape of each contribution's implementation. The manifest declares a contribution;
+ * the object passed to `defineExtension` implements it under the same name.
+ */
+import type { ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ExtensionEvent, HostApi } from './host-api.js';
+
+/** Any value JSON can represent. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Binary data attached to an item. */
+export interface BinaryData {
+  /** Media type, such as `image/png`. */
+  mimeType: string;
+  fileName?: string;
+  /** Content as base64. */
+  data: string;
+}
+
+/** The unit of data that flows along an edge. One node execution processes a batch of items. */
+export interface Item {
+  json: Record<string, unknown>;
+  /** Binary attachments by name, such as `{ photo: { mimeType: 'image/jpeg', data: '...' } }`. */
+  binary?: Record<string, BinaryData>;
+}
+
+/**
+ * Input of {@link NodeImplementation.execute}. `items` are the items on the node's first
+ * input port. `ports` holds the items of every input port by name, including the first, for
+ * nodes with several inputs (merges, joins).
+ */
+export interface NodeInput {
+  items: Item[];
+  ports?: Record<string, Item[]>;
+}
+
+/**
+ * Result of {@link NodeImplementation.execute}, in one of two forms:
+ *
+ * - `{ items }`: all items leave through the node's first output port.
+ * - `{ [portName]: items }`: items per output port, keyed by the port names declared in the
+ *   manifest, such as `{ true: [...], false: [...] }` for an If node. A declared port left
+ *   out emits no items, and an undeclared port name fails the step.
+ *
+ * A node that declares an output port named `items` always uses the second form.
+ * `normalizeNodeOutput` applies these rules.
+ */
+export type NodeOutput = { items: Item[] } | Record<string, Item[]>;
+
+/** Structured log lines, written by the kernel with the extension, run and step ids. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What every contribution receives as `ctx`. */
+export interface ExtensionContext {
+  /** Id of the extension, such as `acme.crm-sync`. */
+  extensionId: string;
+  host: HostApi;
+  log: Logger;
+}
+
+/** The node being executed, as placed in the graph. */
+export interface NodeInfo {
+  /** Id of the node in the graph. */
+  id: string;
+  /** Name the user gave the node. */
+  name: string;
+  type: string;
+  typeVersion: number;
+  /** Parameters with expressions already evaluated, valid against the type's JSON Schema. */
+  parameters: Record<string, unknown>;
+}
+
+/** The run and step a node executes in. */
+export interface RunInfo {
+  id: string;
+  workspaceId: string;
+  stepId: string;
+  /**
+   * Key that stays the same when the kernel retries or resumes this step. Pass it to
+   * external APIs that deduplicate requests, so a retry does not repeat a side effect.
+   */
+  idempotencyKey: string;
+}
+
+/** `ctx` of {@link NodeImplementation.execute}. */
+export interface NodeContext extends ExtensionContext {
+  node: NodeInfo;
+  run: RunInfo;
+}
+
+/** Implementation of one node type, keyed by its type in `defineExtension({ nodes })`. */
+export interface NodeImplementation {
+  /**
+   * Runs the node once on a batch of items. Throw an `ExtensionError` to fail the step with
+   * a stable code. The kernel applies the node's retry and on-error settings.
+   */
+  execute(ctx: NodeContext, input: NodeInput): NodeOutput | Promise<NodeOutput>;
+}
+
+/** An HTTP request to an extension route. */
+export interface RouteRequest {
+  method: string;
+  /** Path relative to `/api/ext/<extension id>/`, such as `items/42`. */
+  path: string;
+  /** Values of the `:name` segments of the declared path, such as `{ id: '42' }`. */
+  params: Record<string, string>;
+  /** Query parameters. A parameter given several times keeps its last value. */
+  query: Record<string, string>;
+  /** Header names in lower case. Authorization and cookie headers are removed. */
+  headers: Record<string, string>;
+  /** Parsed JSON body, the text of a non-JSON body, or null without a body. */
+  body: JsonValue;
+}
+
+/** The response of a route. */
+export interface RouteResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A string is sent as is. Any other value is sent as JSON. */
+  body?: JsonValue;
+}
+
+/** `ctx` of {@link RouteImplementation.handle}. */
+export interface RouteContext extends ExtensionContext {
+  /** Workspace of the request. Null for `public` and `user` routes without a workspace. */
+  workspaceId: string | null;
+  /** Signed-in user. Null for `public` routes. */
+  userId: string | null;
+  requestId: string;
+}
+
+/**
+ * Implementation of a route, keyed in `defineExtension({ routes })` by the route's name:
+ * its `handler` when the manifest sets one, otherwise `"<METHOD> <path>"` such as
+ * `"GET items/:id"`. `routeName` computes it.
+ */
+export interface RouteImplementation {
+  handle(ctx: RouteContext, request: RouteRequest): RouteResponse | Promise<RouteResponse>;
+}
+
+/** Where a trigger is placed: one trigger node of one graph. */
+export interface TriggerPlacement {
+  graphId: string;
+  nodeId: string;
+  workspaceId: string;
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * Input of {@link TriggerImplementation.handle}, one of:
+ *
+ * - `activate` and `deactivate`: a graph with this trigger was published or unpublished.
+ * - `poll`: the kernel polls on the schedule in the parameters. `state` is what the last poll
+ *   returned (null the first time).
+ * - `webhook`: an HTTP request arrived at the trigger's webhook URL.
+ */
+export type TriggerInput =
+  | { event: 'activate' | 'deactivate'; trigger: TriggerPlacement }
+  | { event: 'poll'; trigger: TriggerPlacement; state: JsonValue }
+  | { event: 'webhook'; trigger: TriggerPlacement; request: RouteRequest };
+
+/**
+ * Result of {@link TriggerImplementation.handle}: nothing for `activate` and `deactivate`;
+ * for `poll`, the items that start one run (none when empty) and the state for the next
+ * poll; for `webhook`, the items and the HTTP response (200 with no body when absent).
+ */
+export type TriggerOutput = void | { items: Item[]; state?: JsonValue; response?: RouteResponse };
+
+/** Implementation of a trigger type, keyed by its type in `defineExtension({ triggers })`. */
+export interface TriggerImplementation {
+  handle(ctx: ExtensionContext, input: TriggerInput): TriggerOutput | Promise<TriggerOutput>;
+}
+
+/** A node placed in a graph. */
+export interface GraphNode {
+  id: string;
+  type: string;
+  typeVersion: number;
+  name: string;
+  parameters: Record<string, unknown>;
+  /** Canvas position in pixels. */
+  position: { x: number; y: number };
+  settings?: {
+    retries?: number;
+    timeoutMs?: number;
+    onError?: 'stop' | 'continue' | 'error-output';
+  };
+}
+
+/** An edge from an output port of one node to an input port of another. */
+export interface GraphEdge {
+  from: { node: string; port: string };
+  to: { node: string; port: string };
+}
+
+/** A graph as JSON. */
+export interface MifyGraph {
+  id?: string;
+  name: string;
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+  settings?: Record<string, unknown>;
+}
+
+/** Input of {@link ImporterImplementation.import}: one file exported from another platform. */
+export interface ImportInput {
+  fileName: string;
+  /** File content as text. */
+  content: string;
+}
+
+/** Result of {@link ImporterImplementation.import}. */
+export interface ImportOutput {
+  graphs: MifyGraph[];
+  /** What could not be imported faithfully, such as a node type with no MIFY counterpart. */
+  warnings: string[];
+}
+
+/** Implementation of an importer, keyed by its platform in `defineExtension({ importers })`. */
+export interface ImporterImplementation {
+  import(ctx: ExtensionContext, input: ImportInput): ImportOutput | Promise<ImportOutput>;
+}
+
+/** A request the kernel's provider gateway sends to a provider contribution. */
+export type ProviderRequest =
+  | { operation: 'chat'; request: ChatRequest }
+  | { operation: 'embed'; request: EmbedRequest }
+  | { operation: 'image'; request: { model: string; prompt: string; size?: string } }
+  | { operation: 'speech'; request: { model: string; text: string; voice?: string } };
+
+/** Result of {@link ProviderImplementation.call}, matching the request's operation. */
+export type ProviderResponse =
+  | ChatResponse
+  | EmbedResponse
+  | { model: string; images: BinaryData[] }
+  | { model: string; audio: BinaryData };
+
+/**
+ * Implementation of a provider, keyed by its id in `defineExtension({ providers })`.
+ * Providers usually call their vendor with `ctx.host.http.fetch` and a credential.
+ */
+export interface ProviderImplementation {
+  call(ctx: ExtensionContext, input: ProviderRequest): ProviderResponse | Promise<ProviderResponse>;
+}
+
+/** Lifecycle and event hooks, all optional. */
+export interface ExtensionHooks {
+  /** Runs after the extension is installed or upgraded, before its first other call. */
+  install?(ctx: ExtensionContext, input: { previousVersion: string | null }): void | Promise<void>;
+  /** Runs when the extension is enabled, including at kernel start. */
+  activate?(ctx: ExtensionContext, input: undefined): void | Promise<void>;
+  /** Runs when the extension is disabled or the kernel stops. */
+  deactivate?(ctx: ExtensionContext, input: undefined): void | Promise<void>;
+  /** Runs before the extension is uninstalled. Its collections and files are deleted after. */
+  uninstall?(ctx: ExtensionContext, input: undefined): void | Promise<void>;
+  /** Receives events of the topics the extension subscribed to with `ctx.host.events.subscribe`. */
+  event?(ctx: ExtensionContext, event: ExtensionEvent): void | Promise<void>;
+}
+
+/**
+ * What an extension's entry module exports as default. Each section is keyed by the name of
+ * a contribution declared in the manifest.
+ */
+export interface ExtensionDefinition {
+  /** Keyed by node type, such as `acme.crm-sync.upsert-contact`. */
+  nodes?: Record<string, NodeImplementation>;
+  /** Keyed by route name (see {@link RouteImplementation}). */
+  routes?: Record<string, RouteImplementation>;
+  /** Keyed by trigger type. */
+  triggers?: Record<string, TriggerImplementation>;
+  /** Keyed by importer platform. */
+  importers?: Record<string, ImporterImplementation>;
+  /** Keyed by provider id. */
+  providers?: Record<string, ProviderImplementation>;
+  hooks?: ExtensionHooks;
+}
