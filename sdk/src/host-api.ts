@@ -24,7 +24,7 @@ export interface Page<T> {
 
 /** Options shared by the list methods. */
 export interface PageOptions {
-  /** Maximum number of entries in the page. The kernel caps it; the default is 50. */
+  /** Maximum number of entries in the page. The kernel sets the default and the upper bound. */
   limit?: number;
   /** `nextCursor` of the previous page. */
   cursor?: string;
@@ -200,7 +200,7 @@ export interface ChatMessage {
   content: string;
   /** Tool calls the assistant requests (assistant messages only). */
   toolCalls?: Array<{ id: string; name: string; arguments: JsonObject }>;
-  /** Id of the tool call this message answers (tool messages only). */
+  /** Id of the tool call this message replies to (tool messages only). */
   toolCallId?: string;
 }
 
@@ -220,7 +220,7 @@ export interface ChatRequest {
   temperature?: number;
   maxTokens?: number;
   tools?: ChatTool[];
-  /** `json` asks the model for a single JSON object. */
+  /** `json` requests a single JSON object from the model. */
   responseFormat?: 'text' | 'json';
 }
 
@@ -232,7 +232,7 @@ export interface TokenUsage {
 
 /** Response of {@link LlmApi.chat}. */
 export interface ChatResponse {
-  /** Model that produced the answer, as the provider names it. */
+  /** Model that produced the message, as the provider names it. */
   model: string;
   message: ChatMessage;
   finishReason: 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error';

@@ -6,7 +6,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 
-import { parsePermission, PERMISSION_FORMS } from './permissions.js';
+import { parsePermission, PERMISSION_FORMS, PERMISSIONS } from './permissions.js';
 
 /** Extension ids: 2 to 6 lower-case dot-separated segments, such as `acme.crm-sync`. */
 export const EXTENSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*){1,5}$/;
@@ -33,7 +33,14 @@ function nonEmpty(description: string) {
   return z.string().min(1).meta({ description });
 }
 
-/** Whether a path is relative, stays inside its folder and uses forward slashes. */
+/**
+ * Checks that a path is relative, stays inside its folder and uses forward slashes, as the
+ * manifest's `entry` must.
+ *
+ * @example
+ * isRelativeInnerPath('dist/index.js'); // true
+ * isRelativeInnerPath('../index.js'); // false
+ */
 export function isRelativeInnerPath(value: string): boolean {
   if (value === '' || value.startsWith('/') || value.includes('\\')) return false;
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(value)) return false;
@@ -42,7 +49,7 @@ export function isRelativeInnerPath(value: string): boolean {
   return segments.every((segment, index) => segment !== '..' && segment !== '' && (segment !== '.' || index === 0));
 }
 
-/** Whether a route path is relative and made of plain segments and `:name` parameters. */
+// Checks that a route path is relative and made of plain segments and `:name` parameters.
 function isRoutePath(value: string): boolean {
   if (value === '' || value.startsWith('/')) return false;
 
@@ -97,6 +104,10 @@ export const nodeContributionSchema = z.strictObject({
   }),
   docs: z.string().optional().meta({ description: 'Markdown documentation shown in the studio.' }),
   handler: exportName.optional().meta({ description: 'Name of the exported function that runs the node (wasm runtime).' }),
+  control: z.enum(['merge', 'loop', 'subworkflow', 'trigger']).optional().meta({
+    description:
+      'Executor semantics beyond running on the items received. merge: waits for every connected input (or the first, with parameter mode "first"). loop: may be re-entered through a back edge and receives its previous state. subworkflow: the executor runs another graph for it. trigger: starts a run and receives its input items.',
+  }),
   credentials: z
     .array(z.strictObject({ type: nonEmpty('Credential type id.'), required: z.boolean().optional() }))
     .optional(),
@@ -110,7 +121,7 @@ export const routeContributionSchema = z.strictObject({
   auth: z.enum(['public', 'user', 'workspace']).meta({
     description: 'public: no sign-in. user: any signed-in user. workspace: a member of the workspace in the request.',
   }),
-  access: z.enum(['read', 'write', 'manage']).optional().meta({ description: 'Workspace role needed when auth is workspace.' }),
+  access: z.enum(['read', 'write', 'manage']).optional().meta({ description: 'Access the caller needs in the workspace when auth is workspace.' }),
   summary: nonEmpty('One line for the OpenAPI document.'),
   handler: exportName.optional().meta({ description: 'Name of the exported function that serves the route (wasm runtime).' }),
 });
@@ -196,10 +207,13 @@ export const manifestSchema = z
     }),
     permissions: z
       .array(
-        z.string().superRefine((value, context) => {
-          const parsed = parsePermission(value);
-          if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.message, params: { expected: PERMISSION_FORMS, message: parsed.message } });
-        }),
+        z
+          .string()
+          .superRefine((value, context) => {
+            const parsed = parsePermission(value);
+            if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.message, params: { expected: PERMISSION_FORMS, message: parsed.message } });
+          })
+          .meta({ pattern: `^(?:${PERMISSIONS.join('|')}|http:fetch:\\S+)$` }),
       )
       .default([])
       .meta({ description: 'Host API permissions. Every call outside them is denied.' }),

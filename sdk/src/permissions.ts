@@ -151,7 +151,8 @@ export function isFetchAllowed(permissions: readonly string[], url: string | URL
   if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') return false;
 
   const host = parsedUrl.hostname.toLowerCase();
-  const port = parsedUrl.port ? Number(parsedUrl.port) : parsedUrl.protocol === 'https:' ? 443 : 80;
+  const defaultPort = parsedUrl.protocol === 'https:' ? 443 : 80;
+  const port = parsedUrl.port ? Number(parsedUrl.port) : defaultPort;
 
   return permissions.some((value) => {
     const parsed = parsePermission(value);

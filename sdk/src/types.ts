@@ -29,7 +29,7 @@ export interface Item {
 
 /**
  * Input of {@link NodeImplementation.execute}. `items` are the items on the node's first
- * input port. `ports` holds the items of every input port by name, including the first, for
+ * input port. `ports` contains the items of every input port by name, including the first, for
  * nodes with several inputs (merges, joins).
  */
 export interface NodeInput {
@@ -58,7 +58,7 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** What every contribution receives as `ctx`. */
+/** Context passed as `ctx` to every contribution. */
 export interface ExtensionContext {
   /** Id of the extension, such as `acme.crm-sync`. */
   extensionId: string;
@@ -96,7 +96,11 @@ export interface NodeContext extends ExtensionContext {
   run: RunInfo;
 }
 
-/** Implementation of one node type, keyed by its type in `defineExtension({ nodes })`. */
+/**
+ * Implementation of one node type, keyed by its type in `defineExtension({ nodes })`. One
+ * implementation serves every `typeVersion` the manifest declares for the type, so it reads
+ * `ctx.node.typeVersion` to keep the behaviour of old versions.
+ */
 export interface NodeImplementation {
   /**
    * Runs the node once on a batch of items. Throw an `ExtensionError` to fail the step with
@@ -146,7 +150,7 @@ export interface RouteImplementation {
   handle(ctx: RouteContext, request: RouteRequest): RouteResponse | Promise<RouteResponse>;
 }
 
-/** Where a trigger is placed: one trigger node of one graph. */
+/** Placement of a trigger: one trigger node of one graph. */
 export interface TriggerPlacement {
   graphId: string;
   nodeId: string;
@@ -220,7 +224,7 @@ export interface ImportInput {
 /** Result of {@link ImporterImplementation.import}. */
 export interface ImportOutput {
   graphs: MifyGraph[];
-  /** What could not be imported faithfully, such as a node type with no MIFY counterpart. */
+  /** Parts that could not be imported faithfully, such as a node type with no MIFY counterpart. */
   warnings: string[];
 }
 
@@ -266,7 +270,7 @@ export interface ExtensionHooks {
 }
 
 /**
- * What an extension's entry module exports as default. Each section is keyed by the name of
+ * Default export of an extension's entry module. Each section is keyed by the name of
  * a contribution declared in the manifest.
  */
 export interface ExtensionDefinition {

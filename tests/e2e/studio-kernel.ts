@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** How long the kernel may take to migrate a fresh database and answer /api/health, in milliseconds. */
+/** How long the kernel may take to migrate a fresh database and respond on /api/health, in milliseconds. */
 const START_TIMEOUT_MS = 90_000;
 /** How long the kernel may take to drain and exit after SIGTERM before it is killed, in milliseconds. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -57,7 +57,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Starts `mify start` on a free port with an empty data directory, and
- * resolves once /api/health answers.
+ * resolves once /api/health responds with 200.
  *
  * @example
  * const kernel = await startKernel();
@@ -99,6 +99,8 @@ export async function startKernel(): Promise<RunningKernel> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 
+  const exitCode = child.exitCode;
   await stop();
-  throw new Error(`The kernel did not answer ${url}/api/health within ${START_TIMEOUT_MS} ms (exit code ${child.exitCode}). Its output:\n${log}`);
+  const reason = exitCode === null ? `did not respond on ${url}/api/health within ${START_TIMEOUT_MS} ms` : `exited with code ${exitCode} before responding on ${url}/api/health`;
+  throw new Error(`The kernel ${reason}. Its output:\n${log}`);
 }

@@ -67,7 +67,7 @@ describeWithChromium(title, () => {
     await expect(page.getByRole('heading', { name: 'Set up MIFY' }).isVisible()).resolves.toBe(true);
   });
 
-  it('creates the owner and lands on home', async () => {
+  it('setup lands on home', async () => {
     await page.getByLabel('Your name').fill(owner.name);
     await page.getByLabel('Email').fill(owner.email);
     await page.getByLabel('Password').fill(owner.password);
@@ -84,7 +84,7 @@ describeWithChromium(title, () => {
     await screenshot('home-light');
   });
 
-  it('shows a new API key once and it works', async () => {
+  it('new API key shown and working', async () => {
     await page.getByRole('navigation', { name: 'Studio' }).getByRole('link', { name: 'API keys' }).click();
     await page.waitForURL('**/settings/api-keys');
     await page.getByLabel('Key name').fill('CI pipeline');
@@ -104,16 +104,16 @@ describeWithChromium(title, () => {
     expect(await apiStatusWithKey(apiKey)).toBe(200);
   });
 
-  it('hides the key after Done and after a reload', async () => {
+  it('key hidden after Done and reload', async () => {
     await page.getByRole('button', { name: 'Done' }).click();
     await expect(page.content()).resolves.not.toContain(apiKey);
 
     await page.reload();
-    await page.getByRole('cell', { name: 'CI pipeline' }).waitFor();
+    await page.getByRole('cell', { name: 'CI pipeline', exact: true }).waitFor();
     await expect(page.content()).resolves.not.toContain(apiKey);
   });
 
-  it('closes the revoke dialog on Escape and returns focus', async () => {
+  it('Escape closes dialog, restores focus', async () => {
     const revokeButton = page.getByRole('button', { name: 'Revoke API key CI pipeline' });
     await revokeButton.click();
     const dialog = page.getByRole('dialog', { name: 'Revoke API key' });
@@ -137,12 +137,12 @@ describeWithChromium(title, () => {
     await screenshot('api-key-revoked');
   });
 
-  it('adds a credential without showing its secret', async () => {
+  it('credential added, secret not shown', async () => {
     await page.getByRole('link', { name: 'Credentials' }).click();
     await page.waitForURL('**/settings/credentials');
     await page.getByRole('button', { name: 'New credential' }).click();
     const dialog = page.getByRole('dialog', { name: 'New credential' });
-    await dialog.getByLabel('Name').fill('OpenAI production');
+    await dialog.getByLabel('Name', { exact: true }).fill('OpenAI production');
     await dialog.getByLabel('Type').fill('openai');
     await dialog.getByLabel('Field name 1').fill('apiKey');
     await dialog.getByLabel('Value 1').fill(SECRET_VALUE);
@@ -162,10 +162,10 @@ describeWithChromium(title, () => {
     await screenshot('credentials');
   });
 
-  it('shows the API problem for a duplicate credential', async () => {
+  it('duplicate credential shows problem', async () => {
     await page.getByRole('button', { name: 'New credential' }).click();
     const dialog = page.getByRole('dialog', { name: 'New credential' });
-    await dialog.getByLabel('Name').fill('OpenAI production');
+    await dialog.getByLabel('Name', { exact: true }).fill('OpenAI production');
     await dialog.getByLabel('Type').fill('openai');
     await dialog.getByLabel('Field name 1').fill('apiKey');
     await dialog.getByLabel('Value 1').fill('another');
@@ -183,7 +183,7 @@ describeWithChromium(title, () => {
   it('creates and switches workspaces', async () => {
     await page.getByRole('button', { name: 'New workspace' }).click();
     const dialog = page.getByRole('dialog', { name: 'New workspace' });
-    await dialog.getByLabel('Name').fill('Research');
+    await dialog.getByLabel('Name', { exact: true }).fill('Research');
     await dialog.getByRole('button', { name: 'Create workspace' }).click();
     await dialog.waitFor({ state: 'hidden' });
 
@@ -197,7 +197,7 @@ describeWithChromium(title, () => {
     await expect(switcher.inputValue()).resolves.toBe(stored);
   });
 
-  it('switches to the dark theme and keeps it', async () => {
+  it('dark theme persists across pages', async () => {
     const toggle = page.getByRole('button', { name: 'Dark theme' });
     await expect(toggle.getAttribute('aria-pressed')).resolves.toBe('false');
 
@@ -224,7 +224,7 @@ describeWithChromium(title, () => {
     expect(me).toBe(401);
   });
 
-  it('sends a signed-out visitor to sign-in and back', async () => {
+  it('sign-in returns to requested page', async () => {
     await page.goto('/settings/members');
     await page.waitForURL('**/login?next=%2Fsettings%2Fmembers');
 

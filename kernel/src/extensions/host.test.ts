@@ -175,3 +175,24 @@ describe.each(databaseBackends)('extension host on $name', (backend) => {
     });
   });
 });
+
+describe('extension discovery', () => {
+  it('registers a folder dropped into MIFY_DATA_DIR/extensions and the bundled WASM sample', async () => {
+    const t = await startTestKernel('pglite', {
+      env: {},
+      beforeStart: (dataDir) => writeIsolateExtension({ id: 'acme.dropped', dir: path.join(dataDir, 'extensions', 'dropped') }),
+    });
+    try {
+      const host = t.kernel.services.extensionHost;
+      const dropped = await host.status('acme.dropped');
+      const sample = await host.status('mify.sample-wasm');
+      const output = await host.invoke('mify.sample-wasm', { kind: 'node', name: 'mify.sample-wasm.text-stats', input: { parameters: { transform: 'uppercase' }, items: [{ json: { text: 'two words' } }] } }, { workspaceId: null });
+
+      expect(dropped).toMatchObject({ source: 'folder', state: 'active' });
+      expect(sample).toMatchObject({ source: 'bundled', runtime: 'wasm', state: 'active' });
+      expect(JSON.stringify(output)).toContain('TWO WORDS');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -138,6 +138,8 @@ export class ExtensionHost {
       }
     }
 
+    await this.registerDropped();
+
     for (const record of await this.store.list()) {
       if (!record.enabled) continue;
       await this.load(record).catch(() => {});
@@ -157,6 +159,38 @@ export class ExtensionHost {
     if (existing && existing.source !== 'bundled') return;
     if (existing && existing.version === manifest.version && existing.location === folder) return;
     await this.store.save({ id: manifest.id, version: manifest.version, enabled: existing?.enabled ?? true, source: 'bundled', location: folder, manifest, previous: null });
+  }
+
+  /**
+   * Registers extensions an operator copied into MIFY_DATA_DIR/extensions by
+   * hand, as `<folder>/mify.extension.json` or `<id>/<version>/mify.extension.json`
+   * (the layout installs use). Only ids without a record are added; for
+   * several versions of one id the highest wins.
+   */
+  private async registerDropped(): Promise<void> {
+    if (!fs.existsSync(this.installDir)) return;
+    const found = new Map<string, { folder: string; manifest: ExtensionManifest }>();
+    const consider = (folder: string) => {
+      if (!fs.existsSync(path.join(folder, MANIFEST_FILE))) return;
+      try {
+        const manifest = readManifest(folder);
+        const previous = found.get(manifest.id);
+        if (!previous || semver.gt(manifest.version, previous.manifest.version)) found.set(manifest.id, { folder, manifest });
+      } catch (error) {
+        this.log.error({ folder, err: error }, 'extension folder in the data directory has an invalid manifest; skipped');
+      }
+    };
+    for (const entry of fs.readdirSync(this.installDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const folder = path.join(this.installDir, entry.name);
+      consider(folder);
+      for (const version of fs.readdirSync(folder, { withFileTypes: true })) if (version.isDirectory()) consider(path.join(folder, version.name));
+    }
+    for (const { folder, manifest } of found.values()) {
+      if (await this.store.get(manifest.id)) continue;
+      await this.store.save({ id: manifest.id, version: manifest.version, enabled: true, source: 'folder', location: folder, manifest, previous: null });
+      this.log.info({ extensionId: manifest.id, folder }, 'registered extension found in the data directory');
+    }
   }
 
   /** Creates the sandbox of an installed extension. Records the error and rethrows when it cannot load. */

@@ -1,3 +1,4 @@
+import { routeName } from '@mify/sdk';
 import type { Context, Hono } from 'hono';
 import { assertRole } from '../auth/roles.js';
 import type { KernelServices } from '../container.js';
@@ -59,7 +60,7 @@ export function mountExtensionRoutes(app: Hono<AppEnv>, services: KernelServices
     const body = ['get', 'head', 'delete'].includes(method) ? undefined : await readJsonBody(c);
     const output = (await services.extensionHost.invoke(
       extensionId,
-      { kind: 'route', name: route.handler ?? `${route.method.toUpperCase()} ${route.path}`, input: { method: c.req.method, path: rest, params: match.params, query: c.req.query(), headers, body } },
+      { kind: 'route', name: routeName(route), input: { method: c.req.method, path: rest, params: match.params, query: c.req.query(), headers, body } },
       { workspaceId },
     )) as { status?: number; headers?: Record<string, string>; body?: unknown } | undefined;
 

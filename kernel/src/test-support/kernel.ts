@@ -25,9 +25,15 @@ export interface TestKernel {
  */
 export async function startTestKernel(
   backend: DatabaseBackend['name'],
-  options: { env?: Record<string, string>; extraRoutes?: (services: () => KernelServices) => KernelServices['routes'] } = {},
+  options: {
+    env?: Record<string, string>;
+    extraRoutes?: (services: () => KernelServices) => KernelServices['routes'];
+    /** Prepares the data directory before the kernel starts. */
+    beforeStart?: (dataDir: string) => void;
+  } = {},
 ): Promise<TestKernel> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-test-'));
+  options.beforeStart?.(dataDir);
   const database = await openTestDatabase(backend);
   const config = loadConfig({
     MIFY_DATA_DIR: dataDir,

@@ -126,7 +126,8 @@ describe('createApi', () => {
 
     await api.setMember('ana+test@example.com', 'editor');
 
-    expect(fetch.mock.calls[0]?.[0]).toBe('/api/workspace/members/ana%2Btest%40example.com');
+    const [url] = fetch.mock.calls[0] as unknown as [string];
+    expect(url).toBe('/api/workspace/members/ana%2Btest%40example.com');
   });
 
   it('resolves undefined for 204', async () => {

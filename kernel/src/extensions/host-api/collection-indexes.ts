@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { ValidationError } from '../../errors.js';
+import { ConflictError, ValidationError } from '../../errors.js';
 import type { SqlExecutor } from '../../storage/database.js';
 import type { CollectionDeclaration } from './types.js';
 
@@ -38,8 +38,23 @@ export const collectionDeclarationSchema = z.object({
  * compare as numbers, and the string "1" never equals the number 1.
  */
 export function fieldExpression(path: string): string {
+  return `(data #> ${pathLiteral(path)})`;
+}
+
+/** Returns the SQL expression that reads `path` from a document as `text`, for string functions. */
+export function fieldTextExpression(path: string): string {
+  return `(data #>> ${pathLiteral(path)})`;
+}
+
+/** Returns `path` as a PostgreSQL text-array literal, e.g. `'{owner,id}'`. */
+function pathLiteral(path: string): string {
   if (!FIELD_PATH_PATTERN.test(path)) throw new Error(`unvalidated field path ${JSON.stringify(path)}`);
-  return `(data #> '{${path.split('.').join(',')}}')`;
+  return `'{${path.split('.').join(',')}}'`;
+}
+
+/** Whether a database error is PostgreSQL's unique_violation (SQLSTATE 23505), from node-postgres or PGlite. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }
 
 /** Quotes a string as an SQL literal. Only for DDL, where bound parameters are not possible. */
@@ -90,8 +105,8 @@ export function parseCollectionDeclarations(extensionId: string, collections: un
  * `workspace_id`, so workspaces never share uniqueness. Plain indexes end with `id`, the
  * tie-breaker of sorted pages. Existing indexes are kept (`if not exists`).
  *
- * Creating a unique index fails when stored documents already break it; the error names
- * the collection and fields.
+ * Creating a unique index fails with a `ConflictError` naming the collection and fields
+ * when stored documents already break it.
  *
  * @returns the names of the declared indexes, created or already there
  * @example
@@ -112,11 +127,11 @@ export async function ensureCollectionIndexes(db: SqlExecutor, extensionId: stri
       try {
         await db.exec(sql);
       } catch (error) {
-        const kind = index.unique ? 'unique index' : 'index';
-        throw new ValidationError(
-          `Could not create the ${kind} on (${index.fields.join(', ')}) of collection '${collection.name}' of extension '${extensionId}': ${(error as Error).message}. ` +
-            (index.unique ? 'Stored documents may already share these values; remove the duplicates or drop "unique" from the declaration.' : ''),
-          [{ path: `collections.${collection.name}.indexes`, message: (error as Error).message }],
+        if (!isUniqueViolation(error)) throw error;
+        throw new ConflictError(
+          `Could not create the unique index on (${index.fields.join(', ')}) of collection '${collection.name}' of extension '${extensionId}', ` +
+            'because stored documents of one workspace already share these values. Remove the duplicates, or drop "unique" from the declaration.',
+          { extensionId, collection: collection.name, fields: index.fields },
         );
       }
       names.push(name);

@@ -45,11 +45,6 @@ export function allowsHttpHost(permissions: readonly string[], hostname: string,
   return false;
 }
 
-/** Whether the manifest lists any `http:fetch:` permission at all. */
-export function hasAnyHttpPermission(permissions: readonly string[]): boolean {
-  return permissions.some((permission) => permission.startsWith(HTTP_FETCH_PERMISSION_PREFIX));
-}
-
 function matchesHost(pattern: string, hostname: string): boolean {
   if (pattern === '*') return true;
   if (pattern.startsWith('*.')) return hostname.endsWith(pattern.slice(1)) && hostname.length > pattern.length - 1;

@@ -2,10 +2,10 @@ import type { ExtensionFailureReason } from '../types.js';
 import { SandboxError } from './errors.js';
 import { Envelope } from './sandbox-source.js';
 
-/** Most stack frames of the extension bundle kept on a SandboxError. */
+/** Maximum number of extension-bundle stack frames kept on a SandboxError. */
 const MAX_STACK_FRAMES = 10;
 
-/** Longest error message or name accepted from the sandbox, in characters. */
+/** Maximum length of an error message or name taken from the sandbox, in characters. */
 const MAX_TEXT_CHARS = 4096;
 
 /** A failed outcome of one invocation, before it becomes an `ExtensionCallError`. */

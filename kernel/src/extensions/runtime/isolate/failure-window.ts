@@ -3,13 +3,13 @@ export interface FailureWindowOptions {
   maxFailures: number;
   /** Length of the sliding window, in milliseconds. */
   windowMs: number;
-  /** Clock in milliseconds; tests pass a fake one. Defaults to `Date.now`. */
+  /** Clock in milliseconds, replaced by a fake one in tests. Default `Date.now`. */
   now?: () => number;
 }
 
 /**
  * Sliding-window failure counter: `maxFailures` failures within `windowMs` make the
- * extension unhealthy, and it turns healthy again once the window holds fewer failures.
+ * extension unhealthy, and it turns healthy again once the window contains fewer failures.
  * It keeps only the last `maxFailures` timestamps, so memory stays constant.
  *
  * @example

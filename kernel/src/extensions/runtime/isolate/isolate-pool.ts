@@ -2,7 +2,7 @@ import type { Logger } from '../../../logger.js';
 import type { SandboxIsolate } from './sandbox-isolate.js';
 
 export interface IsolatePoolOptions {
-  /** Most isolates alive at once, busy or idle. */
+  /** Maximum number of isolates alive at once, busy or idle. */
   maxSize: number;
   create(): Promise<SandboxIsolate>;
   logger: Logger;
@@ -29,7 +29,7 @@ interface Waiter {
 /**
  * The isolates of one extension. Each isolate serves one call at a time, so a failure that
  * disposes an isolate stops only the call running in it. Isolates are created on demand up
- * to `maxSize`; calls beyond that wait in FIFO order. After a failure the pool keeps at
+ * to `maxSize`, and calls beyond that wait in FIFO order. After a failure the pool keeps at
  * least one isolate warm by creating a replacement in the background.
  */
 export class IsolatePool {
@@ -66,7 +66,7 @@ export class IsolatePool {
     });
   }
 
-  /** Returns an isolate after a call; a disposed one leaves the pool. */
+  /** Takes an isolate back after a call. A disposed isolate leaves the pool. */
   release(sandbox: SandboxIsolate): void {
     const quiet = sandbox.whenQuiet();
     if (quiet === undefined) {

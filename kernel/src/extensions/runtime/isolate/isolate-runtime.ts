@@ -7,6 +7,7 @@ import { IsolatePool, type IsolatePoolStats } from './isolate-pool.js';
 import {
   MAX_HOST_ARGS_CHARS,
   MAX_LOG_CALLS_PER_INVOCATION,
+  MAX_LOG_LINE_CHARS,
   MAX_MEMORY_LIMIT_MB,
   MAX_OUTPUT_CHARS,
   MAX_PENDING_HOST_CALLS,
@@ -23,8 +24,12 @@ import { CallWatchdog } from './watchdog.js';
  * for `ctx.host.call('kv.get', ['k'])`. Every other method stays reachable through
  * `ctx.host.call`.
  */
-// TODO: derive this list from the host API's method table once that module exists.
-export const DEFAULT_HOST_METHODS: readonly string[] = ['kv.get', 'kv.set', 'kv.delete', 'kv.list', 'http.fetch'];
+// TODO: derive this list from the host API's method table (kernel/src/extensions/host-api) once it is complete.
+export const DEFAULT_HOST_METHODS: readonly string[] = [
+  'kv.get', 'kv.set', 'kv.delete', 'kv.list',
+  'collections.get', 'collections.put', 'collections.delete', 'collections.find',
+  'http.fetch',
+];
 
 /** Invocation kinds and the word used for them in messages. */
 const KIND_LABELS: Readonly<Record<InvokeRequest['kind'], string>> = {
@@ -46,14 +51,14 @@ const FAILURE_VERBS: Record<ExtensionFailureReason, string> = {
   not_found: 'has no',
 };
 
-/** What to do next, appended to the message of each failure reason. */
+/** Advice on the next step, appended to the message of each failure reason. */
 const FAILURE_HINTS: Partial<Record<ExtensionFailureReason, string>> = {
   timeout: `; reduce the work per call or raise timeoutMs in the manifest (kernel maximum ${MAX_TIMEOUT_MS} ms)`,
   memory: `; process less data per call or raise memoryLimitMb in the manifest (kernel maximum ${MAX_MEMORY_LIMIT_MB} MiB)`,
   invalid_output: `; return plain JSON data of at most ${MAX_OUTPUT_CHARS} characters`,
 };
 
-/** Shortest gap between two failure log lines of one runtime, in milliseconds; repeats in between are counted. */
+/** Minimum gap between two failure log lines of one runtime, in milliseconds. Failures in between are counted. */
 const FAILURE_LOG_INTERVAL_MS = 1_000;
 
 export interface IsolateRuntimeOptions {
@@ -61,9 +66,9 @@ export interface IsolateRuntimeOptions {
   extensionId: string;
   /** The bundled JavaScript: an ES module without imports whose default export comes from `defineExtension`. */
   code: string;
-  /** Limits from the manifest; values past the kernel maxima are lowered (see limits.ts). */
+  /** Limits from the manifest. Values past the kernel maxima are lowered (see limits.ts). */
   limits: SandboxLimits;
-  /** Most isolates of this extension alive at once. Default DEFAULT_POOL_SIZE (2). */
+  /** Maximum number of isolates of this extension alive at once. Default DEFAULT_POOL_SIZE (2). */
   poolSize?: number;
   /** Wall-clock deadline of one invocation, in milliseconds. Default `timeoutMs × WALL_TIMEOUT_FACTOR`. */
   wallTimeoutMs?: number;
@@ -85,9 +90,8 @@ export interface IsolateRuntime extends ExtensionRuntime {
  * Creates the isolate runtime of one extension and loads its bundle into a first isolate,
  * so a broken bundle fails here and not on the first call.
  *
- * Each invocation runs in an isolate of its own for its whole duration; arguments and
- * results cross the boundary as JSON strings, so no kernel object is ever reachable from
- * the sandbox. A call that throws, runs out of CPU time, wall-clock time or memory, or
+ * Each invocation has an isolate to itself for its whole duration. Arguments and results
+ * cross the boundary as JSON strings, so no kernel object is reachable from the sandbox. A call that throws, runs out of CPU time, wall-clock time or memory, or
  * returns invalid output rejects with an ExtensionCallError, and its isolate is replaced.
  *
  * @throws ExtensionCallError when the bundle cannot be loaded.
@@ -144,7 +148,8 @@ class IsolateExtensionRuntime implements IsolateRuntime {
       maxHostArgsChars: MAX_HOST_ARGS_CHARS,
       maxPendingHostCalls: MAX_PENDING_HOST_CALLS,
       maxLogCallsPerInvocation: MAX_LOG_CALLS_PER_INVOCATION,
-      hostMethods: options.hostMethods ?? DEFAULT_HOST_METHODS,
+      maxLogLineChars: MAX_LOG_LINE_CHARS,
+      hostMethods: validateHostMethods(options.hostMethods ?? DEFAULT_HOST_METHODS),
     };
     this.#pool = new IsolatePool({ maxSize: limits.poolSize, create: () => this.#createIsolate(), logger });
   }
@@ -161,7 +166,15 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     const label = this.#validate(request);
     const inputJson = this.#encodeInput(request, label);
 
-    const sandbox = await this.#pool.acquire();
+    let sandbox: SandboxIsolate;
+    try {
+      sandbox = await this.#pool.acquire();
+    } catch (error) {
+      // A replacement isolate could not load the bundle, which counts as a failed call too.
+      if (error instanceof ExtensionCallError) this.#notifyFailure(error);
+      throw error;
+    }
+
     let result;
     try {
       result = await sandbox.run(request, inputJson, host);
@@ -180,6 +193,8 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     this.#disposed = true;
     this.#pool.close(new ExtensionRuntimeDisposedError(this.extensionId));
     this.#watchdog.stop();
+    this.#compileCache.data?.release();
+    this.#compileCache.data = undefined;
     this.#logger.info('isolate runtime disposed');
   }
 
@@ -211,7 +226,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     }
   }
 
-  /** Returns the label of the request's kind; an unknown kind is reported as not found. */
+  /** Returns the label of the request's kind. An unknown kind is reported as not found. */
   #validate(request: InvokeRequest): string {
     const label = Object.hasOwn(KIND_LABELS, request.kind) ? KIND_LABELS[request.kind] : undefined;
     if (typeof request.name !== 'string' || request.name.length === 0) {
@@ -245,12 +260,16 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     const error = new ExtensionCallError(this.extensionId, failure.reason, message, { cause: failure.cause });
 
     this.#logFailure(error, label, name);
+    this.#notifyFailure(error);
+    return error;
+  }
+
+  #notifyFailure(error: ExtensionCallError): void {
     try {
-      this.#options.onFailure?.(failure.reason, error);
+      this.#options.onFailure?.(error.reason, error);
     } catch (callbackError) {
       this.#logger.error({ err: callbackError }, 'onFailure callback threw');
     }
-    return error;
   }
 
   /** Logs at most one failure line per FAILURE_LOG_INTERVAL_MS and counts the lines it skipped. */
@@ -268,3 +287,13 @@ class IsolateExtensionRuntime implements IsolateRuntime {
 }
 
 type SandboxIsolateCompileCache = Parameters<typeof SandboxIsolate.create>[0]['compileCache'];
+
+/** Checks that each shortcut name has the form `namespace.method`, e.g. `kv.get`. */
+function validateHostMethods(methods: readonly string[]): readonly string[] {
+  const problems = methods
+    .map((method, index) => ({ method, index }))
+    .filter(({ method }) => typeof method !== 'string' || !/^[A-Za-z_$][\w$]*\.[A-Za-z_$][\w$]*$/.test(method) || method.startsWith('call.'))
+    .map(({ method, index }) => ({ path: `hostMethods[${index}]`, message: `expected "namespace.method" such as "kv.get" (namespace not "call"), got ${JSON.stringify(method)}` }));
+  if (problems.length > 0) throw new ValidationError('Invalid hostMethods for the isolate runtime.', problems);
+  return methods;
+}

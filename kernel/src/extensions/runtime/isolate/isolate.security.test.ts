@@ -8,7 +8,7 @@ import { createIsolateRuntime, type IsolateRuntime } from './index.js';
 const logger = createLogger({ level: 'silent' });
 
 /**
- * One bundle holds every attack as a node. Each test runs one attack and then a normal call,
+ * One bundle contains every attack as a node. Each test runs one attack and then a normal call,
  * to show that the runtime and the kernel still work afterwards.
  */
 const ATTACKS = String.raw`
@@ -388,7 +388,7 @@ describe('memory exhaustion', () => {
 
     const after = process.memoryUsage();
     expect(['memory', 'invalid_output']).toContain(error.reason);
-    // The kernel heap never holds the string; the process as a whole (isolate heaps
+    // The kernel heap never receives the string, and the process as a whole (isolate heaps
     // included) stays far below the 1 GiB the extension tried to build.
     expect(after.heapUsed - before.heapUsed).toBeLessThan(64 * 1024 * 1024);
     expect(after.rss - before.rss).toBeLessThan(768 * 1024 * 1024);

@@ -45,7 +45,7 @@ interface RecordedCall {
   args: unknown[];
 }
 
-/** A HostBridge backed by a table of handlers; unknown methods reject like a permission check would. */
+/** Creates a HostBridge from a table of handlers. Unknown methods reject, as a failed permission check would. */
 function testBridge(handlers: Record<string, (...args: unknown[]) => unknown> = {}): HostBridge & { calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
   return {
@@ -127,6 +127,8 @@ describe('isolate runtime invoke', () => {
     expect(routeError.reason).toBe('not_found');
     const kindError = await failureOf(runtime.invoke({ kind: 'widget' as 'node', name: 'echo', input: null }, bridge));
     expect(kindError.reason).toBe('not_found');
+    // A missing contribution does not mean the isolate is broken, so it is kept.
+    expect(runtime.stats().created).toBe(1);
   });
 
   it('rejects input that is not JSON before running', async () => {
@@ -187,6 +189,22 @@ describe('isolate runtime host calls', () => {
       { method: 'log.info', args: ['from console {"a":1}'] },
       { method: 'log.error', args: ['oops'] },
     ]);
+  });
+
+  it('builds ctx.host shortcuts from hostMethods', async () => {
+    const runtime = await start(bundle(`{
+      nodes: { shape: { execute(ctx) { return { namespaces: Object.keys(ctx.host), frozen: Object.isFrozen(ctx) && Object.isFrozen(ctx.host) && Object.isFrozen(ctx.host.vectors) }; } } },
+    }`), { hostMethods: ['vectors.search', 'vectors.upsert'] });
+
+    const shape = await runtime.invoke({ kind: 'node', name: 'shape', input: null }, testBridge());
+
+    expect(shape).toEqual({ namespaces: ['call', 'vectors'], frozen: true });
+  });
+
+  it('rejects hostMethods that are not namespace.method', async () => {
+    for (const hostMethods of [['kv'], ['call.x'], ['kv.get.deep'], ['']]) {
+      await expect(start(ECHO, { hostMethods }), JSON.stringify(hostMethods)).rejects.toBeInstanceOf(ValidationError);
+    }
   });
 
   it('rejects host calls with arguments that are not JSON inside the sandbox', async () => {
@@ -250,6 +268,59 @@ describe('isolate runtime host calls', () => {
 
     expect(firstRejection).toMatch(/more than 64 host calls are in flight/);
     expect(bridge.calls).toHaveLength(64);
+  });
+});
+
+describe('isolate runtime host call limits', () => {
+  it('bounds the argument size of host calls in flight', async () => {
+    const runtime = await start(bundle(`{
+      nodes: {
+        bulk: {
+          async execute(ctx) {
+            const blob = 'x'.repeat(7 * 1024 * 1024);
+            const results = await Promise.allSettled([1, 2, 3].map((index) => ctx.host.call('store', [index, blob])));
+            return results.map((result) => result.status === 'fulfilled' ? result.value : result.reason.message);
+          },
+        },
+      },
+    }`));
+    const bridge = testBridge({ store: (index) => `stored ${String(index)}` });
+
+    const results = (await runtime.invoke({ kind: 'node', name: 'bulk', input: null }, bridge)) as string[];
+
+    expect(results[0]).toBe('stored 1');
+    expect(results[1]).toBe('stored 2');
+    expect(results[2]).toMatch(/would exceed 16777216 characters of JSON/);
+    expect(bridge.calls).toHaveLength(2);
+  });
+
+  it('replaces oversized log fields with a note', async () => {
+    const runtime = await start(bundle(`{
+      nodes: { chatty: { execute(ctx) { ctx.log.info('big', { blob: 'x'.repeat(100000) }); return null; } } },
+    }`));
+    const lines: RecordedCall[] = [];
+    const bridge: HostBridge = { call: async (method, args) => void lines.push({ method, args }) };
+
+    await runtime.invoke({ kind: 'node', name: 'chatty', input: null }, bridge);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(lines).toEqual([{ method: 'log.info', args: ['big', { omitted: 'fields were not JSON or longer than 16384 characters' }] }]);
+  });
+
+  it('caps log lines per invocation', async () => {
+    const runtime = await start(bundle(`{
+      nodes: { chatty: { execute(ctx) { for (let i = 0; i < 1500; i++) console.log('line', i); return null; } } },
+    }`));
+    const lines: RecordedCall[] = [];
+    const bridge: HostBridge = { call: async (method, args) => void lines.push({ method, args }) };
+
+    await runtime.invoke({ kind: 'node', name: 'chatty', input: null }, bridge);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(lines).toHaveLength(1_000);
+    expect(lines[998]).toEqual({ method: 'log.info', args: ['line 998'] });
+    expect(lines[999]?.method).toBe('log.warn');
+    expect(lines[999]?.args[0]).toMatch(/log limit of 1000 lines/);
   });
 });
 

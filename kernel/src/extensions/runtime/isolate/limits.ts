@@ -10,7 +10,7 @@ export const MIN_MEMORY_LIMIT_MB = 8;
 /** Largest CPU time the kernel grants one invocation, in milliseconds, whatever the manifest requests. */
 export const MAX_TIMEOUT_MS = 60_000;
 
-/** Smallest CPU time per invocation, in milliseconds; smaller values leave no room for the dispatcher itself. */
+/** Smallest CPU time per invocation, in milliseconds. Smaller values leave no room for the dispatcher itself. */
 export const MIN_TIMEOUT_MS = 10;
 
 /**
@@ -35,7 +35,11 @@ export const MAX_POOL_SIZE = 16;
  */
 export const MAX_OUTPUT_CHARS = 16 * 1024 * 1024;
 
-/** Largest JSON argument list of one host call, in UTF-16 code units, checked inside the isolate. */
+/**
+ * Largest total size of the JSON arguments of the awaited host calls one isolate has in
+ * flight, in UTF-16 code units, checked inside the isolate. With MAX_PENDING_HOST_CALLS it
+ * bounds the kernel memory that arguments waiting for the host can take (up to 32 MiB).
+ */
 export const MAX_HOST_ARGS_CHARS = 16 * 1024 * 1024;
 
 /** Largest number of awaited host calls one invocation may have in flight at once. */
@@ -43,6 +47,12 @@ export const MAX_PENDING_HOST_CALLS = 64;
 
 /** Largest number of log lines (ctx.log and console) one invocation may send to the host. */
 export const MAX_LOG_CALLS_PER_INVOCATION = 1_000;
+
+/**
+ * Largest JSON of one log line (message and fields), in UTF-16 code units. Larger fields are
+ * replaced by a note. The host API keeps 4 096 characters of message and 8 KiB of fields.
+ */
+export const MAX_LOG_LINE_CHARS = 16 * 1024;
 
 /** Limits the isolate runtime actually applies after capping the manifest's request. */
 export interface IsolateLimits {

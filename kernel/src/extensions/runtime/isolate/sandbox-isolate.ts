@@ -21,7 +21,7 @@ export interface SandboxIsolateOptions {
   /**
    * V8 code cache of the bundle, shared by the isolates of one runtime. The first isolate
    * fills it and later ones (pool growth, replacements) compile faster from it. It only ever
-   * holds data this kernel produced, never data from an extension package.
+   * contains data this kernel produced, never data from an extension package.
    */
   compileCache: { data?: ivm.ExternalCopy<ArrayBuffer> };
 }
@@ -42,7 +42,7 @@ interface ActiveCall {
   readonly bridge: HostBridge;
   readonly cpuStartNs: bigint;
   readonly wallDeadlineMs: number;
-  /** Why the kernel stopped the isolate during this call, set before it disposes it. */
+  /** Reason the kernel stopped the isolate during this call, set before it disposes it. */
   failure: CallFailure | undefined;
 }
 
@@ -50,7 +50,7 @@ type ApplyRef = ivm.Reference<(...args: unknown[]) => unknown>;
 
 /**
  * One isolate with one context, the sandbox bootstrap and the extension bundle loaded. It
- * runs one invocation at a time; the pool guarantees that. After a failure other than
+ * runs one invocation at a time, which the pool guarantees. After a failure other than
  * `not_found` it disposes itself, and the pool replaces it.
  */
 export class SandboxIsolate implements WatchedCall {
@@ -61,6 +61,8 @@ export class SandboxIsolate implements WatchedCall {
   #dispatch: ApplyRef | undefined;
   #settleHostCall: ApplyRef | undefined;
   #active: ActiveCall | undefined;
+  /** The call that finished last; log lines it sent may reach the kernel after its result. */
+  #finished: ActiveCall | undefined;
   #nextCallId = 0;
   #disposedByKernel = false;
   #settling = 0;
@@ -125,6 +127,7 @@ export class SandboxIsolate implements WatchedCall {
       return this.#fail(call.failure ?? this.#terminationFailure(error));
     } finally {
       this.#active = undefined;
+      this.#finished = call;
       this.#options.watchdog.unwatch(this);
     }
 
@@ -261,12 +264,13 @@ export class SandboxIsolate implements WatchedCall {
     this.dispose();
   }
 
-  /** Receives a host call from the sandbox; runs on the kernel's main thread. Never throws. */
+  /** Receives a host call from the sandbox. isolated-vm runs it on the kernel's main thread and ignores its errors. */
   #startHostCall(callId: unknown, requestId: unknown, method: unknown, argsJson: unknown): void {
-    const call = this.#active;
-    // A call id that is not the active one belongs to a finished invocation; the sandbox has
-    // already dropped the promise, so there is nobody to answer.
-    if (call === undefined || call.callId !== callId) return;
+    // Request id 0 marks a log line, which the sandbox does not wait for.
+    const call = this.#active?.callId === callId ? this.#active : requestId === 0 && this.#finished?.callId === callId ? this.#finished : undefined;
+    // Any other call id belongs to a finished invocation. The sandbox has already dropped that
+    // call's promise, so the host call is not made.
+    if (call === undefined) return;
 
     if (typeof requestId !== 'number' || typeof method !== 'string' || typeof argsJson !== 'string') {
       this.#abort(call, { reason: 'crashed', detail: 'the sandbox sent a malformed host call' });
@@ -282,7 +286,6 @@ export class SandboxIsolate implements WatchedCall {
       if (!Array.isArray(args)) throw new TypeError(`Host call "${method}": arguments must be a JSON array.`);
       payload = encodeHostResult(await call.bridge.call(method, args));
     } catch (error) {
-      // Request id 0 marks a log line the sandbox does not wait for.
       if (requestId === 0) this.#options.logger.debug({ err: error, method }, 'extension log line rejected by the host');
       payload = encodeHostError(error);
     }

@@ -3,12 +3,13 @@
  */
 export interface SandboxConfig {
   extensionId: string;
-  /** Script URL of the extension bundle; stack frames outside it are dropped from errors. */
+  /** Script URL of the extension bundle. Stack frames outside it are dropped from errors. */
   bundleUrl: string;
   maxOutputChars: number;
   maxHostArgsChars: number;
   maxPendingHostCalls: number;
   maxLogCallsPerInvocation: number;
+  maxLogLineChars: number;
   /** Dotted host method names that get a shortcut on `ctx.host`, e.g. `kv.get` → `ctx.host.kv.get(...)`. */
   hostMethods: readonly string[];
 }
@@ -27,9 +28,9 @@ export const Envelope = {
   undefined: 'U',
   /** `E<json>`: an error `{ name, message, stack }` or, for host calls, `{ message, code }`. */
   error: 'E',
-  /** `I<json>`: the result was not valid JSON output; the payload is the reason. */
+  /** `I<json>`: the result was not valid JSON output, and the payload is the reason. */
   invalidOutput: 'I',
-  /** `N<json>`: the requested contribution does not exist; the payload is the reason. */
+  /** `N<json>`: the requested contribution does not exist, and the payload is the reason. */
   notFound: 'N',
 } as const;
 
@@ -37,20 +38,20 @@ export const Envelope = {
  * Source of the bootstrap script that runs in each fresh context before the extension bundle.
  *
  * It evaluates to a setup function `(hostStart, configJson) => api`. `hostStart` is an
- * isolated-vm Callback in "ignored" mode that queues a host call in the kernel; the result
- * comes back later through `api.settleHostCall`. The returned `api` holds the three functions
+ * isolated-vm Callback in "ignored" mode that queues a host call in the kernel, and the result
+ * comes back later through `api.settleHostCall`. The returned `api` contains the three functions
  * the kernel calls: `install(namespace)`, `dispatch(kind, name, inputJson, callId)` and
  * `settleHostCall(requestId, payload)`.
  *
  * Invariants the kernel relies on:
- * - `hostStart` and the dispatcher state live only in this closure; the extension never gets
- *   a reference to them, only frozen wrapper functions.
+ * - `hostStart` and the dispatcher state live only in this closure. The extension never gets
+ *   a reference to them, only wrapper functions on frozen objects.
  * - Built-ins the size checks use are captured here, before any extension code runs, so an
  *   extension that replaces `JSON.stringify` or `String.prototype.slice` cannot skip the
  *   output and argument caps. Everything else an extension breaks in its own realm only
  *   breaks the extension.
- * - `SharedArrayBuffer`, `Atomics` and `WebAssembly` are removed: without them no code can
- *   block on `Atomics.wait`, and no WebAssembly memory grows outside the isolate's heap limit.
+ * - `SharedArrayBuffer`, `Atomics` and `WebAssembly` are removed, so no code can block on
+ *   `Atomics.wait` or create shared or WebAssembly memory.
  *   `eval` and `Function` stay, because they compile code in the same isolate with no more
  *   power than the bundle has.
  *
@@ -71,7 +72,6 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   const StringCtor = String;
   const StringSlice = String.prototype.slice;
   const PromiseCtor = Promise;
-  const PromiseThen = Promise.prototype.then;
   const ErrorCtor = Error;
   const TypeErrorCtor = TypeError;
   const RangeErrorCtor = RangeError;
@@ -98,14 +98,13 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   let currentCallId = 0;
   let nextRequestId = 0;
   let pendingCount = 0;
+  let pendingChars = 0;
   const pending = { __proto__: null };
 
-  // Longest text the bootstrap slices. Slicing flattens a rope string, and flattening one of
-  // hundreds of MiB would overshoot the heap limit before V8 can stop it.
+  // Maximum length of text the bootstrap slices. Slicing flattens a rope string, and flattening
+  // one of hundreds of MiB would overshoot the heap limit before V8 can stop it.
   const MAX_SLICEABLE_CHARS = 1024 * 1024;
   const OVERSIZE = ObjectFreeze({ __proto__: null });
-
-  function noop() {}
 
   function truncate(text, maxChars) {
     if (text.length <= maxChars) return text;
@@ -113,9 +112,11 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     return ReflectApply(StringSlice, text, [0, maxChars]) + '…';
   }
 
-  // JSON.stringify that gives up as soon as the output would pass maxChars. The replacer sees
-  // every value after toJSON and before it is written, so a huge or repeated rope string is
-  // rejected before V8 flattens or copies it. Returns OVERSIZE when the cap is reached.
+  // JSON.stringify that gives up once its running estimate of the output passes maxChars. The
+  // replacer is called with every value after toJSON and before it is written, and it counts
+  // strings at their full length, so a huge or repeated rope string is rejected before V8
+  // flattens or copies it. Returns OVERSIZE when the estimate passes the cap; callers still
+  // check the exact length of the result.
   function stringifyCapped(value, maxChars) {
     let budget = maxChars;
     const replacer = function (key, item) {
@@ -182,7 +183,9 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     return 'R' + json;
   }
 
-  function callHost(callId, method, args, awaitResult) {
+  // Awaited host calls whose arguments sit in the kernel until their result comes back. The
+  // limits on their number and total size bound the kernel memory one isolate can fill.
+  function callHost(callId, method, args) {
     if (callId === 0 || callId !== currentCallId) {
       return rejected(new ErrorCtor('Host call "' + safeString(method) + '" was made after its invocation finished; await every host call before returning.'));
     }
@@ -193,37 +196,42 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     if (!ArrayIsArray(args)) {
       return rejected(new TypeErrorCtor('Host call "' + method + '": arguments must be an array.'));
     }
-
-    let argsJson;
-    try {
-      argsJson = stringifyCapped(args, config.maxHostArgsChars);
-    } catch (error) {
-      return rejected(new TypeErrorCtor('Host call "' + method + '": arguments are not JSON-serialisable (' + safeString(error && error.message) + ').'));
-    }
-    if (typeof argsJson !== 'string' || argsJson.length > config.maxHostArgsChars) {
-      return rejected(new RangeErrorCtor('Host call "' + method + '": arguments exceed ' + config.maxHostArgsChars + ' characters of JSON.'));
-    }
-
-    if (!awaitResult) {
-      hostStart(callId, 0, method, argsJson);
-      return undefined;
-    }
     if (pendingCount >= config.maxPendingHostCalls) {
       return rejected(new RangeErrorCtor('Host call "' + method + '": more than ' + config.maxPendingHostCalls + ' host calls are in flight; await some before starting more.'));
     }
+
+    const budget = config.maxHostArgsChars - pendingChars;
+    let argsJson;
+    try {
+      argsJson = stringifyCapped(args, budget);
+    } catch (error) {
+      return rejected(new TypeErrorCtor('Host call "' + method + '": arguments are not JSON-serialisable (' + safeString(error && error.message) + ').'));
+    }
+    if (typeof argsJson !== 'string' || argsJson.length > budget) {
+      return rejected(new RangeErrorCtor('Host call "' + method + '": arguments of the host calls in flight would exceed ' +
+        config.maxHostArgsChars + ' characters of JSON; send less data per call or await earlier calls first.'));
+    }
+
     return new PromiseCtor((resolve, reject) => {
       const id = ++nextRequestId;
-      pending[id] = { __proto__: null, callId, resolve, reject };
+      pending[id] = { __proto__: null, callId, chars: argsJson.length, resolve, reject };
       pendingCount++;
+      pendingChars += argsJson.length;
       hostStart(callId, id, method, argsJson);
     });
   }
 
-  function settleHostCall(requestId, payload) {
-    const entry = pending[requestId];
-    if (entry === undefined) return;
-    delete pending[requestId];
+  function removePending(id) {
+    const entry = pending[id];
+    delete pending[id];
     pendingCount--;
+    pendingChars -= entry.chars;
+    return entry;
+  }
+
+  function settleHostCall(requestId, payload) {
+    if (pending[requestId] === undefined) return;
+    const entry = removePending(requestId);
     if (entry.callId !== currentCallId) return;
 
     const tag = payload[0];
@@ -243,10 +251,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 
   function dropPending(callId) {
     for (const id in pending) {
-      if (pending[id].callId === callId) {
-        delete pending[id];
-        pendingCount--;
-      }
+      if (pending[id].callId === callId) removePending(id);
     }
   }
 
@@ -274,7 +279,10 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
   const logCounts = { __proto__: null };
 
+  // Log lines are not awaited, so each one is capped on its own: at most
+  // maxLogCallsPerInvocation lines of at most maxLogLineChars characters reach the kernel.
   function sendLog(callId, level, message, fields) {
+    if (callId === 0 || callId !== currentCallId) return;
     const count = (logCounts[callId] || 0) + 1;
     logCounts[callId] = count;
     if (count > config.maxLogCallsPerInvocation) return;
@@ -283,9 +291,18 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
       message = 'log limit of ' + config.maxLogCallsPerInvocation + ' lines per invocation reached; later lines are dropped';
       fields = undefined;
     }
-    const args = fields === undefined ? [safeString(message)] : [safeString(message), fields];
-    const result = callHost(callId, 'log.' + level, args, false);
-    if (result !== undefined) ReflectApply(PromiseThen, result, [undefined, noop]);
+
+    const text = safeString(message);
+    let argsJson;
+    try {
+      argsJson = stringifyCapped(fields === undefined ? [text] : [text, fields], config.maxLogLineChars);
+    } catch {
+      argsJson = OVERSIZE;
+    }
+    if (argsJson === OVERSIZE || typeof argsJson !== 'string') {
+      argsJson = JsonStringify([text, { omitted: 'fields were not JSON or longer than ' + config.maxLogLineChars + ' characters' }]);
+    }
+    hostStart(callId, 0, 'log.' + level, argsJson);
   }
 
   function createLog(callId) {
@@ -297,7 +314,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     return ObjectFreeze(log);
   }
 
-  // Method shortcuts grouped by namespace, e.g. { kv: ['get', 'set'] }; built once per isolate.
+  // Method shortcuts grouped by namespace, e.g. { kv: ['get', 'set'] }, built once per isolate.
   const hostNamespaces = { __proto__: null };
   for (let index = 0; index < config.hostMethods.length; index++) {
     const method = config.hostMethods[index];
@@ -310,14 +327,14 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   }
 
   function createHost(callId) {
-    const call = (method, args) => callHost(callId, method, args, true);
+    const call = (method, args) => callHost(callId, method, args);
     const host = { call };
     for (const namespace in hostNamespaces) {
       const members = hostNamespaces[namespace];
       const shortcuts = {};
       for (let index = 0; index < members.length; index++) {
         const method = namespace + '.' + members[index];
-        shortcuts[members[index]] = (...args) => callHost(callId, method, args, true);
+        shortcuts[members[index]] = (...args) => callHost(callId, method, args);
       }
       host[namespace] = ObjectFreeze(shortcuts);
     }

@@ -1,0 +1,180 @@
+// Startup time and idle memory of the MIFY kernel.
+//
+// Prepares one data directory (migrated, owner and workspace created), then
+// starts the kernel on it repeatedly, two ways a user runs it:
+//   launcher: node kernel/bin/mify.js start --port 0   (re-executes Node with --no-node-snapshot)
+//   direct:   node --no-node-snapshot kernel/dist/cli/entry.js start --port 0
+// Each start is timed from spawn to the first 200 from GET /api/health; the
+// port comes from the "is running at" line on stdout, and /api/health is
+// polled from then on. After an idle pause the resident memory (VmRSS) of the
+// process that serves is read, then the kernel gets SIGTERM and the time to
+// exit is recorded. One unrecorded start per way comes first, so the page
+// cache is warm for every recorded one.
+//
+// Settings (environment variables): BENCH_STARTUP_RUNS (recorded starts per
+// way, default 10), BENCH_IDLE_MS (default 2000), BENCH_POLL_MS (default 5),
+// BENCH_RESULT_FILE (default bench/results/startup.json).
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KERNEL_ENTRY, KERNEL_LAUNCHER, REPO_ROOT, assertKernelBuilt, kernelEnv, prepareDataDir, removeDataDir, spawnServer, stopServer } from '../lib/kernel.mjs';
+import { childPids, describeMachine, residentMiB } from '../lib/machine.mjs';
+import { readSettings } from '../lib/settings.mjs';
+import { markdownTable, round, summarize } from '../lib/stats.mjs';
+
+const GOALS = { readyMs: 1_000, idleRssMiB: 200 };
+/** Figures measured earlier on a machine of the same kind, by hand and not by this script. */
+const COMPARISONS = [
+  { name: 'n8n 1.123', readyMs: 3_800, idleRssMiB: 589 },
+  { name: 'Node-RED 4.1', readyMs: 460, idleRssMiB: 110 },
+];
+/** Time allowed from the "is running at" line to the first 200 from /api/health, in milliseconds. */
+const HEALTH_TIMEOUT_MS = 30_000;
+
+const settings = readSettings({
+  runs: { variable: 'BENCH_STARTUP_RUNS', fallback: 10, min: 1, max: 100, unit: 'starts' },
+  idleMs: { variable: 'BENCH_IDLE_MS', fallback: 2_000, min: 0, max: 60_000, unit: 'milliseconds' },
+  pollMs: { variable: 'BENCH_POLL_MS', fallback: 5, min: 1, max: 1_000, unit: 'milliseconds' },
+});
+const resultFile = path.resolve(process.env.BENCH_RESULT_FILE ?? path.join(REPO_ROOT, 'bench/results/startup.json'));
+
+const WAYS = [
+  { name: 'launcher', command: 'node kernel/bin/mify.js start --port 0', args: [KERNEL_LAUNCHER, 'start', '--host', '127.0.0.1', '--port', '0'], servesInChild: true },
+  { name: 'direct', command: 'node --no-node-snapshot kernel/dist/cli/entry.js start --port 0', args: ['--no-node-snapshot', KERNEL_ENTRY, 'start', '--host', '127.0.0.1', '--port', '0'], servesInChild: false },
+];
+
+let activeServer = null;
+let dataDir = null;
+
+async function cleanUp() {
+  if (activeServer) await stopServer(activeServer.child);
+  activeServer = null;
+  if (dataDir) await removeDataDir(dataDir);
+  dataDir = null;
+}
+
+process.once('SIGINT', () => {
+  console.error('Interrupted; stopping the kernel and removing the data directory.');
+  cleanUp().finally(() => process.exit(130));
+});
+
+async function main() {
+  assertKernelBuilt();
+  const machine = describeMachine();
+  console.log(`Machine: ${machine.cpus} CPUs, ${machine.cpuModel}, ${machine.memoryMiB} MiB, Node ${machine.node}`);
+  console.log(`${settings.runs} recorded starts per way (after one unrecorded start), ${settings.idleMs} ms idle before reading RSS, /api/health polled every ${settings.pollMs} ms\n`);
+
+  dataDir = (await prepareDataDir({ withApiKey: false })).dataDir;
+  // The default log level (info), as a user runs it.
+  const env = kernelEnv(dataDir);
+
+  const samples = Object.fromEntries(WAYS.map((way) => [way.name, []]));
+  for (let run = 0; run <= settings.runs; run++) {
+    // Alternating the ways spreads any drift of the machine over both.
+    for (const way of WAYS) {
+      const sample = await measureStart(way, env);
+      if (run === 0) continue;
+      samples[way.name].push(sample);
+      console.log(`${way.name.padEnd(8)} run ${String(run).padStart(2)}: ready ${Math.round(sample.readyMs)} ms, serving process RSS ${round(sample.serverRssMiB, 1)} MiB${sample.launcherRssMiB === null ? '' : ` (+ launcher ${round(sample.launcherRssMiB, 1)} MiB)`}, exit ${Math.round(sample.exitMs)} ms`);
+    }
+  }
+  await cleanUp();
+
+  await report(machine, samples);
+}
+
+async function measureStart(way, env) {
+  activeServer = await spawnServer(way.args, { env });
+  const { child, url, startedAt, readyLineMs } = activeServer;
+
+  const readyMs = (await pollHealth(`${url}/api/health`)) - startedAt;
+  await sleep(settings.idleMs);
+
+  const serverPid = way.servesInChild ? servingChildPid(child.pid) : child.pid;
+  const serverRssMiB = residentMiB(serverPid);
+  const launcherRssMiB = way.servesInChild ? residentMiB(child.pid) : null;
+
+  const stopped = await stopServer(child);
+  activeServer = null;
+  if (stopped.killed || stopped.code !== 0) {
+    throw new Error(`${way.command} did not exit cleanly after SIGTERM (exit code ${stopped.code}, signal ${stopped.signal}, SIGKILL sent: ${stopped.killed}).`);
+  }
+
+  return { readyMs, readyLineMs, serverRssMiB, launcherRssMiB, exitMs: stopped.exitMs };
+}
+
+/** Polls until GET returns 200 and returns the performance.now() of that response. */
+async function pollHealth(target) {
+  const deadline = performance.now() + HEALTH_TIMEOUT_MS;
+  let last = 'no response';
+  while (performance.now() < deadline) {
+    try {
+      const response = await fetch(target);
+      await response.arrayBuffer();
+      if (response.status === 200) return performance.now();
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = error.message;
+    }
+    await sleep(settings.pollMs);
+  }
+  throw new Error(`GET ${target} returned no 200 within ${HEALTH_TIMEOUT_MS} ms (last: ${last}).`);
+}
+
+/** Returns the pid of the launcher's only child, the Node process that serves. */
+function servingChildPid(launcherPid) {
+  const children = childPids(launcherPid);
+  if (children.length !== 1) throw new Error(`Expected the launcher (pid ${launcherPid}) to have one child process, found ${children.length}.`);
+  return children[0];
+}
+
+async function report(machine, samples) {
+  const summaries = {};
+  for (const way of WAYS) {
+    const list = samples[way.name];
+    summaries[way.name] = {
+      command: way.command,
+      readyMs: summarize(list.map((s) => s.readyMs)),
+      readyLineMs: summarize(list.map((s) => s.readyLineMs)),
+      serverRssMiB: summarize(list.map((s) => s.serverRssMiB)),
+      launcherRssMiB: way.servesInChild ? summarize(list.map((s) => s.launcherRssMiB)) : null,
+      exitMs: summarize(list.map((s) => s.exitMs)),
+    };
+  }
+
+  const range = (s, digits = 0) => `${round(s.median, digits)} (${round(s.min, digits)}–${round(s.max, digits)})`;
+  const rows = WAYS.map((way) => {
+    const s = summaries[way.name];
+    return [`MIFY, ${way.command}`, range(s.readyMs), range(s.serverRssMiB), s.launcherRssMiB ? range(s.launcherRssMiB) : '—', range(s.exitMs)];
+  });
+  for (const other of COMPARISONS) rows.push([`${other.name} (measured earlier, not by this script)`, other.readyMs, other.idleRssMiB, '—', '—']);
+  console.log(`\n${markdownTable(['server', 'ready ms, median (min–max)', 'idle RSS MiB of serving process', 'launcher RSS MiB', 'exit after SIGTERM ms'], rows)}\n`);
+
+  const goals = {};
+  for (const way of WAYS) {
+    const s = summaries[way.name];
+    goals[way.name] = { readyMet: s.readyMs.median <= GOALS.readyMs, idleRssMet: s.serverRssMiB.median <= GOALS.idleRssMiB };
+    console.log(`${way.name}: ready ${Math.round(s.readyMs.median)} ms (goal ≤ ${GOALS.readyMs} ms) — ${goals[way.name].readyMet ? 'met' : 'missed'}; idle RSS ${round(s.serverRssMiB.median, 1)} MiB (goal ≤ ${GOALS.idleRssMiB} MiB) — ${goals[way.name].idleRssMet ? 'met' : 'missed'}`);
+  }
+
+  const record = {
+    benchmark: 'startup',
+    date: new Date().toISOString(),
+    command: 'pnpm --filter @mify/bench run bench:startup',
+    machine,
+    settings,
+    summaries,
+    samples,
+    goals: { ...GOALS, met: goals },
+    comparisons: COMPARISONS,
+  };
+  await mkdir(path.dirname(resultFile), { recursive: true });
+  await writeFile(resultFile, `${JSON.stringify(record, null, 2)}\n`);
+  console.log(`Result written to ${path.relative(process.cwd(), resultFile) || resultFile}`);
+}
+
+main().catch(async (error) => {
+  console.error(error instanceof Error ? error.message : error);
+  await cleanUp();
+  process.exit(1);
+});

@@ -1,0 +1,353 @@
+import http from 'node:http';
+import net from 'node:net';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { z } from 'zod';
+import { MifyError, ValidationError } from '../../errors.js';
+import { checkAddress } from './address-guard.js';
+import { defaultHttpTransport, type ConnectTarget, type HttpTransport } from './http-transport.js';
+import { allowsHttpHost, HTTP_FETCH_PERMISSION_PREFIX, PermissionDeniedError } from './permissions.js';
+import { defineHostMethod, type HostCallScope, type HostMethod } from './types.js';
+
+/** Default of `HostApiConfig.httpMaxResponseBytes`: 10 MiB. */
+export const DEFAULT_HTTP_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+/** Default of `HostApiConfig.httpTimeoutMs`: 30 seconds. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+
+/** Maximum request body, in bytes. */
+export const MAX_HTTP_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** Maximum redirects one `http.fetch` follows; each one is checked like the first request. */
+export const MAX_HTTP_REDIRECTS = 5;
+
+/**
+ * Request headers an extension may not set, because the kernel owns the connection and the
+ * framing: a forged `host` or `content-length` could smuggle a second request.
+ */
+const FORBIDDEN_REQUEST_HEADERS = new Set([
+  'host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'http2-settings',
+]);
+
+/** Headers dropped when a redirect leaves the origin, so credentials do not follow it to another site. */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const headers = z.record(
+  z.string().regex(HEADER_NAME_PATTERN, 'must be an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)')
+    .refine((name) => !FORBIDDEN_REQUEST_HEADERS.has(name.toLowerCase()) && !name.toLowerCase().startsWith('proxy-'), {
+      message: `must not be one of ${[...FORBIDDEN_REQUEST_HEADERS].join(', ')} or proxy-*, which the kernel sets itself`,
+    }),
+  z.string().max(16 * 1024).refine((value) => !/[\r\n\u0000]/.test(value), 'must not contain CR, LF or NUL'),
+);
+
+const fetchOptions = z
+  .object({
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+    headers: headers.default({}),
+    /** Request body as UTF-8 text. */
+    body: z.string().optional(),
+    /** Request body as base64, for binary data. */
+    bodyBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').optional(),
+    /** Time for the whole fetch including redirects, in milliseconds; at most the kernel's `httpTimeoutMs`. */
+    timeoutMs: z.number().int().min(1).optional(),
+    /** Whether to follow redirects (default true); when false a 3xx response is returned as it is. */
+    followRedirects: z.boolean().default(true),
+    /** `auto` (default) returns text bodies in `body` and others in `bodyBase64`; `text` and `base64` force one. */
+    responseType: z.enum(['auto', 'text', 'base64']).default('auto'),
+  })
+  .strict()
+  .refine((options) => options.body === undefined || options.bodyBase64 === undefined, 'may contain body or bodyBase64, not both')
+  .default({ method: 'GET', headers: {}, followRedirects: true, responseType: 'auto' });
+
+type FetchOptions = z.output<typeof fetchOptions>;
+
+const fetchUrl = z.string().max(8 * 1024).refine((text) => URL.canParse(text), 'must be an absolute URL such as https://api.example.com/items');
+
+/** Result of `http.fetch`. Exactly one of `body` and `bodyBase64` holds the response body. */
+export interface HttpFetchResult {
+  status: number;
+  statusText: string;
+  /** URL of the final response, after redirects. */
+  url: string;
+  /** Response headers, lower-case; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  /** Body as text, or null when it is returned in `bodyBase64`. */
+  body: string | null;
+  bodyBase64?: string;
+}
+
+function httpError(code: string, status: number, message: string, details: Record<string, unknown>): MifyError {
+  return new MifyError(code, status, message, details);
+}
+
+function effectivePort(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
+}
+
+/** The manifest permission that would allow `url`, for messages. */
+function permissionFor(url: URL): string {
+  return `${HTTP_FETCH_PERMISSION_PREFIX}${url.hostname}`;
+}
+
+function checkUrl(url: URL, shown: string): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationError(`http.fetch supports only http and https URLs, not '${url.protocol}' in ${shown}.`, [{ path: 'url', message: `unsupported scheme ${url.protocol}` }]);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ValidationError('http.fetch does not take user names or passwords in the URL; send them in an Authorization header.', [{ path: 'url', message: 'contains user information' }]);
+  }
+}
+
+/** A URL for messages and logs: origin and path, without the query, which may hold keys. */
+function describeUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+/**
+ * Resolves the URL's host and approves the address to connect to. Every address of a host
+ * name must pass the guard, so a name cannot mix a public address with a private one.
+ * No connection is opened here.
+ */
+async function approveTarget(url: URL, scope: HostCallScope, transport: HttpTransport, signal: AbortSignal): Promise<ConnectTarget> {
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const allowPrivateNetwork = scope.services.config.allowPrivateNetwork;
+  const port = effectivePort(url);
+  const isTls = url.protocol === 'https:';
+
+  const literalFamily = net.isIP(hostname);
+  const addresses = literalFamily !== 0
+    ? [{ address: hostname, family: literalFamily as 4 | 6 }]
+    : await abortable(transport.lookup(hostname), signal).catch((error: unknown) => {
+        if (signal.aborted) throw error;
+        throw httpError('http_dns_failed', 502, `http.fetch could not resolve the host '${hostname}' of ${describeUrl(url)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check the host name.`, { host: hostname });
+      });
+  if (addresses.length === 0) throw httpError('http_dns_failed', 502, `http.fetch could not resolve the host '${hostname}': no addresses.`, { host: hostname });
+
+  for (const candidate of addresses) {
+    const verdict = checkAddress(candidate.address, { allowPrivateNetwork });
+    if (verdict.allowed) continue;
+    const subject = literalFamily !== 0 ? `${candidate.address} is ${verdict.description}` : `the host '${hostname}' resolves to ${candidate.address}, ${verdict.description}`;
+    throw httpError(
+      'http_address_blocked',
+      403,
+      `http.fetch to ${describeUrl(url)} was blocked before connecting: ${subject}. Extensions may reach only public addresses` +
+        (allowPrivateNetwork ? '.' : '; an operator can allow private networks with the host API setting allowPrivateNetwork.'),
+      { host: hostname, address: candidate.address },
+    );
+  }
+
+  const chosen = addresses[0]!;
+  return { address: chosen.address, family: chosen.family, port, hostname, tls: isTls };
+}
+
+/** Rejects with the signal's reason once it aborts; `promise` itself keeps running. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Sends one request over a connection to the approved target and resolves once the response headers arrive. */
+function sendRequest(url: URL, target: ConnectTarget, request: { method: string; headers: Record<string, string>; body: Buffer | undefined }, transport: HttpTransport, signal: AbortSignal): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const outgoing = http.request({
+      method: request.method,
+      path: `${url.pathname}${url.search}`,
+      // Host comes from the URL; the socket from `createConnection` alone (no agent, no DNS).
+      headers: { ...request.headers, host: url.host },
+      agent: undefined,
+      createConnection: () => transport.connect(target) as net.Socket,
+      signal,
+    });
+    outgoing.once('response', resolve);
+    outgoing.once('error', reject);
+    outgoing.end(request.body);
+  });
+}
+
+/** Reads a response body, decompressing gzip, deflate and br, and stops past `maxBytes` of decoded data. */
+async function readBody(response: http.IncomingMessage, maxBytes: number, url: URL): Promise<{ bytes: Buffer; decoded: boolean }> {
+  const encoding = (response.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const decoders: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+    gzip: () => zlib.createGunzip(),
+    'x-gzip': () => zlib.createGunzip(),
+    deflate: () => zlib.createInflate(),
+    br: () => zlib.createBrotliDecompress(),
+  };
+  const decoder = decoders[encoding]?.();
+  let source: Readable = response;
+  if (decoder) {
+    response.on('error', (error) => decoder.destroy(error));
+    source = response.pipe(decoder);
+  }
+
+  const declared = Number(response.headers['content-length']);
+  if (!decoder && Number.isFinite(declared) && declared > maxBytes) {
+    response.destroy();
+    throw tooLarge(url, maxBytes);
+  }
+
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    total += (chunk as Buffer).length;
+    if (total > maxBytes) {
+      response.destroy();
+      decoder?.destroy();
+      throw tooLarge(url, maxBytes);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return { bytes: Buffer.concat(chunks), decoded: decoder !== undefined };
+}
+
+function tooLarge(url: URL, maxBytes: number): MifyError {
+  return httpError('http_response_too_large', 502, `The response from ${describeUrl(url)} is larger than the kernel's limit of ${maxBytes} bytes; request less data, for example one page at a time.`, { maxBytes });
+}
+
+function isTextType(contentType: string): boolean {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  return type.startsWith('text/') || /^application\/(?:json|xml|javascript|x-www-form-urlencoded|graphql)$/.test(type) || /\+(?:json|xml)$/.test(type);
+}
+
+/** Decodes a body as text in the declared charset (UTF-8 when none), or returns null when it is not text. */
+function decodeText(bytes: Buffer, contentType: string, responseType: FetchOptions['responseType']): string | null {
+  if (responseType === 'base64') return null;
+  const charset = /;\s*charset="?([^";]+)"?/i.exec(contentType)?.[1] ?? 'utf-8';
+
+  if (responseType === 'text' || isTextType(contentType)) {
+    try {
+      return new TextDecoder(charset).decode(bytes);
+    } catch {
+      return new TextDecoder('utf-8').decode(bytes);
+    }
+  }
+  if (contentType !== '') return null;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+function flattenHeaders(response: http.IncomingMessage, decoded: boolean): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value === undefined) continue;
+    if (decoded && (name === 'content-encoding' || name === 'content-length')) continue;
+    flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+/**
+ * Fetches a URL for an extension. Each hop (the first request and every redirect) is
+ * checked against the manifest's `http:fetch:` permissions and the address guard, then
+ * connects to the approved IP address itself, so a DNS answer that changes between the
+ * check and the connection (DNS rebinding) cannot redirect the socket.
+ */
+async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, options: FetchOptions): Promise<HttpFetchResult> {
+  const { config } = scope.services;
+  const transport: HttpTransport = { ...defaultHttpTransport, ...scope.services.httpTransport };
+  const maxBytes = config.httpMaxResponseBytes ?? DEFAULT_HTTP_MAX_RESPONSE_BYTES;
+  const maxTimeoutMs = config.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  if (options.timeoutMs !== undefined && options.timeoutMs > maxTimeoutMs) {
+    throw new ValidationError(`options.timeoutMs is ${options.timeoutMs} ms; the kernel allows at most ${maxTimeoutMs} ms.`, [{ path: 'options.timeoutMs', message: `must be at most ${maxTimeoutMs}` }]);
+  }
+  const timeoutMs = options.timeoutMs ?? maxTimeoutMs;
+
+  let body = options.body !== undefined ? Buffer.from(options.body, 'utf8') : options.bodyBase64 !== undefined ? Buffer.from(options.bodyBase64, 'base64') : undefined;
+  if (body !== undefined && body.length > MAX_HTTP_REQUEST_BYTES) {
+    throw new ValidationError(`The request body is ${body.length} bytes; http.fetch sends at most ${MAX_HTTP_REQUEST_BYTES}.`, [{ path: 'options.body', message: `must be at most ${MAX_HTTP_REQUEST_BYTES} bytes` }]);
+  }
+
+  const requestHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.headers)) requestHeaders[name.toLowerCase()] = value;
+  requestHeaders['user-agent'] ??= `MIFY extension ${scope.context.extensionId}`;
+  requestHeaders['accept-encoding'] ??= 'gzip, deflate, br';
+  let method: string = options.method;
+
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
+  let url = new URL(rawUrl);
+
+  try {
+    for (let redirects = 0; ; redirects += 1) {
+      checkUrl(url, describeUrl(url));
+      const target = await approveTarget(url, scope, transport, controller.signal);
+      const response = await sendRequest(url, target, { method, headers: requestHeaders, body }, transport, controller.signal);
+
+      const location = response.headers.location;
+      if (options.followRedirects && REDIRECT_STATUSES.has(response.statusCode ?? 0) && location !== undefined) {
+        response.destroy();
+        if (redirects >= MAX_HTTP_REDIRECTS) {
+          throw httpError('http_too_many_redirects', 502, `http.fetch of ${describeUrl(new URL(rawUrl))} was redirected more than ${MAX_HTTP_REDIRECTS} times; fetch the final URL directly.`, { maxRedirects: MAX_HTTP_REDIRECTS });
+        }
+
+        const next = new URL(location, url);
+        checkUrl(next, describeUrl(next));
+        if (!allowsHttpHost(scope.context.permissions, next.hostname, effectivePort(next))) {
+          throw new PermissionDeniedError(scope.context.extensionId, 'http.fetch', permissionFor(next), `The response from ${url.host} redirected to ${next.host}`);
+        }
+        if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) delete requestHeaders[name];
+        // As browsers do: 303 turns any method but HEAD into GET, and 301/302 turn POST into GET, without the body.
+        const status = response.statusCode!;
+        if ((status === 303 && method !== 'HEAD') || ((status === 301 || status === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+          delete requestHeaders['content-type'];
+        }
+        url = next;
+        continue;
+      }
+
+      const { bytes, decoded } = await readBody(response, maxBytes, url);
+      const contentType = String(response.headers['content-type'] ?? '');
+      const text = decodeText(bytes, contentType, options.responseType);
+      return {
+        status: response.statusCode ?? 0,
+        statusText: response.statusMessage ?? '',
+        url: url.toString(),
+        headers: flattenHeaders(response, decoded),
+        body: text,
+        ...(text === null ? { bodyBase64: bytes.toString('base64') } : {}),
+      };
+    }
+  } catch (error) {
+    if (controller.signal.aborted) {
+      throw httpError('http_timeout', 504, `http.fetch of ${describeUrl(url)} timed out after ${timeoutMs} ms; raise options.timeoutMs (kernel maximum ${maxTimeoutMs} ms) or try again later.`, { timeoutMs });
+    }
+    if (error instanceof MifyError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw httpError('http_request_failed', 502, `http.fetch of ${describeUrl(url)} failed: ${code}. Check that the server is reachable and, for https, that its certificate is valid.`, { host: url.host, reason: code });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `http.fetch(url, options)`: HTTP and HTTPS requests to hosts the manifest allows with
+ * `http:fetch:<host>` permissions, guarded against server-side request forgery. See
+ * `checkAddress` for the addresses it rejects and `allowsHttpHost` for the host patterns.
+ */
+export const httpMethods: HostMethod[] = [
+  defineHostMethod({
+    name: 'http.fetch',
+    permission: `${HTTP_FETCH_PERMISSION_PREFIX}<host>`,
+    parameters: { url: fetchUrl, options: fetchOptions },
+    authorize: ({ url }, permissions) => {
+      const parsed = new URL(url);
+      return allowsHttpHost(permissions, parsed.hostname, effectivePort(parsed)) ? null : permissionFor(parsed);
+    },
+    target: ({ url }) => new URL(url).host,
+    run: ({ url, options }, scope) => fetchUrlForExtension(scope, url, options),
+  }),
+];

@@ -1,0 +1,11 @@
+export { createHostBridge, HOST_METHOD_NAMES, HOST_METHODS, type HostApiBridge } from './bridge.js';
+export { HostAuditQueue, hostAuditQueueFor, type HostAuditQueueOptions } from './audit-queue.js';
+export { ensureCollectionIndexes, parseCollectionDeclarations } from './collection-indexes.js';
+export { checkAddress, type AddressVerdict } from './address-guard.js';
+export { defaultHttpTransport, type ConnectTarget, type HttpTransport, type ResolvedAddress } from './http-transport.js';
+export { DEFAULT_HTTP_MAX_RESPONSE_BYTES, DEFAULT_HTTP_TIMEOUT_MS, type HttpFetchResult } from './http-fetch.js';
+export { eventChannel, type ExtensionEventMessage } from './events.js';
+export { extensionFilesRoot } from './files.js';
+export { purgeExpiredKeyValues } from './kv.js';
+export { PermissionDeniedError } from './permissions.js';
+export type { CollectionDeclaration, CollectionIndexDeclaration, HostApiConfig, HostCallContext, HostServices } from './types.js';

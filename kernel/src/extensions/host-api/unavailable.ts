@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { MifyError } from '../../errors.js';
+import { defineHostMethod, type HostMethod } from './types.js';
+
+/**
+ * A method whose kernel service does not exist yet. It is in the table so permission checks
+ * and auditing run as for any method; past them it fails with `not_available` (501) and
+ * returns no made-up result.
+ */
+function unavailable(name: string, permission: string, missing: string): HostMethod {
+  return defineHostMethod({
+    name,
+    permission,
+    parameters: { options: z.unknown() },
+    run: async (_args, scope) => {
+      throw new MifyError(
+        'not_available',
+        501,
+        `${name} is not available yet: ${missing} is not part of this kernel. The call was allowed by the permission '${permission}' but did nothing.`,
+        { extensionId: scope.context.extensionId, method: name },
+      );
+    },
+  });
+}
+
+// TODO: wire graphs.* to the graph store (drafts and published versions, scoped by workspace) once it exists.
+const GRAPH_STORE = 'the graph store';
+// TODO: wire runs.* to the graph runtime's executor (start, status, steps) once it exists.
+const GRAPH_RUNTIME = 'the graph runtime';
+// TODO: wire llm.* to the LLM provider gateway (provider contributions, credentials, usage accounting) once it exists.
+const LLM_GATEWAY = 'the LLM provider gateway';
+
+/** `graphs.*`, `runs.*` and `llm.*`: permission-checked placeholders for services still to come. */
+export const unavailableMethods: HostMethod[] = [
+  unavailable('graphs.list', 'graphs:read', GRAPH_STORE),
+  unavailable('graphs.get', 'graphs:read', GRAPH_STORE),
+  unavailable('runs.start', 'runs:start', GRAPH_RUNTIME),
+  unavailable('runs.get', 'runs:read', GRAPH_RUNTIME),
+  unavailable('runs.list', 'runs:read', GRAPH_RUNTIME),
+  unavailable('llm.chat', 'llm:invoke', LLM_GATEWAY),
+  unavailable('llm.embed', 'llm:invoke', LLM_GATEWAY),
+];

@@ -1,0 +1,88 @@
+import type { GraphNode, Item, MifyGraph } from '../graphs/model.js';
+
+/** How a node type behaves in the executor, as declared in its extension's manifest. */
+export interface NodeTypeInfo {
+  type: string;
+  typeVersion: number;
+  extensionId: string;
+  inputs: string[];
+  outputs: string[];
+  /** Deterministic outputs may be cached and reused by partial execution. */
+  executionClass: 'deterministic' | 'probabilistic' | 'opaque';
+  /**
+   * Executor semantics beyond "run on the items received":
+   * - `merge`: waits for every connected input (or the first, with parameter `mode: "first"`);
+   * - `loop`: may be re-entered through an edge from downstream (a loop back edge);
+   * - `subworkflow`: the executor runs another graph for it;
+   * - `trigger`: starts a run; receives the run's input items.
+   */
+  control: 'merge' | 'loop' | 'subworkflow' | 'trigger' | null;
+  /** JSON Schema of the parameters. */
+  parameters: Record<string, unknown>;
+}
+
+export interface NodeTypeResolver {
+  /** Returns null for an unknown type or version. */
+  resolve(type: string, typeVersion: number): NodeTypeInfo | null;
+  /** Versions known for a type, for error messages. */
+  versions(type: string): number[];
+}
+
+/** Identifies one attempt of one node execution within a run. */
+export interface StepContext {
+  runId: string;
+  graphId: string | null;
+  workspaceId: string;
+  stepId: string;
+  /** Same for every attempt and every resume of this step; nodes pass it to external APIs. */
+  idempotencyKey: string;
+  attempt: number;
+  signal: AbortSignal;
+}
+
+/** Items per output port. */
+export type PortItems = Record<string, Item[]>;
+
+/** Runs one node on its input. The extension-backed implementation calls the node's sandbox. */
+export interface NodeRunner {
+  execute(request: { node: GraphNode; type: NodeTypeInfo; parameters: Record<string, unknown>; input: { items: Item[]; ports: PortItems }; step: StepContext }): Promise<PortItems>;
+}
+
+/** What an expression can see while one node's parameters are evaluated for one item. */
+export interface ExpressionScope {
+  /** JSON of the current item (`$json`). */
+  json: Record<string, unknown>;
+  /** All items on the node's first input (`$input.all()`), and the current index (`$itemIndex`). */
+  inputItems: Item[];
+  itemIndex: number;
+  /** Output items of nodes that already ran in this run, by node name (`$node["Name"]`, n8n's `$('Name')`). */
+  nodeOutputs: Record<string, Item[]>;
+  /** Graph variables (`$vars`). */
+  vars: Record<string, unknown>;
+  /** `$run`: id, graph id, workspace id, start time. */
+  run: { id: string; graphId: string | null; workspaceId: string; startedAt: string };
+  /** `$now`, ISO 8601; fixed per run so that replays evaluate the same. */
+  now: string;
+}
+
+export interface ExpressionEvaluator {
+  /**
+   * Returns `parameters` with every expression replaced by its value for the
+   * item in `scope`. Values without expressions are returned unchanged.
+   * Throws an ExpressionError naming the node, the parameter path and the expression.
+   */
+  resolveParameters(parameters: Record<string, unknown>, scope: ExpressionScope, where: { nodeName: string }): Promise<Record<string, unknown>>;
+  /** Whether any value inside holds an expression; lets the executor skip evaluation. */
+  hasExpressions(value: unknown): boolean;
+  dispose(): Promise<void>;
+}
+
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+
+/** A graph as the executor needs it: the document plus identifiers. */
+export interface ExecutableGraph {
+  id: string | null;
+  versionId: string | null;
+  workspaceId: string;
+  graph: MifyGraph;
+}
