@@ -1,8 +1,13 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // One test run covers every package. Tests run in forked processes because
 // isolated-vm needs Node's --no-node-snapshot flag.
 export default defineConfig({
+  resolve: {
+    // Tests run the TypeScript sources, so the harness needs no kernel build.
+    alias: { '@mify/kernel/testing': fileURLToPath(new URL('./kernel/src/testing/index.ts', import.meta.url)) },
+  },
   test: {
     include: [
       'kernel/src/**/*.test.ts',

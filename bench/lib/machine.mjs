@@ -23,6 +23,14 @@ function lscpuModelName() {
   }
 }
 
+/**
+ * Returns the 1-minute load average divided by the CPU count. Other work on
+ * the machine above about 0.3 per CPU skews throughput and latency figures.
+ */
+export function loadPerCpu() {
+  return os.loadavg()[0] / os.availableParallelism();
+}
+
 /** Resident set size of a process in MiB (VmRSS of /proc/PID/status), or null when the process is gone. */
 export function residentMiB(pid) {
   const kib = statusFieldKiB(pid, 'VmRSS');

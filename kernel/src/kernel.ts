@@ -89,7 +89,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       config,
       bridgeFactory: (context) =>
         createHostBridge(
-          { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: context.manifest.collections ?? [], dataDir: config.dataDir },
+          { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
           { db, vault: container.cradle.vault, auditLog, sharedState, logger, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
         ),
     });

@@ -245,4 +245,16 @@ describeWithChromium(title, () => {
     await expect(row.textContent()).resolves.toContain('you');
     await screenshot('members-dark');
   });
+
+  it('keeps the last owner', async () => {
+    const roleSelect = page.getByLabel(`Role of ${owner.email}`);
+
+    await roleSelect.selectOption('editor');
+
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('last owner');
+    await expect(roleSelect.inputValue()).resolves.toBe('owner');
+    await screenshot('members-last-owner');
+  });
 });

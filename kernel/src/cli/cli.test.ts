@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerDatabase, dropServerDatabase } from '../test-support/databases.js';
+import { writeIsolateExtension } from '../test-support/extensions.js';
 import { runCli } from './main.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mify.js');
@@ -136,5 +137,37 @@ describe('mify CLI', () => {
     expect(health.status).toBe(200);
     expect(output).toContain('npx mify setup --email');
     expect(await exited).toBe(0);
+  });
+
+  it('installs, lists, disables, enables and uninstalls an extension', async () => {
+    const env = { MIFY_DATA_DIR: tempDir() };
+    const folder = writeIsolateExtension({ id: 'acme.cli' });
+    const run = async (...args: string[]) => {
+      const result = capture(env);
+      const code = await runCli(args, result.io);
+      return { code, out: result.out.join('\n'), err: result.err.join('\n') };
+    };
+
+    const installed = await run('ext', 'install', folder);
+    const listed = await run('ext', 'list');
+    const disabled = await run('ext', 'disable', 'acme.cli');
+    const enabled = await run('ext', 'enable', 'acme.cli');
+    const removed = await run('ext', 'uninstall', 'acme.cli');
+    const missing = await run('ext', 'enable', 'acme.cli');
+
+    expect(installed).toMatchObject({ code: 0, out: 'Installed acme.cli@1.0.0 (active).' });
+    expect(listed.out).toMatch(/acme\.cli@1\.0\.0 {2}active {2}isolate {2}folder/);
+    expect(listed.out).toMatch(/mify\.sample-wasm@1\.0\.0 {2}active {2}wasm {2}bundled/);
+    expect(disabled.out).toBe('acme.cli is disabled.');
+    expect(enabled.out).toBe('acme.cli is active.');
+    expect(removed.out).toBe('Uninstalled acme.cli.');
+    expect(missing).toMatchObject({ code: 1, err: "Error: Extension 'acme.cli' was not found." });
+  });
+
+  it('names the missing install source', async () => {
+    const result = capture({ MIFY_DATA_DIR: tempDir() });
+
+    expect(await runCli(['ext', 'install'], result.io)).toBe(2);
+    expect(result.err.join('\n')).toContain('Expected 1 argument(s), got 0');
   });
 });

@@ -44,11 +44,13 @@ export function mountExtensionRoutes(app: Hono<AppEnv>, services: KernelServices
 
     const { route } = match;
     let workspaceId: string | null = null;
+    let userId: string | null = c.get('sessionUser')?.userId ?? null;
     if (route.auth === 'user' && !c.get('sessionUser')) throw new UnauthorizedError('Sign in first: this route needs a browser session.');
     if (route.auth === 'workspace') {
       const principal = await resolvePrincipal(c, services);
       assertRole(principal.role, route.access ?? (method === 'get' ? 'read' : 'write'), `${c.req.method} ${c.req.path}`);
       workspaceId = principal.workspaceId;
+      userId = principal.userId;
     }
     if (!route.healthy) throw new ForbiddenError(`Extension '${extensionId}' is unhealthy after repeated failures; its routes are paused until it recovers.`);
 
@@ -60,7 +62,7 @@ export function mountExtensionRoutes(app: Hono<AppEnv>, services: KernelServices
     const body = ['get', 'head', 'delete'].includes(method) ? undefined : await readJsonBody(c);
     const output = (await services.extensionHost.invoke(
       extensionId,
-      { kind: 'route', name: routeName(route), input: { method: c.req.method, path: rest, params: match.params, query: c.req.query(), headers, body } },
+      { kind: 'route', name: routeName(route), input: { method: c.req.method, path: rest, params: match.params, query: c.req.query(), headers, body, caller: { workspaceId, userId, requestId: c.get('requestId') } } },
       { workspaceId },
     )) as { status?: number; headers?: Record<string, string>; body?: unknown } | undefined;
 

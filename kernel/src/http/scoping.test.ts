@@ -25,6 +25,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
     /** Routes whose path parameter is not a workspace resource, with the reason. */
     const notWorkspaceResources: Record<string, string> = {
       'PUT /api/workspace/members/:userId': 'users are global; an owner adds an existing user to their own workspace by id or email',
+      'GET /api/extensions/:id': 'extensions are installed for the whole instance and visible to every workspace',
     };
 
     const sampleBodies: Record<string, unknown> = {

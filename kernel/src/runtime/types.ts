@@ -43,9 +43,56 @@ export interface StepContext {
 /** Items per output port. */
 export type PortItems = Record<string, Item[]>;
 
+/**
+ * Token and cost figures a node reports in the optional `usage` field of its output,
+ * e.g. `{ items, usage: { tokens: 812, costUsd: 0.0031 } }`. The run record sums them.
+ */
+export interface StepUsage {
+  /** Tokens in total; when left out, `inputTokens + outputTokens`. */
+  tokens?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Cost in US dollars. */
+  costUsd?: number;
+}
+
+/** One activation of one node, as handed to a NodeRunner. */
+export interface NodeRunRequest {
+  node: GraphNode;
+  type: NodeTypeInfo;
+  /** Parameters with expressions resolved for the first input item, or the raw parameters when they hold none. */
+  parameters: Record<string, unknown>;
+  /** Parameters resolved for each input item, in item order; only when the parameters hold expressions. */
+  itemParameters?: Array<Record<string, unknown>>;
+  input: { items: Item[]; ports: PortItems };
+  /**
+   * Loop nodes only: `state` is what the node returned as `state` at its previous activation
+   * (undefined at the first activation after the loop is entered), and `iteration` counts the
+   * activations since then, starting at 1.
+   */
+  loop?: { state: unknown; iteration: number };
+  step: StepContext;
+}
+
+/** What one node activation produced. */
+export interface NodeRunResult {
+  ports: PortItems;
+  usage?: StepUsage;
+  /** Loop nodes only: handed back as `loop.state` at the next activation. */
+  state?: unknown;
+}
+
 /** Runs one node on its input. The extension-backed implementation calls the node's sandbox. */
 export interface NodeRunner {
-  execute(request: { node: GraphNode; type: NodeTypeInfo; parameters: Record<string, unknown>; input: { items: Item[]; ports: PortItems }; step: StepContext }): Promise<PortItems>;
+  execute(request: NodeRunRequest): Promise<NodeRunResult>;
+}
+
+/**
+ * Loads the graph a sub-workflow node runs. `version` is a published version number, `live`
+ * (the version currently published) or `draft` (the editable draft).
+ */
+export interface SubgraphLoader {
+  load(workspaceId: string, graphId: string, version: number | 'live' | 'draft'): Promise<ExecutableGraph>;
 }
 
 /** What an expression can see while one node's parameters are evaluated for one item. */

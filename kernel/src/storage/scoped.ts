@@ -6,7 +6,7 @@ import type { PrismaClient } from './database.js';
  * client gets `workspaceId` added to its filter and to the data it writes, so a
  * route that forgets a check still cannot reach another workspace's rows.
  */
-export const WORKSPACE_SCOPED_MODELS = new Set<string>(['ApiKey', 'Credential', 'Membership', 'AuditLog']);
+export const WORKSPACE_SCOPED_MODELS = new Set<string>(['ApiKey', 'Credential', 'Membership', 'AuditLog', 'Graph', 'GraphVersion']);
 
 const FILTERED_OPERATIONS = new Set([
   'findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany',

@@ -15,7 +15,7 @@ export function rethrowLoadError(cause: unknown, url: URL): never {
   error(status, { message: cause.problem.detail, code: cause.code, errors: cause.errors });
 }
 
-/** Returns the selected workspace, or shows an error page that says how to get one. */
+/** Returns the selected workspace, or throws an error page that explains how to get one. */
 export function requireWorkspace<T>(workspace: T | null): T {
   if (workspace) return workspace;
   error(403, {

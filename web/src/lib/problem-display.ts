@@ -7,7 +7,7 @@ import type { FieldProblem, Problem } from './api';
 export function fieldLabel(path: string): string {
   const row = /^rows\.(\d+)$/.exec(path);
   if (row) return `Row ${Number(row[1]) + 1}`;
-  return path.replace(/^(body|params|query)(\.|$)/, '');
+  return withoutRequestPart(path);
 }
 
 /**
@@ -17,13 +17,14 @@ export function fieldLabel(path: string): string {
  */
 export function hasFieldError(problem: Problem | null | undefined, field: string): boolean {
   return (problem?.errors ?? []).some((error) => {
-    const label = path(error);
-    return label === field || label.startsWith(`${field}.`);
+    const path = withoutRequestPart(error.path);
+    return path === field || path.startsWith(`${field}.`);
   });
 }
 
-function path(error: FieldProblem): string {
-  return error.path.replace(/^(body|params|query)(\.|$)/, '');
+/** Strips the request part (`body`, `params`, `query`) that request validation puts before a field path. */
+function withoutRequestPart(path: string): string {
+  return path.replace(/^(body|params|query)(\.|$)/, '');
 }
 
 /** Builds the problem for input the studio rejects before sending it, shown like an API problem. */

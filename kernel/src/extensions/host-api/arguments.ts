@@ -41,18 +41,30 @@ export function storableText(maxLength: number) {
 }
 
 /**
- * Parses the positional arguments of a call against the method's parameters. Throws a
- * `ValidationError` whose message names the method, each invalid argument and what it expects.
+ * Invalid arguments of a host call: a `ValidationError` (422, with the list of problems)
+ * whose code is `invalid_argument`, the code the SDK documents for host calls.
+ */
+export class InvalidArgumentError extends ValidationError {
+  constructor(message: string, problems: Array<{ path: string; message: string }> = []) {
+    super(message, problems);
+    (this as { code: string }).code = 'invalid_argument';
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/**
+ * Parses the positional arguments of a call against the method's parameters. Throws an
+ * `InvalidArgumentError` whose message names the method, each invalid argument and what it expects.
  */
 export function parseArguments(method: HostMethod, args: unknown): Record<string, unknown> {
   const names = Object.keys(method.parameters);
   const signature = `${method.name}(${names.join(', ')})`;
 
   if (!Array.isArray(args)) {
-    throw new ValidationError(`Invalid call to ${signature}: the arguments must be a JSON array.`, [{ path: 'args', message: 'expected an array' }]);
+    throw new InvalidArgumentError(`Invalid call to ${signature}: the arguments must be a JSON array.`, [{ path: 'args', message: 'expected an array' }]);
   }
   if (args.length > names.length) {
-    throw new ValidationError(`Invalid call to ${signature}: it takes at most ${names.length} arguments, got ${args.length}.`, [{ path: 'args', message: `expected at most ${names.length} arguments` }]);
+    throw new InvalidArgumentError(`Invalid call to ${signature}: it takes at most ${names.length} arguments, got ${args.length}.`, [{ path: 'args', message: `expected at most ${names.length} arguments` }]);
   }
 
   const parsed: Record<string, unknown> = {};
@@ -71,7 +83,7 @@ export function parseArguments(method: HostMethod, args: unknown): Record<string
 
   if (problems.length > 0) {
     const listed = problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
-    throw new ValidationError(`Invalid arguments to ${signature}: ${listed}.`, problems);
+    throw new InvalidArgumentError(`Invalid arguments to ${signature}: ${listed}.`, problems);
   }
   return parsed;
 }

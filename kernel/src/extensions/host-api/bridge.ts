@@ -50,8 +50,8 @@ export interface HostApiBridge extends HostBridge {
  * 1. looked up in the method table (unknown methods fail with `unknown_method`, 404);
  * 2. checked against the manifest's permissions, deny by default (`permission_denied`, 403,
  *    naming the permission to add);
- * 3. validated: the arguments are untrusted JSON from the sandbox (`validation_failed`, 422);
- * 4. run, with errors other than `MifyError` logged and replaced by `host_call_failed` (500),
+ * 3. validated: the arguments are untrusted JSON from the sandbox (`invalid_argument`, 422);
+ * 4. run, with errors other than `MifyError` logged and replaced by `internal` (500),
  *    so kernel internals do not reach the sandbox;
  * 5. audited, allowed or denied, with action `host.<method>` and no argument values.
  *
@@ -145,5 +145,5 @@ export function createHostBridge(context: HostCallContext, services: HostService
 /** Passes a `MifyError` through; replaces anything else with a message that leaks no kernel internals. */
 function toMifyError(error: unknown, method: string, extensionId: string): MifyError {
   if (error instanceof MifyError) return error;
-  return new MifyError('host_call_failed', 500, `The host call ${method} failed inside the kernel. The error was logged with extension id '${extensionId}'; try again, and report it to the operator if it persists.`, { method });
+  return new MifyError('internal', 500, `The host call ${method} failed inside the kernel. The error was logged with extension id '${extensionId}'; try again, and report it to the operator if it persists.`, { method });
 }

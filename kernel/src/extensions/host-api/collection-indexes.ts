@@ -1,30 +1,31 @@
 import { createHash } from 'node:crypto';
+import { EXTENSION_ID_PATTERN } from '@mify/sdk';
 import { z } from 'zod';
 import { ConflictError, ValidationError } from '../../errors.js';
 import type { SqlExecutor } from '../../storage/database.js';
-import type { CollectionDeclaration } from './types.js';
 
 /**
- * A dotted field path of at most 8 segments, each an identifier of at most 64 characters.
- * Paths are written into SQL as `'{a,b}'` literals (expression indexes cannot take bound
- * parameters), so this pattern is what keeps them safe: it admits no quote, comma, brace or space.
+ * A dotted field path of at most 8 segments, each of at most 64 letters, digits, `_`, `$`
+ * or `-` and not starting with a digit or `-` (the SDK's manifest pattern, with length
+ * limits). Paths are written into SQL as `'{"a","b"}'` literals, because expression indexes
+ * cannot take bound parameters, so this pattern is what keeps them safe: it admits no
+ * quote, comma, brace, backslash or space.
  */
-export const FIELD_PATH_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/;
+export const FIELD_PATH_PATTERN = /^[A-Za-z_$][\w$-]{0,63}(?:\.[A-Za-z_$][\w$-]{0,63}){0,7}$/;
 
-/** Collection names: a letter, then letters, digits, `_` or `-`, 64 characters at most. */
-export const COLLECTION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+/** Collection names as the SDK's manifest schema admits them: a lower-case letter, then `a-z`, `0-9`, `_` or `-`, 63 characters at most. */
+export const COLLECTION_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
 
-/** Extension ids as manifests spell them, e.g. `acme.notes`; also safe inside SQL literals and file paths. */
-export const EXTENSION_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+export { EXTENSION_ID_PATTERN };
 
 /** Maximum fields in one index, and indexes in one collection. */
 export const MAX_INDEX_FIELDS = 4;
 export const MAX_COLLECTION_INDEXES = 16;
 
-const fieldPath = z.string().regex(FIELD_PATH_PATTERN, 'must be a dotted path of identifiers such as "status" or "owner.id"');
+const fieldPath = z.string().regex(FIELD_PATH_PATTERN, 'must be a field name or dotted path such as "status" or "owner.id" (at most 8 segments of 64 characters)');
 
 export const collectionDeclarationSchema = z.object({
-  name: z.string().regex(COLLECTION_NAME_PATTERN, 'must start with a letter and contain only letters, digits, "_" or "-" (64 characters at most)'),
+  name: z.string().regex(COLLECTION_NAME_PATTERN, 'must start with a lower-case letter and contain only a-z, 0-9, "_" or "-" (63 characters at most)'),
   indexes: z
     .array(z.object({ fields: z.array(fieldPath).min(1).max(MAX_INDEX_FIELDS), unique: z.boolean().optional() }))
     .max(MAX_COLLECTION_INDEXES)
@@ -33,7 +34,7 @@ export const collectionDeclarationSchema = z.object({
 
 /**
  * Returns the SQL expression that reads `path` from a document as `jsonb`, e.g.
- * `(data #> '{owner,id}')`. Queries and indexes must use this same text, or PostgreSQL
+ * `(data #> '{"owner","id"}')`. Queries and indexes must use this same text, or PostgreSQL
  * will not match them. The value stays `jsonb` so comparisons follow JSON types: numbers
  * compare as numbers, and the string "1" never equals the number 1.
  */
@@ -46,10 +47,13 @@ export function fieldTextExpression(path: string): string {
   return `(data #>> ${pathLiteral(path)})`;
 }
 
-/** Returns `path` as a PostgreSQL text-array literal, e.g. `'{owner,id}'`. */
+/**
+ * Returns `path` as a PostgreSQL text-array literal, e.g. `'{"owner","id"}'`. Each element is
+ * double-quoted, so a field named `null` stays a name rather than becoming an SQL NULL.
+ */
 function pathLiteral(path: string): string {
   if (!FIELD_PATH_PATTERN.test(path)) throw new Error(`unvalidated field path ${JSON.stringify(path)}`);
-  return `'{${path.split('.').join(',')}}'`;
+  return `'{${path.split('.').map((segment) => `"${segment}"`).join(',')}}'`;
 }
 
 /** Whether a database error is PostgreSQL's unique_violation (SQLSTATE 23505), from node-postgres or PGlite. */
@@ -75,8 +79,11 @@ export function collectionIndexName(extensionId: string, collection: string, ind
   return `extension_documents_${hash}`;
 }
 
+/** A collection declaration after parsing, with `indexes` defaulted to none. */
+export type ParsedCollection = z.output<typeof collectionDeclarationSchema>;
+
 /** Checks declarations from a manifest; throws a `ValidationError` naming each invalid one. */
-export function parseCollectionDeclarations(extensionId: string, collections: unknown): CollectionDeclaration[] {
+export function parseCollectionDeclarations(extensionId: string, collections: unknown): ParsedCollection[] {
   const problems: Array<{ path: string; message: string }> = [];
   if (!EXTENSION_ID_PATTERN.test(extensionId)) problems.push({ path: 'id', message: `'${extensionId}' is not a valid extension id` });
 

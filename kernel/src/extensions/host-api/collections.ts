@@ -1,9 +1,19 @@
 import { z } from 'zod';
-import { ConflictError, MifyError, ValidationError } from '../../errors.js';
+import { newId } from '../../auth/tokens.js';
+import { ConflictError, MifyError } from '../../errors.js';
 import type { SqlExecutor } from '../../storage/database.js';
-import { jsonObject, MAX_STORED_JSON_BYTES, storableJson, storableText } from './arguments.js';
-import { COLLECTION_NAME_PATTERN, FIELD_PATH_PATTERN, collectionIndexName, fieldExpression, fieldTextExpression, isUniqueViolation, parseCollectionDeclarations } from './collection-indexes.js';
-import { defineHostMethod, type CollectionDeclaration, type HostCallScope, type HostMethod } from './types.js';
+import { InvalidArgumentError, jsonObject, MAX_STORED_JSON_BYTES, storableJson, storableText } from './arguments.js';
+import {
+  COLLECTION_NAME_PATTERN,
+  FIELD_PATH_PATTERN,
+  collectionIndexName,
+  fieldExpression,
+  fieldTextExpression,
+  isUniqueViolation,
+  parseCollectionDeclarations,
+  type ParsedCollection,
+} from './collection-indexes.js';
+import { defineHostMethod, type HostCallScope, type HostMethod } from './types.js';
 
 /** Maximum number of documents one `collections.find` returns. */
 export const MAX_FIND_LIMIT = 1_000;
@@ -14,10 +24,12 @@ export const MAX_DOCUMENT_ID_CHARS = 256;
 /** Maximum number of values in one `in` condition. */
 export const MAX_IN_VALUES = 100;
 
+/** Maximum number of sort keys of one `collections.find`. */
+export const MAX_SORT_KEYS = 3;
+
 const collectionName = z.string().regex(COLLECTION_NAME_PATTERN, 'must be a collection name declared in the manifest');
 const documentId = storableText(MAX_DOCUMENT_ID_CHARS).min(1);
-const fieldPath = z.string().regex(FIELD_PATH_PATTERN, 'must be a dotted path of identifiers such as "status" or "owner.id"');
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const fieldPath = z.string().regex(FIELD_PATH_PATTERN, 'must be a field name or dotted path such as "status" or "owner.id"');
 const comparable = z.union([z.string(), z.number()]);
 
 const condition = z
@@ -36,25 +48,39 @@ const condition = z
 
 type Condition = z.output<typeof condition>;
 
+const sortKey = z.object({ field: fieldPath, direction: z.enum(['asc', 'desc']).default('asc') }).strict();
+
+type SortKey = z.output<typeof sortKey>;
+
 const findQuery = z
   .object({
-    collection: collectionName,
-    where: z.record(fieldPath, z.union([scalar, z.array(z.json()), condition])).default({}),
-    orderBy: z.object({ field: fieldPath, direction: z.enum(['asc', 'desc']).default('asc') }).strict().optional(),
+    /** A plain JSON value (not an object) means `{ eq: value }`; an object lists operators. */
+    where: z.record(fieldPath, z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.json()), condition])).default({}),
+    /** Sort keys, first one first; a single key may be given without the array. */
+    orderBy: z
+      .union([sortKey.transform((key) => [key]), z.array(sortKey).max(MAX_SORT_KEYS)])
+      .default([]),
     limit: z.number().int().min(1).max(MAX_FIND_LIMIT).default(100),
     cursor: z.string().max(4_096).optional(),
   })
-  .strict();
+  .strict()
+  .default({ where: {}, orderBy: [], limit: 100 });
 
 type FindQuery = z.output<typeof findQuery>;
 
+const putDocumentInput = z
+  .object({
+    /** Document id; the kernel generates one when it is missing. */
+    id: documentId.optional(),
+    data: jsonObject.superRefine(storableJson(MAX_STORED_JSON_BYTES)),
+  })
+  .strict();
+
 /** Position after the last document of a page, handed back to the caller as an opaque string. */
 const cursorSchema = z.object({
-  /** Sort field, or null when sorted by id only. */
-  field: z.string().nullable(),
-  direction: z.enum(['asc', 'desc']),
-  /** Sort value of the last document as JSON text, or null when the document lacks the field. */
-  key: z.string().nullable(),
+  orderBy: z.array(z.object({ field: z.string(), direction: z.enum(['asc', 'desc']) })),
+  /** Sort values of the last document as JSON text, null where the document lacks the field. */
+  keys: z.array(z.string().nullable()),
   id: z.string(),
 });
 
@@ -72,31 +98,31 @@ function toDocument(row: DocumentRow) {
   return { id: row.id, data: row.data, createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString() };
 }
 
-/** Returns the declaration of `name`, or throws naming the declared collections. */
-function declaredCollection(scope: HostCallScope, name: string): CollectionDeclaration {
+/** Returns the declaration of `name`, or throws `not_found` naming the declared collections. */
+function declaredCollection(scope: HostCallScope, name: string): ParsedCollection {
   const declarations = parseCollectionDeclarations(scope.context.extensionId, scope.context.collections);
   const found = declarations.find((collection) => collection.name === name);
   if (found) return found;
 
   const declared = declarations.map((collection) => collection.name).join(', ') || 'none';
   throw new MifyError(
-    'collection_not_declared',
+    'not_found',
     404,
-    `Extension '${scope.context.extensionId}' has no collection '${name}'. Declared collections: ${declared}. Declare it with its indexes in mify.extension.json.`,
+    `Extension '${scope.context.extensionId}' has no collection '${name}'. Declared collections: ${declared}. Declare it under "collections" in mify.extension.json.`,
     { extensionId: scope.context.extensionId, collection: name },
   );
 }
 
 /** Throws unless `field` is part of one of the collection's declared indexes. */
-function requireIndexedField(collection: CollectionDeclaration, field: string, usage: string): void {
+function requireIndexedField(collection: ParsedCollection, field: string, usage: 'filter' | 'sort'): void {
   const declared = [...new Set(collection.indexes.flatMap((index) => index.fields))];
   if (declared.includes(field)) return;
 
   const list = declared.length > 0 ? declared.join(', ') : 'none';
-  throw new ValidationError(
+  throw new InvalidArgumentError(
     `collections.find cannot ${usage} on field '${field}' of collection '${collection.name}', because no declared index contains it. ` +
       `Indexed fields: ${list}. Add an index on '${field}' to the collection in mify.extension.json.`,
-    [{ path: usage === 'sort' ? 'query.orderBy.field' : `query.where.${field}`, message: `'${field}' is not in a declared index` }],
+    [{ path: usage === 'sort' ? 'query.orderBy' : `query.where.${field}`, message: `'${field}' is not in a declared index` }],
   );
 }
 
@@ -118,7 +144,7 @@ class Parameters {
 function fieldConditions(path: string, filter: unknown, params: Parameters): string[] {
   const expression = fieldExpression(path);
   const isCondition = typeof filter === 'object' && filter !== null && !Array.isArray(filter);
-  const ops: Condition = isCondition ? (filter as Condition) : { eq: filter as z.output<typeof scalar> };
+  const ops: Condition = isCondition ? (filter as Condition) : { eq: filter as z.core.util.JSONType };
   const sql: string[] = [];
 
   if (ops.eq !== undefined) sql.push(`${expression} = ${params.bindJson(ops.eq)}`);
@@ -144,46 +170,53 @@ function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
 }
 
-function decodeCursor(text: string, field: string | null, direction: 'asc' | 'desc'): Cursor {
+function decodeCursor(text: string, orderBy: SortKey[]): Cursor {
   let cursor: Cursor;
   try {
     cursor = cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
   } catch {
-    throw new ValidationError('query.cursor is not a cursor returned by collections.find; pass the nextCursor of the previous page unchanged.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
+    throw new InvalidArgumentError('query.cursor is not a cursor returned by collections.find; pass the nextCursor of the previous page unchanged.', [{ path: 'query.cursor', message: 'invalid cursor' }]);
   }
-  if (cursor.field !== field || cursor.direction !== direction) {
-    throw new ValidationError('query.cursor was returned for a different orderBy; keep orderBy unchanged between pages, or start again without a cursor.', [{ path: 'query.cursor', message: 'orderBy differs from the cursor' }]);
+  const sameOrder = cursor.keys.length === orderBy.length && JSON.stringify(cursor.orderBy) === JSON.stringify(orderBy.map(({ field, direction }) => ({ field, direction })));
+  if (!sameOrder) {
+    throw new InvalidArgumentError('query.cursor was returned for a different orderBy; keep orderBy unchanged between pages, or start again without a cursor.', [{ path: 'query.cursor', message: 'orderBy differs from the cursor' }]);
   }
   return cursor;
 }
 
 /**
- * Keyset condition for the rows after `cursor`. Rows are ordered by the sort field, with
- * documents lacking it last in ascending and first in descending order (PostgreSQL's
- * default NULLS placement, which a backward index scan can serve), then by id in the same
- * direction.
+ * Keyset condition for the rows after `cursor`. Rows are ordered by each sort key, with
+ * documents lacking the field last in ascending and first in descending order (PostgreSQL's
+ * default NULLS placement, which an index scan in either direction can serve), and then by
+ * id in the direction of the last key.
  */
-function afterCursor(cursor: Cursor, expression: string | null, params: Parameters): string {
-  const after = cursor.direction === 'asc' ? '>' : '<';
-  const id = params.bind(cursor.id);
-  if (expression === null) return `id ${after} ${id}`;
+function afterCursor(cursor: Cursor, orderBy: SortKey[], params: Parameters): string {
+  const alternatives: string[] = [];
+  const equalSoFar: string[] = [];
 
-  if (cursor.key === null) {
-    return cursor.direction === 'asc'
-      ? `(${expression} is null and id > ${id})`
-      : `((${expression} is null and id < ${id}) or ${expression} is not null)`;
-  }
-  const key = `${params.bind(cursor.key)}::jsonb`;
-  const sameKeyLaterId = `(${expression} = ${key} and id ${after} ${id})`;
-  return cursor.direction === 'asc'
-    ? `(${expression} > ${key} or ${sameKeyLaterId} or ${expression} is null)`
-    : `(${expression} < ${key} or ${sameKeyLaterId})`;
+  orderBy.forEach((key, index) => {
+    const expression = fieldExpression(key.field);
+    const value = cursor.keys[index] ?? null;
+    const bound = value === null ? null : `${params.bind(value)}::jsonb`;
+
+    // Rows after the cursor in this key, with every earlier key equal.
+    let after: string | null;
+    if (key.direction === 'asc') after = bound === null ? null : `(${expression} > ${bound} or ${expression} is null)`;
+    else after = bound === null ? `${expression} is not null` : `${expression} < ${bound}`;
+    if (after !== null) alternatives.push([...equalSoFar, after].join(' and '));
+
+    equalSoFar.push(bound === null ? `${expression} is null` : `${expression} = ${bound}`);
+  });
+
+  const idDirection = orderBy[orderBy.length - 1]?.direction ?? 'asc';
+  alternatives.push([...equalSoFar, `id ${idDirection === 'asc' ? '>' : '<'} ${params.bind(cursor.id)}`].join(' and '));
+  return `(${alternatives.map((alternative) => `(${alternative})`).join(' or ')})`;
 }
 
-async function findDocuments(scope: HostCallScope, query: FindQuery) {
-  const collection = declaredCollection(scope, query.collection);
+async function findDocuments(scope: HostCallScope, name: string, query: FindQuery) {
+  const collection = declaredCollection(scope, name);
   for (const field of Object.keys(query.where)) requireIndexedField(collection, field, 'filter');
-  if (query.orderBy) requireIndexedField(collection, query.orderBy.field, 'sort');
+  for (const key of query.orderBy) requireIndexedField(collection, key.field, 'sort');
 
   const params = new Parameters();
   const conditions = [
@@ -192,23 +225,26 @@ async function findDocuments(scope: HostCallScope, query: FindQuery) {
     `collection = ${params.bind(collection.name)}`,
   ];
   for (const [field, filter] of Object.entries(query.where)) conditions.push(...fieldConditions(field, filter, params));
+  if (query.cursor !== undefined) conditions.push(afterCursor(decodeCursor(query.cursor, query.orderBy), query.orderBy, params));
 
-  const field = query.orderBy?.field ?? null;
-  const direction = query.orderBy?.direction ?? 'asc';
-  const sortExpression = field === null ? null : fieldExpression(field);
-  if (query.cursor !== undefined) conditions.push(afterCursor(decodeCursor(query.cursor, field, direction), sortExpression, params));
-
-  const order = sortExpression === null ? `id ${direction}` : `${sortExpression} ${direction}, id ${direction}`;
-  const sortKey = sortExpression === null ? '' : `, ${sortExpression}::text as sort_key`;
-  const rows = await scope.services.db.query<DocumentRow>(
-    `select id, data, created_at, updated_at${sortKey} from extension_documents where ${conditions.join(' and ')} order by ${order} limit ${params.bind(query.limit + 1)}`,
+  const idDirection = query.orderBy[query.orderBy.length - 1]?.direction ?? 'asc';
+  const order = [...query.orderBy.map((key) => `${fieldExpression(key.field)} ${key.direction}`), `id ${idDirection}`].join(', ');
+  const sortKeys = query.orderBy.map((key, index) => `, ${fieldExpression(key.field)}::text as sort_key_${index}`).join('');
+  const rows = await scope.services.db.query<DocumentRow & Record<string, unknown>>(
+    `select id, data, created_at, updated_at${sortKeys} from extension_documents where ${conditions.join(' and ')} order by ${order} limit ${params.bind(query.limit + 1)}`,
     params.values,
   );
 
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
-  const nextCursor = rows.length > query.limit && last ? encodeCursor({ field, direction, key: last.sort_key ?? null, id: last.id }) : null;
-  return { documents: page.map(toDocument), nextCursor };
+  const nextCursor = rows.length > query.limit && last
+    ? encodeCursor({
+        orderBy: query.orderBy.map(({ field, direction }) => ({ field, direction })),
+        keys: query.orderBy.map((_key, index) => (last[`sort_key_${index}`] as string | null | undefined) ?? null),
+        id: last.id,
+      })
+    : null;
+  return { data: page.map(toDocument), nextCursor };
 }
 
 async function getDocument(scope: HostCallScope, name: string, id: string) {
@@ -225,7 +261,7 @@ async function getDocument(scope: HostCallScope, name: string, id: string) {
  * all fields of a unique index. This gives a clear message even where the index has not
  * been created yet; where it has, PostgreSQL also enforces it against concurrent writers.
  */
-async function checkUniqueIndexes(tx: SqlExecutor, scope: HostCallScope, collection: CollectionDeclaration, id: string, data: Record<string, unknown>): Promise<void> {
+async function checkUniqueIndexes(tx: SqlExecutor, scope: HostCallScope, collection: ParsedCollection, id: string, data: Record<string, unknown>): Promise<void> {
   for (const index of collection.indexes) {
     if (!index.unique) continue;
 
@@ -264,37 +300,40 @@ function uniqueConflict(collection: string, fields: string[], otherId?: string):
   );
 }
 
-async function putDocument(scope: HostCallScope, name: string, id: string, data: Record<string, unknown>) {
+async function putDocument(scope: HostCallScope, name: string, input: z.output<typeof putDocumentInput>) {
   const collection = declaredCollection(scope, name);
+  const id = input.id ?? newId('doc');
   try {
     const row = await scope.services.db.transaction(async (tx) => {
-      await checkUniqueIndexes(tx, scope, collection, id, data);
+      await checkUniqueIndexes(tx, scope, collection, id, input.data);
       const rows = await tx.query<DocumentRow>(
         `insert into extension_documents (extension_id, workspace_id, collection, id, data)
          values ($1, $2, $3, $4, $5::jsonb)
          on conflict (extension_id, workspace_id, collection, id)
          do update set data = excluded.data, updated_at = now()
          returning id, data, created_at, updated_at`,
-        [scope.context.extensionId, scope.workspaceKey, collection.name, id, JSON.stringify(data)],
+        [scope.context.extensionId, scope.workspaceKey, collection.name, id, JSON.stringify(input.data)],
       );
       return rows[0]!;
     });
     return toDocument(row);
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
+    // A concurrent writer got there between the check and the insert; the index caught it.
     const constraint = (error as { constraint?: string }).constraint;
     const index = collection.indexes.find((candidate) => candidate.unique && collectionIndexName(scope.context.extensionId, collection.name, candidate) === constraint);
     throw uniqueConflict(collection.name, index?.fields ?? collection.indexes.filter((candidate) => candidate.unique).flatMap((candidate) => candidate.fields));
   }
 }
 
-async function deleteDocument(scope: HostCallScope, name: string, id: string) {
+/** Deletes a document; returns whether it existed. */
+async function deleteDocument(scope: HostCallScope, name: string, id: string): Promise<boolean> {
   const collection = declaredCollection(scope, name);
   const rows = await scope.services.db.query(
     `delete from extension_documents where extension_id = $1 and workspace_id = $2 and collection = $3 and id = $4 returning id`,
     [scope.context.extensionId, scope.workspaceKey, collection.name, id],
   );
-  return { deleted: rows.length > 0 };
+  return rows.length > 0;
 }
 
 /**
@@ -313,9 +352,9 @@ export const collectionMethods: HostMethod[] = [
   defineHostMethod({
     name: 'collections.put',
     permission: 'collections:write',
-    parameters: { collection: collectionName, id: documentId, data: jsonObject.superRefine(storableJson(MAX_STORED_JSON_BYTES)) },
+    parameters: { collection: collectionName, document: putDocumentInput },
     target: ({ collection }) => collection,
-    run: ({ collection, id, data }, scope) => putDocument(scope, collection, id, data),
+    run: ({ collection, document }, scope) => putDocument(scope, collection, document),
   }),
   defineHostMethod({
     name: 'collections.delete',
@@ -327,8 +366,8 @@ export const collectionMethods: HostMethod[] = [
   defineHostMethod({
     name: 'collections.find',
     permission: 'collections:read',
-    parameters: { query: findQuery },
-    target: ({ query }) => query.collection,
-    run: ({ query }, scope) => findDocuments(scope, query),
+    parameters: { collection: collectionName, query: findQuery },
+    target: ({ collection }) => collection,
+    run: ({ collection, query }, scope) => findDocuments(scope, collection, query),
   }),
 ];

@@ -13,32 +13,35 @@ export function eventChannel(extensionId: string, eventTopic: string): string {
   return `ext.${extensionId}.${eventTopic}`;
 }
 
-/** Message published for one event; subscribers must check `workspaceId` before acting on it. */
+/**
+ * Message published for one event: the SDK's `ExtensionEvent` (topic, payload, source,
+ * publishedAt) and where it was published. Subscribers must check `workspaceId` before
+ * acting on it, because the channel is shared by every workspace.
+ */
 export interface ExtensionEventMessage {
-  extensionId: string;
-  workspaceId: string | null;
   topic: string;
   payload: unknown;
-  runId: string | null;
-  nodeId: string | null;
+  /** Extension id of the publisher. */
+  source: string;
   /** ISO 8601 time of publication. */
   publishedAt: string;
+  workspaceId: string | null;
+  runId: string | null;
+  nodeId: string | null;
 }
 
-async function publish(scope: HostCallScope, eventTopic: string, payload: unknown): Promise<{ channel: string }> {
+async function publish(scope: HostCallScope, eventTopic: string, payload: unknown): Promise<void> {
   const { context } = scope;
-  const channel = eventChannel(context.extensionId, eventTopic);
   const message: ExtensionEventMessage = {
-    extensionId: context.extensionId,
-    workspaceId: context.workspaceId,
     topic: eventTopic,
     payload,
+    source: context.extensionId,
+    publishedAt: new Date().toISOString(),
+    workspaceId: context.workspaceId,
     runId: context.runId ?? null,
     nodeId: context.nodeId ?? null,
-    publishedAt: new Date().toISOString(),
   };
-  await scope.services.sharedState.pubsub.publish(channel, JSON.stringify(message));
-  return { channel };
+  await scope.services.sharedState.pubsub.publish(eventChannel(context.extensionId, eventTopic), JSON.stringify(message));
 }
 
 /**
@@ -60,13 +63,13 @@ export const eventMethods: HostMethod[] = [
     parameters: { topic },
     target: ({ topic: eventTopic }) => eventTopic,
     run: async ({ topic: eventTopic }, scope) => {
-      // TODO: delivering events needs a channel from the kernel into a sandbox outside an
-      // invocation (a trigger or hook the extension host invokes per message); neither the
-      // isolate nor the WASM runtime has one yet.
+      // TODO: delivering events needs a subscription registry (per extension and workspace, on
+      // sharedState.pubsub) and the extension host invoking the extension's `event` hook for
+      // each message; neither exists yet.
       throw new MifyError(
         'not_available',
         501,
-        `events.subscribe('${eventTopic}') is not available yet: the sandboxes cannot receive events outside an invocation. Declare a trigger instead once the extension host supports event triggers.`,
+        `events.subscribe('${eventTopic}') is not available yet: the kernel cannot deliver events to an extension's event hook so far. The call was allowed but subscribed to nothing.`,
         { extensionId: scope.context.extensionId, method: 'events.subscribe' },
       );
     },

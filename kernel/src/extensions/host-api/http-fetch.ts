@@ -1,12 +1,14 @@
+import { HTTP_FETCH_PREFIX, isFetchAllowed } from '@mify/sdk';
 import http from 'node:http';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { z } from 'zod';
-import { MifyError, ValidationError } from '../../errors.js';
+import { MifyError } from '../../errors.js';
+import { InvalidArgumentError } from './arguments.js';
 import { checkAddress } from './address-guard.js';
 import { defaultHttpTransport, type ConnectTarget, type HttpTransport } from './http-transport.js';
-import { allowsHttpHost, HTTP_FETCH_PERMISSION_PREFIX, PermissionDeniedError } from './permissions.js';
+import { PermissionDeniedError } from './permissions.js';
 import { defineHostMethod, type HostCallScope, type HostMethod } from './types.js';
 
 /** Default of `HostApiConfig.httpMaxResponseBytes`: 10 MiB. */
@@ -46,28 +48,29 @@ const headers = z.record(
 
 const fetchOptions = z
   .object({
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']).default('GET'),
+    method: z
+      .string()
+      .transform((method) => method.toUpperCase())
+      .pipe(z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']))
+      .default('GET'),
     headers: headers.default({}),
     /** Request body as UTF-8 text. */
     body: z.string().optional(),
-    /** Request body as base64, for binary data. */
+    /** Request body as base64, for binary data; ignored when `body` is set. */
     bodyBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64').optional(),
-    /** Time for the whole fetch including redirects, in milliseconds; at most the kernel's `httpTimeoutMs`. */
+    /** Time for the whole fetch including redirects, in milliseconds; capped at the kernel's `httpTimeoutMs`. */
     timeoutMs: z.number().int().min(1).optional(),
     /** Whether to follow redirects (default true); when false a 3xx response is returned as it is. */
     followRedirects: z.boolean().default(true),
-    /** `auto` (default) returns text bodies in `body` and others in `bodyBase64`; `text` and `base64` force one. */
-    responseType: z.enum(['auto', 'text', 'base64']).default('auto'),
   })
   .strict()
-  .refine((options) => options.body === undefined || options.bodyBase64 === undefined, 'may contain body or bodyBase64, not both')
-  .default({ method: 'GET', headers: {}, followRedirects: true, responseType: 'auto' });
+  .default({ method: 'GET', headers: {}, followRedirects: true });
 
 type FetchOptions = z.output<typeof fetchOptions>;
 
 const fetchUrl = z.string().max(8 * 1024).refine((text) => URL.canParse(text), 'must be an absolute URL such as https://api.example.com/items');
 
-/** Result of `http.fetch`. Exactly one of `body` and `bodyBase64` holds the response body. */
+/** Result of `http.fetch`, as the SDK's `HttpResponse` declares it plus `statusText` and `url`. */
 export interface HttpFetchResult {
   status: number;
   statusText: string;
@@ -75,8 +78,9 @@ export interface HttpFetchResult {
   url: string;
   /** Response headers, lower-case; repeated headers joined with `, `. */
   headers: Record<string, string>;
-  /** Body as text, or null when it is returned in `bodyBase64`. */
-  body: string | null;
+  /** Body decoded as text, in the declared charset or else UTF-8; lossy for binary bodies. */
+  body: string;
+  /** The body's exact bytes as base64, set when the content type is not text. */
   bodyBase64?: string;
 }
 
@@ -91,15 +95,15 @@ function effectivePort(url: URL): number {
 
 /** The manifest permission that would allow `url`, for messages. */
 function permissionFor(url: URL): string {
-  return `${HTTP_FETCH_PERMISSION_PREFIX}${url.hostname}`;
+  return `${HTTP_FETCH_PREFIX}${url.hostname}`;
 }
 
 function checkUrl(url: URL, shown: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ValidationError(`http.fetch supports only http and https URLs, not '${url.protocol}' in ${shown}.`, [{ path: 'url', message: `unsupported scheme ${url.protocol}` }]);
+    throw new InvalidArgumentError(`http.fetch supports only http and https URLs, not '${url.protocol}' in ${shown}.`, [{ path: 'url', message: `unsupported scheme ${url.protocol}` }]);
   }
   if (url.username !== '' || url.password !== '') {
-    throw new ValidationError('http.fetch does not take user names or passwords in the URL; send them in an Authorization header.', [{ path: 'url', message: 'contains user information' }]);
+    throw new InvalidArgumentError('http.fetch does not take user names or passwords in the URL; send them in an Authorization header.', [{ path: 'url', message: 'contains user information' }]);
   }
 }
 
@@ -124,19 +128,19 @@ async function approveTarget(url: URL, scope: HostCallScope, transport: HttpTran
     ? [{ address: hostname, family: literalFamily as 4 | 6 }]
     : await abortable(transport.lookup(hostname), signal).catch((error: unknown) => {
         if (signal.aborted) throw error;
-        throw httpError('http_dns_failed', 502, `http.fetch could not resolve the host '${hostname}' of ${describeUrl(url)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check the host name.`, { host: hostname });
+        throw httpError('network_error', 502, `http.fetch could not resolve the host '${hostname}' of ${describeUrl(url)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Check the host name.`, { host: hostname });
       });
-  if (addresses.length === 0) throw httpError('http_dns_failed', 502, `http.fetch could not resolve the host '${hostname}': no addresses.`, { host: hostname });
+  if (addresses.length === 0) throw httpError('network_error', 502, `http.fetch could not resolve the host '${hostname}': no addresses.`, { host: hostname });
 
   for (const candidate of addresses) {
     const verdict = checkAddress(candidate.address, { allowPrivateNetwork });
     if (verdict.allowed) continue;
     const subject = literalFamily !== 0 ? `${candidate.address} is ${verdict.description}` : `the host '${hostname}' resolves to ${candidate.address}, ${verdict.description}`;
     throw httpError(
-      'http_address_blocked',
+      'address_blocked',
       403,
       `http.fetch to ${describeUrl(url)} was blocked before connecting: ${subject}. Extensions may reach only public addresses` +
-        (allowPrivateNetwork ? '.' : '; an operator can allow private networks with the host API setting allowPrivateNetwork.'),
+        (allowPrivateNetwork ? '.' : '; an operator can allow private networks with MIFY_ALLOW_PRIVATE_NETWORK=true.'),
       { host: hostname, address: candidate.address },
     );
   }
@@ -210,7 +214,7 @@ async function readBody(response: http.IncomingMessage, maxBytes: number, url: U
 }
 
 function tooLarge(url: URL, maxBytes: number): MifyError {
-  return httpError('http_response_too_large', 502, `The response from ${describeUrl(url)} is larger than the kernel's limit of ${maxBytes} bytes; request less data, for example one page at a time.`, { maxBytes });
+  return httpError('response_too_large', 502, `The response from ${describeUrl(url)} is larger than the kernel's limit of ${maxBytes} bytes; request less data, for example one page at a time.`, { maxBytes });
 }
 
 function isTextType(contentType: string): boolean {
@@ -218,23 +222,24 @@ function isTextType(contentType: string): boolean {
   return type.startsWith('text/') || /^application\/(?:json|xml|javascript|x-www-form-urlencoded|graphql)$/.test(type) || /\+(?:json|xml)$/.test(type);
 }
 
-/** Decodes a body as text in the declared charset (UTF-8 when none), or returns null when it is not text. */
-function decodeText(bytes: Buffer, contentType: string, responseType: FetchOptions['responseType']): string | null {
-  if (responseType === 'base64') return null;
+/** Decodes a body as text in the declared charset, or UTF-8 when none is declared or known. */
+function decodeText(bytes: Buffer, contentType: string): string {
   const charset = /;\s*charset="?([^";]+)"?/i.exec(contentType)?.[1] ?? 'utf-8';
-
-  if (responseType === 'text' || isTextType(contentType)) {
-    try {
-      return new TextDecoder(charset).decode(bytes);
-    } catch {
-      return new TextDecoder('utf-8').decode(bytes);
-    }
-  }
-  if (contentType !== '') return null;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder(charset).decode(bytes);
   } catch {
-    return null;
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+/** Whether a body is text: by its content type, or, without one, by being valid UTF-8. */
+function isText(bytes: Buffer, contentType: string): boolean {
+  if (contentType !== '') return isTextType(contentType);
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -259,14 +264,11 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
   const transport: HttpTransport = { ...defaultHttpTransport, ...scope.services.httpTransport };
   const maxBytes = config.httpMaxResponseBytes ?? DEFAULT_HTTP_MAX_RESPONSE_BYTES;
   const maxTimeoutMs = config.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
-  if (options.timeoutMs !== undefined && options.timeoutMs > maxTimeoutMs) {
-    throw new ValidationError(`options.timeoutMs is ${options.timeoutMs} ms; the kernel allows at most ${maxTimeoutMs} ms.`, [{ path: 'options.timeoutMs', message: `must be at most ${maxTimeoutMs}` }]);
-  }
-  const timeoutMs = options.timeoutMs ?? maxTimeoutMs;
+  const timeoutMs = Math.min(options.timeoutMs ?? maxTimeoutMs, maxTimeoutMs);
 
   let body = options.body !== undefined ? Buffer.from(options.body, 'utf8') : options.bodyBase64 !== undefined ? Buffer.from(options.bodyBase64, 'base64') : undefined;
   if (body !== undefined && body.length > MAX_HTTP_REQUEST_BYTES) {
-    throw new ValidationError(`The request body is ${body.length} bytes; http.fetch sends at most ${MAX_HTTP_REQUEST_BYTES}.`, [{ path: 'options.body', message: `must be at most ${MAX_HTTP_REQUEST_BYTES} bytes` }]);
+    throw new InvalidArgumentError(`The request body is ${body.length} bytes; http.fetch sends at most ${MAX_HTTP_REQUEST_BYTES}.`, [{ path: 'options.body', message: `must be at most ${MAX_HTTP_REQUEST_BYTES} bytes` }]);
   }
 
   const requestHeaders: Record<string, string> = {};
@@ -289,12 +291,12 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
       if (options.followRedirects && REDIRECT_STATUSES.has(response.statusCode ?? 0) && location !== undefined) {
         response.destroy();
         if (redirects >= MAX_HTTP_REDIRECTS) {
-          throw httpError('http_too_many_redirects', 502, `http.fetch of ${describeUrl(new URL(rawUrl))} was redirected more than ${MAX_HTTP_REDIRECTS} times; fetch the final URL directly.`, { maxRedirects: MAX_HTTP_REDIRECTS });
+          throw httpError('too_many_redirects', 502, `http.fetch of ${describeUrl(new URL(rawUrl))} was redirected more than ${MAX_HTTP_REDIRECTS} times; fetch the final URL directly.`, { maxRedirects: MAX_HTTP_REDIRECTS });
         }
 
         const next = new URL(location, url);
         checkUrl(next, describeUrl(next));
-        if (!allowsHttpHost(scope.context.permissions, next.hostname, effectivePort(next))) {
+        if (!isFetchAllowed(scope.context.permissions, next)) {
           throw new PermissionDeniedError(scope.context.extensionId, 'http.fetch', permissionFor(next), `The response from ${url.host} redirected to ${next.host}`);
         }
         if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) delete requestHeaders[name];
@@ -311,23 +313,23 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
 
       const { bytes, decoded } = await readBody(response, maxBytes, url);
       const contentType = String(response.headers['content-type'] ?? '');
-      const text = decodeText(bytes, contentType, options.responseType);
       return {
         status: response.statusCode ?? 0,
         statusText: response.statusMessage ?? '',
         url: url.toString(),
         headers: flattenHeaders(response, decoded),
-        body: text,
-        ...(text === null ? { bodyBase64: bytes.toString('base64') } : {}),
+        body: decodeText(bytes, contentType),
+        ...(isText(bytes, contentType) ? {} : { bodyBase64: bytes.toString('base64') }),
       };
     }
   } catch (error) {
     if (controller.signal.aborted) {
-      throw httpError('http_timeout', 504, `http.fetch of ${describeUrl(url)} timed out after ${timeoutMs} ms; raise options.timeoutMs (kernel maximum ${maxTimeoutMs} ms) or try again later.`, { timeoutMs });
+      const hint = timeoutMs < maxTimeoutMs ? `raise options.timeoutMs (kernel maximum ${maxTimeoutMs} ms)` : 'the kernel allows no longer; fetch less data per request';
+      throw httpError('timeout', 504, `http.fetch of ${describeUrl(url)} timed out after ${timeoutMs} ms; ${hint}, or try again later.`, { timeoutMs });
     }
     if (error instanceof MifyError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw httpError('http_request_failed', 502, `http.fetch of ${describeUrl(url)} failed: ${code}. Check that the server is reachable and, for https, that its certificate is valid.`, { host: url.host, reason: code });
+    throw httpError('network_error', 502, `http.fetch of ${describeUrl(url)} failed: ${code}. Check that the server is reachable and, for https, that its certificate is valid.`, { host: url.host, reason: code });
   } finally {
     clearTimeout(timer);
   }
@@ -335,18 +337,15 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
 
 /**
  * `http.fetch(url, options)`: HTTP and HTTPS requests to hosts the manifest allows with
- * `http:fetch:<host>` permissions, guarded against server-side request forgery. See
- * `checkAddress` for the addresses it rejects and `allowsHttpHost` for the host patterns.
+ * `http:fetch:<host>` permissions (matched by the SDK's `isFetchAllowed`), guarded against
+ * server-side request forgery (see `checkAddress` for the addresses it rejects).
  */
 export const httpMethods: HostMethod[] = [
   defineHostMethod({
     name: 'http.fetch',
-    permission: `${HTTP_FETCH_PERMISSION_PREFIX}<host>`,
+    permission: `${HTTP_FETCH_PREFIX}<host>`,
     parameters: { url: fetchUrl, options: fetchOptions },
-    authorize: ({ url }, permissions) => {
-      const parsed = new URL(url);
-      return allowsHttpHost(permissions, parsed.hostname, effectivePort(parsed)) ? null : permissionFor(parsed);
-    },
+    authorize: ({ url }, permissions) => (isFetchAllowed(permissions, url) ? null : permissionFor(new URL(url))),
     target: ({ url }) => new URL(url).host,
     run: ({ url, options }, scope) => fetchUrlForExtension(scope, url, options),
   }),

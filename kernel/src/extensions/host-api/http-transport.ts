@@ -45,7 +45,6 @@ export const defaultHttpTransport: HttpTransport = {
     return tls.connect({
       host: target.address,
       port: target.port,
-      family: target.family,
       // Certificates are checked against the URL's host name; SNI takes only names, not IP literals.
       ...(net.isIP(target.hostname) === 0 ? { servername: target.hostname } : {}),
       ALPNProtocols: ['http/1.1'],

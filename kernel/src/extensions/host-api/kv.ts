@@ -41,7 +41,7 @@ async function getValue(scope: HostCallScope, entryKey: string): Promise<unknown
   return rows[0]?.value ?? null;
 }
 
-async function setValue(scope: HostCallScope, entryKey: string, value: unknown, ttlMs: number | undefined): Promise<null> {
+async function setValue(scope: HostCallScope, entryKey: string, value: unknown, ttlMs: number | undefined): Promise<void> {
   // The database clock sets the expiry, so every kernel process agrees on it.
   await scope.services.db.query(
     `insert into extension_kv (extension_id, workspace_id, key, value, expires_at, updated_at)
@@ -50,16 +50,16 @@ async function setValue(scope: HostCallScope, entryKey: string, value: unknown, 
      do update set value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at`,
     [scope.context.extensionId, scope.workspaceKey, entryKey, JSON.stringify(value), ttlMs ?? null],
   );
-  return null;
 }
 
-async function deleteValue(scope: HostCallScope, entryKey: string): Promise<{ deleted: boolean }> {
+/** Deletes a key; returns whether it existed and had not expired. */
+async function deleteValue(scope: HostCallScope, entryKey: string): Promise<boolean> {
   const rows = await scope.services.db.query<{ live: boolean }>(
     `delete from extension_kv where extension_id = $1 and workspace_id = $2 and key = $3
      returning (expires_at is null or expires_at > now()) as live`,
     [scope.context.extensionId, scope.workspaceKey, entryKey],
   );
-  return { deleted: rows[0]?.live === true };
+  return rows[0]?.live === true;
 }
 
 async function listValues(scope: HostCallScope, options: z.output<typeof listOptions>) {
@@ -73,7 +73,7 @@ async function listValues(scope: HostCallScope, options: z.output<typeof listOpt
 
   const page = rows.slice(0, options.limit);
   return {
-    items: page.map((row) => ({ key: row.key, value: row.value, expiresAt: row.expires_at === null ? null : new Date(row.expires_at).toISOString() })),
+    data: page.map((row) => ({ key: row.key, value: row.value, expiresAt: row.expires_at === null ? null : new Date(row.expires_at).toISOString() })),
     nextCursor: rows.length > options.limit ? page[page.length - 1]!.key : null,
   };
 }

@@ -18,7 +18,8 @@ export interface CollectionIndexDeclaration {
 /** One extension collection, as declared in the manifest. */
 export interface CollectionDeclaration {
   name: string;
-  indexes: CollectionIndexDeclaration[];
+  /** Default: none. */
+  indexes?: CollectionIndexDeclaration[];
 }
 
 /** Who is calling: the extension, its manifest facts and where the call runs. */

@@ -7,11 +7,12 @@ import { defineHostMethod, type HostMethod } from './types.js';
  * and auditing run as for any method; past them it fails with `not_available` (501) and
  * returns no made-up result.
  */
-function unavailable(name: string, permission: string, missing: string): HostMethod {
+function unavailable(name: string, permission: string, missing: string, parameterNames: string[]): HostMethod {
   return defineHostMethod({
     name,
     permission,
-    parameters: { options: z.unknown() },
+    // The arguments are not parsed further: nothing uses them yet.
+    parameters: Object.fromEntries(parameterNames.map((parameter) => [parameter, z.unknown()])),
     run: async (_args, scope) => {
       throw new MifyError(
         'not_available',
@@ -32,11 +33,10 @@ const LLM_GATEWAY = 'the LLM provider gateway';
 
 /** `graphs.*`, `runs.*` and `llm.*`: permission-checked placeholders for services still to come. */
 export const unavailableMethods: HostMethod[] = [
-  unavailable('graphs.list', 'graphs:read', GRAPH_STORE),
-  unavailable('graphs.get', 'graphs:read', GRAPH_STORE),
-  unavailable('runs.start', 'runs:start', GRAPH_RUNTIME),
-  unavailable('runs.get', 'runs:read', GRAPH_RUNTIME),
-  unavailable('runs.list', 'runs:read', GRAPH_RUNTIME),
-  unavailable('llm.chat', 'llm:invoke', LLM_GATEWAY),
-  unavailable('llm.embed', 'llm:invoke', LLM_GATEWAY),
+  unavailable('graphs.get', 'graphs:read', GRAPH_STORE, ['id', 'options']),
+  unavailable('graphs.list', 'graphs:read', GRAPH_STORE, ['options']),
+  unavailable('runs.start', 'runs:start', GRAPH_RUNTIME, ['graphId', 'options']),
+  unavailable('runs.get', 'runs:read', GRAPH_RUNTIME, ['runId']),
+  unavailable('llm.chat', 'llm:invoke', LLM_GATEWAY, ['request']),
+  unavailable('llm.embed', 'llm:invoke', LLM_GATEWAY, ['request']),
 ];

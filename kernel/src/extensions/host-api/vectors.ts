@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { newId } from '../../auth/tokens.js';
-import { ConflictError, MifyError, NotFoundError, ValidationError } from '../../errors.js';
-import { jsonObject, storableJson, storableText } from './arguments.js';
+import { ConflictError, MifyError, NotFoundError } from '../../errors.js';
+import { InvalidArgumentError, jsonObject, storableJson, storableText } from './arguments.js';
 import { sqlLiteral } from './collection-indexes.js';
 import { defineHostMethod, type HostCallScope, type HostMethod } from './types.js';
 
@@ -20,6 +20,9 @@ export const MAX_TOP_K = 100;
 /** Maximum size of one item's metadata, in bytes of UTF-8 JSON. */
 export const MAX_VECTOR_METADATA_BYTES = 16 * 1024;
 
+/** Maximum number of metadata keys in one query filter. */
+export const MAX_FILTER_KEYS = 16;
+
 /** Maximum length of one item's content, in characters. */
 export const MAX_VECTOR_CONTENT_CHARS = 64 * 1024;
 
@@ -34,50 +37,42 @@ const METRICS: Record<Metric, { operator: string; operatorClass: string }> = {
 
 const collectionName = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must start with a letter and contain only letters, digits, "_", "." or "-" (64 characters at most)');
 const itemId = storableText(256).min(1);
-const embedding = z.array(z.number().finite()).min(1).max(MAX_VECTOR_DIMENSIONS);
+const vector = z.array(z.number().finite()).min(1).max(MAX_VECTOR_DIMENSIONS);
 
 const createOptions = z
   .object({
-    name: collectionName,
     dimensions: z.number().int().min(1).max(MAX_VECTOR_DIMENSIONS),
     metric: z.enum(['cosine', 'l2', 'inner_product']).default('cosine'),
   })
   .strict();
 
-const upsertOptions = z
-  .object({
-    collection: collectionName,
-    items: z
-      .array(
-        z
-          .object({
-            id: itemId,
-            embedding,
-            content: storableText(MAX_VECTOR_CONTENT_CHARS).optional(),
-            metadata: jsonObject.superRefine(storableJson(MAX_VECTOR_METADATA_BYTES)).optional(),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(MAX_VECTOR_BATCH),
-  })
-  .strict();
+const points = z
+  .array(
+    z
+      .object({
+        id: itemId,
+        vector,
+        content: storableText(MAX_VECTOR_CONTENT_CHARS).optional(),
+        metadata: jsonObject.superRefine(storableJson(MAX_VECTOR_METADATA_BYTES)).optional(),
+      })
+      .strict(),
+  )
+  .min(1)
+  .max(MAX_VECTOR_BATCH);
 
 const queryOptions = z
   .object({
-    collection: collectionName,
-    embedding,
+    vector,
     topK: z.number().int().min(1).max(MAX_TOP_K).default(10),
-    filter: z.record(z.string().min(1).max(128), z.union([z.string(), z.number(), z.boolean(), z.null()])).refine((filter) => Object.keys(filter).length <= 16, 'may name at most 16 metadata keys').optional(),
+    /** Metadata keys and the JSON values they must equal. */
+    filter: z
+      .record(z.string().min(1).max(128), z.json())
+      .refine((filter) => Object.keys(filter).length <= MAX_FILTER_KEYS, `may name at most ${MAX_FILTER_KEYS} metadata keys`)
+      .optional(),
   })
   .strict();
 
-const deleteOptions = z
-  .object({
-    collection: collectionName,
-    ids: z.array(itemId).min(1).max(MAX_VECTOR_BATCH),
-  })
-  .strict();
+const ids = z.array(itemId).min(1).max(MAX_VECTOR_BATCH);
 
 interface CollectionRow {
   id: string;
@@ -86,11 +81,11 @@ interface CollectionRow {
   metric: Metric;
 }
 
-/** Throws `vector_unavailable` when the database has no pgvector. */
+/** Throws `unavailable` (503) when the database has no pgvector. */
 async function requireVector(scope: HostCallScope): Promise<void> {
   if (await scope.services.db.hasVector()) return;
   throw new MifyError(
-    'vector_unavailable',
+    'unavailable',
     503,
     'Vector collections need the pgvector extension on the PostgreSQL server, and this server does not have it. ' +
       'Install pgvector there and restart MIFY, which then enables it, or run MIFY without DATABASE_URL to use the embedded database, which includes pgvector.',
@@ -108,7 +103,7 @@ async function findCollection(scope: HostCallScope, name: string): Promise<Colle
 
 function checkDimensions(collection: CollectionRow, vector: number[], path: string): void {
   if (vector.length === collection.dimensions) return;
-  throw new ValidationError(
+  throw new InvalidArgumentError(
     `${path} has ${vector.length} dimensions, but vector collection '${collection.name}' has ${collection.dimensions}. Use the same embedding model as for the collection, or create another collection.`,
     [{ path, message: `expected ${collection.dimensions} numbers, got ${vector.length}` }],
   );
@@ -136,119 +131,135 @@ function embeddingExpression(dimensions: number): string {
   return `(embedding::vector(${dimensions}))`;
 }
 
-async function createCollection(scope: HostCallScope, options: z.output<typeof createOptions>) {
+async function createCollection(scope: HostCallScope, name: string, options: z.output<typeof createOptions>): Promise<void> {
   await requireVector(scope);
   const { db } = scope.services;
 
-  const id = newId('vcol');
   const inserted = await db.query<CollectionRow>(
     `insert into vector_collections (id, extension_id, workspace_id, name, dimensions, metric)
      values ($1, $2, $3, $4, $5, $6)
      on conflict (extension_id, workspace_id, name) do nothing
      returning id, name, dimensions, metric`,
-    [id, scope.context.extensionId, scope.workspaceKey, options.name, options.dimensions, options.metric],
+    [newId('vcol'), scope.context.extensionId, scope.workspaceKey, name, options.dimensions, options.metric],
   );
-  const collection = inserted[0] ?? (await findCollection(scope, options.name));
+  const collection = inserted[0] ?? (await findCollection(scope, name));
   if (collection.dimensions !== options.dimensions || collection.metric !== options.metric) {
     throw new ConflictError(
-      `Vector collection '${options.name}' already exists with ${collection.dimensions} dimensions and metric ${collection.metric}. Use those, or delete it first with vectors.deleteCollection.`,
-      { collection: options.name, dimensions: collection.dimensions, metric: collection.metric },
+      `Vector collection '${name}' already exists with ${collection.dimensions} dimensions and metric ${collection.metric}. Use those, or delete it first with vectors.deleteCollection.`,
+      { collection: name, dimensions: collection.dimensions, metric: collection.metric },
     );
   }
 
-  let indexed = false;
-  if (collection.dimensions <= MAX_HNSW_DIMENSIONS) {
-    const { operatorClass } = METRICS[collection.metric];
-    await db.exec(
-      `create index if not exists ${hnswIndexName(collection.id)} on vector_items using hnsw (${embeddingExpression(collection.dimensions)} ${operatorClass}) ` +
-        `where collection_id = ${sqlLiteral(collection.id)}`,
-    );
-    indexed = true;
-  } else {
-    scope.logger.info({ collection: collection.name, dimensions: collection.dimensions }, `vector collection has more than ${MAX_HNSW_DIMENSIONS} dimensions; queries scan it exactly without an HNSW index`);
+  if (collection.dimensions > MAX_HNSW_DIMENSIONS) {
+    scope.logger.info({ collection: name, dimensions: collection.dimensions }, `vector collection has more than ${MAX_HNSW_DIMENSIONS} dimensions; queries scan it exactly, without an HNSW index`);
+    return;
   }
-
-  return { name: collection.name, dimensions: collection.dimensions, metric: collection.metric, indexed, created: inserted.length > 0 };
+  const { operatorClass } = METRICS[collection.metric];
+  await db.exec(
+    `create index if not exists ${hnswIndexName(collection.id)} on vector_items using hnsw (${embeddingExpression(collection.dimensions)} ${operatorClass}) ` +
+      `where collection_id = ${sqlLiteral(collection.id)}`,
+  );
 }
 
-async function deleteCollection(scope: HostCallScope, name: string) {
+/** Deletes a collection with its items and index; returns whether it existed. */
+async function deleteCollection(scope: HostCallScope, name: string): Promise<boolean> {
   await requireVector(scope);
-  const collection = await findCollection(scope, name);
+  const rows = await scope.services.db.query<CollectionRow>(
+    `select id, name, dimensions, metric from vector_collections where extension_id = $1 and workspace_id = $2 and name = $3`,
+    [scope.context.extensionId, scope.workspaceKey, name],
+  );
+  const collection = rows[0];
+  if (collection === undefined) return false;
+
   await scope.services.db.transaction(async (tx) => {
     await tx.exec(`drop index if exists ${hnswIndexName(collection.id)}`);
     await tx.query(`delete from vector_collections where id = $1`, [collection.id]);
   });
-  return { deleted: true };
+  return true;
 }
 
-async function upsertItems(scope: HostCallScope, options: z.output<typeof upsertOptions>) {
+async function upsertPoints(scope: HostCallScope, name: string, items: z.output<typeof points>): Promise<void> {
   await requireVector(scope);
-  const collection = await findCollection(scope, options.collection);
-  options.items.forEach((item, index) => checkDimensions(collection, item.embedding, `options.items.${index}.embedding`));
+  const collection = await findCollection(scope, name);
+  items.forEach((item, index) => checkDimensions(collection, item.vector, `points.${index}.vector`));
 
-  // One statement for the whole batch: the items travel as one JSON array of records.
+  // One statement for the whole batch: the points travel as one JSON array of records.
   await scope.services.db.query(
     `insert into vector_items (collection_id, id, embedding, content, metadata)
-     select $1, item.id, item.embedding::vector, item.content, item.metadata
-     from jsonb_to_recordset($2::jsonb) as item(id text, embedding text, content text, metadata jsonb)
+     select $1, point.id, point.embedding::vector, point.content, point.metadata
+     from jsonb_to_recordset($2::jsonb) as point(id text, embedding text, content text, metadata jsonb)
      on conflict (collection_id, id)
      do update set embedding = excluded.embedding, content = excluded.content, metadata = excluded.metadata`,
     [
       collection.id,
-      JSON.stringify(options.items.map((item) => ({ id: item.id, embedding: vectorText(item.embedding), content: item.content ?? null, metadata: item.metadata ?? {} }))),
+      JSON.stringify(items.map((item) => ({ id: item.id, embedding: vectorText(item.vector), content: item.content ?? null, metadata: item.metadata ?? {} }))),
     ],
   );
-  return { upserted: options.items.length };
 }
 
-async function queryItems(scope: HostCallScope, options: z.output<typeof queryOptions>) {
+/**
+ * Turns pgvector's distance into a score where higher is closer: cosine similarity
+ * (1 − cosine distance), the inner product (pgvector's `<#>` is its negative), and
+ * 1 / (1 + distance) for Euclidean distance.
+ */
+function toScore(metric: Metric, distance: number): number {
+  if (metric === 'cosine') return 1 - distance;
+  if (metric === 'inner_product') return -distance;
+  return 1 / (1 + distance);
+}
+
+async function queryPoints(scope: HostCallScope, name: string, options: z.output<typeof queryOptions>) {
   await requireVector(scope);
-  const collection = await findCollection(scope, options.collection);
-  checkDimensions(collection, options.embedding, 'options.embedding');
+  const collection = await findCollection(scope, name);
+  checkDimensions(collection, options.vector, 'query.vector');
 
   const expression = embeddingExpression(collection.dimensions);
   const { operator } = METRICS[collection.metric];
-  const params: unknown[] = [collection.id, vectorText(options.embedding), options.topK];
+  const params: unknown[] = [collection.id, vectorText(options.vector), options.topK];
   const filters = Object.entries(options.filter ?? {}).map(([key, value]) => {
     params.push(key, JSON.stringify(value));
-    return `metadata -> $${params.length - 1} = $${params.length}::jsonb`;
+    return ` and metadata -> $${params.length - 1} = $${params.length}::jsonb`;
   });
 
+  // The ORDER BY repeats the index expression exactly, so PostgreSQL can use the HNSW index.
   const rows = await scope.services.db.query<{ id: string; content: string | null; metadata: Record<string, unknown>; distance: number }>(
     `select id, content, metadata, ${expression} ${operator} $2::vector(${collection.dimensions}) as distance
      from vector_items
-     where collection_id = $1${filters.map((filter) => ` and ${filter}`).join('')}
+     where collection_id = $1${filters.join('')}
      order by ${expression} ${operator} $2::vector(${collection.dimensions})
      limit $3`,
     params,
   );
-  return { matches: rows.map((row) => ({ id: row.id, distance: Number(row.distance), content: row.content, metadata: row.metadata })) };
+  return rows.map((row) => {
+    const distance = Number(row.distance);
+    return { id: row.id, score: toScore(collection.metric, distance), distance, metadata: row.metadata, ...(row.content === null ? {} : { content: row.content }) };
+  });
 }
 
-async function deleteItems(scope: HostCallScope, options: z.output<typeof deleteOptions>) {
+/** Deletes points by id; returns how many existed. */
+async function deletePoints(scope: HostCallScope, name: string, pointIds: string[]): Promise<number> {
   await requireVector(scope);
-  const collection = await findCollection(scope, options.collection);
+  const collection = await findCollection(scope, name);
   const rows = await scope.services.db.query(
     `delete from vector_items where collection_id = $1 and id in (select jsonb_array_elements_text($2::jsonb)) returning id`,
-    [collection.id, JSON.stringify(options.ids)],
+    [collection.id, JSON.stringify(pointIds)],
   );
-  return { deleted: rows.length };
+  return rows.length;
 }
 
 /**
  * Vector collections on tables `vector_collections` and `vector_items` (pgvector), namespaced
  * by extension and workspace. Each collection of at most `MAX_HNSW_DIMENSIONS` dimensions has
- * its own partial HNSW index for its metric. `query` returns the nearest items first, with
- * pgvector's distance: cosine distance (1 − cosine similarity), Euclidean distance, or the
- * negative inner product.
+ * its own partial HNSW index for its metric. `query` returns the closest points first, each
+ * with a `score` (higher is closer, see `toScore`) and pgvector's raw `distance`.
  */
 export const vectorMethods: HostMethod[] = [
   defineHostMethod({
     name: 'vectors.createCollection',
     permission: 'vectors:write',
-    parameters: { options: createOptions },
-    target: ({ options }) => options.name,
-    run: ({ options }, scope) => createCollection(scope, options),
+    parameters: { name: collectionName, options: createOptions },
+    target: ({ name }) => name,
+    run: ({ name, options }, scope) => createCollection(scope, name, options),
   }),
   defineHostMethod({
     name: 'vectors.deleteCollection',
@@ -260,22 +271,22 @@ export const vectorMethods: HostMethod[] = [
   defineHostMethod({
     name: 'vectors.upsert',
     permission: 'vectors:write',
-    parameters: { options: upsertOptions },
-    target: ({ options }) => options.collection,
-    run: ({ options }, scope) => upsertItems(scope, options),
+    parameters: { collection: collectionName, points },
+    target: ({ collection }) => collection,
+    run: ({ collection, points: items }, scope) => upsertPoints(scope, collection, items),
   }),
   defineHostMethod({
     name: 'vectors.query',
     permission: 'vectors:read',
-    parameters: { options: queryOptions },
-    target: ({ options }) => options.collection,
-    run: ({ options }, scope) => queryItems(scope, options),
+    parameters: { collection: collectionName, query: queryOptions },
+    target: ({ collection }) => collection,
+    run: ({ collection, query }, scope) => queryPoints(scope, collection, query),
   }),
   defineHostMethod({
     name: 'vectors.delete',
     permission: 'vectors:write',
-    parameters: { options: deleteOptions },
-    target: ({ options }) => options.collection,
-    run: ({ options }, scope) => deleteItems(scope, options),
+    parameters: { collection: collectionName, ids },
+    target: ({ collection }) => collection,
+    run: ({ collection, ids: pointIds }, scope) => deletePoints(scope, collection, pointIds),
   }),
 ];

@@ -91,7 +91,7 @@ export function decodeDispatchResult(envelope: unknown, bundleUrl: string, maxOu
 }
 
 function decodeThrown(body: string, bundleUrl: string): CallFailure {
-  let thrown: { name?: unknown; message?: unknown; stack?: unknown };
+  let thrown: { name?: unknown; message?: unknown; stack?: unknown; code?: unknown };
   try {
     thrown = JSON.parse(body) as typeof thrown;
   } catch {
@@ -102,6 +102,7 @@ function decodeThrown(body: string, bundleUrl: string): CallFailure {
   const message = typeof thrown.message === 'string' ? truncate(thrown.message, MAX_TEXT_CHARS) : '';
   const frames = typeof thrown.stack === 'string' ? sandboxFrames(thrown.stack, bundleUrl) : [];
   const cause = new SandboxError(name, message, [`${name}: ${message}`, ...frames].join('\n'));
+  if (typeof thrown.code === 'string' && thrown.code !== '') cause.code = truncate(thrown.code, 100);
 
   // V8 throws this RangeError when an ArrayBuffer allocation would pass the isolate's limit.
   if (name === 'RangeError' && message === 'Array buffer allocation failed') {

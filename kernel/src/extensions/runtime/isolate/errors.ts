@@ -8,6 +8,8 @@ import { MifyError } from '../../../errors.js';
 export class SandboxError extends Error {
   /** Name of the thrown error inside the sandbox, e.g. `TypeError`. */
   readonly sandboxName: string;
+  /** `code` of the thrown error, e.g. from the SDK's ExtensionError, when it had one. */
+  code: string | undefined;
 
   constructor(sandboxName: string, message: string, sandboxStack: string) {
     super(message);

@@ -52,7 +52,7 @@ export class IsolatePool {
     this.#makeAvailable(sandbox);
   }
 
-  /** Returns an idle isolate, creates one, or waits for one to be released. */
+  /** Returns an idle isolate, creates one, or waits for one to be released, with no time limit on the wait. */
   acquire(): Promise<SandboxIsolate> {
     if (this.#closedError) return Promise.reject(this.#closedError);
 

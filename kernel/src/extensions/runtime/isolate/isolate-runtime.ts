@@ -91,8 +91,16 @@ export interface IsolateRuntime extends ExtensionRuntime {
  * so a broken bundle fails here and not on the first call.
  *
  * Each invocation has an isolate to itself for its whole duration. Arguments and results
- * cross the boundary as JSON strings, so no kernel object is reachable from the sandbox. A call that throws, runs out of CPU time, wall-clock time or memory, or
- * returns invalid output rejects with an ExtensionCallError, and its isolate is replaced.
+ * cross the boundary as JSON strings, so no kernel object is reachable from the sandbox.
+ * A call that throws, runs out of CPU time, wall-clock time or memory, or returns invalid
+ * output rejects with an ExtensionCallError, and its isolate is replaced.
+ *
+ * Inside the isolate, `invoke({ kind: 'node', name, input })` calls
+ * `nodes[name].execute(ctx, input)` of the bundle's default export (route and trigger:
+ * `handle`, importer: `import`, provider: `call`, hook: the function itself). `ctx` is a
+ * frozen object `{ extensionId, kind, name, host, log }`: `host.call(method, args)` and the
+ * `hostMethods` shortcuts return promises of the HostBridge result, and `log.info(message,
+ * fields)` (also debug, warn, error) and `console.*` send log lines without waiting.
  *
  * @throws ExtensionCallError when the bundle cannot be loaded.
  * @throws ValidationError when a limit is not a positive number.
@@ -170,6 +178,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     try {
       sandbox = await this.#pool.acquire();
     } catch (error) {
+      if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
       // A replacement isolate could not load the bundle, which counts as a failed call too.
       if (error instanceof ExtensionCallError) this.#notifyFailure(error);
       throw error;

@@ -516,6 +516,15 @@ describe('isolate limits', () => {
     expect(limits.wallTimeoutMs).toBe(100);
   });
 
+  it('rounds fractional limits to whole numbers', () => {
+    const limits = resolveIsolateLimits({ limits: { memoryLimitMb: 64.9, timeoutMs: 100.2 }, poolSize: 2.7 });
+
+    expect(limits.memoryLimitMb).toBe(64);
+    expect(limits.timeoutMs).toBe(101);
+    expect(limits.poolSize).toBe(2);
+    expect(limits.wallTimeoutMs).toBe(1_010);
+  });
+
   it('rejects limits that are not positive numbers', () => {
     for (const memoryLimitMb of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => resolveIsolateLimits({ limits: { memoryLimitMb, timeoutMs: 100 } }), String(memoryLimitMb)).toThrow(ValidationError);

@@ -1,7 +1,14 @@
 import { ValidationError } from '../../../errors.js';
 import type { SandboxLimits } from '../types.js';
 
-/** Largest heap the kernel grants one isolate, in MiB, whatever the manifest requests. */
+/**
+ * Largest heap the kernel grants one isolate, in MiB, whatever the manifest requests.
+ *
+ * NOTE: isolated-vm 5.0.4 stops an isolate only after its heap has passed the limit, and its
+ * README warns that hostile code can use 2 to 3 times the limit first. On Node 20.20,
+ * flattening a 256 MiB string in an isolate limited to 64 MiB raised the resident memory of
+ * the process by about 280 MiB before the isolate was stopped, so size hosts for such peaks.
+ */
 export const MAX_MEMORY_LIMIT_MB = 512;
 
 /** Smallest heap isolated-vm 5.0.4 accepts for an isolate, in MiB. */
@@ -76,8 +83,9 @@ export interface IsolateLimitRequest {
 }
 
 /**
- * Resolves the limits one extension gets: each requested value is clamped into the kernel's
- * bounds, and a value that is not a positive number raises a ValidationError.
+ * Resolves the limits one extension gets. Each requested value is rounded to a whole number
+ * (memory and pool size down, times up) and clamped into the kernel's bounds. A value that is
+ * not a positive number raises a ValidationError.
  *
  * @example
  * resolveIsolateLimits({ limits: { memoryLimitMb: 4096, timeoutMs: 5_000 } });
@@ -91,12 +99,12 @@ export function resolveIsolateLimits(request: IsolateLimitRequest): IsolateLimit
     return clamped;
   };
 
-  const memoryLimitMb = clamp('memoryLimitMb', requirePositive('memoryLimitMb', request.limits.memoryLimitMb), MIN_MEMORY_LIMIT_MB, MAX_MEMORY_LIMIT_MB);
-  const timeoutMs = clamp('timeoutMs', requirePositive('timeoutMs', request.limits.timeoutMs), MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  const memoryLimitMb = clamp('memoryLimitMb', Math.floor(requirePositive('memoryLimitMb', request.limits.memoryLimitMb)), MIN_MEMORY_LIMIT_MB, MAX_MEMORY_LIMIT_MB);
+  const timeoutMs = clamp('timeoutMs', Math.ceil(requirePositive('timeoutMs', request.limits.timeoutMs)), MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
   const poolSize = clamp('poolSize', Math.floor(requirePositive('poolSize', request.poolSize ?? DEFAULT_POOL_SIZE)), 1, MAX_POOL_SIZE);
 
   const requestedWall = request.wallTimeoutMs ?? timeoutMs * WALL_TIMEOUT_FACTOR;
-  const wallTimeoutMs = clamp('wallTimeoutMs', requirePositive('wallTimeoutMs', requestedWall), timeoutMs, MAX_WALL_TIMEOUT_MS);
+  const wallTimeoutMs = clamp('wallTimeoutMs', Math.ceil(requirePositive('wallTimeoutMs', requestedWall)), timeoutMs, MAX_WALL_TIMEOUT_MS);
 
   return { memoryLimitMb, timeoutMs, wallTimeoutMs, poolSize, adjusted };
 }

@@ -61,7 +61,7 @@ export class SandboxIsolate implements WatchedCall {
   #dispatch: ApplyRef | undefined;
   #settleHostCall: ApplyRef | undefined;
   #active: ActiveCall | undefined;
-  /** The call that finished last; log lines it sent may reach the kernel after its result. */
+  /** The call that finished last. Log lines it sent may reach the kernel after its result. */
   #finished: ActiveCall | undefined;
   #nextCallId = 0;
   #disposedByKernel = false;
@@ -273,7 +273,7 @@ export class SandboxIsolate implements WatchedCall {
     if (call === undefined) return;
 
     if (typeof requestId !== 'number' || typeof method !== 'string' || typeof argsJson !== 'string') {
-      this.#abort(call, { reason: 'crashed', detail: 'the sandbox sent a malformed host call' });
+      if (call === this.#active) this.#abort(call, { reason: 'crashed', detail: 'the sandbox sent a malformed host call' });
       return;
     }
     void this.#forwardHostCall(call, requestId, method, argsJson);

@@ -148,6 +148,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     let name = 'Error';
     let message = '';
     let stack = '';
+    let code = '';
     try {
       if (error !== null && (typeof error === 'object' || typeof error === 'function')) {
         const errorName = error.name;
@@ -155,6 +156,8 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
         message = safeString(error.message);
         const errorStack = error.stack;
         if (typeof errorStack === 'string') stack = truncate(errorStack, MAX_STACK_CHARS);
+        const errorCode = error.code;
+        if (typeof errorCode === 'string') code = truncate(errorCode, 100);
       } else {
         name = 'Thrown value';
         message = safeString(error);
@@ -162,7 +165,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     } catch {
       message = 'an error whose properties cannot be read';
     }
-    return JsonStringify({ __proto__: null, name, message, stack });
+    return JsonStringify({ __proto__: null, name, message, stack, code });
   }
 
   function encodeValue(value) {
@@ -382,12 +385,19 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     if (typeof target === 'string') return 'N' + JsonStringify(target);
 
     const input = inputJson === undefined ? undefined : JsonParse(inputJson);
+    // Nodes see the node and run they execute in, routes the caller; both arrive in the input.
+    const carried = input !== null && typeof input === 'object' ? input : {};
     const ctx = ObjectFreeze({
       extensionId: config.extensionId,
       kind,
       name,
       host: createHost(callId),
       log: createLog(callId),
+      node: kind === 'node' ? carried.node : undefined,
+      run: kind === 'node' ? carried.run : undefined,
+      workspaceId: kind === 'route' ? (carried.caller && carried.caller.workspaceId) || null : undefined,
+      userId: kind === 'route' ? (carried.caller && carried.caller.userId) || null : undefined,
+      requestId: kind === 'route' ? (carried.caller && carried.caller.requestId) || null : undefined,
     });
 
     let value;

@@ -1,0 +1,105 @@
+import { MifyError } from '../../errors.js';
+import { SandboxError } from '../../extensions/runtime/isolate/errors.js';
+
+/** An error as stored on a step or run record and sent in events. Never holds kernel stack frames. */
+export interface StepErrorInfo {
+  message: string;
+  /** Stable code, e.g. `step_timeout`, `extension_threw`, `items_limit`. */
+  code: string;
+  nodeId?: string;
+  nodeName?: string;
+  /** Stack frames of the extension bundle only, when the error came from a sandbox. */
+  stack?: string;
+}
+
+/** One problem of a graph the executor cannot plan, located like the graph validator's problems. */
+export interface PlanProblem {
+  path: string;
+  message: string;
+}
+
+/** The graph cannot be executed as it is: unknown node types, dangling edges, cycles without a loop node. */
+export class GraphPlanError extends MifyError {
+  readonly problems: PlanProblem[];
+
+  constructor(problems: PlanProblem[]) {
+    super('invalid_graph', 422, `The graph cannot be run: ${problems.map((problem) => problem.message).join('; ')}.`, { errors: problems });
+    this.name = 'GraphPlanError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * A failure of one step. `retryable` lets the node's retry setting try again, and `fatal`
+ * stops the run whatever the node's `onError` setting says.
+ */
+export class StepError extends MifyError {
+  readonly retryable: boolean;
+  readonly fatal: boolean;
+
+  constructor(code: string, message: string, options: { retryable: boolean; fatal?: boolean; details?: Record<string, unknown>; cause?: unknown }) {
+    super(code, 422, message, options.details, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StepError';
+    this.retryable = options.retryable;
+    this.fatal = options.fatal ?? false;
+  }
+}
+
+/** Too many items or too many bytes reach one node. Fatal, so `onError` cannot copy the oversized input on. */
+export class ItemsLimitError extends StepError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('items_limit', message, { retryable: false, fatal: true, details });
+    this.name = 'ItemsLimitError';
+  }
+}
+
+/** One attempt ran past the node's `settings.timeoutMs`. */
+export class StepTimeoutError extends StepError {
+  constructor(nodeName: string, timeoutMs: number) {
+    super('step_timeout', `node '${nodeName}' timed out after ${timeoutMs} ms (settings.timeoutMs); make it do less per call or raise the timeout`, { retryable: true, details: { timeoutMs } });
+    this.name = 'StepTimeoutError';
+  }
+}
+
+/** Why a run stopped before its steps were done. Used as the reason of the run's AbortSignal. */
+export class RunAbortedError extends MifyError {
+  readonly reason: 'cancelled' | 'timeout' | 'shutdown';
+
+  constructor(reason: 'cancelled' | 'timeout' | 'shutdown', message: string) {
+    super(reason === 'cancelled' ? 'run_cancelled' : reason === 'timeout' ? 'run_timeout' : 'kernel_shutdown', 409, message);
+    this.name = 'RunAbortedError';
+    this.reason = reason;
+  }
+}
+
+/** A failure of the whole run that no single step caused, such as a loop past `maxIterations`. */
+export class RunFailure extends MifyError {
+  readonly nodeId: string | undefined;
+  readonly nodeName: string | undefined;
+
+  constructor(code: string, message: string, node?: { id: string; name: string }) {
+    super(code, 422, message, node ? { nodeId: node.id, nodeName: node.name } : undefined);
+    this.name = 'RunFailure';
+    this.nodeId = node?.id;
+    this.nodeName = node?.name;
+  }
+}
+
+/**
+ * Converts whatever a step threw into its record form. Only errors raised inside a sandbox
+ * keep a stack, and that stack holds only the extension's frames.
+ */
+export function describeError(error: unknown, node?: { id: string; name: string }): StepErrorInfo {
+  const info: StepErrorInfo = {
+    message: error instanceof Error ? error.message : `a value that is not an Error was thrown: ${String(error)}`,
+    code: error instanceof MifyError ? error.code : 'node_failed',
+  };
+  if (node) {
+    info.nodeId = node.id;
+    info.nodeName = node.name;
+  }
+
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof SandboxError && typeof cause.stack === 'string') info.stack = cause.stack;
+  return info;
+}

@@ -1,0 +1,52 @@
+import type { ExtensionManifest } from './manifest.js';
+import type { Item, RouteResponse } from './types.js';
+
+export interface TestHarnessOptions {
+  /** Extension folder holding mify.extension.json and the built entry. */
+  folder: string;
+  /** Workspace the calls act in (default `ws_test`). */
+  workspaceId?: string;
+  /** Kernel log level (default `silent`). */
+  logLevel?: string;
+}
+
+/** An extension loaded into the production sandbox, with the real host API over an in-memory database. */
+export interface TestHarness {
+  readonly manifest: ExtensionManifest;
+  readonly workspaceId: string;
+  /** Runs a node type of the extension and returns the items per output port. */
+  runNode(type: string, input: { items: Item[]; parameters?: Record<string, unknown>; ports?: Record<string, Item[]>; typeVersion?: number }): Promise<Record<string, Item[]>>;
+  /** Calls a contributed route as the kernel would. */
+  callRoute(method: string, path: string, request?: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> }): Promise<RouteResponse>;
+  /** Stores a credential that `ctx.host.credentials.get(name)` returns. */
+  addCredential(name: string, type: string, data: Record<string, unknown>): Promise<void>;
+  /** Host API calls the extension made, from the audit log. */
+  hostCalls(): Promise<Array<{ action: string; allowed: boolean }>>;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads an extension into the same sandbox the kernel uses in production
+ * (isolated-vm or Extism WASM, with the manifest's limits and permissions).
+ * The sandbox lives in `@mify/kernel`, which this function loads at run time:
+ * add it as a dev dependency of the extension. Run Node with `--no-node-snapshot`.
+ *
+ * @example
+ * import { createTestHarness } from '@mify/sdk/testing';
+ *
+ * const harness = await createTestHarness({ folder: new URL('..', import.meta.url).pathname });
+ * const out = await harness.runNode('acme.text.upper', { items: [{ json: { text: 'hi' } }] });
+ * // out.main[0].json.text === 'HI'
+ * await harness.close();
+ */
+export async function createTestHarness(options: TestHarnessOptions): Promise<TestHarness> {
+  // A computed specifier keeps the kernel out of the SDK's compile-time dependencies.
+  const specifier = ['@mify', 'kernel', 'testing'].join('/');
+  let kernel: { createExtensionTestHarness(options: TestHarnessOptions): Promise<TestHarness> };
+  try {
+    kernel = (await import(specifier)) as typeof kernel;
+  } catch (error) {
+    throw new Error(`The test harness needs @mify/kernel (the sandbox it runs extensions in); add it as a dev dependency. Loading it failed: ${(error as Error).message}`, { cause: error });
+  }
+  return kernel.createExtensionTestHarness(options);
+}
