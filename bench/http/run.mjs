@@ -12,12 +12,14 @@
 // scenario, default 10), BENCH_WARMUP_S (default 3), BENCH_CONNECTIONS
 // (default 20), BENCH_RESULT_FILE (default bench/results/http.json),
 // BENCH_CPU_PROF_DIR (when set, kernel servers run with --cpu-prof and write
-// their profiles there).
+// their profiles there), BENCH_QUIET_PERCENT and BENCH_QUIET_WAIT_S (before
+// each scenario, wait up to BENCH_QUIET_WAIT_S, default 120, until the machine
+// uses at most BENCH_QUIET_PERCENT, default 20, of one CPU).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { KERNEL_ENTRY, REPO_ROOT, assertKernelBuilt, kernelEnv, prepareDataDir, removeDataDir, spawnServer, stopServer } from '../lib/kernel.mjs';
-import { cpuSeconds, describeMachine, peakResidentMiB, residentMiB } from '../lib/machine.mjs';
+import { cpuSeconds, describeMachine, machineCpuSeconds, peakResidentMiB, residentMiB, waitForQuietMachine } from '../lib/machine.mjs';
 import { markdownTable, round } from '../lib/stats.mjs';
 import { readSettings } from '../lib/settings.mjs';
 
@@ -25,6 +27,8 @@ import { readSettings } from '../lib/settings.mjs';
 const THROUGHPUT_RATIO_GOAL = 0.5;
 /** Latency samples kept per run; responses past it still count toward throughput. */
 const MAX_LATENCY_SAMPLES = 10_000_000;
+/** Share of one CPU used by other processes during a run above which the report warns, in percent. */
+const OTHER_CPU_WARNING_PERCENT = 10;
 /** Limits high enough that the kernel's rate limiter never rejects benchmark traffic (requests per minute). */
 const UNLIMITED_PER_MINUTE = '100000000';
 
@@ -32,6 +36,8 @@ const settings = readSettings({
   durationS: { variable: 'BENCH_DURATION_S', fallback: 10, min: 1, max: 600, unit: 'seconds' },
   warmupS: { variable: 'BENCH_WARMUP_S', fallback: 3, min: 0, max: 120, unit: 'seconds' },
   connections: { variable: 'BENCH_CONNECTIONS', fallback: 20, min: 1, max: 1000, unit: 'connections' },
+  quietPercent: { variable: 'BENCH_QUIET_PERCENT', fallback: 20, min: 1, max: 200, unit: 'percent of one CPU' },
+  quietWaitS: { variable: 'BENCH_QUIET_WAIT_S', fallback: 120, min: 0, max: 3600, unit: 'seconds' },
 });
 const resultFile = path.resolve(process.env.BENCH_RESULT_FILE ?? path.join(REPO_ROOT, 'bench/results/http.json'));
 const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR ? path.resolve(process.env.BENCH_CPU_PROF_DIR) : null;
@@ -85,13 +91,20 @@ async function runScenario(scenario) {
   const target = `${url}${scenario.path}`;
 
   await checkResponses(target, scenario);
+  const busyBeforePercent = await waitForQuietMachine({ thresholdPercent: settings.quietPercent, maxWaitMs: settings.quietWaitS * 1000 });
+  if (busyBeforePercent > settings.quietPercent) console.log(`  the machine stayed busy (${Math.round(busyBeforePercent)} % of one CPU) for ${settings.quietWaitS} s; measuring anyway.`);
   if (settings.warmupS > 0) await load(target, scenario.headers, settings.warmupS);
 
   const cpuBefore = cpuSeconds(child.pid);
   const loaderCpuBefore = process.cpuUsage();
+  const machineCpuBefore = machineCpuSeconds();
   const { result, latenciesMs } = await load(target, scenario.headers, settings.durationS);
   const serverCpuS = cpuSeconds(child.pid) - cpuBefore;
   const loaderCpu = process.cpuUsage(loaderCpuBefore);
+  const loaderCpuS = (loaderCpu.user + loaderCpu.system) / 1e6;
+  const machineCpuAfter = machineCpuSeconds();
+  // What neither the server nor this process used went to other processes: their share skews the figures.
+  const otherCpuS = Math.max(0, machineCpuAfter.busy - machineCpuBefore.busy - serverCpuS - loaderCpuS);
   const rssMiB = residentMiB(child.pid);
   const peakRssMiB = peakResidentMiB(child.pid);
 
@@ -114,7 +127,10 @@ async function runScenario(scenario) {
     statusCodes: result.statusCodeStats,
     valid: Object.values(failures).every((count) => count === 0) && okResponses > 0,
     serverCpuPercent: (serverCpuS / result.duration) * 100,
-    loadGeneratorCpuPercent: ((loaderCpu.user + loaderCpu.system) / 1e6 / result.duration) * 100,
+    loadGeneratorCpuPercent: (loaderCpuS / result.duration) * 100,
+    otherProcessesCpuPercent: (otherCpuS / result.duration) * 100,
+    machineBusyBeforePercent: busyBeforePercent,
+    stealPercent: ((machineCpuAfter.steal - machineCpuBefore.steal) / result.duration) * 100,
     serverRssMiBAfterRun: rssMiB,
     serverPeakRssMiB: peakRssMiB,
     serverExit: stopped,
@@ -169,9 +185,13 @@ async function report(machine, results) {
     `${r.failures.non2xx} / ${r.failures.errors + r.failures.timeouts + r.failures.resets}`,
     Math.round(r.serverCpuPercent),
     Math.round(r.loadGeneratorCpuPercent),
+    Math.round(r.otherProcessesCpuPercent),
     round(r.serverRssMiBAfterRun, 0),
   ]);
-  console.log(`\n${markdownTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx / errors', 'server CPU %', 'autocannon CPU %', 'server RSS MiB'], rows)}\n`);
+  console.log(`\n${markdownTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx / errors', 'server CPU %', 'autocannon CPU %', 'other processes CPU %', 'server RSS MiB'], rows)}\n`);
+  console.log(`CPU % is of one CPU; this machine has ${machine.cpus}.`);
+  const busiest = Math.max(...results.map((r) => r.otherProcessesCpuPercent));
+  if (busiest > OTHER_CPU_WARNING_PERCENT) console.log(`WARNING: other processes used up to ${Math.round(busiest)} % of a CPU during a measured run; the figures are lower than on an idle machine.`);
   console.log(`Authenticated read / bare Hono throughput: ${round(ratio, 3)} (goal: at least ${THROUGHPUT_RATIO_GOAL}) — ${ratio >= THROUGHPUT_RATIO_GOAL ? 'met' : 'missed'}`);
   if (!valid) console.log('INVALID RUN: some responses were not 2xx or failed; see non-2xx / errors above.');
 

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Returns the CPU count, CPU model (as `lscpu` shows it), memory in MiB, OS and Node version. */
 export function describeMachine() {
@@ -75,6 +76,33 @@ export function cpuSeconds(pid) {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU time of the whole machine so far in seconds, from the first line of
+ * /proc/stat: `busy` counts every state but idle, iowait and steal; `steal` is
+ * time the hypervisor gave to other guests.
+ */
+export function machineCpuSeconds() {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks;
+  return { busy: (user + nice + system + irq + softirq) / CLOCK_TICKS_PER_SECOND, steal: steal / CLOCK_TICKS_PER_SECOND };
+}
+
+/**
+ * Waits until the machine has been nearly idle for one second: busy CPU time
+ * of at most `thresholdPercent` of one CPU. Gives up after `maxWaitMs` and
+ * returns the last one-second figure either way, in percent of one CPU.
+ */
+export async function waitForQuietMachine({ thresholdPercent, maxWaitMs }) {
+  const deadline = performance.now() + maxWaitMs;
+  let busyPercent;
+  do {
+    const before = machineCpuSeconds().busy;
+    await sleep(1_000);
+    busyPercent = (machineCpuSeconds().busy - before) * 100;
+  } while (busyPercent > thresholdPercent && performance.now() < deadline);
+  return busyPercent;
 }
 
 /** Process ids whose parent is `pid`, read from /proc. */

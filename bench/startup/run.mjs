@@ -13,12 +13,15 @@
 //
 // Settings (environment variables): BENCH_STARTUP_RUNS (recorded starts per
 // way, default 10), BENCH_IDLE_MS (default 2000), BENCH_POLL_MS (default 5),
-// BENCH_RESULT_FILE (default bench/results/startup.json).
+// BENCH_RESULT_FILE (default bench/results/startup.json), BENCH_QUIET_PERCENT
+// and BENCH_QUIET_WAIT_S (before each start, wait up to BENCH_QUIET_WAIT_S,
+// default 30, until the machine uses at most BENCH_QUIET_PERCENT, default 20,
+// of one CPU).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KERNEL_ENTRY, KERNEL_LAUNCHER, REPO_ROOT, assertKernelBuilt, kernelEnv, prepareDataDir, removeDataDir, spawnServer, stopServer } from '../lib/kernel.mjs';
-import { childPids, describeMachine, residentMiB } from '../lib/machine.mjs';
+import { childPids, cpuSeconds, describeMachine, machineCpuSeconds, residentMiB, waitForQuietMachine } from '../lib/machine.mjs';
 import { readSettings } from '../lib/settings.mjs';
 import { markdownTable, round, summarize } from '../lib/stats.mjs';
 
@@ -28,6 +31,8 @@ const COMPARISONS = [
   { name: 'n8n 1.123', readyMs: 3_800, idleRssMiB: 589 },
   { name: 'Node-RED 4.1', readyMs: 460, idleRssMiB: 110 },
 ];
+/** CPU time other processes may use during one start before the report warns, in milliseconds. */
+const OTHER_CPU_WARNING_MS = 200;
 /** Time allowed from the "is running at" line to the first 200 from /api/health, in milliseconds. */
 const HEALTH_TIMEOUT_MS = 30_000;
 
@@ -35,6 +40,8 @@ const settings = readSettings({
   runs: { variable: 'BENCH_STARTUP_RUNS', fallback: 10, min: 1, max: 100, unit: 'starts' },
   idleMs: { variable: 'BENCH_IDLE_MS', fallback: 2_000, min: 0, max: 60_000, unit: 'milliseconds' },
   pollMs: { variable: 'BENCH_POLL_MS', fallback: 5, min: 1, max: 1_000, unit: 'milliseconds' },
+  quietPercent: { variable: 'BENCH_QUIET_PERCENT', fallback: 20, min: 1, max: 200, unit: 'percent of one CPU' },
+  quietWaitS: { variable: 'BENCH_QUIET_WAIT_S', fallback: 30, min: 0, max: 3600, unit: 'seconds' },
 });
 const resultFile = path.resolve(process.env.BENCH_RESULT_FILE ?? path.join(REPO_ROOT, 'bench/results/startup.json'));
 
@@ -75,7 +82,7 @@ async function main() {
       const sample = await measureStart(way, env);
       if (run === 0) continue;
       samples[way.name].push(sample);
-      console.log(`${way.name.padEnd(8)} run ${String(run).padStart(2)}: ready ${Math.round(sample.readyMs)} ms, serving process RSS ${round(sample.serverRssMiB, 1)} MiB${sample.launcherRssMiB === null ? '' : ` (+ launcher ${round(sample.launcherRssMiB, 1)} MiB)`}, exit ${Math.round(sample.exitMs)} ms`);
+      console.log(`${way.name.padEnd(8)} run ${String(run).padStart(2)}: ready ${Math.round(sample.readyMs)} ms (kernel CPU ${Math.round(sample.kernelCpuMs)} ms, other processes CPU ${Math.round(sample.otherCpuMs)} ms), serving process RSS ${round(sample.serverRssMiB, 1)} MiB${sample.launcherRssMiB === null ? '' : ` (+ launcher ${round(sample.launcherRssMiB, 1)} MiB)`}, exit ${Math.round(sample.exitMs)} ms`);
     }
   }
   await cleanUp();
@@ -84,13 +91,20 @@ async function main() {
 }
 
 async function measureStart(way, env) {
+  const busyBeforePercent = await waitForQuietMachine({ thresholdPercent: settings.quietPercent, maxWaitMs: settings.quietWaitS * 1000 });
+  const machineCpuBefore = machineCpuSeconds();
+  const benchCpuBefore = process.cpuUsage();
   activeServer = await spawnServer(way.args, { env });
   const { child, url, startedAt, readyLineMs } = activeServer;
 
   const readyMs = (await pollHealth(`${url}/api/health`)) - startedAt;
-  await sleep(settings.idleMs);
-
   const serverPid = way.servesInChild ? servingChildPid(child.pid) : child.pid;
+  const kernelCpuS = cpuSeconds(serverPid) + (way.servesInChild ? cpuSeconds(child.pid) : 0);
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  // CPU time the machine spent during the start on anything but the kernel and this process.
+  const otherCpuMs = Math.max(0, (machineCpuSeconds().busy - machineCpuBefore.busy - kernelCpuS - (benchCpu.user + benchCpu.system) / 1e6) * 1000);
+
+  await sleep(settings.idleMs);
   const serverRssMiB = residentMiB(serverPid);
   const launcherRssMiB = way.servesInChild ? residentMiB(child.pid) : null;
 
@@ -100,7 +114,7 @@ async function measureStart(way, env) {
     throw new Error(`${way.command} did not exit cleanly after SIGTERM (exit code ${stopped.code}, signal ${stopped.signal}, SIGKILL sent: ${stopped.killed}).`);
   }
 
-  return { readyMs, readyLineMs, serverRssMiB, launcherRssMiB, exitMs: stopped.exitMs };
+  return { busyBeforePercent, readyMs, readyLineMs, kernelCpuMs: kernelCpuS * 1000, otherCpuMs, serverRssMiB, launcherRssMiB, exitMs: stopped.exitMs };
 }
 
 /** Polls until GET returns 200 and returns the performance.now() of that response. */
@@ -136,6 +150,8 @@ async function report(machine, samples) {
       command: way.command,
       readyMs: summarize(list.map((s) => s.readyMs)),
       readyLineMs: summarize(list.map((s) => s.readyLineMs)),
+      kernelCpuMs: summarize(list.map((s) => s.kernelCpuMs)),
+      otherCpuMs: summarize(list.map((s) => s.otherCpuMs)),
       serverRssMiB: summarize(list.map((s) => s.serverRssMiB)),
       launcherRssMiB: way.servesInChild ? summarize(list.map((s) => s.launcherRssMiB)) : null,
       exitMs: summarize(list.map((s) => s.exitMs)),
@@ -145,10 +161,12 @@ async function report(machine, samples) {
   const range = (s, digits = 0) => `${round(s.median, digits)} (${round(s.min, digits)}–${round(s.max, digits)})`;
   const rows = WAYS.map((way) => {
     const s = summaries[way.name];
-    return [`MIFY, ${way.command}`, range(s.readyMs), range(s.serverRssMiB), s.launcherRssMiB ? range(s.launcherRssMiB) : '—', range(s.exitMs)];
+    return [`MIFY, ${way.command}`, range(s.readyMs), range(s.kernelCpuMs), range(s.serverRssMiB), s.launcherRssMiB ? range(s.launcherRssMiB) : '—', range(s.exitMs)];
   });
-  for (const other of COMPARISONS) rows.push([`${other.name} (measured earlier, not by this script)`, other.readyMs, other.idleRssMiB, '—', '—']);
-  console.log(`\n${markdownTable(['server', 'ready ms, median (min–max)', 'idle RSS MiB of serving process', 'launcher RSS MiB', 'exit after SIGTERM ms'], rows)}\n`);
+  for (const other of COMPARISONS) rows.push([`${other.name} (measured earlier, not by this script)`, other.readyMs, '—', other.idleRssMiB, '—', '—']);
+  console.log(`\n${markdownTable(['server', 'ready ms, median (min–max)', 'kernel CPU ms to ready', 'idle RSS MiB of serving process', 'launcher RSS MiB', 'exit after SIGTERM ms'], rows)}\n`);
+  const otherCpu = Math.max(...WAYS.map((way) => summaries[way.name].otherCpuMs.median));
+  if (otherCpu > OTHER_CPU_WARNING_MS) console.log(`WARNING: other processes used a median ${Math.round(otherCpu)} ms of CPU during a start; the start times are longer than on an idle machine.`);
 
   const goals = {};
   for (const way of WAYS) {

@@ -35,6 +35,11 @@ const envSchema = z.object({
   MIFY_ALLOW_PRIVATE_NETWORK: booleanString.default(false).describe('Let extensions fetch loopback, private and link-local addresses'),
   MIFY_HTTP_MAX_RESPONSE_BYTES: positiveInt('bytes').default(10 * 1024 * 1024).describe('Largest response body an extension may fetch'),
   MIFY_HTTP_TIMEOUT_MS: positiveInt('milliseconds').default(30_000).describe('Time limit of one extension HTTP request'),
+  MIFY_RUN_MAX_ITEMS_PER_STEP: positiveInt('items').pipe(z.number().min(1)).default(100_000).describe('Most items that may reach one node activation; a step past it fails. Items are JSON in the kernel heap plus one copy in the node sandbox'),
+  MIFY_RUN_MAX_STEP_INPUT_BYTES: positiveInt('bytes').pipe(z.number().min(1024)).default(256 * 1024 * 1024).describe('Largest estimated JSON size of the input of one node activation, in bytes; a step past it fails'),
+  MIFY_RUN_MAX_CONCURRENT_PER_WORKSPACE: positiveInt('runs').pipe(z.number().min(1)).default(20).describe('Runs executing at once per workspace in one kernel process; more runs wait in a queue'),
+  MIFY_RUN_MAX_SUBWORKFLOW_DEPTH: positiveInt('levels').pipe(z.number().min(1)).default(10).describe('Deepest nesting of sub-workflow runs below a top-level run'),
+  MIFY_RUN_RECORD_MAX_BYTES: positiveInt('bytes').default(16 * 1024 * 1024).describe('Largest JSON of a step input or output that an audited run records in full, in bytes; larger ones are recorded as a preview'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -63,6 +68,12 @@ export interface KernelConfig {
   allowPrivateNetwork: boolean;
   httpMaxResponseBytes: number;
   httpTimeoutMs: number;
+  /** Limits of graph runs; see the MIFY_RUN_* variables. */
+  runMaxItemsPerStep: number;
+  runMaxStepInputBytes: number;
+  runMaxConcurrentPerWorkspace: number;
+  runMaxSubworkflowDepth: number;
+  runRecordMaxBytes: number;
 }
 
 /**
@@ -115,6 +126,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowPrivateNetwork: e.MIFY_ALLOW_PRIVATE_NETWORK,
     httpMaxResponseBytes: e.MIFY_HTTP_MAX_RESPONSE_BYTES,
     httpTimeoutMs: e.MIFY_HTTP_TIMEOUT_MS,
+    runMaxItemsPerStep: e.MIFY_RUN_MAX_ITEMS_PER_STEP,
+    runMaxStepInputBytes: e.MIFY_RUN_MAX_STEP_INPUT_BYTES,
+    runMaxConcurrentPerWorkspace: e.MIFY_RUN_MAX_CONCURRENT_PER_WORKSPACE,
+    runMaxSubworkflowDepth: e.MIFY_RUN_MAX_SUBWORKFLOW_DEPTH,
+    runRecordMaxBytes: e.MIFY_RUN_RECORD_MAX_BYTES,
   };
 }
 

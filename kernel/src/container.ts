@@ -11,6 +11,10 @@ import type { Database } from './storage/database.js';
 import type { CredentialVault } from './vault/vault.js';
 import type { ContributionRegistry } from './extensions/contributions.js';
 import type { ExtensionHost } from './extensions/host.js';
+import type { ContributionNodeTypeResolver } from './graphs/node-types.js';
+import type { GraphService } from './graphs/service.js';
+import type { RunService } from './runtime/run-service.js';
+import type { ExpressionEvaluator, SubgraphLoader } from './runtime/types.js';
 
 /**
  * Every kernel service, registered once by name. Tests replace an entry with
@@ -28,6 +32,14 @@ export interface KernelServices {
   vault: CredentialVault;
   extensionHost: ExtensionHost;
   contributions: ContributionRegistry;
+  /** Node types of the enabled extensions, read from their manifests. */
+  nodeTypes: ContributionNodeTypeResolver;
+  graphService: GraphService;
+  runService: RunService;
+  /** Loads the graphs sub-workflow nodes run; optional, sub-workflow nodes fail clearly without it. */
+  subgraphLoader?: SubgraphLoader;
+  /** Evaluates expressions in node parameters; optional, parameters run as written without it. */
+  expressionEvaluator?: ExpressionEvaluator;
   /** Routes mounted under /api, in registration order. */
   routes: RouteSpec[];
 }

@@ -10,9 +10,16 @@ import { apiKeyRoutes } from './http/routes/api-keys.js';
 import { authRoutes } from './http/routes/auth.js';
 import { credentialRoutes } from './http/routes/credentials.js';
 import { extensionRoutes } from './http/routes/extensions.js';
+import { graphRoutes } from './http/routes/graphs.js';
 import { ContributionRegistry } from './extensions/contributions.js';
 import { ExtensionHost } from './extensions/host.js';
-import { createHostBridge } from './extensions/host-api/index.js';
+import { ContributionNodeTypeResolver } from './graphs/node-types.js';
+import { GraphService } from './graphs/service.js';
+import { runRoutes } from './http/routes/runs.js';
+import { ExtensionNodeRunner } from './runtime/extension-node-runner.js';
+import { RunService } from './runtime/run-service.js';
+import { createExpressionEvaluator } from './runtime/expressions/index.js';
+import { createHostBridge, hostAuditQueueFor } from './extensions/host-api/index.js';
 import { systemRoutes } from './http/routes/system.js';
 import { workspaceRoutes } from './http/routes/workspaces.js';
 import { createSharedState } from './infra/index.js';
@@ -94,12 +101,39 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
         ),
     });
     container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)) });
+    const nodeTypes = new ContributionNodeTypeResolver(container.cradle.contributions);
+    container.register({ nodeTypes: asValue(nodeTypes), graphService: asValue(new GraphService({ db, logger, auditLog, nodeTypes })) });
     if (options.loadExtensions !== false) await extensionHost.start();
+    // Closers run in reverse: the sandboxes stop first, then buffered audit rows are written, then the database closes.
+    closers.push(() => hostAuditQueueFor(auditLog, logger).close());
     closers.push(() => extensionHost.stop());
+
+    const expressionEvaluator = createExpressionEvaluator({ logger });
+    container.register({ expressionEvaluator: asValue(expressionEvaluator) });
+    closers.push(() => expressionEvaluator.dispose());
+    const optional = <K extends 'subgraphLoader' | 'expressionEvaluator'>(name: K) => (container.hasRegistration(name) ? container.cradle[name] ?? null : null);
+    const runService = await RunService.create({
+      db,
+      sharedState,
+      logger,
+      nodeTypes: () => container.cradle.nodeTypes.snapshot(),
+      runner: new ExtensionNodeRunner(extensionHost),
+      evaluator: () => optional('expressionEvaluator'),
+      subgraphLoader: () => optional('subgraphLoader'),
+      limits: {
+        maxItemsPerStep: config.runMaxItemsPerStep,
+        maxStepInputBytes: config.runMaxStepInputBytes,
+        maxSubworkflowDepth: config.runMaxSubworkflowDepth,
+        maxConcurrentPerWorkspace: config.runMaxConcurrentPerWorkspace,
+        maxRecordBytes: config.runRecordMaxBytes,
+      },
+    });
+    container.register({ runService: asValue(runService) });
+    closers.push(() => runService.dispose());
 
     const services = container.cradle;
     const resolve = () => container.cradle;
-    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve));
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
 
     const app = createApp(services);

@@ -8,6 +8,7 @@ import { ConflictError, MifyError, NotFoundError, ValidationError } from '../err
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { KERNEL_VERSION } from '../version.js';
+import { ensureCollectionIndexes, HOST_METHOD_NAMES } from './host-api/index.js';
 import { PackageError, unpackAndVerify } from './package.js';
 import { createIsolateRuntime, FailureWindow } from './runtime/isolate/index.js';
 import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest } from './runtime/types.js';
@@ -206,11 +207,12 @@ export class ExtensionHost {
     try {
       const entry = path.join(record.location, manifest.entry);
       if (!fs.existsSync(entry)) throw new ExtensionError('extension_entry_missing', 422, `Extension '${record.id}' has no entry file ${manifest.entry} in ${record.location}; build it first (npm run build).`);
+      if (manifest.collections?.length) await ensureCollectionIndexes(this.deps.db, record.id, manifest.collections);
       const limits = { memoryLimitMb: manifest.limits?.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB, timeoutMs: manifest.limits?.timeoutMs ?? DEFAULT_TIMEOUT_MS };
 
       const runtime: ExtensionRuntime =
         manifest.runtime === 'isolate'
-          ? await createIsolateRuntime({ extensionId: record.id, code: fs.readFileSync(entry, 'utf8'), limits, logger: this.deps.logger, onFailure: (_reason, error) => onFailure(error) })
+          ? await createIsolateRuntime({ extensionId: record.id, code: fs.readFileSync(entry, 'utf8'), limits, hostMethods: HOST_METHOD_NAMES, logger: this.deps.logger, onFailure: (_reason, error) => onFailure(error) })
           : await createWasmRuntime({
               extensionId: record.id,
               wasm: entry,

@@ -2,21 +2,21 @@
  * Finds cycles that do not pass through a loop node. Removing the loop nodes
  * breaks every cycle through one of them, so each strongly connected
  * component of what remains (with more than one node, or a node with an edge
- * to itself) holds at least one cycle that avoids every loop node.
+ * to itself) contains at least one cycle that avoids every loop node.
  *
  * @returns one cycle per such component, as node ids in edge order, the first
  * id repeated at the end.
  */
 export function findCyclesWithoutLoopNode(nodeIds: readonly string[], edges: ReadonlyArray<{ from: string; to: string }>, isLoopNode: (id: string) => boolean): string[][] {
-  const kept = nodeIds.filter((id) => !isLoopNode(id));
-  const keptSet = new Set(kept);
-  const successors = new Map<string, string[]>(kept.map((id) => [id, []]));
+  const plainNodes = nodeIds.filter((id) => !isLoopNode(id));
+  const plainNodeSet = new Set(plainNodes);
+  const successors = new Map<string, string[]>(plainNodes.map((id) => [id, []]));
   for (const edge of edges) {
-    if (keptSet.has(edge.from) && keptSet.has(edge.to)) successors.get(edge.from)!.push(edge.to);
+    if (plainNodeSet.has(edge.from) && plainNodeSet.has(edge.to)) successors.get(edge.from)!.push(edge.to);
   }
 
   const cycles: string[][] = [];
-  for (const component of stronglyConnectedComponents(kept, successors)) {
+  for (const component of stronglyConnectedComponents(plainNodes, successors)) {
     const members = new Set(component);
     const start = component[0]!;
     const selfLoop = successors.get(start)!.includes(start);

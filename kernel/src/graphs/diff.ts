@@ -21,6 +21,13 @@ export interface ValueChange {
   textDelta?: string;
 }
 
+/** One side of a diff: `draft`, or a version with its id and number. */
+export interface DiffSide {
+  ref: string;
+  versionId: string | null;
+  number: number | null;
+}
+
 export interface DiffNodeSummary {
   id: string;
   name: string;

@@ -22,3 +22,16 @@ export function generateGraphJsonSchema(): Record<string, unknown> {
     ...rest,
   };
 }
+
+/**
+ * A request body that contains a graph document. It accepts any JSON object, so
+ * that `validateGraph` can report every problem at once instead of the request
+ * parser stopping at the first shape error, and carries the graph's JSON
+ * Schema so the OpenAPI document still describes the expected form.
+ */
+export const graphDocumentBodySchema = z.looseObject({}).meta(graphDocumentMeta());
+
+function graphDocumentMeta(): Record<string, unknown> {
+  const { $schema: _dialect, ...schema } = generateGraphJsonSchema();
+  return schema;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { graphDocumentBodySchema } from './json-schema.js';
 
 /** Graph slugs: lower-case letters, digits and inner dashes, at most 64 characters. */
 export const GRAPH_SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -81,7 +82,7 @@ export const createGraphSchema = z.strictObject(
     settings: graphMetadataSettingsSchema.optional(),
     endpointAuth: endpointAuthSchema.optional(),
     scheduleHints: scheduleHintsSchema.optional(),
-    definition: z.unknown().optional().describe('The first draft, a MifyGraph document; an empty graph when left out'),
+    definition: graphDocumentBodySchema.optional().describe('The first draft, a MifyGraph document; an empty graph when left out'),
   },
   { error: (issue) => rejectUnknownFields(issue as { code?: string; keys?: string[] }, ', definition') },
 );

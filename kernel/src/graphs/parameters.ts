@@ -1,10 +1,10 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsPluginModule from 'ajv-formats';
 import type { NodeTypeInfo } from '../runtime/types.js';
 
-// ajv-formats is CommonJS; under NodeNext its default import is `module.exports`,
-// which also carries the plugin as `.default`.
-const addFormats = ((formatsPluginModule as unknown as { default?: typeof formatsPluginModule }).default ?? formatsPluginModule) as typeof formatsPluginModule;
+// ajv-formats is CommonJS: its default import is `module.exports`, which carries the plugin as `.default`.
+const addFormats = formatsPluginModule.default;
 
 /** One parameter value that violates the node type's parameter JSON Schema. */
 export interface ParameterIssue {
@@ -16,7 +16,7 @@ export interface ParameterIssue {
 }
 
 /**
- * Whether a parameter value is an expression that the executor evaluates per
+ * Checks whether a parameter value is an expression that the executor evaluates per
  * item: a string containing `{{`, or n8n's form starting with `=`.
  */
 export function isExpression(value: unknown): value is string {
@@ -31,19 +31,24 @@ interface CompiledSchema {
 }
 
 /**
- * Checks node parameters against the JSON Schema (draft 2020-12, with the
- * ajv-formats formats) declared by the node type. Schemas are compiled once
- * per `type@typeVersion` and reused until the type's schema object changes.
+ * Checks node parameters against the JSON Schema declared by the node type,
+ * with the formats of ajv-formats. A schema whose `$schema` names draft-07 is
+ * read as draft-07; any other is read as draft 2020-12, the dialect of the
+ * manifest schema. Schemas are compiled once per `type@typeVersion` and
+ * reused until the type's schema object changes.
  */
 export class ParameterValidator {
-  private readonly ajv: Ajv2020;
+  private readonly draft2020: Ajv2020;
+  private readonly draft07: Ajv;
   private readonly compiled = new Map<string, CompiledSchema>();
 
   constructor() {
     // strict: false because manifests may carry annotations ajv does not know,
     // such as `x-mify-control` or studio display hints.
-    this.ajv = new Ajv2020({ allErrors: true, strict: false });
-    addFormats(this.ajv);
+    this.draft2020 = new Ajv2020({ allErrors: true, strict: false });
+    this.draft07 = new Ajv({ allErrors: true, strict: false });
+    addFormats(this.draft2020);
+    addFormats(this.draft07);
   }
 
   /**
@@ -71,7 +76,9 @@ export class ParameterValidator {
 
     let entry: CompiledSchema;
     try {
-      entry = { source: info.parameters, validate: this.ajv.compile(stripSchemaId(info.parameters)), compileError: null };
+      const isDraft07 = typeof info.parameters.$schema === 'string' && info.parameters.$schema.includes('draft-07');
+      const ajv = isDraft07 ? this.draft07 : this.draft2020;
+      entry = { source: info.parameters, validate: ajv.compile(prepareSchema(info.parameters, isDraft07)), compileError: null };
     } catch (error) {
       entry = { source: info.parameters, validate: null, compileError: (error as Error).message };
     }
@@ -83,12 +90,12 @@ export class ParameterValidator {
 /**
  * Drops a top-level `$id`, because ajv keeps every compiled schema by id and
  * rejects a second schema with the same id, which would break recompiling
- * after an extension upgrade.
+ * after an extension upgrade. Also drops a `$schema` other than draft-07,
+ * which the draft 2020-12 instance would reject as an unknown meta-schema.
  */
-function stripSchemaId(schema: Record<string, unknown>): Record<string, unknown> {
-  if (!('$id' in schema)) return schema;
-  const { $id: _id, ...rest } = schema;
-  return rest;
+function prepareSchema(schema: Record<string, unknown>, isDraft07: boolean): Record<string, unknown> {
+  const { $id: _id, $schema, ...rest } = schema;
+  return isDraft07 ? { $schema, ...rest } : rest;
 }
 
 /** Schema keywords whose branches may have failed only because a value inside is still an expression. */
@@ -102,7 +109,9 @@ function toIssue(error: ErrorObject, parameters: Record<string, unknown>): Param
 
   // `required` and `additionalProperties` errors sit on the parent object; point at the property itself.
   const params = error.params as { missingProperty?: string; additionalProperty?: string };
-  const property = error.keyword === 'required' ? params.missingProperty : error.keyword === 'additionalProperties' ? params.additionalProperty : undefined;
+  let property: string | undefined;
+  if (error.keyword === 'required') property = params.missingProperty;
+  if (error.keyword === 'additionalProperties') property = params.additionalProperty;
   const fullPath = property === undefined ? path : [...path, property];
 
   const name = fullPath.length > 0 ? String(fullPath[0]) : null;
@@ -112,7 +121,7 @@ function toIssue(error: ErrorObject, parameters: Record<string, unknown>): Param
 
 function describe(error: ErrorObject, parameters: Record<string, unknown>, path: Array<string | number>): string {
   if (error.keyword === 'required') return 'is required but missing';
-  if (error.keyword === 'additionalProperties') return 'is not a parameter of this node type';
+  if (error.keyword === 'additionalProperties') return 'is not defined by this node type; remove it';
 
   const value = valueAt(parameters, path);
   const allowed = error.keyword === 'enum' ? ` (allowed: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})` : '';

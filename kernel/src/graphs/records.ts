@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { BadRequestError } from '../errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { ScheduleHint } from './metadata.js';
 import type { MifyGraph } from './model.js';
 
-/** Who changes a graph; stored as `createdBy` and in the audit log. */
+/** The user, API key or system process that changes a graph, stored as `createdBy` and in the audit log. */
 export interface GraphActor {
   type: 'user' | 'api_key' | 'system';
   id: string;
@@ -102,12 +103,12 @@ export const graphSummarySelect = {
   createdAt: true,
   updatedAt: true,
   versions: { where: { status: 'published' }, orderBy: [{ publishedAt: 'desc' }, { number: 'desc' }], take: 1, select: { id: true, number: true, publishedAt: true } },
-} as const;
+} satisfies Prisma.GraphSelect;
 
-export const graphRecordSelect = { ...graphSummarySelect, draft: true } as const;
+export const graphRecordSelect = { ...graphSummarySelect, draft: true } satisfies Prisma.GraphSelect;
 
 /** Order of the live-version search: latest publication first, higher number on a tie. */
-export const liveVersionOrder = [{ publishedAt: 'desc' }, { number: 'desc' }] as const;
+export const liveVersionOrder: Prisma.GraphVersionOrderByWithRelationInput[] = [{ publishedAt: 'desc' }, { number: 'desc' }];
 
 export function toGraphSummary(row: GraphRow): GraphSummary {
   const live = row.versions[0];
@@ -168,4 +169,10 @@ export function decodeGraphCursor(cursor: string): { createdAt: Date; id: string
   const parsed = graphCursorSchema.safeParse(decoded);
   if (!parsed.success) throw new BadRequestError('invalid_cursor', `Cursor '${cursor}' is not valid; pass the nextCursor of a previous page unchanged, or leave it out for the first page.`);
   return { createdAt: new Date(parsed.data[0]), id: parsed.data[1] };
+}
+
+/** Checks whether a database error is a unique-constraint violation: Prisma's P2002, or PostgreSQL's 23505 from raw SQL. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'P2002' || code === '23505';
 }

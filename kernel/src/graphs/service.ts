@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { NodeTypeResolver } from '../runtime/types.js';
 import type { Database } from '../storage/database.js';
 import { scopedClient, type ScopedClient } from '../storage/scoped.js';
-import type { GraphDiff } from './diff.js';
+import type { DiffSide, GraphDiff } from './diff.js';
 import { createGraphSchema, graphMetadataPatchSchema } from './metadata.js';
 import { mifyGraphSchema } from './model.js';
 import {
@@ -13,6 +13,7 @@ import {
   encodeGraphCursor,
   graphRecordSelect,
   graphSummarySelect,
+  isUniqueViolation,
   toGraphRecord,
   toGraphSummary,
   type GraphActor,
@@ -60,7 +61,7 @@ export class GraphService {
 
   async create(workspaceId: string, actor: GraphActor, input: unknown): Promise<GraphRecord> {
     const parsed = createGraphSchema.safeParse(input);
-    if (!parsed.success) throw new ValidationError('The graph is invalid.', parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
+    if (!parsed.success) throw new ValidationError(`The new graph is invalid: ${parsed.error.issues.map((issue) => issue.message).join('; ')}.`, parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
     const fields = parsed.data;
 
     const draft = fields.definition === undefined ? mifyGraphSchema.parse({ nodes: [], edges: [] }) : this.validateOrThrow(fields.definition, 'The definition', '$.definition');
@@ -216,9 +217,9 @@ export class GraphService {
     if (result.ok) return result.graph;
 
     const problems = result.problems.map((problem) => ({ ...problem, path: root + problem.path.slice(1) }));
-    const shown = problems.slice(0, PROBLEMS_IN_DETAIL).map((problem) => problem.message).join(' ');
+    const firstMessages = problems.slice(0, PROBLEMS_IN_DETAIL).map((problem) => problem.message).join(' ');
     const more = problems.length > PROBLEMS_IN_DETAIL ? ` …and ${problems.length - PROBLEMS_IN_DETAIL} more in 'errors'.` : '';
-    throw new ValidationError(`${label} has ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}: ${shown}${more}`, problems);
+    throw new ValidationError(`${label} has ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}: ${firstMessages}${more}`, problems);
   }
 
   private async assertSlugFree(db: ScopedClient, slug: string, exceptId: string | null): Promise<void> {
@@ -237,18 +238,8 @@ export class GraphService {
   }
 }
 
-export type DiffSide = { ref: string; versionId: string | null; number: number | null };
-
 function slugConflict(slug: string): ConflictError {
   return new ConflictError(`Slug '${slug}' is already used by another graph in this workspace; choose another slug.`, { slug });
-}
-
-/** Whether a database error is a unique-constraint violation (Prisma P2002, PostgreSQL 23505). */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'P2002' || code === '23505') return true;
-  const cause = (error as { cause?: { code?: unknown; originalCode?: unknown } } | null)?.cause;
-  return cause?.code === '23505' || cause?.originalCode === '23505';
 }
 
 function withoutNulls(settings: Record<string, unknown>): Record<string, unknown> {

@@ -44,12 +44,12 @@ interface IndexedNode {
 }
 
 /**
- * Checks a graph document and lists every problem at once: its shape, unique
- * node ids and names, known node types and versions, parameters against each
- * type's JSON Schema, edges between existing nodes and ports, and cycles that
- * do not pass through a loop node. Nodes and edges that are malformed are
- * reported and left out of the later checks, so one bad node does not hide
- * the problems of the others.
+ * Checks a graph document and lists every problem at once. It checks the
+ * shape, unique node ids and names, known node types and versions, and
+ * parameters against each type's JSON Schema. It also checks that edges join
+ * existing nodes and ports, and that every cycle passes through a loop node.
+ * Malformed nodes and edges are reported and left out of the later checks, so
+ * one bad node does not hide the problems of the others.
  *
  * @example
  * const result = validateGraph(body, resolver);
@@ -87,7 +87,9 @@ function shapeProblems(error: z.ZodError, graph: unknown): GraphProblem[] {
       if (typeof node?.id === 'string') problem.nodeId = node.id;
       if (typeof node?.name === 'string') problem.nodeName = node.name;
     }
-    const where = problem.nodeName !== undefined ? `Node '${problem.nodeName}': ` : problem.edgeIndex !== undefined ? `Edge ${problem.edgeIndex}: ` : '';
+    let where = '';
+    if (problem.edgeIndex !== undefined) where = `Edge ${problem.edgeIndex}: `;
+    if (problem.nodeName !== undefined) where = `Node '${problem.nodeName}': `;
     problem.message = `${where}${issue.message} at ${problem.path}`;
     return problem;
   });
@@ -226,7 +228,7 @@ function checkCycles(byId: Map<string, IndexedNode>, connections: Array<{ from: 
       path: formatJsonPath(['nodes', first.index]),
       nodeId: first.node.id,
       nodeName: first.node.name,
-      message: `The nodes ${names.map((name) => `'${name}'`).join(' → ')} form a cycle without a loop node; remove an edge of the cycle, or route it through a node whose type is a loop (control 'loop').`,
+      message: `${cycle.length === 2 ? `Node '${names[0]}' has an edge to itself, which forms` : `The nodes ${names.map((name) => `'${name}'`).join(' → ')} form`} a cycle without a loop node; remove an edge of the cycle, or route it through a node whose type is a loop (control 'loop').`,
     });
   }
 }

@@ -12,7 +12,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
     let t: TestKernel;
     let keyA: string;
     let viewerKeyA: string;
-    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', secret: 'b-secret-value-0001' };
+    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', secret: 'b-secret-value-0001' };
 
     /** For each path parameter of a workspace route: the id of workspace B's resource to probe with. */
     const foreignIds: Record<string, () => string> = {
@@ -21,6 +21,17 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'PUT /api/credentials/:id': () => b.credentialId,
       'DELETE /api/credentials/:id': () => b.credentialId,
       'DELETE /api/workspace/members/:userId': () => b.userId,
+      'GET /api/graphs/:id': () => b.graphId,
+      'PUT /api/graphs/:id': () => b.graphId,
+      'DELETE /api/graphs/:id': () => b.graphId,
+      'PUT /api/graphs/:id/definition': () => b.graphId,
+      'GET /api/graphs/:id/validation': () => b.graphId,
+      'GET /api/graphs/:id/versions': () => b.graphId,
+      'GET /api/graphs/:id/versions/:versionId': () => b.graphId,
+      'POST /api/graphs/:id/publish': () => b.graphId,
+      'POST /api/graphs/:id/archive': () => b.graphId,
+      'POST /api/graphs/:id/draft-from/:versionId': () => b.graphId,
+      'GET /api/graphs/:id/versions/:from/diff/:to': () => b.graphId,
     };
     /** Routes whose path parameter is not a workspace resource, with the reason. */
     const notWorkspaceResources: Record<string, string> = {
@@ -33,6 +44,9 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/credentials': { name: 'probe', type: 'generic', data: { a: 1 } },
       'PUT /api/credentials/:id': { name: 'renamed' },
       'PUT /api/workspace/members/:userId': { role: 'viewer' },
+      'POST /api/graphs': { name: 'probe' },
+      'PUT /api/graphs/:id': { name: 'renamed' },
+      'PUT /api/graphs/:id/definition': { nodes: [], edges: [] },
     };
 
     beforeAll(async () => {
@@ -41,13 +55,15 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       keyA = ((await (await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'a-owner', role: 'owner' } })).json()) as { key: string }).key;
       viewerKeyA = ((await (await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'a-viewer', role: 'viewer' } })).json()) as { key: string }).key;
 
-      const { userService, apiKeyService, vault } = t.kernel.services;
+      const { userService, apiKeyService, vault, graphService } = t.kernel.services;
       const userB = await userService.createUser({ email: 'b@example.com', password: 'b-password-1' });
       const workspaceB = await userService.createWorkspace({ name: 'B', ownerId: userB.id });
       b.userId = userB.id;
       b.workspaceId = workspaceB.id;
       b.apiKeyId = (await apiKeyService.create({ workspaceId: workspaceB.id, name: 'b-key', role: 'owner', createdBy: userB.id })).record.id;
       b.credentialId = (await vault.create(workspaceB.id, { name: 'b-cred', type: 'generic', data: { token: b.secret } })).id;
+      b.graphId = (await graphService.create(workspaceB.id, { type: 'user', id: userB.id }, { name: 'b-graph' })).id;
+      b.versionId = (await graphService.publish(workspaceB.id, b.graphId, { type: 'user', id: userB.id })).version.id;
     });
 
     afterAll(async () => {
@@ -84,6 +100,8 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       expect((await prisma.apiKey.findUnique({ where: { id: b.apiKeyId } }))!.revokedAt).toBeNull();
       expect((await prisma.credential.findUnique({ where: { id: b.credentialId } }))!.name).toBe('b-cred');
       expect(await prisma.membership.count({ where: { workspaceId: b.workspaceId } })).toBe(1);
+      expect((await prisma.graph.findUnique({ where: { id: b.graphId } }))!.name).toBe('b-graph');
+      expect((await prisma.graphVersion.findUnique({ where: { id: b.versionId } }))!.status).toBe('published');
     });
 
     it('shows none of the other workspace’s rows in lists', async () => {
@@ -92,7 +110,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
         const text = await response.text();
 
         expect(response.status, label(route)).toBe(200);
-        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
+        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.graphId, b.versionId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
       }
     });
 

@@ -6,7 +6,7 @@ import { normalizeNodeOutput, portNames, routeName, type ExtensionManifest, type
 import { AuditLog } from '../audit/audit-log.js';
 import { loadConfig } from '../config.js';
 import { ExtensionHost } from '../extensions/host.js';
-import { createHostBridge } from '../extensions/host-api/index.js';
+import { createHostBridge, hostAuditQueueFor } from '../extensions/host-api/index.js';
 import { createSharedState } from '../infra/index.js';
 import { createLogger } from '../logger.js';
 import { openDatabase } from '../storage/database.js';
@@ -116,12 +116,13 @@ export async function createExtensionTestHarness(options: ExtensionTestHarnessOp
         await vault.create(workspaceId, { name, type, data });
       },
       async hostCalls() {
-        await (auditLog as unknown as { flush?: () => Promise<void> }).flush?.();
+        await hostAuditQueueFor(auditLog, logger).flush();
         const rows = await db.prisma.auditLog.findMany({ where: { actorType: 'extension', actorId: manifest.id }, orderBy: { id: 'asc' } });
         return rows.map((row) => ({ action: row.action, allowed: Boolean((row.details as { allowed?: boolean } | null)?.allowed) }));
       },
       async close() {
         await host.stop();
+        await hostAuditQueueFor(auditLog, logger).close();
         await sharedState.close();
         await db.close();
         fs.rmSync(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js';
 export interface AddressVerdict {
   /** Whether a request may connect to the address. */
   allowed: boolean;
-  /** What the address is, for messages, e.g. `a loopback address`. */
+  /** Description of the address for messages, e.g. `a loopback address`. */
   description: string;
 }
 
@@ -78,7 +78,7 @@ export function checkAddress(address: string, options: { allowPrivateNetwork: bo
   return { allowed: options.allowPrivateNetwork, description };
 }
 
-/** The IPv4 address an IPv6 address carries, for the forms that carry one; otherwise null. */
+/** Returns the IPv4 address that an IPv6 address carries, or null for forms that carry none. */
 function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | null {
   const parts = address.parts;
   const range = address.range();

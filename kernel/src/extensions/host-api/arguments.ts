@@ -20,8 +20,8 @@ export function jsonByteLength(value: unknown): number {
 const NUL_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 
 /**
- * A zod refinement for JSON bound for a `jsonb` column: it caps the UTF-8 JSON size and
- * rejects the character U+0000, which PostgreSQL cannot store in `jsonb` or `text`.
+ * Returns a zod refinement for JSON bound for a `jsonb` column. It caps the UTF-8 JSON size
+ * and rejects the character U+0000, which PostgreSQL cannot store in `jsonb` or `text`.
  */
 export function storableJson(maxBytes: number) {
   return (value: unknown, context: z.RefinementCtx) => {

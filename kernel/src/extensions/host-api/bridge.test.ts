@@ -241,12 +241,14 @@ describe.each(databaseBackends)('host bridge on $name', (backend) => {
       });
 
       it('drops lines over the rate limit', async () => {
-        const extension = bridge({ extensionId: 'acme.chatty' });
+        // The limit is per extension and process, so each back end's run uses its own extension id.
+        const extensionId = `acme.chatty-${backend.name}`;
+        const extension = bridge({ extensionId });
         const results = [];
         for (let call = 0; call < 250; call += 1) results.push(await extension.call('log.debug', [`chatty ${call}`]));
 
         expect(results.filter((result) => (result as { logged: boolean }).logged)).toHaveLength(200);
-        expect(logs.lines.filter((entry) => entry.extensionId === 'acme.chatty' && String(entry.msg).startsWith('chatty'))).toHaveLength(200);
+        expect(logs.lines.filter((entry) => entry.extensionId === extensionId && String(entry.msg).startsWith('chatty'))).toHaveLength(200);
       });
     });
 

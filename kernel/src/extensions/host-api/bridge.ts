@@ -33,7 +33,7 @@ export const HOST_METHOD_NAMES: readonly string[] = HOST_METHODS.map((method) =>
 
 const METHODS_BY_NAME = new Map(HOST_METHODS.map((method) => [method.name, method]));
 
-/** Longest method name copied into an audit row or message from an unknown call. */
+/** Maximum length of an unknown method's name as copied into an audit row or message. */
 const MAX_SHOWN_METHOD_CHARS = 100;
 
 /** A host bridge for one extension in one context, as `createHostBridge` returns it. */
@@ -97,15 +97,15 @@ export function createHostBridge(context: HostCallContext, services: HostService
   async function call(methodName: string, args: unknown[]): Promise<unknown> {
     const method = typeof methodName === 'string' ? METHODS_BY_NAME.get(methodName) : undefined;
     if (method === undefined) {
-      const shown = String(methodName).slice(0, MAX_SHOWN_METHOD_CHARS);
+      const shownName = String(methodName).slice(0, MAX_SHOWN_METHOD_CHARS);
       const error = new MifyError(
         'unknown_method',
         404,
-        `Extension '${context.extensionId}' called the unknown host method '${shown}'. Host methods are namespace.name, such as kv.get or http.fetch; check the spelling and the SDK version.`,
-        { extensionId: context.extensionId, method: shown },
+        `Extension '${context.extensionId}' called the unknown host method '${shownName}'. Host methods are namespace.name, such as kv.get or http.fetch; check the spelling and the SDK version.`,
+        { extensionId: context.extensionId, method: shownName },
       );
-      audit('host.unknown_method', shown, false, error);
-      logger.warn({ method: shown }, 'extension called an unknown host method');
+      audit('host.unknown_method', shownName, false, error);
+      logger.warn({ method: shownName }, 'extension called an unknown host method');
       throw error;
     }
 

@@ -56,7 +56,7 @@ function pathLiteral(path: string): string {
   return `'{${path.split('.').map((segment) => `"${segment}"`).join(',')}}'`;
 }
 
-/** Whether a database error is PostgreSQL's unique_violation (SQLSTATE 23505), from node-postgres or PGlite. */
+/** Returns whether a database error is PostgreSQL's unique_violation (SQLSTATE 23505), from node-postgres or PGlite. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }

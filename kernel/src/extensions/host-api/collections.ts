@@ -185,10 +185,10 @@ function decodeCursor(text: string, orderBy: SortKey[]): Cursor {
 }
 
 /**
- * Keyset condition for the rows after `cursor`. Rows are ordered by each sort key, with
- * documents lacking the field last in ascending and first in descending order (PostgreSQL's
- * default NULLS placement, which an index scan in either direction can serve), and then by
- * id in the direction of the last key.
+ * Builds the keyset condition for the rows after `cursor`. Rows are ordered by each sort key
+ * and then by id, in the direction of the last key. Documents that lack a sort field come
+ * last in ascending and first in descending order. That is PostgreSQL's default NULLS
+ * placement, which an index scan in either direction can serve.
  */
 function afterCursor(cursor: Cursor, orderBy: SortKey[], params: Parameters): string {
   const alternatives: string[] = [];

@@ -63,9 +63,9 @@ export const eventMethods: HostMethod[] = [
     parameters: { topic },
     target: ({ topic: eventTopic }) => eventTopic,
     run: async ({ topic: eventTopic }, scope) => {
-      // TODO: delivering events needs a subscription registry (per extension and workspace, on
-      // sharedState.pubsub) and the extension host invoking the extension's `event` hook for
-      // each message; neither exists yet.
+      // TODO: delivering events needs a subscription registry per extension and workspace on
+      // sharedState.pubsub. The extension host must then invoke the extension's `event` hook for
+      // each message. Neither exists yet.
       throw new MifyError(
         'not_available',
         501,

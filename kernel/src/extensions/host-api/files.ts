@@ -14,7 +14,7 @@ export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 /** Maximum entries one `files.list` returns. */
 export const MAX_LIST_LIMIT = 1_000;
 
-/** Folder under the kernel's data folder that holds every extension's files. */
+/** Folder under the kernel's data folder that contains every extension's files. */
 export const EXTENSION_FILES_FOLDER = 'extension-files';
 
 /** Folder name for files of the extension itself, outside any workspace; workspace ids never start with `_`. */
@@ -204,8 +204,8 @@ async function writeFile(scope: HostCallScope, relative: string, input: z.output
   const existing = await fs.lstat(absolute).catch(() => null);
   if (existing?.isDirectory()) throw filesError('not_a_file', 409, `The path '${relative}' is a folder; choose a file name inside it.`, relative);
 
-  // Write a temporary file beside the target and rename it over the target, so readers
-  // never see half a file; a rename replaces a link rather than following it.
+  // Write a temporary file beside the target and rename it over the target, so readers never
+  // see half a file. A rename replaces a link at the target rather than following it.
   const temporary = path.join(path.dirname(absolute), `${RESERVED_PREFIX}tmp-${randomBytes(8).toString('hex')}`);
   try {
     await fs.writeFile(temporary, bytes, { flag: 'wx', mode: 0o600 });
@@ -255,12 +255,19 @@ async function listFiles(scope: HostCallScope, options: z.output<typeof listOpti
 
   const matching = found
     .filter((file) => file.relative.startsWith(options.prefix) && (options.cursor === undefined || file.relative > options.cursor))
-    .sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
+    .sort((a, b) => compareCodeUnits(a.relative, b.relative));
   const page = matching.slice(0, options.limit);
 
   const data: FileInfo[] = [];
   for (const file of page) data.push(await describeFile(file.relative, file.absolute, file.stats));
   return { data, nextCursor: matching.length > page.length ? page[page.length - 1]!.relative : null };
+}
+
+/** Orders strings by UTF-16 code units, the order `>` uses for the list cursor. */
+function compareCodeUnits(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }
 
 /** Deletes a file and then any folders the deletion left empty; returns whether the file existed. */
@@ -287,7 +294,7 @@ async function deleteFile(scope: HostCallScope, relative: string): Promise<boole
 /**
  * Files of an extension under `<dataDir>/extension-files/<extensionId>/<workspaceId or _global>/`.
  * Paths are relative with `/` separators; `..`, absolute paths and symbolic links are rejected.
- * A file holds at most `MAX_FILE_BYTES`; content travels as base64 or as UTF-8 text.
+ * A file contains at most `MAX_FILE_BYTES`. Content travels as base64 or as UTF-8 text.
  */
 // NOTE: there is no total quota per extension yet; only the size of each file is capped.
 export const fileMethods: HostMethod[] = [

@@ -68,7 +68,12 @@ const fetchOptions = z
 
 type FetchOptions = z.output<typeof fetchOptions>;
 
-const fetchUrl = z.string().max(8 * 1024).refine((text) => URL.canParse(text), 'must be an absolute URL such as https://api.example.com/items');
+const fetchUrl = z
+  .string()
+  .max(8 * 1024)
+  .refine((text) => URL.canParse(text), 'must be an absolute URL such as https://api.example.com/items')
+  .refine((text) => !URL.canParse(text) || ['http:', 'https:'].includes(new URL(text).protocol), 'must use http or https')
+  .refine((text) => !URL.canParse(text) || (new URL(text).username === '' && new URL(text).password === ''), 'must not contain a user name or password; send credentials in an Authorization header');
 
 /** Result of `http.fetch`, as the SDK's `HttpResponse` declares it plus `statusText` and `url`. */
 export interface HttpFetchResult {
@@ -93,21 +98,21 @@ function effectivePort(url: URL): number {
   return url.protocol === 'https:' ? 443 : 80;
 }
 
-/** The manifest permission that would allow `url`, for messages. */
+/** Returns the manifest permission that would allow `url`, for messages. */
 function permissionFor(url: URL): string {
   return `${HTTP_FETCH_PREFIX}${url.hostname}`;
 }
 
-function checkUrl(url: URL, shown: string): void {
+function checkUrl(url: URL): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidArgumentError(`http.fetch supports only http and https URLs, not '${url.protocol}' in ${shown}.`, [{ path: 'url', message: `unsupported scheme ${url.protocol}` }]);
+    throw new InvalidArgumentError(`http.fetch supports only http and https URLs, not '${url.protocol}' in ${describeUrl(url)}.`, [{ path: 'url', message: `unsupported scheme ${url.protocol}` }]);
   }
   if (url.username !== '' || url.password !== '') {
     throw new InvalidArgumentError('http.fetch does not take user names or passwords in the URL; send them in an Authorization header.', [{ path: 'url', message: 'contains user information' }]);
   }
 }
 
-/** A URL for messages and logs: origin and path, without the query, which may hold keys. */
+/** Returns `url` for messages and logs: origin and path, without the query, which may contain keys. */
 function describeUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
 }
@@ -172,7 +177,7 @@ function sendRequest(url: URL, target: ConnectTarget, request: { method: string;
       signal,
     });
     outgoing.once('response', resolve);
-    outgoing.once('error', reject);
+    outgoing.on('error', reject);
     outgoing.end(request.body);
   });
 }
@@ -232,7 +237,7 @@ function decodeText(bytes: Buffer, contentType: string): string {
   }
 }
 
-/** Whether a body is text: by its content type, or, without one, by being valid UTF-8. */
+/** Decides whether a body is text: by its content type, or, without one, by being valid UTF-8. */
 function isText(bytes: Buffer, contentType: string): boolean {
   if (contentType !== '') return isTextType(contentType);
   try {
@@ -254,10 +259,10 @@ function flattenHeaders(response: http.IncomingMessage, decoded: boolean): Recor
 }
 
 /**
- * Fetches a URL for an extension. Each hop (the first request and every redirect) is
- * checked against the manifest's `http:fetch:` permissions and the address guard, then
- * connects to the approved IP address itself, so a DNS answer that changes between the
- * check and the connection (DNS rebinding) cannot redirect the socket.
+ * Fetches a URL for an extension. Each hop, the first request and every redirect, is checked
+ * against the manifest's `http:fetch:` permissions and the address guard. The connection
+ * then goes to the approved IP address itself. So a DNS answer that changes between the
+ * check and the connection (DNS rebinding) cannot move the socket elsewhere.
  */
 async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, options: FetchOptions): Promise<HttpFetchResult> {
   const { config } = scope.services;
@@ -266,7 +271,9 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
   const maxTimeoutMs = config.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const timeoutMs = Math.min(options.timeoutMs ?? maxTimeoutMs, maxTimeoutMs);
 
-  let body = options.body !== undefined ? Buffer.from(options.body, 'utf8') : options.bodyBase64 !== undefined ? Buffer.from(options.bodyBase64, 'base64') : undefined;
+  let body: Buffer | undefined;
+  if (options.body !== undefined) body = Buffer.from(options.body, 'utf8');
+  else if (options.bodyBase64 !== undefined) body = Buffer.from(options.bodyBase64, 'base64');
   if (body !== undefined && body.length > MAX_HTTP_REQUEST_BYTES) {
     throw new InvalidArgumentError(`The request body is ${body.length} bytes; http.fetch sends at most ${MAX_HTTP_REQUEST_BYTES}.`, [{ path: 'options.body', message: `must be at most ${MAX_HTTP_REQUEST_BYTES} bytes` }]);
   }
@@ -283,7 +290,7 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
 
   try {
     for (let redirects = 0; ; redirects += 1) {
-      checkUrl(url, describeUrl(url));
+      checkUrl(url);
       const target = await approveTarget(url, scope, transport, controller.signal);
       const response = await sendRequest(url, target, { method, headers: requestHeaders, body }, transport, controller.signal);
 
@@ -295,7 +302,7 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
         }
 
         const next = new URL(location, url);
-        checkUrl(next, describeUrl(next));
+        checkUrl(next);
         if (!isFetchAllowed(scope.context.permissions, next)) {
           throw new PermissionDeniedError(scope.context.extensionId, 'http.fetch', permissionFor(next), `The response from ${url.host} redirected to ${next.host}`);
         }

@@ -9,7 +9,7 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-/** Where `http.fetch` connects after the address guard has approved `address`. */
+/** Connection target of `http.fetch`, after the address guard has approved `address`. */
 export interface ConnectTarget {
   /** The approved IP address; the connection goes to it and to nothing else. */
   address: string;

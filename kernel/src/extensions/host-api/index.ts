@@ -7,5 +7,6 @@ export { DEFAULT_HTTP_MAX_RESPONSE_BYTES, DEFAULT_HTTP_TIMEOUT_MS, type HttpFetc
 export { eventChannel, type ExtensionEventMessage } from './events.js';
 export { extensionFilesRoot } from './files.js';
 export { purgeExpiredKeyValues } from './kv.js';
+export { InvalidArgumentError } from './arguments.js';
 export { PermissionDeniedError } from './permissions.js';
 export type { CollectionDeclaration, CollectionIndexDeclaration, HostApiConfig, HostCallContext, HostServices } from './types.js';

@@ -9,7 +9,7 @@ export const MAX_KV_KEY_CHARS = 512;
 /** Maximum number of entries one `kv.list` returns. */
 export const MAX_KV_LIST_LIMIT = 1_000;
 
-/** Longest time to live of an entry, in milliseconds (10 years). */
+/** Maximum time to live of an entry, in milliseconds (10 years). */
 export const MAX_KV_TTL_MS = 10 * 365 * 24 * 60 * 60 * 1_000;
 
 const key = storableText(MAX_KV_KEY_CHARS).min(1);

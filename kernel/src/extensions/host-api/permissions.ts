@@ -17,7 +17,7 @@ export class PermissionDeniedError extends MifyError {
   }
 }
 
-/** Whether `permissions` lists `permission` exactly. */
+/** Returns whether `permissions` lists `permission` exactly. */
 export function hasPermission(permissions: readonly string[], permission: string): boolean {
   return permissions.includes(permission);
 }

@@ -22,7 +22,7 @@ export interface CollectionDeclaration {
   indexes?: CollectionIndexDeclaration[];
 }
 
-/** Who is calling: the extension, its manifest facts and where the call runs. */
+/** Caller of the host API: the extension, facts from its manifest, and where the call runs. */
 export interface HostCallContext {
   /** Manifest id, e.g. `acme.notes`. */
   extensionId: string;
@@ -41,7 +41,8 @@ export interface HostCallContext {
 export interface HostApiConfig {
   /**
    * Operator setting that lets `http.fetch` reach loopback, private, link-local and other
-   * non-public addresses. Default false: such addresses are rejected before any connection.
+   * non-public addresses. Cloud metadata, unspecified, multicast and broadcast addresses stay
+   * blocked either way. When false, every non-public address is rejected before any connection.
    */
   allowPrivateNetwork: boolean;
   /** Maximum response body of one `http.fetch`, after decompression, in bytes. Default 10 MiB. */
@@ -67,7 +68,7 @@ export interface HostServices {
   httpTransport?: Partial<HttpTransport>;
 }
 
-/** What a host method's implementation receives besides its arguments. */
+/** Context a host method's implementation receives besides its arguments. */
 export interface HostCallScope {
   context: HostCallContext;
   services: HostServices;

@@ -3,9 +3,9 @@ import { MifyError } from '../../errors.js';
 import { defineHostMethod, type HostMethod } from './types.js';
 
 /**
- * A method whose kernel service does not exist yet. It is in the table so permission checks
- * and auditing run as for any method; past them it fails with `not_available` (501) and
- * returns no made-up result.
+ * Declares a method whose kernel service does not exist yet. It is in the table so that
+ * permission checks and auditing run as for any method. Past them it fails with
+ * `not_available` (501) and returns no made-up result.
  */
 function unavailable(name: string, permission: string, missing: string, parameterNames: string[]): HostMethod {
   return defineHostMethod({

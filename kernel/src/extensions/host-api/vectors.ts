@@ -109,13 +109,13 @@ function checkDimensions(collection: CollectionRow, vector: number[], path: stri
   );
 }
 
-/** pgvector's text form of a vector, e.g. `[0.1,0.2]`; bound as a parameter and cast to `vector`. */
+/** Returns pgvector's text form of a vector, e.g. `[0.1,0.2]`, which queries bind and cast to `vector`. */
 function vectorText(vector: number[]): string {
   return `[${vector.join(',')}]`;
 }
 
 /**
- * Name of a collection's HNSW index. Collection ids come from `newId`, so the name holds
+ * Name of a collection's HNSW index. Collection ids come from `newId`, so the name contains
  * only `[a-z0-9_]` and stays under PostgreSQL's 63-byte limit.
  */
 function hnswIndexName(collectionId: string): string {

@@ -1,0 +1,278 @@
+import { newId } from '../../auth/tokens.js';
+import type { Item } from '../../graphs/model.js';
+import type { Logger } from '../../logger.js';
+import type { ExpressionEvaluator, NodeRunner, NodeRunResult, PortItems, StepUsage } from '../types.js';
+import { addUsage, type ExecutorLimits, type RunContext, type RunUsage, type StepRecord, type StepStatus } from './context.js';
+import { describeError, RunAbortedError, StepError, StepTimeoutError, type StepErrorInfo } from './errors.js';
+import { checkItemCount, countItems, hashStepInput, itemsWithError } from './items.js';
+import { resolveParameters, type ResolvedParameters, type StepScope } from './parameters.js';
+import { ERROR_PORT, type PlannedNode } from './plan.js';
+import { backoffDelayMs, runWithWatchdog, sleep } from './retries.js';
+import type { Activation } from './scheduling.js';
+import { runSubworkflow, type SubworkflowSupport } from './subworkflow.js';
+
+export interface StepServices {
+  runner: NodeRunner;
+  evaluator: ExpressionEvaluator | null;
+  subworkflows: SubworkflowSupport | null;
+  limits: ExecutorLimits;
+  logger: Logger;
+}
+
+/** Per-run counters the steps of one run share. */
+export interface RunProgress {
+  /** Last step sequence number handed out. */
+  seq: number;
+  usage: RunUsage;
+  /** Builds `$node` for expressions: output of each node that has run, by node name. */
+  nodeOutputs(): Record<string, Item[]>;
+}
+
+export type ActivationResult =
+  | { kind: 'output'; ports: PortItems; state?: unknown }
+  | { kind: 'skipped' }
+  /** The run must stop: the node failed with `onError: fail`, or hit a fatal limit. */
+  | { kind: 'failed'; error: StepErrorInfo };
+
+/** What the journal keeps of a step that calls an extension: JSON data only. */
+type AttemptsOutcome =
+  | { ok: true; ports: PortItems; usage: StepUsage | null; state?: unknown }
+  | { ok: false; error: StepErrorInfo; fatal: boolean };
+
+/**
+ * Executes one activation of one node: pinned data, skipping, pass-through of disabled
+ * nodes, limits, expressions, then the node itself with retries, a timeout watchdog per
+ * attempt and its on-error setting. Records every step through the run's recorder.
+ */
+export class StepExecution {
+  private readonly expressionNodes = new WeakMap<PlannedNode, boolean>();
+
+  constructor(private readonly services: StepServices) {}
+
+  async run(run: RunContext, progress: RunProgress, activation: Activation): Promise<ActivationResult> {
+    const { planned, ports } = activation;
+    const node = planned.node;
+    const firstInput = planned.inputs[0] ?? 'main';
+    const firstOutput = planned.outputs[0] ?? 'main';
+
+    if (planned.pinned !== null) {
+      const output = { [firstOutput]: planned.pinned };
+      await this.recordOnce(run, progress, activation, 'succeeded', { pinned: true, output });
+      return { kind: 'output', ports: output };
+    }
+
+    const itemCount = countItems(ports);
+    const mustRun = node.settings.runOnEmptyInput || planned.control === 'trigger' || activation.reentry;
+    if (itemCount === 0 && !mustRun) {
+      await this.recordOnce(run, progress, activation, 'skipped', {});
+      return { kind: 'skipped' };
+    }
+
+    let inputHash: { hash: string; bytes: number } | null = null;
+    try {
+      checkItemCount(ports, node.name, this.services.limits);
+      if (!node.disabled) inputHash = hashStepInput({ type: node.type, typeVersion: node.typeVersion, parameters: node.parameters }, ports, node.name, this.services.limits);
+    } catch (error) {
+      const info = describeError(error, node);
+      await this.recordOnce(run, progress, activation, 'failed', { error: info, countOnly: true });
+      return { kind: 'failed', error: info };
+    }
+
+    if (node.disabled) {
+      const output = { [firstOutput]: ports[firstInput] ?? [] };
+      await this.recordOnce(run, progress, activation, 'succeeded', { disabled: true, output, input: ports });
+      return { kind: 'output', ports: output };
+    }
+
+    let resolved: ResolvedParameters;
+    try {
+      resolved = await resolveParameters(this.services.evaluator, this.hasExpressions(planned), node.parameters, ports[firstInput] ?? [], this.scope(run, progress), node.name);
+    } catch (error) {
+      const info = describeError(error, node);
+      await this.recordOnce(run, progress, activation, 'failed', { error: info, input: ports, inputHash });
+      return this.applyOnError(planned, ports[firstInput] ?? [], info, false);
+    }
+
+    const stepKey = `${node.id}:${activation.activation}`;
+    const outcome = await run.journal.runStep(stepKey, () => this.attempts(run, progress, activation, resolved, inputHash!));
+    if (!outcome.ok) return this.applyOnError(planned, ports[firstInput] ?? [], outcome.error, outcome.fatal);
+
+    addUsage(progress.usage, outcome.usage);
+    return { kind: 'output', ports: outcome.ports, state: outcome.state };
+  }
+
+  private async attempts(run: RunContext, progress: RunProgress, activation: Activation, resolved: ResolvedParameters, inputHash: { hash: string; bytes: number }): Promise<AttemptsOutcome> {
+    const node = activation.planned.node;
+    const retry = node.settings.retry;
+    const maxAttempts = retry?.maxAttempts ?? 1;
+
+    for (let attempt = 1; ; attempt++) {
+      const record = this.newRecord(run, progress, activation, 'running', attempt);
+      record.input = activation.ports;
+      record.inputHash = inputHash.hash;
+      record.inputBytes = inputHash.bytes;
+      await run.recorder.stepStarted(record);
+
+      let result: NodeRunResult;
+      try {
+        result = await runWithWatchdog((signal) => this.invoke(run, activation, resolved, record, signal), {
+          timeoutMs: node.settings.timeoutMs,
+          runSignal: run.signal,
+          onTimeout: () => new StepTimeoutError(node.name, node.settings.timeoutMs!),
+        });
+      } catch (error) {
+        if (run.signal.aborted) {
+          const reason = run.signal.reason as unknown;
+          const cancelled = reason instanceof RunAbortedError && reason.reason === 'cancelled';
+          await this.finish(run, record, cancelled ? 'cancelled' : 'failed', { error: describeError(reason, node) });
+          throw reason;
+        }
+
+        const info = describeError(error, node);
+        const retryable = !(error instanceof StepError) || error.retryable;
+        if (retryable && retry !== undefined && attempt < maxAttempts) {
+          const retryInMs = backoffDelayMs(retry, attempt);
+          await this.finish(run, record, 'failed', { error: { ...info, retryInMs } });
+          this.services.logger.warn({ runId: run.runId, stepId: record.id, nodeId: node.id, attempt, retryInMs, err: error }, 'step failed; retrying');
+          await sleep(retryInMs, run.signal);
+          continue;
+        }
+
+        await this.finish(run, record, 'failed', { error: info });
+        return { ok: false, error: info, fatal: error instanceof StepError && error.fatal };
+      }
+
+      record.usage = result.usage ?? null;
+      await this.finish(run, record, 'succeeded', { output: result.ports });
+      return result.state === undefined ? { ok: true, ports: result.ports, usage: result.usage ?? null } : { ok: true, ports: result.ports, usage: result.usage ?? null, state: result.state };
+    }
+  }
+
+  private invoke(run: RunContext, activation: Activation, resolved: ResolvedParameters, record: StepRecord, signal: AbortSignal): Promise<NodeRunResult> {
+    const { planned, ports } = activation;
+    const items = ports[planned.inputs[0] ?? 'main'] ?? [];
+
+    if (planned.control === 'subworkflow') {
+      return runSubworkflow(this.services.subworkflows, {
+        run,
+        planned,
+        parameters: resolved.parameters,
+        items,
+        signal,
+        maxDepth: this.services.limits.maxSubworkflowDepth,
+        onChildRun: (runId) => {
+          record.childRunId = runId;
+        },
+      });
+    }
+
+    return this.services.runner.execute({
+      node: planned.node,
+      type: planned.type!,
+      parameters: resolved.parameters,
+      ...(resolved.itemParameters ? { itemParameters: resolved.itemParameters } : {}),
+      input: { items, ports },
+      ...(activation.loop ? { loop: activation.loop } : {}),
+      step: {
+        runId: run.runId,
+        graphId: run.graph.id,
+        workspaceId: run.workspaceId,
+        stepId: record.id,
+        idempotencyKey: record.idempotencyKey,
+        attempt: record.attempt,
+        signal,
+      },
+    });
+  }
+
+  /** Turns a failure into output for `onError: continue` or `errorOutput`, or into a run failure. */
+  private applyOnError(planned: PlannedNode, items: Item[], error: StepErrorInfo, fatal: boolean): ActivationResult {
+    const onError = planned.node.settings.onError;
+    if (fatal || onError === 'fail') return { kind: 'failed', error };
+
+    const withError = itemsWithError(items, { message: error.message, code: error.code, nodeName: planned.node.name });
+    const port = onError === 'errorOutput' ? ERROR_PORT : planned.outputs[0] ?? 'main';
+    return { kind: 'output', ports: { [port]: withError } };
+  }
+
+  private hasExpressions(planned: PlannedNode): boolean {
+    let known = this.expressionNodes.get(planned);
+    if (known === undefined) {
+      known = this.services.evaluator?.hasExpressions(planned.node.parameters) ?? false;
+      this.expressionNodes.set(planned, known);
+    }
+    return known;
+  }
+
+  private scope(run: RunContext, progress: RunProgress): StepScope {
+    return {
+      nodeOutputs: progress.nodeOutputs(),
+      vars: run.settings.variables,
+      run: { id: run.runId, graphId: run.graph.id, workspaceId: run.workspaceId, startedAt: run.startedAt.toISOString() },
+      now: run.startedAt.toISOString(),
+    };
+  }
+
+  private newRecord(run: RunContext, progress: RunProgress, activation: Activation, status: StepStatus, attempt: number): StepRecord {
+    const node = activation.planned.node;
+    progress.seq += 1;
+    return {
+      id: newId('step'),
+      runId: run.runId,
+      seq: progress.seq,
+      nodeId: node.id,
+      nodeName: node.name,
+      nodeType: node.type,
+      typeVersion: node.typeVersion,
+      activation: activation.activation,
+      attempt,
+      status,
+      pinned: false,
+      disabled: false,
+      childRunId: null,
+      startedAt: new Date(),
+      finishedAt: null,
+      durationMs: null,
+      inputHash: null,
+      input: null,
+      inputBytes: null,
+      output: null,
+      outputItemCount: null,
+      error: null,
+      idempotencyKey: `${run.runId}:${node.id}:${activation.activation}`,
+      usage: null,
+    };
+  }
+
+  private async finish(run: RunContext, record: StepRecord, status: StepStatus, result: { output?: PortItems; error?: StepRecord['error'] }): Promise<void> {
+    record.status = status;
+    record.finishedAt = new Date();
+    record.durationMs = record.finishedAt.getTime() - record.startedAt.getTime();
+    if (result.output) {
+      record.output = result.output;
+      record.outputItemCount = countItems(result.output);
+    }
+    record.error = result.error ?? null;
+    await run.recorder.stepFinished(record);
+  }
+
+  /** Records a step that has no separate start: skipped, pinned, disabled, or failed before any attempt. */
+  private async recordOnce(
+    run: RunContext,
+    progress: RunProgress,
+    activation: Activation,
+    status: StepStatus,
+    details: { pinned?: boolean; disabled?: boolean; output?: PortItems; input?: PortItems; inputHash?: { hash: string; bytes: number } | null; error?: StepErrorInfo; countOnly?: boolean },
+  ): Promise<void> {
+    const record = this.newRecord(run, progress, activation, status, 1);
+    record.pinned = details.pinned ?? false;
+    record.disabled = details.disabled ?? false;
+    // An input over the limits is recorded by its item count only, so the record cannot grow with it.
+    if (!details.countOnly && details.input) record.input = details.input;
+    if (details.inputHash) {
+      record.inputHash = details.inputHash.hash;
+      record.inputBytes = details.inputHash.bytes;
+    }
+    await this.finish(run, record, status, { ...(details.output ? { output: details.output } : {}), ...(details.error ? { error: details.error } : {}) });
+  }
+}

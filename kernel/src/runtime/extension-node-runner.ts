@@ -1,0 +1,104 @@
+import { ExtensionError, normalizeNodeOutput } from '@mify/sdk';
+import type { ExtensionHost } from '../extensions/host.js';
+import { StepError } from './executor/errors.js';
+import type { NodeRunner, NodeRunRequest, NodeRunResult, StepUsage } from './types.js';
+
+/** Top-level output fields that are not ports, unless the node declares an output port of that name. */
+const USAGE_FIELD = 'usage';
+const STATE_FIELD = 'state';
+const USAGE_KEYS = new Set(['tokens', 'inputTokens', 'outputTokens', 'costUsd']);
+
+/**
+ * Runs nodes in their extension's sandbox through `ExtensionHost.invoke`.
+ *
+ * The node's `execute(ctx, input)` receives as `input`:
+ * - `items`, `ports`: the items on the first input port, and the items of every input port;
+ * - `parameters`: resolved for the first item; `itemParameters`: resolved per item, present
+ *   only when the parameters hold expressions;
+ * - loop nodes only: `state`, what the node returned as `state` at its previous activation
+ *   (absent at the first activation after the loop is entered), and `iteration` (from 1);
+ * - `node`: `{ id, name, type, typeVersion, parameters }`;
+ * - `run`: `{ id, workspaceId, stepId, idempotencyKey, attempt }`; `idempotencyKey` stays the
+ *   same for every attempt of one activation.
+ *
+ * It returns `{ items }` for the first output port or items keyed by output port, and may
+ * add `usage` (`{ tokens?, inputTokens?, outputTokens?, costUsd? }`, summed into the run) and,
+ * for loop nodes, `state`.
+ */
+export class ExtensionNodeRunner implements NodeRunner {
+  constructor(private readonly host: Pick<ExtensionHost, 'invoke'>) {}
+
+  async execute(request: NodeRunRequest): Promise<NodeRunResult> {
+    const { node, type, step } = request;
+    if (step.signal.aborted) throw step.signal.reason;
+
+    const input: Record<string, unknown> = {
+      items: request.input.items,
+      ports: request.input.ports,
+      parameters: request.parameters,
+      node: { id: node.id, name: node.name, type: node.type, typeVersion: node.typeVersion, parameters: request.parameters },
+      run: { id: step.runId, workspaceId: step.workspaceId, stepId: step.stepId, idempotencyKey: step.idempotencyKey, attempt: step.attempt },
+    };
+    if (request.itemParameters) input.itemParameters = request.itemParameters;
+    if (request.loop) {
+      if (request.loop.state !== undefined) input.state = request.loop.state;
+      input.iteration = request.loop.iteration;
+    }
+
+    // NOTE: ExtensionHost.invoke takes no AbortSignal, so a timed-out or cancelled call keeps
+    // its isolate until the sandbox's own CPU and wall-clock limits end it; the executor has
+    // already moved on and discards the late result.
+    const output = await this.host.invoke(type.extensionId, { kind: 'node', name: node.type, input }, { workspaceId: step.workspaceId, runId: step.runId, nodeId: node.id });
+    return normalizeRunOutput(output, type.outputs, node.name, type.control === 'loop');
+  }
+}
+
+/**
+ * Splits a node's output into ports, usage and loop state.
+ *
+ * @throws StepError `invalid_node_output` for an undeclared port, an item without a `json` object, or malformed usage.
+ */
+export function normalizeRunOutput(output: unknown, outputPorts: string[], nodeName: string, isLoop: boolean): NodeRunResult {
+  const invalid = (message: string) => new StepError('invalid_node_output', `node '${nodeName}' returned invalid output: ${message}`, { retryable: false });
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) {
+    throw invalid(`expected { items } or items keyed by output port, got ${output === null ? 'null' : Array.isArray(output) ? 'an array' : typeof output}`);
+  }
+
+  const fields = { ...(output as Record<string, unknown>) };
+  let usage: StepUsage | undefined;
+  let state: unknown;
+  if (Object.hasOwn(fields, USAGE_FIELD) && !outputPorts.includes(USAGE_FIELD)) {
+    usage = parseUsage(fields[USAGE_FIELD], invalid);
+    delete fields[USAGE_FIELD];
+  }
+  if (isLoop && Object.hasOwn(fields, STATE_FIELD) && !outputPorts.includes(STATE_FIELD)) {
+    state = fields[STATE_FIELD];
+    delete fields[STATE_FIELD];
+  }
+
+  let ports: NodeRunResult['ports'];
+  try {
+    ports = normalizeNodeOutput(fields, outputPorts);
+  } catch (error) {
+    if (error instanceof ExtensionError) throw invalid(error.message);
+    throw error;
+  }
+
+  const result: NodeRunResult = { ports };
+  if (usage !== undefined) result.usage = usage;
+  if (state !== undefined) result.state = state;
+  return result;
+}
+
+function parseUsage(value: unknown, invalid: (message: string) => StepError): StepUsage | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid('usage must be an object such as { tokens: 120, costUsd: 0.002 }');
+
+  const usage: StepUsage = {};
+  for (const [key, amount] of Object.entries(value)) {
+    if (!USAGE_KEYS.has(key)) continue;
+    if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) throw invalid(`usage.${key} must be a number of at least 0, got ${JSON.stringify(amount)}`);
+    usage[key as keyof StepUsage] = amount;
+  }
+  return usage;
+}

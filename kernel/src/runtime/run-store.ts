@@ -1,0 +1,276 @@
+import type { Database } from '../storage/database.js';
+import type { StepRecord } from './executor/context.js';
+import type { StepErrorInfo } from './executor/errors.js';
+import type { RunStatus } from './types.js';
+
+/** A run as stored, in API form. */
+export interface RunRecord {
+  id: string;
+  workspaceId: string;
+  graphId: string | null;
+  versionId: string | null;
+  parentRunId: string | null;
+  depth: number;
+  status: RunStatus;
+  mode: string;
+  rigor: 'audited' | 'experimental';
+  input: unknown;
+  output: unknown;
+  error: StepErrorInfo | null;
+  usage: Record<string, number>;
+  createdBy: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  timeoutAt: Date | null;
+  cancelRequested: boolean;
+}
+
+/** A step attempt as stored, in API form. */
+export interface StepRow {
+  id: string;
+  seq: number;
+  nodeId: string;
+  nodeName: string;
+  nodeType: string;
+  typeVersion: number;
+  activation: number;
+  attempt: number;
+  status: StepRecord['status'];
+  pinned: boolean;
+  disabled: boolean;
+  childRunId: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  inputHash: string | null;
+  input: unknown;
+  output: unknown;
+  outputItemCount: number | null;
+  oversized: boolean;
+  error: unknown;
+  idempotencyKey: string;
+  usage: unknown;
+}
+
+/** One entry of a run's event history; `id` is the SSE event id. */
+export interface RunEvent {
+  id: number;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface RunListFilter {
+  graphId?: string | undefined;
+  status?: RunStatus | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: { createdAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+const RUN_COLUMNS = `id, workspace_id, graph_id, version_id, parent_run_id, depth, status, mode, rigor, input, output, error, usage,
+  created_by, created_at, started_at, finished_at, timeout_at, cancel_requested`;
+const RUN_SUMMARY_COLUMNS = RUN_COLUMNS.replace('input, output,', 'null as input, null as output,');
+
+/** Serialises a value for a jsonb parameter. PostgreSQL rejects `\u0000` in jsonb text, so NUL characters become U+FFFD. */
+export function toJsonb(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const json = JSON.stringify(value);
+  if (!json.includes('\\u0000')) return json;
+  return JSON.stringify(value, (_key, member: unknown) => (typeof member === 'string' ? member.replaceAll('\u0000', '\uFFFD') : member));
+}
+
+/**
+ * Reads and writes runs, steps and run events with SQL. Every read of a run takes the
+ * workspace id, so one workspace cannot see another's runs.
+ */
+export class RunStore {
+  constructor(private readonly db: Database) {}
+
+  async createRun(run: Pick<RunRecord, 'id' | 'workspaceId' | 'graphId' | 'versionId' | 'parentRunId' | 'depth' | 'mode' | 'rigor' | 'input' | 'createdBy'>): Promise<RunRecord> {
+    const [row] = await this.db.query<Record<string, unknown>>(
+      `insert into runs (id, workspace_id, graph_id, version_id, parent_run_id, depth, status, mode, rigor, input, created_by)
+       values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9::jsonb, $10) returning ${RUN_COLUMNS}`,
+      [run.id, run.workspaceId, run.graphId, run.versionId, run.parentRunId, run.depth, run.mode, run.rigor, toJsonb(run.input), run.createdBy],
+    );
+    return toRunRecord(row!);
+  }
+
+  async markRunning(runId: string, startedAt: Date, timeoutAt: Date | null, event: RunEvent): Promise<void> {
+    await this.db.query(
+      `with updated as (update runs set status = 'running', started_at = $2, timeout_at = $3 where id = $1)
+       insert into run_events (run_id, seq, type, data) values ($1, $4, $5, $6::jsonb)`,
+      [runId, startedAt, timeoutAt, event.id, event.type, toJsonb(event.data)],
+    );
+  }
+
+  async finishRun(runId: string, result: { status: RunStatus; output: unknown; error: StepErrorInfo | null; usage: Record<string, number>; finishedAt: Date }, event: RunEvent): Promise<void> {
+    await this.db.query(
+      `with updated as (update runs set status = $2, output = $3::jsonb, error = $4::jsonb, usage = $5::jsonb, finished_at = $6 where id = $1)
+       insert into run_events (run_id, seq, type, data) values ($1, $7, $8, $9::jsonb)`,
+      [runId, result.status, toJsonb(result.output), toJsonb(result.error), toJsonb(result.usage), result.finishedAt, event.id, event.type, toJsonb(event.data)],
+    );
+  }
+
+  /** Inserts a step that starts now, together with its `step.started` event. */
+  async insertStep(step: StoredStep, event: RunEvent): Promise<void> {
+    await this.db.query(
+      `with inserted as (
+         insert into run_steps (id, run_id, seq, node_id, node_name, node_type, type_version, activation, attempt, status, pinned, disabled,
+           started_at, input_hash, input, oversized, idempotency_key)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17))
+       insert into run_events (run_id, seq, type, data) values ($2, $18, $19, $20::jsonb)`,
+      [...stepStartParams(step), event.id, event.type, toJsonb(event.data)],
+    );
+  }
+
+  /** Stores the end of a step, inserting it when it had no start (skipped, pinned, disabled), with its event. */
+  async finishStep(step: StoredStep, event: RunEvent): Promise<void> {
+    await this.db.query(
+      `with upserted as (
+         insert into run_steps (id, run_id, seq, node_id, node_name, node_type, type_version, activation, attempt, status, pinned, disabled,
+           started_at, input_hash, input, oversized, idempotency_key, finished_at, duration_ms, output, output_item_count, error, usage, child_run_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20::jsonb, $21, $22::jsonb, $23::jsonb, $24)
+         on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+           output = excluded.output, output_item_count = excluded.output_item_count, error = excluded.error, usage = excluded.usage,
+           child_run_id = excluded.child_run_id, oversized = run_steps.oversized or excluded.oversized)
+       insert into run_events (run_id, seq, type, data) values ($2, $25, $26, $27::jsonb)`,
+      [
+        ...stepStartParams(step),
+        step.finishedAt,
+        step.durationMs,
+        toJsonb(step.output),
+        step.outputItemCount,
+        toJsonb(step.error),
+        toJsonb(step.usage),
+        step.childRunId,
+        event.id,
+        event.type,
+        toJsonb(event.data),
+      ],
+    );
+  }
+
+  async getRun(workspaceId: string, runId: string): Promise<RunRecord | null> {
+    const [row] = await this.db.query<Record<string, unknown>>(`select ${RUN_COLUMNS} from runs where id = $1 and workspace_id = $2`, [runId, workspaceId]);
+    return row ? toRunRecord(row) : null;
+  }
+
+  async listSteps(runId: string): Promise<StepRow[]> {
+    const rows = await this.db.query<Record<string, unknown>>('select * from run_steps where run_id = $1 order by seq', [runId]);
+    return rows.map(toStepRow);
+  }
+
+  /** Runs of a workspace, newest first, without their input and output. */
+  async listRuns(workspaceId: string, filter: RunListFilter): Promise<RunRecord[]> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const conditions = [`workspace_id = ${param(workspaceId)}`];
+    if (filter.graphId !== undefined) conditions.push(`graph_id = ${param(filter.graphId)}`);
+    if (filter.status !== undefined) conditions.push(`status = ${param(filter.status)}`);
+    if (filter.since !== undefined) conditions.push(`created_at >= ${param(filter.since)}`);
+    if (filter.until !== undefined) conditions.push(`created_at < ${param(filter.until)}`);
+    if (filter.cursor !== undefined) conditions.push(`(created_at, id) < (${param(filter.cursor.createdAt)}, ${param(filter.cursor.id)})`);
+
+    const rows = await this.db.query<Record<string, unknown>>(
+      `select ${RUN_SUMMARY_COLUMNS} from runs where ${conditions.join(' and ')} order by created_at desc, id desc limit ${param(filter.limit)}`,
+      params,
+    );
+    return rows.map(toRunRecord);
+  }
+
+  /** Events of a run with an id above `afterId`, in order. */
+  async listEvents(runId: string, afterId: number): Promise<RunEvent[]> {
+    const rows = await this.db.query<{ seq: number; type: string; data: Record<string, unknown> }>('select seq, type, data from run_events where run_id = $1 and seq > $2 order by seq', [runId, afterId]);
+    return rows.map((row) => ({ id: Number(row.seq), type: row.type, data: row.data }));
+  }
+
+  async requestCancel(runId: string): Promise<void> {
+    await this.db.query('update runs set cancel_requested = true where id = $1', [runId]);
+  }
+
+  /**
+   * Marks runs left `queued`, `running` or `waiting` as failed. Only safe when no other kernel
+   * process shares the database, i.e. with the embedded database.
+   */
+  async failInterrupted(message: string): Promise<number> {
+    const rows = await this.db.query<{ id: string }>(
+      `update runs set status = 'failed', finished_at = now(), error = $1::jsonb where status in ('queued', 'running', 'waiting') returning id`,
+      [toJsonb({ message, code: 'run_interrupted' })],
+    );
+    return rows.length;
+  }
+}
+
+/** A step as the recorder hands it to the store: record content already trimmed for the run's rigor. */
+export interface StoredStep extends Omit<StepRecord, 'input' | 'output' | 'inputBytes'> {
+  input: unknown;
+  output: unknown;
+  oversized: boolean;
+}
+
+function stepStartParams(step: StoredStep): unknown[] {
+  return [
+    step.id, step.runId, step.seq, step.nodeId, step.nodeName, step.nodeType, step.typeVersion, step.activation, step.attempt, step.status,
+    step.pinned, step.disabled, step.startedAt, step.inputHash, toJsonb(step.input), step.oversized, step.idempotencyKey,
+  ];
+}
+
+function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+function toRunRecord(row: Record<string, unknown>): RunRecord {
+  return {
+    id: row.id as string,
+    workspaceId: row.workspace_id as string,
+    graphId: (row.graph_id as string | null) ?? null,
+    versionId: (row.version_id as string | null) ?? null,
+    parentRunId: (row.parent_run_id as string | null) ?? null,
+    depth: Number(row.depth),
+    status: row.status as RunStatus,
+    mode: row.mode as string,
+    rigor: row.rigor as RunRecord['rigor'],
+    input: row.input ?? null,
+    output: row.output ?? null,
+    error: (row.error as StepErrorInfo | null) ?? null,
+    usage: (row.usage as Record<string, number> | null) ?? {},
+    createdBy: (row.created_by as string | null) ?? null,
+    createdAt: toDate(row.created_at)!,
+    startedAt: toDate(row.started_at),
+    finishedAt: toDate(row.finished_at),
+    timeoutAt: toDate(row.timeout_at),
+    cancelRequested: Boolean(row.cancel_requested),
+  };
+}
+
+function toStepRow(row: Record<string, unknown>): StepRow {
+  return {
+    id: row.id as string,
+    seq: Number(row.seq),
+    nodeId: row.node_id as string,
+    nodeName: row.node_name as string,
+    nodeType: row.node_type as string,
+    typeVersion: Number(row.type_version),
+    activation: Number(row.activation),
+    attempt: Number(row.attempt),
+    status: row.status as StepRow['status'],
+    pinned: Boolean(row.pinned),
+    disabled: Boolean(row.disabled),
+    childRunId: (row.child_run_id as string | null) ?? null,
+    startedAt: toDate(row.started_at)!,
+    finishedAt: toDate(row.finished_at),
+    durationMs: row.duration_ms === null || row.duration_ms === undefined ? null : Number(row.duration_ms),
+    inputHash: (row.input_hash as string | null) ?? null,
+    input: row.input ?? null,
+    output: row.output ?? null,
+    outputItemCount: row.output_item_count === null || row.output_item_count === undefined ? null : Number(row.output_item_count),
+    oversized: Boolean(row.oversized),
+    error: row.error ?? null,
+    idempotencyKey: row.idempotency_key as string,
+    usage: row.usage ?? null,
+  };
+}
