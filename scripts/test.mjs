@@ -63,7 +63,8 @@ for (const [index, suite] of runs.entries()) {
     for (const test of file.assertionResults) {
       if (test.status !== 'skipped' && test.status !== 'pending') continue;
       const reason = [...test.ancestorTitles, test.title].join(' > ').match(/\(skipped: ([^)]+)\)/)?.[1];
-      if (reason) skippedSuites.set(`${path.relative(ROOT, file.name)}: ${test.ancestorTitles.find((t) => t.includes('(skipped')) ?? test.title}`, reason);
+      const title = [...test.ancestorTitles, test.title].find((t) => t.includes('(skipped'));
+      if (reason && title) skippedSuites.set(`${path.relative(ROOT, file.name)}: ${title.replace(/\s*\(skipped: [^)]+\)/, '')}`, reason);
     }
   }
 }

@@ -14,7 +14,9 @@
 // BENCH_CPU_PROF_DIR (when set, kernel servers run with --cpu-prof and write
 // their profiles there), BENCH_QUIET_PERCENT and BENCH_QUIET_WAIT_S (before
 // each scenario, wait up to BENCH_QUIET_WAIT_S, default 120, until the machine
-// uses at most BENCH_QUIET_PERCENT, default 20, of one CPU).
+// uses at most BENCH_QUIET_PERCENT, default 20, of one CPU), BENCH_MAX_ATTEMPTS
+// (default 3: a measured run during which other processes used more than 10 %
+// of a CPU is repeated, and the least disturbed attempt is reported).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -38,6 +40,7 @@ const settings = readSettings({
   connections: { variable: 'BENCH_CONNECTIONS', fallback: 20, min: 1, max: 1000, unit: 'connections' },
   quietPercent: { variable: 'BENCH_QUIET_PERCENT', fallback: 20, min: 1, max: 200, unit: 'percent of one CPU' },
   quietWaitS: { variable: 'BENCH_QUIET_WAIT_S', fallback: 120, min: 0, max: 3600, unit: 'seconds' },
+  maxAttempts: { variable: 'BENCH_MAX_ATTEMPTS', fallback: 3, min: 1, max: 10, unit: 'attempts' },
 });
 const resultFile = path.resolve(process.env.BENCH_RESULT_FILE ?? path.join(REPO_ROOT, 'bench/results/http.json'));
 const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR ? path.resolve(process.env.BENCH_CPU_PROF_DIR) : null;
@@ -89,36 +92,54 @@ async function runScenario(scenario) {
   activeServer = await spawnServer(scenario.args, { env: scenario.env });
   const { child, url } = activeServer;
   const target = `${url}${scenario.path}`;
-
   await checkResponses(target, scenario);
-  const busyBeforePercent = await waitForQuietMachine({ thresholdPercent: settings.quietPercent, maxWaitMs: settings.quietWaitS * 1000 });
-  if (busyBeforePercent > settings.quietPercent) console.log(`  the machine stayed busy (${Math.round(busyBeforePercent)} % of one CPU) for ${settings.quietWaitS} s; measuring anyway.`);
-  if (settings.warmupS > 0) await load(target, scenario.headers, settings.warmupS);
 
-  const cpuBefore = cpuSeconds(child.pid);
-  const loaderCpuBefore = process.cpuUsage();
-  const machineCpuBefore = machineCpuSeconds();
-  const { result, latenciesMs } = await load(target, scenario.headers, settings.durationS);
-  const serverCpuS = cpuSeconds(child.pid) - cpuBefore;
-  const loaderCpu = process.cpuUsage(loaderCpuBefore);
-  const loaderCpuS = (loaderCpu.user + loaderCpu.system) / 1e6;
-  const machineCpuAfter = machineCpuSeconds();
-  // What neither the server nor this process used went to other processes: their share skews the figures.
-  const otherCpuS = Math.max(0, machineCpuAfter.busy - machineCpuBefore.busy - serverCpuS - loaderCpuS);
-  const rssMiB = residentMiB(child.pid);
-  const peakRssMiB = peakResidentMiB(child.pid);
+  const attempts = [];
+  for (let attempt = 1; attempt <= settings.maxAttempts; attempt++) {
+    const busyBeforePercent = await waitForQuietMachine({ thresholdPercent: settings.quietPercent, maxWaitMs: settings.quietWaitS * 1000 });
+    if (busyBeforePercent > settings.quietPercent) console.log(`  the machine stayed busy (${Math.round(busyBeforePercent)} % of one CPU) for ${settings.quietWaitS} s; measuring anyway.`);
+    if (settings.warmupS > 0) await load(target, scenario.headers, settings.warmupS);
+
+    const measured = await measure(target, scenario.headers, child.pid);
+    attempts.push({ attempt, machineBusyBeforePercent: busyBeforePercent, ...measured });
+    if (measured.otherProcessesCpuPercent <= OTHER_CPU_WARNING_PERCENT) break;
+    console.log(`  attempt ${attempt}: other processes used ${Math.round(measured.otherProcessesCpuPercent)} % of a CPU${attempt < settings.maxAttempts ? '; measuring again' : ''}.`);
+  }
 
   const stopped = await stopServer(child);
   activeServer = null;
 
-  latenciesMs.sort((a, b) => a - b);
-  const okResponses = result['2xx'];
-  const failures = { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, resets: result.resets };
+  // The attempt least disturbed by other processes is reported; a failure in any attempt still invalidates the run.
+  const best = attempts.reduce((a, b) => (b.otherProcessesCpuPercent < a.otherProcessesCpuPercent ? b : a));
   return {
     name: scenario.name,
     label: scenario.label,
     path: scenario.path,
     authenticated: Object.keys(scenario.headers).length > 0,
+    ...best,
+    valid: attempts.every((a) => a.valid),
+    attempts: attempts.map(({ attempt, requestsPerSecond, otherProcessesCpuPercent, failures }) => ({ attempt, requestsPerSecond, otherProcessesCpuPercent, failures })),
+    serverExit: stopped,
+  };
+}
+
+/** Runs one measured load and reads the CPU time of the server, of this process and of the whole machine around it. */
+async function measure(target, headers, serverPid) {
+  const cpuBefore = cpuSeconds(serverPid);
+  const loaderCpuBefore = process.cpuUsage();
+  const machineCpuBefore = machineCpuSeconds();
+  const { result, latenciesMs } = await load(target, headers, settings.durationS);
+  const serverCpuS = cpuSeconds(serverPid) - cpuBefore;
+  const loaderCpu = process.cpuUsage(loaderCpuBefore);
+  const loaderCpuS = (loaderCpu.user + loaderCpu.system) / 1e6;
+  const machineCpuAfter = machineCpuSeconds();
+  // What neither the server nor this process used went to other processes: their share skews the figures.
+  const otherCpuS = Math.max(0, machineCpuAfter.busy - machineCpuBefore.busy - serverCpuS - loaderCpuS);
+
+  latenciesMs.sort((a, b) => a - b);
+  const okResponses = result['2xx'];
+  const failures = { non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts, resets: result.resets };
+  return {
     durationS: result.duration,
     responses2xx: okResponses,
     requestsPerSecond: okResponses / result.duration,
@@ -129,11 +150,9 @@ async function runScenario(scenario) {
     serverCpuPercent: (serverCpuS / result.duration) * 100,
     loadGeneratorCpuPercent: (loaderCpuS / result.duration) * 100,
     otherProcessesCpuPercent: (otherCpuS / result.duration) * 100,
-    machineBusyBeforePercent: busyBeforePercent,
     stealPercent: ((machineCpuAfter.steal - machineCpuBefore.steal) / result.duration) * 100,
-    serverRssMiBAfterRun: rssMiB,
-    serverPeakRssMiB: peakRssMiB,
-    serverExit: stopped,
+    serverRssMiBAfterRun: residentMiB(serverPid),
+    serverPeakRssMiB: peakResidentMiB(serverPid),
   };
 }
 

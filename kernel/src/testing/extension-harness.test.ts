@@ -51,4 +51,29 @@ describe('extension test harness from @mify/sdk/testing', () => {
     expect(String(output.main?.[0]?.json.error)).toContain('kv:write');
     expect(calls).toContainEqual({ action: 'host.kv.set', allowed: false });
   });
+
+  it('gives nodes their node and run on ctx and keeps error codes', async () => {
+    const harness = await createTestHarness({
+      folder: writeIsolateExtension({
+        id: 'acme.ctx',
+        code: `export default {
+          nodes: { 'acme.ctx.echo': { execute(ctx, input) {
+            if (input.items[0].json.fail) { const error = new Error('quota exhausted'); error.code = 'quota_exhausted'; throw error; }
+            return { items: [{ json: { nodeId: ctx.node.id, key: ctx.run.idempotencyKey, workspace: ctx.run.workspaceId } }] };
+          } } },
+          routes: { 'GET hello/:name': { handle(ctx) { return { status: 200, body: { workspaceId: ctx.workspaceId, requestId: ctx.requestId } }; } } },
+        };`,
+      }),
+    });
+    harnesses.push(harness);
+
+    const output = await harness.runNode('acme.ctx.echo', { items: [{ json: {} }] });
+    const failure = await harness.runNode('acme.ctx.echo', { items: [{ json: { fail: true } }] }).catch((error: Error & { cause?: { code?: string } }) => error);
+    const route = await harness.callRoute('GET', 'hello/x');
+
+    expect(output.main?.[0]?.json).toEqual({ nodeId: 'node_1', key: 'run_test_1:node_1:1', workspace: 'ws_test' });
+    expect((failure as Error).message).toContain('quota exhausted');
+    expect((failure as { cause?: { code?: string } }).cause?.code).toBe('quota_exhausted');
+    expect(route.body).toEqual({ workspaceId: null, requestId: 'test-request' });
+  });
 });

@@ -1,5 +1,6 @@
 import type { GraphNode, Item, MifyGraph } from '../../graphs/model.js';
 import type { NodeTypeInfo, NodeTypeResolver } from '../types.js';
+import { Dominators } from './dominators.js';
 import { GraphPlanError, type PlanProblem } from './errors.js';
 import { MinHeap } from './min-heap.js';
 
@@ -169,16 +170,32 @@ function connectEdges(graph: MifyGraph, byId: Map<string, PlannedNode>, problems
   return edges;
 }
 
-/** An edge into a loop node is a back edge when its source is reachable from that loop node. */
+/**
+ * Marks the back edges: edges into a loop node from a node that the loop node dominates, i.e.
+ * every path from the graph's entry nodes to the source passes the loop node. That is what
+ * makes the loop node the entry of the cycle, and it tells an outer loop's edge into an inner
+ * loop (a forward edge) from the inner loop's own back edge. For a source that no entry node
+ * reaches, any source reachable from the loop node counts.
+ */
 function markBackEdges(byId: Map<string, PlannedNode>, edges: PlannedEdge[]): void {
+  const nodes = [...byId.values()];
+  const indexOf = new Map(nodes.map((planned, index) => [planned, index]));
+  const successors = nodes.map((planned) => planned.outgoing.map((edge) => indexOf.get(edge.to)!));
+  const hasIncoming = new Set(edges.map((edge) => edge.to));
+  const roots = nodes.filter((planned) => !hasIncoming.has(planned)).map((planned) => indexOf.get(planned)!);
+  const dominators = new Dominators(nodes.length, successors, roots);
+
   const reachableFromLoop = new Map<PlannedNode, Set<PlannedNode>>();
-  for (const planned of byId.values()) {
-    if (planned.control === 'loop') reachableFromLoop.set(planned, reachable(planned));
-  }
+  const isBackEdge = (edge: PlannedEdge) => {
+    if (edge.to.control !== 'loop') return false;
+    const source = indexOf.get(edge.from)!;
+    if (dominators.reachable(source)) return dominators.dominates(indexOf.get(edge.to)!, source);
+    if (!reachableFromLoop.has(edge.to)) reachableFromLoop.set(edge.to, reachable(edge.to));
+    return reachableFromLoop.get(edge.to)!.has(edge.from);
+  };
 
   for (const edge of edges) {
-    const reach = reachableFromLoop.get(edge.to);
-    edge.back = reach !== undefined && reach.has(edge.from);
+    edge.back = isBackEdge(edge);
     if (edge.back) edge.to.backIncoming.push(edge);
     else edge.to.incoming.push(edge);
   }
