@@ -8,15 +8,15 @@
 // non-2xx response, socket error or timeout makes the whole run invalid
 // (exit code 1).
 //
-// Settings (environment variables): BENCH_DURATION_S (measured seconds per
-// scenario, default 10), BENCH_WARMUP_S (default 3), BENCH_CONNECTIONS
-// (default 20), BENCH_RESULT_FILE (default bench/results/http.json),
-// BENCH_CPU_PROF_DIR (when set, kernel servers run with --cpu-prof and write
-// their profiles there), BENCH_QUIET_PERCENT and BENCH_QUIET_WAIT_S (before
-// each scenario, wait up to BENCH_QUIET_WAIT_S, default 120, until the machine
-// uses at most BENCH_QUIET_PERCENT, default 20, of one CPU), BENCH_MAX_ATTEMPTS
-// (default 3: a measured run during which other processes used more than 10 %
-// of a CPU is repeated, and the least disturbed attempt is reported).
+// Settings, as environment variables:
+//   BENCH_DURATION_S     measured seconds per scenario (default 10)
+//   BENCH_WARMUP_S       warm-up seconds before each measured run (default 3)
+//   BENCH_CONNECTIONS    concurrent connections (default 20)
+//   BENCH_RESULT_FILE    JSON result (default bench/results/http.json)
+//   BENCH_CPU_PROF_DIR   when set, kernel servers run with --cpu-prof and write their profiles there
+//   BENCH_QUIET_PERCENT  busy CPU of the machine, in percent of one CPU, below which a run starts (default 20)
+//   BENCH_QUIET_WAIT_S   longest wait for that quiet before measuring anyway (default 120)
+//   BENCH_MAX_ATTEMPTS   measured runs per scenario while other processes use over 10 % of a CPU (default 3)
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -27,7 +27,7 @@ import { readSettings } from '../lib/settings.mjs';
 
 /** Minimum ratio of authenticated-read throughput to bare-Hono throughput. */
 const THROUGHPUT_RATIO_GOAL = 0.5;
-/** Latency samples kept per run; responses past it still count toward throughput. */
+/** Latency samples kept per run. Responses past it still count toward throughput. */
 const MAX_LATENCY_SAMPLES = 10_000_000;
 /** Share of one CPU used by other processes during a run above which the report warns, in percent. */
 const OTHER_CPU_WARNING_PERCENT = 10;
@@ -56,7 +56,7 @@ async function cleanUp() {
 }
 
 process.once('SIGINT', () => {
-  console.error('Interrupted; stopping the server and removing the data directory.');
+  console.error('Interrupted. Stopping the server and removing the data directory.');
   cleanUp().finally(() => process.exit(130));
 });
 
@@ -109,7 +109,7 @@ async function runScenario(scenario) {
   const stopped = await stopServer(child);
   activeServer = null;
 
-  // The attempt least disturbed by other processes is reported; a failure in any attempt still invalidates the run.
+  // Report the attempt least disturbed by other processes, but a failure in any attempt invalidates the run.
   const best = attempts.reduce((a, b) => (b.otherProcessesCpuPercent < a.otherProcessesCpuPercent ? b : a));
   return {
     name: scenario.name,
@@ -133,7 +133,7 @@ async function measure(target, headers, serverPid) {
   const loaderCpu = process.cpuUsage(loaderCpuBefore);
   const loaderCpuS = (loaderCpu.user + loaderCpu.system) / 1e6;
   const machineCpuAfter = machineCpuSeconds();
-  // What neither the server nor this process used went to other processes: their share skews the figures.
+  // Busy time that neither the server nor this process used went to other processes.
   const otherCpuS = Math.max(0, machineCpuAfter.busy - machineCpuBefore.busy - serverCpuS - loaderCpuS);
 
   latenciesMs.sort((a, b) => a - b);
@@ -166,11 +166,11 @@ async function checkResponses(target, scenario) {
   const anonymous = await fetch(target);
   await anonymous.arrayBuffer();
   if (anonymous.status !== scenario.unauthenticatedStatus) {
-    throw new Error(`GET ${target} without an API key returned ${anonymous.status}, expected ${scenario.unauthenticatedStatus}; the authenticated scenario would not measure authentication.`);
+    throw new Error(`GET ${target} without an API key returned ${anonymous.status}, expected ${scenario.unauthenticatedStatus}. The scenario measures authenticated reads, so its route must reject anonymous requests.`);
   }
 }
 
-/** Runs autocannon for `durationS` seconds and collects the latency of every response in milliseconds. */
+/** Runs autocannon for `durationS` seconds and collects response latencies in milliseconds, up to MAX_LATENCY_SAMPLES. */
 function load(target, headers, durationS) {
   const latenciesMs = [];
   return new Promise((resolve, reject) => {
@@ -184,7 +184,7 @@ function load(target, headers, durationS) {
   });
 }
 
-/** Nearest-rank percentile of an ascending array. */
+/** Returns the nearest-rank percentile `q` (0..1) of an ascending array. */
 function percentile(sorted, q) {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
@@ -208,11 +208,11 @@ async function report(machine, results) {
     round(r.serverRssMiBAfterRun, 0),
   ]);
   console.log(`\n${markdownTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx / errors', 'server CPU %', 'autocannon CPU %', 'other processes CPU %', 'server RSS MiB'], rows)}\n`);
-  console.log(`CPU % is of one CPU; this machine has ${machine.cpus}.`);
+  console.log(`CPU % is of one CPU, and this machine has ${machine.cpus}.`);
   const busiest = Math.max(...results.map((r) => r.otherProcessesCpuPercent));
-  if (busiest > OTHER_CPU_WARNING_PERCENT) console.log(`WARNING: other processes used up to ${Math.round(busiest)} % of a CPU during a measured run; the figures are lower than on an idle machine.`);
+  if (busiest > OTHER_CPU_WARNING_PERCENT) console.log(`WARNING: other processes used up to ${Math.round(busiest)} % of a CPU during a measured run, so the figures are lower than on an idle machine.`);
   console.log(`Authenticated read / bare Hono throughput: ${round(ratio, 3)} (goal: at least ${THROUGHPUT_RATIO_GOAL}) — ${ratio >= THROUGHPUT_RATIO_GOAL ? 'met' : 'missed'}`);
-  if (!valid) console.log('INVALID RUN: some responses were not 2xx or failed; see non-2xx / errors above.');
+  if (!valid) console.log('INVALID RUN: some responses were not 2xx or failed. See the non-2xx / errors column above.');
 
   const record = {
     benchmark: 'http',

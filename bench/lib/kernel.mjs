@@ -31,8 +31,9 @@ export function assertKernelBuilt() {
 
 /**
  * Returns the environment for a kernel process: the caller's environment
- * without MIFY_* and external-service variables, so a developer's settings
- * (DATABASE_URL, REDIS_URL, ...) never leak into a measurement, plus `overrides`.
+ * without MIFY_*, DATABASE_URL, REDIS_URL and TEMPORAL_ADDRESS, plus
+ * `overrides`. The kernel then uses its embedded database and in-memory shared
+ * state whatever the developer's shell sets.
  */
 export function kernelEnv(dataDir, overrides = {}) {
   const env = {};
@@ -58,7 +59,7 @@ async function runCli(args, env) {
  * for that workspace. The caller removes the directory with `removeDataDir`.
  */
 export async function prepareDataDir({ withApiKey }) {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mify-bench-'));
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'mify-perf-'));
   const env = kernelEnv(dataDir, { MIFY_LOG_LEVEL: 'warn' });
 
   try {
@@ -121,7 +122,7 @@ export function spawnServer(args, { env, timeoutMs = 60_000 } = {}) {
       clearTimeout(timer);
       child.off('exit', onExit);
       child.stdout.off('data', onStdout);
-      // Keep draining stdout so a chatty server never blocks on a full pipe.
+      // Keep reading stdout, because a server blocks once the pipe buffer is full.
       child.stdout.on('data', remember);
       resolve({ child, url: match[1], readyLineMs: performance.now() - startedAt, startedAt, output });
     }

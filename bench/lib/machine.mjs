@@ -24,14 +24,6 @@ function lscpuModelName() {
   }
 }
 
-/**
- * Returns the 1-minute load average divided by the CPU count. Other work on
- * the machine above about 0.3 per CPU skews throughput and latency figures.
- */
-export function loadPerCpu() {
-  return os.loadavg()[0] / os.availableParallelism();
-}
-
 /** Resident set size of a process in MiB (VmRSS of /proc/PID/status), or null when the process is gone. */
 export function residentMiB(pid) {
   const kib = statusFieldKiB(pid, 'VmRSS');
@@ -79,12 +71,11 @@ export function cpuSeconds(pid) {
 }
 
 /**
- * CPU time of the whole machine so far in seconds, from the first line of
- * /proc/stat. `busy` is user, nice and system time, so it leaves out idle,
- * iowait, steal and interrupt time: loopback traffic is processed in softirq
- * time that no process is charged for, and counting it would blame other
- * processes for the benchmark's own packets. `steal` is time the hypervisor
- * gave to other guests.
+ * Reads the CPU time of the whole machine so far in seconds from the first
+ * line of /proc/stat. `busy` is user, nice and system time. It leaves out
+ * interrupt time because the kernel handles loopback packets in softirq time
+ * that no process is charged for. Counting it would blame other processes for
+ * the benchmark's own traffic. `steal` is time the hypervisor gave to other guests.
  */
 export function machineCpuSeconds() {
   const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
@@ -93,9 +84,9 @@ export function machineCpuSeconds() {
 }
 
 /**
- * Waits until the machine has been nearly idle for one second: busy CPU time
- * of at most `thresholdPercent` of one CPU. Gives up after `maxWaitMs` and
- * returns the last one-second figure either way, in percent of one CPU.
+ * Waits until the machine's busy CPU time over one second is at most
+ * `thresholdPercent` of one CPU, or until `maxWaitMs` passes. Returns the last
+ * one-second figure in percent of one CPU.
  */
 export async function waitForQuietMachine({ thresholdPercent, maxWaitMs }) {
   const deadline = performance.now() + maxWaitMs;

@@ -1,13 +1,13 @@
 // Splits one kernel start into phases and times each, with the resident memory after it.
 //
 // Runs in one fresh process (node --no-node-snapshot, as the kernel runs) on
-// a prepared data directory, in the order `mify start` does the work:
-// module imports, opening PGlite, the migrations check, assembling the
-// kernel without and then with extensions, and starting the HTTP server
-// (which imports the studio handler). The kernel is assembled twice because
-// its extension loading cannot be timed from outside; the second assembly
-// reopens PGlite with its WebAssembly module already compiled, so
-// "extension loading" is the difference of the two assemblies, an estimate.
+// a prepared data directory. The phases follow the order of `mify start`:
+// module imports, opening PGlite, the migrations check, assembling the kernel,
+// and starting the HTTP server, which imports the studio handler.
+// The kernel is assembled twice, without and then with extensions, because
+// its extension loading cannot be timed from outside. So the cost of loading
+// extensions is the difference of the two assemblies, an estimate. Both
+// assemblies reopen PGlite, which an earlier phase opened and closed once.
 //
 // Run: node --no-node-snapshot bench/startup/phases.mjs
 // (or `pnpm --filter @mify/bench run bench:startup:phases`).

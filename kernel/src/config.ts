@@ -40,6 +40,8 @@ const envSchema = z.object({
   MIFY_RUN_MAX_CONCURRENT_PER_WORKSPACE: positiveInt('runs').pipe(z.number().min(1)).default(20).describe('Runs executing at once per workspace in one kernel process; more runs wait in a queue'),
   MIFY_RUN_MAX_SUBWORKFLOW_DEPTH: positiveInt('levels').pipe(z.number().min(1)).default(10).describe('Deepest nesting of sub-workflow runs below a top-level run'),
   MIFY_RUN_RECORD_MAX_BYTES: positiveInt('bytes').default(16 * 1024 * 1024).describe('Largest JSON of a step input or output that an audited run records in full, in bytes; larger ones are recorded as a preview'),
+  MIFY_CACHE_MAX_OUTPUT_BYTES: positiveInt('bytes').default(5 * 1024 * 1024).describe('Largest JSON of one node output that partial execution caches, in bytes; a larger output is flagged oversized and the node runs again next time'),
+  MIFY_CACHE_MAX_WORKSPACE_BYTES: positiveInt('bytes').default(500 * 1024 * 1024).describe('Total JSON size of the cached node outputs of one workspace, in bytes; past it the least recently used outputs are evicted'),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -74,6 +76,9 @@ export interface KernelConfig {
   runMaxConcurrentPerWorkspace: number;
   runMaxSubworkflowDepth: number;
   runRecordMaxBytes: number;
+  /** Limits of the node-output cache of partial execution; see the MIFY_CACHE_* variables. */
+  cacheMaxOutputBytes: number;
+  cacheMaxWorkspaceBytes: number;
 }
 
 /**
@@ -131,6 +136,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runMaxConcurrentPerWorkspace: e.MIFY_RUN_MAX_CONCURRENT_PER_WORKSPACE,
     runMaxSubworkflowDepth: e.MIFY_RUN_MAX_SUBWORKFLOW_DEPTH,
     runRecordMaxBytes: e.MIFY_RUN_RECORD_MAX_BYTES,
+    cacheMaxOutputBytes: e.MIFY_CACHE_MAX_OUTPUT_BYTES,
+    cacheMaxWorkspaceBytes: e.MIFY_CACHE_MAX_WORKSPACE_BYTES,
   };
 }
 

@@ -14,6 +14,11 @@ import type { ExtensionHost } from './extensions/host.js';
 import type { ContributionNodeTypeResolver } from './graphs/node-types.js';
 import type { GraphService } from './graphs/service.js';
 import type { RunService } from './runtime/run-service.js';
+import type { BaselineService } from './graphs/baselines.js';
+import type { GraphRunService } from './graphs/graph-runs.js';
+import type { RunTemplateService } from './graphs/run-templates.js';
+import type { NodeOutputCache } from './runtime/partial/output-cache.js';
+import type { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import type { ExpressionEvaluator, SubgraphLoader } from './runtime/types.js';
 
 /**
@@ -36,9 +41,17 @@ export interface KernelServices {
   nodeTypes: ContributionNodeTypeResolver;
   graphService: GraphService;
   runService: RunService;
-  /** Loads the graphs sub-workflow nodes run; optional, sub-workflow nodes fail clearly without it. */
+  /** Runs stored graphs by version (live, draft, number). */
+  graphRunService: GraphRunService;
+  runTemplateService: RunTemplateService;
+  /** Graph baselines and the comparison of later runs with them. */
+  baselineService: BaselineService;
+  /** Cached outputs of deterministic nodes, for partial execution. */
+  nodeOutputCache: NodeOutputCache;
+  partialExecutionService: PartialExecutionService;
+  /** Loader of the graphs that sub-workflow nodes run. Optional: without it, sub-workflow nodes fail with a clear error. */
   subgraphLoader?: SubgraphLoader;
-  /** Evaluates expressions in node parameters; optional, parameters run as written without it. */
+  /** Evaluator of expressions in node parameters. Optional: without it, parameters are passed as written. */
   expressionEvaluator?: ExpressionEvaluator;
   /** Routes mounted under /api, in registration order. */
   routes: RouteSpec[];

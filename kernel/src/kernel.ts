@@ -16,6 +16,14 @@ import { ExtensionHost } from './extensions/host.js';
 import { ContributionNodeTypeResolver } from './graphs/node-types.js';
 import { GraphService } from './graphs/service.js';
 import { runRoutes } from './http/routes/runs.js';
+import { canvasExecuteRoutes } from './http/routes/canvas-execute.js';
+import { graphBaselineRoutes } from './http/routes/graph-baselines.js';
+import { graphRunRoutes } from './http/routes/graph-runs.js';
+import { BaselineService } from './graphs/baselines.js';
+import { GraphRunService } from './graphs/graph-runs.js';
+import { RunTemplateService } from './graphs/run-templates.js';
+import { NodeOutputCache } from './runtime/partial/output-cache.js';
+import { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import { ExtensionNodeRunner } from './runtime/extension-node-runner.js';
 import { RunService } from './runtime/run-service.js';
 import { createExpressionEvaluator } from './runtime/expressions/index.js';
@@ -131,9 +139,22 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     container.register({ runService: asValue(runService) });
     closers.push(() => runService.dispose());
 
+    const { graphService } = container.cradle;
+    const baselineService = new BaselineService({ db, logger, graphService, runService });
+    const nodeOutputCache = new NodeOutputCache({ db, logger, limits: { maxOutputBytes: config.cacheMaxOutputBytes, maxWorkspaceBytes: config.cacheMaxWorkspaceBytes } });
+    container.register({
+      baselineService: asValue(baselineService),
+      graphRunService: asValue(new GraphRunService({ logger, graphService, runService, baselines: baselineService })),
+      runTemplateService: asValue(new RunTemplateService({ db, logger, graphService })),
+      nodeOutputCache: asValue(nodeOutputCache),
+      partialExecutionService: asValue(new PartialExecutionService({ logger, graphService, runService, nodeTypes: () => container.cradle.nodeTypes.snapshot(), contributions: container.cradle.contributions, cache: nodeOutputCache })),
+    });
+    // Runs before runService.dispose (closers run in reverse), so runs ending at shutdown are not compared.
+    closers.push(() => baselineService.dispose());
+
     const services = container.cradle;
     const resolve = () => container.cradle;
-    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve));
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...graphRunRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
 
     const app = createApp(services);

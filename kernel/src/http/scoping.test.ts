@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mifyGraphSchema } from '../graphs/model.js';
 import { backendTitle, databaseBackends } from '../test-support/databases.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
 
@@ -12,7 +13,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
     let t: TestKernel;
     let keyA: string;
     let viewerKeyA: string;
-    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', secret: 'b-secret-value-0001' };
+    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; runId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', runId: '', secret: 'b-secret-value-0001' };
 
     /** For each path parameter of a workspace route: the id of workspace B's resource to probe with. */
     const foreignIds: Record<string, () => string> = {
@@ -32,6 +33,18 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/graphs/:id/archive': () => b.graphId,
       'POST /api/graphs/:id/draft-from/:versionId': () => b.graphId,
       'GET /api/graphs/:id/versions/:from/diff/:to': () => b.graphId,
+      'POST /api/graphs/:id/runs': () => b.graphId,
+      'GET /api/graphs/:id/run-templates': () => b.graphId,
+      'POST /api/graphs/:id/run-templates': () => b.graphId,
+      'DELETE /api/graphs/:id/run-templates/:tid': () => b.graphId,
+      'POST /api/graphs/:id/run-templates/:tid/execute': () => b.graphId,
+      'POST /api/graphs/:id/baseline': () => b.graphId,
+      'GET /api/graphs/:id/baseline': () => b.graphId,
+      'DELETE /api/graphs/:id/baseline': () => b.graphId,
+      'GET /api/graphs/:id/comparison-history': () => b.graphId,
+      'GET /api/runs/:id': () => b.runId,
+      'POST /api/runs/:id/cancel': () => b.runId,
+      'GET /api/runs/:id/events': () => b.runId,
     };
     /** Routes whose path parameter is not a workspace resource, with the reason. */
     const notWorkspaceResources: Record<string, string> = {
@@ -47,6 +60,11 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/graphs': { name: 'probe' },
       'PUT /api/graphs/:id': { name: 'renamed' },
       'PUT /api/graphs/:id/definition': { nodes: [], edges: [] },
+      'POST /api/graphs/:id/runs': { version: 'live' },
+      'POST /api/graphs/:id/run-templates': { name: 'probe', input: [{ json: {} }] },
+      'POST /api/graphs/:id/baseline': { runId: 'run_probe' },
+      'POST /api/canvas-execute': { graphId: 'any-graph' },
+      'POST /api/canvas-execute/admin/cache-clear': {},
     };
 
     beforeAll(async () => {
@@ -64,6 +82,8 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       b.credentialId = (await vault.create(workspaceB.id, { name: 'b-cred', type: 'generic', data: { token: b.secret } })).id;
       b.graphId = (await graphService.create(workspaceB.id, { type: 'user', id: userB.id }, { name: 'b-graph' })).id;
       b.versionId = (await graphService.publish(workspaceB.id, b.graphId, { type: 'user', id: userB.id })).version.id;
+      const emptyGraph = mifyGraphSchema.parse({ nodes: [], edges: [] });
+      b.runId = (await t.kernel.services.runService.start({ workspaceId: workspaceB.id, graph: { id: null, versionId: null, workspaceId: workspaceB.id, graph: emptyGraph }, input: [], mode: 'api', createdBy: userB.id, waitForCompletion: true })).id;
     });
 
     afterAll(async () => {
@@ -110,7 +130,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
         const text = await response.text();
 
         expect(response.status, label(route)).toBe(200);
-        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.graphId, b.versionId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
+        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.graphId, b.versionId, b.runId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
       }
     });
 

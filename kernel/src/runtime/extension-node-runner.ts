@@ -46,8 +46,8 @@ export class ExtensionNodeRunner implements NodeRunner {
     }
 
     // NOTE: ExtensionHost.invoke takes no AbortSignal, so a timed-out or cancelled call keeps
-    // its isolate until the sandbox's own CPU and wall-clock limits end it; the executor has
-    // already moved on and discards the late result.
+    // its isolate busy until the sandbox's own CPU and wall-clock limits end it. The executor
+    // has already moved on by then and discards the late result.
     const output = await this.host.invoke(type.extensionId, { kind: 'node', name: node.type, input }, { workspaceId: step.workspaceId, runId: step.runId, nodeId: node.id });
     return normalizeRunOutput(output, type.outputs, node.name, type.control === 'loop');
   }

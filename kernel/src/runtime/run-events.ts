@@ -9,8 +9,8 @@ export const RUN_EVENT_TYPES = ['run.started', 'step.started', 'step.succeeded',
  * Yields a run's events with an id above `afterId`: first those already stored, then live
  * ones from the run's pub/sub channel, and ends after `run.finished` or when `signal` aborts.
  * It subscribes before reading the history, and events are stored before they are published,
- * so no event is missed or repeated; a gap in the live ids (a lost message) is filled from
- * the store.
+ * so no event is missed or repeated. A gap in the live ids, from a lost message, is filled
+ * from the store.
  */
 export async function* followRunEvents(deps: { store: Pick<RunStore, 'listEvents'>; pubsub: PubSub }, runId: string, afterId: number, signal: AbortSignal): AsyncGenerator<RunEvent> {
   const buffer: RunEvent[] = [];

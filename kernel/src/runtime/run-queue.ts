@@ -12,7 +12,7 @@ export interface QueuedRun {
 
 /**
  * Admits runs within two limits: runs executing at once per workspace, and per graph (its
- * `maxConcurrentRuns` setting). A run that does not fit waits; when a run ends, the waiting
+ * `maxConcurrentRuns` setting). A run that does not fit waits. When a run ends, the waiting
  * runs are admitted first-come first-served, skipping those whose workspace or graph is
  * still full.
  *

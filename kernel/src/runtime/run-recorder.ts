@@ -13,21 +13,30 @@ export function runChannel(runId: string): string {
   return `run:${runId}`;
 }
 
+/** Pending records, or their estimated bytes, past which a step waits for the writes in flight. */
+const MAX_PENDING_RECORDS = 500;
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
 /**
- * Items as a record keeps them: `{ ports, itemCounts, truncated }`. Audited runs keep every
- * item unless the JSON passes `maxRecordBytes` (then `oversized`); experimental runs keep a
- * preview (first 20 items per port, strings cut at 2 KiB, nested arrays at 100 elements).
+ * Converts items to their record form, `{ ports, itemCounts, truncated }`. Audited runs keep
+ * every item unless the JSON passes `maxRecordBytes`, which sets `oversized`. Experimental
+ * runs keep a preview: the first 20 items per port, strings cut at 2 KiB and nested arrays at
+ * 100 elements. `bytes` estimates the JSON size of `value`.
  */
-export function recordContent(ports: PortItems | null, rigor: Rigor, maxRecordBytes: number, knownBytes: number | null = null): { value: unknown; oversized: boolean } {
-  if (ports === null) return { value: null, oversized: false };
+export function recordContent(ports: PortItems | null, rigor: Rigor, maxRecordBytes: number, knownBytes: number | null = null): { value: unknown; oversized: boolean; bytes: number } {
+  if (ports === null) return { value: null, oversized: false, bytes: 0 };
 
   const itemCounts: Record<string, number> = {};
   for (const [port, items] of Object.entries(ports)) itemCounts[port] = items.length;
-  if (rigor === 'experimental') return { value: { ports: previewPorts(ports).ports, itemCounts, truncated: true }, oversized: false };
+  const preview = (oversized: boolean) => {
+    const value = { ports: previewPorts(ports).ports, itemCounts, truncated: true };
+    return { value, oversized, bytes: estimateJsonSize(value, maxRecordBytes) };
+  };
+  if (rigor === 'experimental') return preview(false);
 
   const bytes = knownBytes ?? estimateJsonSize(ports, maxRecordBytes);
-  if (bytes > maxRecordBytes) return { value: { ports: previewPorts(ports).ports, itemCounts, truncated: true }, oversized: true };
-  return { value: { ports, itemCounts, truncated: false }, oversized: false };
+  if (bytes > maxRecordBytes) return preview(true);
+  return { value: { ports, itemCounts, truncated: false }, oversized: false, bytes };
 }
 
 /** Run input or output as stored on the run: `{ items, itemCount, truncated }`, by the same rules as step records. */
@@ -38,14 +47,23 @@ export function recordRunItems(items: Item[], rigor: Rigor, maxRecordBytes: numb
 }
 
 /**
- * Writes one run's records and events: each step row together with its event in one
- * statement, then publishes the event on the run's pub/sub channel. Event ids count up from
- * 1 per run, and an event is stored before it is published, so a subscriber that reads the
- * stored history first and then the channel sees every event once.
+ * Writes one run's records and events. Step records are queued and written in batches of one
+ * statement each, so a step does not wait for the database. A step waits only when more than
+ * MAX_PENDING_RECORDS records or MAX_PENDING_BYTES are queued.
+ *
+ * Event ids count up from 1 per run. Events are published on the run's pub/sub channel after
+ * their batch is stored, so a subscriber that reads the stored history first and then the
+ * channel gets every event once. A failed write is logged and fails the next step of the run.
  */
 export class RunRecorder implements StepRecorder {
   private lastEventId = 0;
+  /** Steps whose start is queued or stored, so their end need not repeat the input. */
   private readonly started = new Set<string>();
+  private pendingSteps = new Map<string, StoredStep>();
+  private pendingEvents: RunEvent[] = [];
+  private pendingBytes = 0;
+  private writing: Promise<void> | null = null;
+  private failure: unknown = null;
 
   constructor(
     private readonly deps: { store: RunStore; pubsub: PubSub; logger: Logger; runId: string; rigor: Rigor; maxRecordBytes: number },
@@ -58,26 +76,36 @@ export class RunRecorder implements StepRecorder {
   }
 
   async stepStarted(record: StepRecord): Promise<void> {
+    this.throwIfFailed();
     this.started.add(record.id);
     const input = recordContent(record.input, this.deps.rigor, this.deps.maxRecordBytes, record.inputBytes);
-    const stored: StoredStep = { ...record, input: input.value, output: null, oversized: input.oversized };
-    const event = this.nextEvent('step.started', stepEventData(record));
-    await this.deps.store.insertStep(stored, event);
-    this.publish(event);
+    this.enqueue({ ...record, input: input.value, output: null, oversized: input.oversized }, this.nextEvent('step.started', stepEventData(record)), input.bytes);
+    await this.applyBackpressure();
+  }
+
+  async stepLinked(record: StepRecord): Promise<void> {
+    this.throwIfFailed();
+    this.enqueue({ ...record, input: null, output: null, oversized: false }, null, 0);
   }
 
   async stepFinished(record: StepRecord): Promise<void> {
+    this.throwIfFailed();
     const hadStart = this.started.delete(record.id);
-    const input = hadStart ? { value: null, oversized: false } : recordContent(record.input, this.deps.rigor, this.deps.maxRecordBytes, record.inputBytes);
+    const input = hadStart ? { value: null, oversized: false, bytes: 0 } : recordContent(record.input, this.deps.rigor, this.deps.maxRecordBytes, record.inputBytes);
     const output = recordContent(record.output, this.deps.rigor, this.deps.maxRecordBytes);
     const stored: StoredStep = { ...record, input: input.value, output: output.value, oversized: input.oversized || output.oversized };
-
-    const event = this.nextEvent(`step.${record.status}`, stepEventData(record));
-    await this.deps.store.finishStep(stored, event);
-    this.publish(event);
+    this.enqueue(stored, this.nextEvent(`step.${record.status}`, stepEventData(record)), input.bytes + output.bytes);
+    await this.applyBackpressure();
   }
 
+  /** Stores every queued record, then the run's end and its `run.finished` event. */
   async runFinished(outcome: Pick<RunOutcome, 'status' | 'output' | 'error' | 'usage'>, startedAt: Date | null): Promise<void> {
+    try {
+      await this.flush();
+    } catch (error) {
+      this.deps.logger.error({ runId: this.deps.runId, err: error }, 'some step records of the run could not be stored');
+    }
+
     const finishedAt = new Date();
     const output = outcome.status === 'succeeded' ? recordRunItems(outcome.output, this.deps.rigor, this.deps.maxRecordBytes) : null;
     const event = this.nextEvent('run.finished', {
@@ -91,6 +119,61 @@ export class RunRecorder implements StepRecorder {
     });
     await this.deps.store.finishRun(this.deps.runId, { status: outcome.status, output, error: outcome.error, usage: { ...outcome.usage }, finishedAt }, event);
     this.publish(event);
+  }
+
+  /** Resolves once every queued record is stored; rejects when a write failed. */
+  async flush(): Promise<void> {
+    while (this.writing !== null || this.pendingSteps.size > 0 || this.pendingEvents.length > 0) {
+      this.startWriting();
+      await this.writing;
+      this.throwIfFailed();
+    }
+  }
+
+  /** Queues a step row, merged with a queued row of the same step, and its event. */
+  private enqueue(step: StoredStep, event: RunEvent | null, bytes: number): void {
+    const queued = this.pendingSteps.get(step.id);
+    const merged = queued ? { ...step, input: step.input ?? queued.input, oversized: step.oversized || queued.oversized, childRunId: step.childRunId ?? queued.childRunId } : step;
+    this.pendingSteps.set(step.id, merged);
+    if (event) this.pendingEvents.push(event);
+    this.pendingBytes += bytes;
+    this.startWriting();
+  }
+
+  private startWriting(): void {
+    if (this.writing !== null || this.failure !== null) return;
+    if (this.pendingSteps.size === 0 && this.pendingEvents.length === 0) return;
+    this.writing = this.writeQueued().finally(() => {
+      this.writing = null;
+    });
+  }
+
+  /** Writes batches until the queue is empty. Waits one turn of the event loop first, so records of the same moment share a batch. */
+  private async writeQueued(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      while (this.pendingSteps.size > 0 || this.pendingEvents.length > 0) {
+        const steps = [...this.pendingSteps.values()];
+        const events = this.pendingEvents;
+        this.pendingSteps = new Map();
+        this.pendingEvents = [];
+        this.pendingBytes = 0;
+
+        await this.deps.store.writeBatch(steps, events.map((event) => ({ ...event, runId: this.deps.runId })));
+        for (const event of events) this.publish(event);
+      }
+    } catch (error) {
+      this.failure = error;
+      this.deps.logger.error({ runId: this.deps.runId, err: error }, 'could not store step records; the run stops at its next step');
+    }
+  }
+
+  private async applyBackpressure(): Promise<void> {
+    if (this.pendingSteps.size + this.pendingEvents.length > MAX_PENDING_RECORDS || this.pendingBytes > MAX_PENDING_BYTES) await this.flush();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
   }
 
   private nextEvent(type: string, data: Record<string, unknown>): RunEvent {

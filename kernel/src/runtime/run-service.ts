@@ -31,7 +31,7 @@ export interface RunServiceDeps {
   db: Database;
   sharedState: SharedState;
   logger: Logger;
-  /** Node types as of now; called once per run, so a run sees one consistent set. */
+  /** Returns the node types of the active extensions. Called once per run, so that planning and execution use the same set. */
   nodeTypes: () => NodeTypeResolver;
   runner: NodeRunner;
   /** Read at each run, so an evaluator registered after start-up is used. Null runs parameters as written. */
@@ -45,7 +45,7 @@ export interface StartRunRequest {
   workspaceId: string;
   graph: ExecutableGraph;
   input: Item[];
-  /** How the run was started: `manual`, `api`, `partial`, `subworkflow`, `trigger`, … */
+  /** Start mode: `manual`, `api`, `partial`, `subworkflow`, `trigger`, … */
   mode: string;
   createdBy: string | null;
   /** Resolve only when the run has finished. */
@@ -63,6 +63,8 @@ export interface RunListQuery {
 
 interface ActiveRun {
   runId: string;
+  /** Built when the run is created, so planning and execution see the same node types. */
+  executor: GraphExecutor;
   workspaceId: string;
   graph: ExecutableGraph;
   plan: ExecutionPlan;
@@ -120,8 +122,9 @@ export class RunService implements ChildRunStarter {
    * @throws GraphPlanError (422) when the graph cannot be run.
    */
   async start(request: StartRunRequest): Promise<RunRecord> {
-    const plan = this.executor().plan(request.graph.graph);
-    const entry = await this.createRun({ ...request, plan, parentRunId: null, depth: 0, chain: [graphLabel(request.graph)] });
+    const executor = this.executor();
+    const plan = executor.plan(request.graph.graph);
+    const entry = await this.createRun({ ...request, executor, plan, parentRunId: null, depth: 0, chain: [graphLabel(request.graph)] });
 
     const admitted = this.queue.submit({
       runId: entry.runId,
@@ -138,9 +141,10 @@ export class RunService implements ChildRunStarter {
 
   /** Executes a sub-workflow run below `parent` without taking a concurrency slot. */
   async runChild(request: Parameters<ChildRunStarter['runChild']>[0]): Promise<{ runId: string; outcome: RunOutcome }> {
+    const executor = this.executor();
     let plan: ExecutionPlan;
     try {
-      plan = this.executor().plan(request.graph.graph);
+      plan = executor.plan(request.graph.graph);
     } catch (error) {
       if (error instanceof GraphPlanError) throw new StepError('invalid_graph', `sub-workflow graph '${graphLabel(request.graph)}' cannot be run: ${error.message}`, { retryable: false });
       throw error;
@@ -153,12 +157,13 @@ export class RunService implements ChildRunStarter {
       input: request.input,
       mode: 'subworkflow',
       createdBy: parent?.createdBy ?? null,
+      executor,
       plan,
       parentRunId: request.parent.runId,
       depth: request.parent.depth + 1,
       chain: request.chain,
     });
-    request.onCreated(entry.runId);
+    await request.onCreated(entry.runId);
 
     const forwardAbort = () => entry.controller.abort(request.signal.reason);
     if (request.signal.aborted) forwardAbort();
@@ -217,10 +222,16 @@ export class RunService implements ChildRunStarter {
     return run;
   }
 
-  /** Stored then live events of a run; see `followRunEvents`. @throws NotFoundError for a run of another workspace. */
-  async events(workspaceId: string, runId: string, afterId: number, signal: AbortSignal): Promise<AsyncGenerator<RunEvent>> {
+  /**
+   * Stored then live events of a run after `afterId`; see `followRunEvents`. Returns null
+   * when the run has finished and has no event after `afterId`, so there is nothing to stream.
+   *
+   * @throws NotFoundError for a run of another workspace.
+   */
+  async events(workspaceId: string, runId: string, afterId: number, signal: AbortSignal): Promise<AsyncGenerator<RunEvent> | null> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
+    if (FINISHED_STATUSES.has(run.status) && (await this.store.listEvents(runId, afterId)).length === 0) return null;
     return followRunEvents({ store: this.store, pubsub: this.deps.sharedState.pubsub }, runId, afterId, signal);
   }
 
@@ -251,7 +262,7 @@ export class RunService implements ChildRunStarter {
     });
   }
 
-  private async createRun(request: Omit<StartRunRequest, 'waitForCompletion'> & { plan: ExecutionPlan; parentRunId: string | null; depth: number; chain: string[] }): Promise<ActiveRun> {
+  private async createRun(request: Omit<StartRunRequest, 'waitForCompletion'> & { executor: GraphExecutor; plan: ExecutionPlan; parentRunId: string | null; depth: number; chain: string[] }): Promise<ActiveRun> {
     const runId = newId('run');
     const rigor = request.graph.graph.settings.rigor;
     await this.store.createRun({
@@ -271,6 +282,7 @@ export class RunService implements ChildRunStarter {
     let finish: (record: RunRecord) => void = () => {};
     const entry: ActiveRun = {
       runId,
+      executor: request.executor,
       workspaceId: request.workspaceId,
       graph: request.graph,
       plan: request.plan,
@@ -323,9 +335,10 @@ export class RunService implements ChildRunStarter {
         depth: entry.depth,
         chain: entry.chain,
         recorder: entry.recorder,
+        // NOTE: every step runs again if the kernel stops mid-run; a durable back end plugs a journal in here that replays recorded steps.
         journal: directJournal,
       };
-      outcome = await this.executor().execute(context);
+      outcome = await entry.executor.execute(context);
     } catch (error) {
       this.log.error({ runId: entry.runId, err: error }, 'run failed outside its steps');
       outcome = { status: 'failed', output: [], error: describeError(error), usage: emptyUsage() };

@@ -114,42 +114,26 @@ export class RunStore {
     );
   }
 
-  /** Inserts a step that starts now, together with its `step.started` event. */
-  async insertStep(step: StoredStep, event: RunEvent): Promise<void> {
+  /**
+   * Writes step rows and events in one statement. A step without a row is inserted, and an
+   * existing row is updated, keeping its stored input, child run and oversized flag unless the
+   * new row sets them. Callers pass each step id at most once per batch, because PostgreSQL
+   * cannot update one row twice in one statement.
+   */
+  async writeBatch(steps: StoredStep[], events: Array<RunEvent & { runId: string }>): Promise<void> {
+    if (steps.length === 0 && events.length === 0) return;
     await this.db.query(
-      `with inserted as (
-         insert into run_steps (id, run_id, seq, node_id, node_name, node_type, type_version, activation, attempt, status, pinned, disabled,
-           started_at, input_hash, input, oversized, idempotency_key)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17))
-       insert into run_events (run_id, seq, type, data) values ($2, $18, $19, $20::jsonb)`,
-      [...stepStartParams(step), event.id, event.type, toJsonb(event.data)],
-    );
-  }
-
-  /** Stores the end of a step, inserting it when it had no start (skipped, pinned, disabled), with its event. */
-  async finishStep(step: StoredStep, event: RunEvent): Promise<void> {
-    await this.db.query(
-      `with upserted as (
-         insert into run_steps (id, run_id, seq, node_id, node_name, node_type, type_version, activation, attempt, status, pinned, disabled,
-           started_at, input_hash, input, oversized, idempotency_key, finished_at, duration_ms, output, output_item_count, error, usage, child_run_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19, $20::jsonb, $21, $22::jsonb, $23::jsonb, $24)
+      `with written_steps as (
+         insert into run_steps (${STEP_COLUMNS.join(', ')})
+         select ${STEP_COLUMNS.join(', ')} from jsonb_populate_recordset(null::run_steps, $1::jsonb)
          on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
            output = excluded.output, output_item_count = excluded.output_item_count, error = excluded.error, usage = excluded.usage,
-           child_run_id = excluded.child_run_id, oversized = run_steps.oversized or excluded.oversized)
-       insert into run_events (run_id, seq, type, data) values ($2, $25, $26, $27::jsonb)`,
-      [
-        ...stepStartParams(step),
-        step.finishedAt,
-        step.durationMs,
-        toJsonb(step.output),
-        step.outputItemCount,
-        toJsonb(step.error),
-        toJsonb(step.usage),
-        step.childRunId,
-        event.id,
-        event.type,
-        toJsonb(event.data),
-      ],
+           input = coalesce(excluded.input, run_steps.input), child_run_id = coalesce(excluded.child_run_id, run_steps.child_run_id),
+           oversized = run_steps.oversized or excluded.oversized
+       )
+       insert into run_events (run_id, seq, type, data)
+       select run_id, seq, type, data from jsonb_populate_recordset(null::run_events, $2::jsonb)`,
+      [toJsonb(steps.map(stepRow)), toJsonb(events.map((event) => ({ run_id: event.runId, seq: event.id, type: event.type, data: event.data })))],
     );
   }
 
@@ -211,11 +195,39 @@ export interface StoredStep extends Omit<StepRecord, 'input' | 'output' | 'input
   oversized: boolean;
 }
 
-function stepStartParams(step: StoredStep): unknown[] {
-  return [
-    step.id, step.runId, step.seq, step.nodeId, step.nodeName, step.nodeType, step.typeVersion, step.activation, step.attempt, step.status,
-    step.pinned, step.disabled, step.startedAt, step.inputHash, toJsonb(step.input), step.oversized, step.idempotencyKey,
-  ];
+const STEP_COLUMNS = [
+  'id', 'run_id', 'seq', 'node_id', 'node_name', 'node_type', 'type_version', 'activation', 'attempt', 'status', 'pinned', 'disabled', 'child_run_id',
+  'started_at', 'finished_at', 'duration_ms', 'input_hash', 'input', 'output', 'output_item_count', 'oversized', 'error', 'idempotency_key', 'usage',
+];
+
+/** Converts a step to a `run_steps` row keyed by column name, for `jsonb_populate_recordset`. */
+function stepRow(step: StoredStep): Record<string, unknown> {
+  return {
+    id: step.id,
+    run_id: step.runId,
+    seq: step.seq,
+    node_id: step.nodeId,
+    node_name: step.nodeName,
+    node_type: step.nodeType,
+    type_version: step.typeVersion,
+    activation: step.activation,
+    attempt: step.attempt,
+    status: step.status,
+    pinned: step.pinned,
+    disabled: step.disabled,
+    child_run_id: step.childRunId,
+    started_at: step.startedAt.toISOString(),
+    finished_at: step.finishedAt?.toISOString() ?? null,
+    duration_ms: step.durationMs,
+    input_hash: step.inputHash,
+    input: step.input,
+    output: step.output,
+    output_item_count: step.outputItemCount,
+    oversized: step.oversized,
+    error: step.error,
+    idempotency_key: step.idempotencyKey,
+    usage: step.usage,
+  };
 }
 
 function toDate(value: unknown): Date | null {

@@ -75,7 +75,7 @@ export interface NodeRunRequest {
   step: StepContext;
 }
 
-/** What one node activation produced. */
+/** Output of one node activation. */
 export interface NodeRunResult {
   ports: PortItems;
   usage?: StepUsage;

@@ -161,11 +161,14 @@ export function runRoutes(services: () => KernelServices): RouteSpec[] {
             'Events already recorded come first; send Last-Event-ID to resume after an id. A comment line every 15 s keeps the stream open; it ends after run.finished.',
           contentType: 'text/event-stream',
         },
+        204: { description: 'The run has finished and has no event after Last-Event-ID' },
       },
       handler: async ({ c, principal, params }) => {
         const lastEventId = Number.parseInt(c.req.header('last-event-id') ?? '0', 10);
         const controller = new AbortController();
         const events = await runs().events(principal!.workspaceId, params.id, Number.isFinite(lastEventId) && lastEventId > 0 ? lastEventId : 0, controller.signal);
+        // A 204 response stops an EventSource from reconnecting after the end of a finished run.
+        if (events === null) return new Response(null, { status: 204 });
 
         return streamSSE(c, async (stream) => {
           stream.onAbort(() => controller.abort());

@@ -5,7 +5,7 @@ import type { ExecutionPlan } from './plan.js';
 
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
-/** What the executor knows about one step attempt. Recorders decide how much of the items to keep. */
+/** Everything the executor records about one step attempt. Recorders decide how many of the items to keep. */
 export interface StepRecord {
   id: string;
   runId: string;
@@ -39,12 +39,14 @@ export interface StepRecord {
 
 /**
  * Receives step records as the executor produces them. `stepStarted` comes before an attempt
- * runs; `stepFinished` ends it, or stands alone for steps that never run (skipped, pinned,
- * disabled). Both are awaited, so a recorder that writes a journal holds the run back until
+ * runs and `stepFinished` ends it. Steps that never run (skipped, pinned, disabled) get only
+ * `stepFinished`. Both are awaited, so a recorder that writes a journal holds the run back until
  * the record is stored.
  */
 export interface StepRecorder {
   stepStarted(record: StepRecord): Promise<void>;
+  /** A running step got its child run (`childRunId`), before the child starts. */
+  stepLinked(record: StepRecord): Promise<void>;
   stepFinished(record: StepRecord): Promise<void>;
 }
 
@@ -73,7 +75,7 @@ export interface ExecutorLimits {
   maxSubworkflowDepth: number;
 }
 
-/** One run as the executor sees it. */
+/** The data of one run that the executor needs. */
 export interface RunContext {
   runId: string;
   workspaceId: string;
@@ -101,7 +103,7 @@ export interface RunUsage {
 
 export interface RunOutcome {
   status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
-  /** What the nodes without outgoing edges emitted, on all their output ports, in plan order. */
+  /** Items that the nodes without outgoing edges emitted, on all their output ports, in plan order. */
   output: Item[];
   error: StepErrorInfo | null;
   usage: RunUsage;

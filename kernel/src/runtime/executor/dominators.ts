@@ -71,16 +71,18 @@ export class Dominators {
 
     this.idom = new Int32Array(nodeCount);
     for (let node = 0; node < nodeCount; node++) {
-      this.idom[node] = !visited[node] ? -2 : dominator[node] === ROOT ? -1 : dominator[node]!;
+      if (!visited[node]) this.idom[node] = -2;
+      else if (dominator[node] === ROOT) this.idom[node] = -1;
+      else this.idom[node] = dominator[node]!;
     }
   }
 
-  /** Whether the entry reaches `node`. */
+  /** Returns true when the entry reaches `node`. */
   reachable(node: number): boolean {
     return this.idom[node] !== -2;
   }
 
-  /** Whether every path from the entry to `node` passes `dominator` (a node dominates itself). */
+  /** Returns true when every path from the entry to `node` passes `dominator` (a node dominates itself). */
   dominates(dominator: number, node: number): boolean {
     if (!this.reachable(node)) return false;
     for (let current = node; current >= 0; current = this.idom[current]!) {

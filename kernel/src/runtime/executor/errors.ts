@@ -1,7 +1,7 @@
 import { MifyError } from '../../errors.js';
 import { SandboxError } from '../../extensions/runtime/isolate/errors.js';
 
-/** An error as stored on a step or run record and sent in events. Never holds kernel stack frames. */
+/** An error as stored on a step or run record and sent in events. It contains no kernel stack frames. */
 export interface StepErrorInfo {
   message: string;
   /** Stable code, e.g. `step_timeout`, `extension_threw`, `items_limit`. */
@@ -31,7 +31,7 @@ export class GraphPlanError extends MifyError {
 
 /**
  * A failure of one step. `retryable` lets the node's retry setting try again, and `fatal`
- * stops the run whatever the node's `onError` setting says.
+ * stops the run whatever the node's `onError` setting is.
  */
 export class StepError extends MifyError {
   readonly retryable: boolean;
@@ -61,12 +61,14 @@ export class StepTimeoutError extends StepError {
   }
 }
 
-/** Why a run stopped before its steps were done. Used as the reason of the run's AbortSignal. */
+const ABORT_CODES = { cancelled: 'run_cancelled', timeout: 'run_timeout', shutdown: 'kernel_shutdown' } as const;
+
+/** Reason a run stopped before its steps were done, used as the reason of the run's AbortSignal. */
 export class RunAbortedError extends MifyError {
   readonly reason: 'cancelled' | 'timeout' | 'shutdown';
 
   constructor(reason: 'cancelled' | 'timeout' | 'shutdown', message: string) {
-    super(reason === 'cancelled' ? 'run_cancelled' : reason === 'timeout' ? 'run_timeout' : 'kernel_shutdown', 409, message);
+    super(ABORT_CODES[reason], 409, message);
     this.name = 'RunAbortedError';
     this.reason = reason;
   }
@@ -87,7 +89,7 @@ export class RunFailure extends MifyError {
 
 /**
  * Converts whatever a step threw into its record form. Only errors raised inside a sandbox
- * keep a stack, and that stack holds only the extension's frames.
+ * keep a stack, and that stack contains only the extension's frames.
  */
 export function describeError(error: unknown, node?: { id: string; name: string }): StepErrorInfo {
   const info: StepErrorInfo = {

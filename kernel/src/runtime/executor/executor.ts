@@ -21,10 +21,10 @@ export interface GraphExecutorOptions {
 }
 
 /**
- * Executes graphs: plans them, hands ready nodes to the step execution one at a time in a
- * deterministic order, and stops at the first failure that `onError` does not absorb, at
- * cancellation or at the run timeout. It keeps no state between runs; the run service owns
- * records, queues and events.
+ * Executes graphs. It plans them and hands ready nodes to the step execution one at a time,
+ * in a deterministic order. It stops at the first failure that `onError` does not absorb, at
+ * cancellation or at the run timeout. It keeps no state between runs, because the run
+ * service owns records, queues and events.
  */
 export class GraphExecutor {
   private readonly steps: StepExecution;

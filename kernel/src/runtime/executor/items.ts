@@ -45,37 +45,69 @@ export function checkItemCount(ports: PortItems, nodeName: string, limits: ItemL
   return count;
 }
 
+/** Items per chunk when hashing; part of the hash definition, so changing it changes every input hash. */
+const HASH_CHUNK_ITEMS = 1_000;
+
+/** Thrown inside `canonicalize` when the size budget runs out. */
+const OVER_BUDGET = Symbol('over budget');
+
+/**
+ * Returns `value` with object keys sorted at every level: the value itself when its keys
+ * are already in order (the usual case), else a sorted copy. `undefined` members are left
+ * out later by `JSON.stringify`, as `toJSON` is honoured. `budget.remaining` shrinks by an
+ * estimate of the JSON size, and `OVER_BUDGET` is thrown when it goes below zero.
+ */
+function canonicalize(value: unknown, budget: { remaining: number }): unknown {
+  if (typeof value === 'string') {
+    budget.remaining -= value.length + 2;
+    if (budget.remaining < 0) throw OVER_BUDGET;
+    return value;
+  }
+  if (value === null || typeof value !== 'object') {
+    budget.remaining -= 8;
+    return value;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalize((value as { toJSON(): unknown }).toJSON(), budget);
+
+  if (Array.isArray(value)) {
+    budget.remaining -= value.length + 2;
+    let copy: unknown[] | null = null;
+    for (let index = 0; index < value.length; index++) {
+      const member: unknown = value[index];
+      const canonical = canonicalize(member, budget);
+      if (canonical !== member && copy === null) copy = value.slice(0, index);
+      if (copy !== null) copy.push(canonical);
+    }
+    return copy ?? value;
+  }
+
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const sorted = isSorted(keys);
+  let copy: Record<string, unknown> | null = sorted ? null : {};
+  if (!sorted) keys.sort();
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    budget.remaining -= key.length + 4;
+    const member = record[key];
+    const canonical = canonicalize(member, budget);
+    if (canonical !== member && copy === null) {
+      copy = {};
+      for (let earlier = 0; earlier < index; earlier++) copy[keys[earlier]!] = record[keys[earlier]!];
+    }
+    if (copy !== null) copy[key] = canonical;
+  }
+  if (budget.remaining < 0) throw OVER_BUDGET;
+  return copy ?? value;
+}
+
 /**
  * Serialises JSON data with object keys sorted at every level, so equal data gives the
  * same text whatever order its keys were written in. `undefined` members are left out
  * and `toJSON` is honoured, as `JSON.stringify` does.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson((value as { toJSON(): unknown }).toJSON());
-
-  if (Array.isArray(value)) {
-    let text = '[';
-    for (let index = 0; index < value.length; index++) {
-      if (index > 0) text += ',';
-      const member: unknown = value[index];
-      text += member === undefined || typeof member === 'function' ? 'null' : canonicalJson(member);
-    }
-    return `${text}]`;
-  }
-
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  if (!isSorted(keys)) keys.sort();
-  let text = '{';
-  let first = true;
-  for (const key of keys) {
-    const member = record[key];
-    if (member === undefined || typeof member === 'function') continue;
-    text += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
-    first = false;
-  }
-  return `${text}}`;
+  return JSON.stringify(canonicalize(value, { remaining: Number.POSITIVE_INFINITY })) ?? 'null';
 }
 
 function isSorted(keys: string[]): boolean {
@@ -84,10 +116,11 @@ function isSorted(keys: string[]): boolean {
 }
 
 /**
- * Hashes one activation's input: SHA-256 (hex) over the canonical JSON of the node type,
- * its version, its raw parameters and the items of each input port, ports in name order.
- * Items are serialised one at a time, so no single string holds the whole input. The sum of
- * their lengths is the input's estimated size.
+ * Hashes one activation's input with SHA-256 (hex). The hash covers the canonical JSON of the
+ * node type, its version and its raw parameters. Then, for each input port in name order, it
+ * covers the port name and the items as canonical JSON arrays of up to HASH_CHUNK_ITEMS items.
+ * Items are serialised a chunk at a time, so no single string contains the whole input. The
+ * sum of the chunk lengths is the input's estimated size.
  *
  * @throws ItemsLimitError when the estimated size passes `limits.maxStepInputBytes`; hashing stops there.
  */
@@ -100,22 +133,26 @@ export function hashStepInput(
   const hash = createHash('sha256');
   const head = canonicalJson(definition);
   hash.update(head);
+  const budget = { remaining: limits.maxStepInputBytes - head.length };
   let bytes = head.length;
 
-  for (const port of Object.keys(ports).sort()) {
-    hash.update(`\n${port}\n`);
-    for (const item of ports[port]!) {
-      const text = canonicalJson(item);
-      bytes += text.length + 1;
-      if (bytes > limits.maxStepInputBytes) {
-        throw new ItemsLimitError(
-          `input too large: the items that reach node '${nodeName}' are more than ${formatBytes(limits.maxStepInputBytes)} of JSON (MIFY_RUN_MAX_STEP_INPUT_BYTES); split the input with a loop node`,
-          { nodeName, limitBytes: limits.maxStepInputBytes },
-        );
+  try {
+    for (const port of Object.keys(ports).sort()) {
+      hash.update(`\n${port}\n`);
+      const items = ports[port]!;
+      for (let start = 0; start < items.length; start += HASH_CHUNK_ITEMS) {
+        const chunk = items.length <= HASH_CHUNK_ITEMS ? items : items.slice(start, start + HASH_CHUNK_ITEMS);
+        const text = JSON.stringify(canonicalize(chunk, budget));
+        bytes += text.length;
+        hash.update(text);
       }
-      hash.update(text);
-      hash.update('\n');
     }
+  } catch (error) {
+    if (error !== OVER_BUDGET) throw error;
+    throw new ItemsLimitError(
+      `input too large: the items that reach node '${nodeName}' are more than ${formatBytes(limits.maxStepInputBytes)} of JSON (MIFY_RUN_MAX_STEP_INPUT_BYTES); split the input with a loop node`,
+      { nodeName, limitBytes: limits.maxStepInputBytes },
+    );
   }
   return { hash: hash.digest('hex'), bytes };
 }

@@ -15,7 +15,7 @@ export interface ResolvedParameters {
 
 /**
  * Resolves a node's parameters for each of its input items. Without an evaluator, or when
- * no parameter holds an expression, the raw parameters are returned unchanged.
+ * no parameter contains an expression, the raw parameters are returned unchanged.
  *
  * @throws StepError (`expression_failed`, not retried) with the evaluator's message, which names the node and parameter.
  */
@@ -42,7 +42,7 @@ export async function resolveParameters(
   const itemParameters: Array<Record<string, unknown>> = new Array(items.length);
   for (let index = 0; index < results.length; index++) {
     const result = results[index]!;
-    // The first item whose expressions fail fails the step, so every item sees one consistent outcome.
+    // The first item whose expressions fail fails the whole step, so all items share one outcome.
     if (!result.ok) throw expressionFailure(result.error, nodeName);
     if (index < items.length) itemParameters[index] = result.parameters;
   }

@@ -38,7 +38,7 @@ describe('planGraph', () => {
     expect(plan.byId.get('b')!.isStart).toBe(false);
   });
 
-  it('marks the edge closing a loop as its back edge and finds the body', () => {
+  it('finds a back edge and loop body', () => {
     const plan = planGraph(
       graph({
         nodes: [node('t', 'trigger'), node('loop', 'loop'), node('body', 'pass'), node('side', 'pass'), node('after', 'pass')],
@@ -54,7 +54,7 @@ describe('planGraph', () => {
     expect(plan.byId.get('after')!.enclosingLoops).toEqual([]);
   });
 
-  it('tells an outer loop edge into an inner loop from the inner back edge', () => {
+  it('separates outer edge from inner back edge', () => {
     const plan = planGraph(
       graph({
         nodes: [node('t', 'trigger'), node('outer', 'loop'), node('inner', 'loop'), node('work', 'pass'), node('collect', 'pass')],

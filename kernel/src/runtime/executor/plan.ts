@@ -60,9 +60,9 @@ export interface ExecutionPlan {
 }
 
 /**
- * Plans a graph for execution: resolves node types, connects edges to ports, finds the back
- * edges of loops and each loop's body, and orders the nodes topologically (ties in document
- * order), so that the same graph always runs in the same order.
+ * Plans a graph for execution. It resolves node types, connects edges to ports, and finds the
+ * back edges of loops and each loop's body. It orders the nodes topologically, with ties in
+ * document order, so that the same graph always runs in the same order.
  *
  * @throws GraphPlanError listing every problem found.
  */
@@ -173,8 +173,8 @@ function connectEdges(graph: MifyGraph, byId: Map<string, PlannedNode>, problems
 /**
  * Marks the back edges: edges into a loop node from a node that the loop node dominates, i.e.
  * every path from the graph's entry nodes to the source passes the loop node. That is what
- * makes the loop node the entry of the cycle, and it tells an outer loop's edge into an inner
- * loop (a forward edge) from the inner loop's own back edge. For a source that no entry node
+ * makes the loop node the entry of the cycle, and it distinguishes an outer loop's edge into an
+ * inner loop (a forward edge) from the inner loop's own back edge. For a source that no entry node
  * reaches, any source reachable from the loop node counts.
  */
 function markBackEdges(byId: Map<string, PlannedNode>, edges: PlannedEdge[]): void {
@@ -242,8 +242,8 @@ function topologicalOrder(nodes: PlannedNode[], documentIndex: Map<PlannedNode, 
 }
 
 /**
- * The nodes on a cycle through `loop` (reachable from it and reaching one of its back-edge
- * sources), plus every node reachable from them without passing `loop`.
+ * Returns the nodes on a cycle through `loop` (reachable from it and reaching one of its
+ * back-edge sources), plus every node reachable from them without passing `loop`.
  */
 function loopBody(loop: PlannedNode): PlannedNode[] {
   if (loop.backIncoming.length === 0) return [];

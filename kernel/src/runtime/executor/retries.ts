@@ -33,9 +33,9 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /**
  * Runs one attempt under a watchdog. The attempt gets its own signal, which aborts when
- * `timeoutMs` passes or the run's signal aborts; the returned promise then rejects at once
- * (with `onTimeout()` or the run's abort reason) even if the attempt is still running, and
- * the attempt's late result is discarded.
+ * `timeoutMs` passes or the run's signal aborts. The returned promise then rejects at once,
+ * with `onTimeout()` or the run's abort reason, even if the attempt is still running. The
+ * attempt's late result is discarded.
  */
 export async function runWithWatchdog<T>(attempt: (signal: AbortSignal) => Promise<T>, options: { timeoutMs: number | undefined; runSignal: AbortSignal; onTimeout: () => Error }): Promise<T> {
   const { runSignal } = options;
@@ -61,7 +61,7 @@ export async function runWithWatchdog<T>(attempt: (signal: AbortSignal) => Promi
   }
 
   const running = attempt(controller.signal);
-  // A result or error that arrives after the watchdog fired has nobody left to receive it.
+  // A result or error that arrives after the watchdog fired is discarded: the step has already failed.
   running.catch(() => {});
   try {
     return await Promise.race([running, watchdog]);

@@ -4,7 +4,7 @@ import { MinHeap } from './min-heap.js';
 import type { ExecutionPlan, PlannedEdge, PlannedNode } from './plan.js';
 
 /**
- * Where a node stands in its current activation:
+ * State of a node in its current activation:
  * - `waiting`: some connected input has not settled yet;
  * - `ready`: queued to run;
  * - `running`: handed out by `next()` and not completed yet;
@@ -50,8 +50,8 @@ export interface Activation {
 const FINISHED: ReadonlySet<Phase> = new Set(['done', 'skipped']);
 
 /**
- * Decides which node runs next. A node becomes ready when every connected input has settled
- * (its source finished, with or without items for it); ready nodes run one at a time in
+ * Decides which node runs next. A node becomes ready when every connected input has settled,
+ * meaning its source finished, with or without items for it. Ready nodes run one at a time in
  * topological order. Given the same graph and the same step outputs, the order is always the
  * same, which a journal that replays recorded steps relies on.
  *
@@ -219,7 +219,7 @@ export class RunScheduler {
     this.enqueue(target);
   }
 
-  /** Prepares a body node of `loop` to run again: forgets what came from inside the loop and keeps inputs from outside it. */
+  /** Prepares a body node of `loop` to run again: clears the inputs from inside the loop and keeps those from outside it. */
   private reset(member: PlannedNode, loop: PlannedNode): void {
     const state = this.state(member);
     const body = this.bodySets.get(loop)!;

@@ -34,7 +34,7 @@ export type ActivationResult =
   /** The run must stop: the node failed with `onError: fail`, or hit a fatal limit. */
   | { kind: 'failed'; error: StepErrorInfo };
 
-/** What the journal keeps of a step that calls an extension: JSON data only. */
+/** Result of a step that calls an extension, as a journal keeps it: JSON data only. */
 type AttemptsOutcome =
   | { ok: true; ports: PortItems; usage: StepUsage | null; state?: unknown }
   | { ok: false; error: StepErrorInfo; fatal: boolean };
@@ -86,7 +86,9 @@ export class StepExecution {
 
     let resolved: ResolvedParameters;
     try {
-      resolved = await resolveParameters(this.services.evaluator, this.hasExpressions(planned), node.parameters, ports[firstInput] ?? [], this.scope(run, progress), node.name);
+      resolved = this.hasExpressions(planned)
+        ? await resolveParameters(this.services.evaluator, true, node.parameters, ports[firstInput] ?? [], this.scope(run, progress), node.name)
+        : { parameters: node.parameters };
     } catch (error) {
       const info = describeError(error, node);
       await this.recordOnce(run, progress, activation, 'failed', { error: info, input: ports, inputHash });
@@ -160,8 +162,9 @@ export class StepExecution {
         items,
         signal,
         maxDepth: this.services.limits.maxSubworkflowDepth,
-        onChildRun: (runId) => {
+        onChildRun: async (runId) => {
           record.childRunId = runId;
+          await run.recorder.stepLinked(record);
         },
       });
     }

@@ -10,9 +10,9 @@ export interface ChildRunStarter {
   /**
    * Records a run of `graph` below `parent` (parent run id, depth + 1), calls `onCreated`
    * with its id, and executes it to its end. Child runs take no concurrency slot, because
-   * the parent already holds one and waits for them. Aborting `signal` cancels the child.
+   * the parent already has one and waits for them. Aborting `signal` cancels the child.
    */
-  runChild(request: { parent: RunContext; graph: ExecutableGraph; input: Item[]; chain: string[]; signal: AbortSignal; onCreated: (runId: string) => void }): Promise<{ runId: string; outcome: RunOutcome }>;
+  runChild(request: { parent: RunContext; graph: ExecutableGraph; input: Item[]; chain: string[]; signal: AbortSignal; onCreated: (runId: string) => Promise<void> }): Promise<{ runId: string; outcome: RunOutcome }>;
 }
 
 export interface SubworkflowSupport {
@@ -26,15 +26,16 @@ export function graphLabel(graph: ExecutableGraph): string {
 }
 
 /**
- * Runs the graph a sub-workflow node names (parameters `graphId` and `version`: a version
- * number, `live` or `draft`; default `live`) as a child run with the node's input items as
- * its input, and returns the child's output on the node's first output port.
+ * Runs the graph that a sub-workflow node names as a child run, with the node's input items
+ * as the child's input. It returns the child's output on the node's first output port. The
+ * node's parameter `graphId` names the graph, and `version` is a version number, `live` or
+ * `draft` (default `live`).
  *
  * @throws StepError `subworkflow_depth` past `maxDepth`, naming the chain of graphs.
  */
 export async function runSubworkflow(
   support: SubworkflowSupport | null,
-  request: { run: RunContext; planned: PlannedNode; parameters: Record<string, unknown>; items: Item[]; signal: AbortSignal; maxDepth: number; onChildRun: (runId: string) => void },
+  request: { run: RunContext; planned: PlannedNode; parameters: Record<string, unknown>; items: Item[]; signal: AbortSignal; maxDepth: number; onChildRun: (runId: string) => Promise<void> },
 ): Promise<NodeRunResult> {
   const { run, planned, parameters } = request;
   const name = planned.node.name;

@@ -12,7 +12,7 @@ import { MifyError } from '../../errors.js';
  */
 export type ExpressionFailureReason = 'template' | 'syntax' | 'runtime' | 'unknown_node' | 'result' | 'timeout' | 'memory';
 
-/** Longest expression text quoted in a message; the full text is in `details.expression`. */
+/** Maximum length of the expression quoted in a message. The full text is in `details.expression`. */
 const MAX_QUOTED_CHARS = 200;
 
 export interface ExpressionErrorInit {
@@ -22,7 +22,7 @@ export interface ExpressionErrorInit {
   /** The expression as written, with its braces, e.g. `{{ $json.id }}`, or the whole template for `template` failures. */
   expression: string;
   reason: ExpressionFailureReason;
-  /** What went wrong, e.g. `Cannot read properties of undefined (reading 'id')`. */
+  /** Cause of the failure, e.g. `Cannot read properties of undefined (reading 'id')`. */
   detail: string;
   /** Name of the JavaScript error the expression raised, when it raised one, e.g. `TypeError`. */
   errorName?: string | undefined;

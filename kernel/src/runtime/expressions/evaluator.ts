@@ -5,7 +5,9 @@ import { ExpressionError, type ExpressionFailureReason } from './errors.js';
 import { LruMap } from './lru.js';
 import { containsTemplate, replaceAtPaths, TemplateParser } from './parameters.js';
 import { type EvaluationPlan, type PlannedExpression, planEvaluation } from './plan.js';
-import { ExpressionSandbox, type ExpressionSandboxStats, type SandboxStop, type SyntaxErrorLocation } from './sandbox.js';
+import { ExpressionSandbox } from './sandbox.js';
+import type { ExpressionSandboxStats, SandboxStop } from './sandbox-protocol.js';
+import type { SyntaxErrorLocation } from './syntax-location.js';
 import { ScopeGroups } from './scope-groups.js';
 import { displayExpression } from './template.js';
 
@@ -136,9 +138,9 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
   }
 
   /**
-   * Evaluates the `pending` items in as few sandbox calls as the size limits allow. A call
-   * the sandbox stops (time or memory) fails only the item it was evaluating; the other items
-   * of that call go into the next one, in a fresh isolate.
+   * Evaluates the `pending` items in as few sandbox calls as the size limits allow. When the
+   * sandbox stops a call (time or memory), only the item it was evaluating fails. The other
+   * items of that call go into the next one, in a fresh isolate.
    */
   async #evaluate(
     parameters: Record<string, unknown>,
@@ -172,9 +174,11 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
       if (outcome.ok) {
         const response = JSON.parse(outcome.responseJson) as { done: number; results: unknown[][] };
         if (response.done < 1) throw new MifyError('expression_sandbox_failed', 500, 'The expression sandbox returned no result for a call; this is a kernel bug.');
-        for (let offset = 0; offset < response.done; offset++) {
-          results[chunk[offset]!] = await this.#decode(parameters, plan, response.results[offset]!, where);
-        }
+        const evaluated = response.results.slice(0, response.done);
+        const syntaxDetails = await this.#syntaxDetails(plan, evaluated);
+        evaluated.forEach((result, offset) => {
+          results[chunk[offset]!] = this.#decode(parameters, plan, result, where, syntaxDetails);
+        });
         queue = [...chunk.slice(response.done), ...rest];
         continue;
       }
@@ -183,6 +187,22 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
       if (stop.reason === 'crashed') {
         this.#logger.error({ nodeName: where.nodeName, detail: stop.detail }, 'expression sandbox crashed');
         throw new MifyError('expression_sandbox_failed', 500, `Node ${JSON.stringify(where.nodeName)}: ${stop.detail}.`);
+      }
+
+      if (stop.reason === 'rejected') {
+        if (chunk.length > 1) {
+          // The response is lost and nothing shows which item left the rejection behind, so
+          // evaluate these items one per call to find it.
+          maxItems = 1;
+          queue = [...chunk, ...rest];
+          continue;
+        }
+        // The last expression evaluated is named, though an earlier one of the item may have left the Promise.
+        const expressionNumber = stop.phase === 'evaluating' ? stop.position % expressionsPerItem : 0;
+        const detail = `${stop.detail} (raised after the expressions returned, by a Promise that this or an earlier expression of the item rejected and left unhandled; expressions run synchronously, so do not use Promises or import())`;
+        results[chunk[0]!] = { ok: false, error: this.#error(plan, expressionNumber, where, 'runtime', detail) };
+        queue = rest;
+        continue;
       }
 
       if (stop.phase === 'setup' && chunk.length > 1) {
@@ -202,7 +222,8 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
     }
   }
 
-  async #decode(parameters: Record<string, unknown>, plan: EvaluationPlan, result: unknown[], where: { nodeName: string }): Promise<ItemParameters> {
+  /** Decodes one item's result from the sandbox response. `syntaxDetails` maps expression numbers to syntax error messages. */
+  #decode(parameters: Record<string, unknown>, plan: EvaluationPlan, result: unknown[], where: { nodeName: string }, syntaxDetails: ReadonlyMap<number, string>): ItemParameters {
     if (result[0] === 0) {
       const values = [...plan.fixedValues];
       const sandboxValues = result[1] as unknown[];
@@ -213,10 +234,21 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
       return { ok: true, parameters: replaceAtPaths(parameters, plan.sites, values) };
     }
 
-    const [, , expressionNumber, reason, errorName, message] = result as [1, number, number, ExpressionFailureReason, string, string];
-    let detail = message;
-    if (reason === 'syntax') detail = await this.#syntaxDetail(plan.expressions[expressionNumber]!, errorName, message);
+    const [, , expressionNumber, reason, errorName, message] = result as FailedItem;
+    const detail = (reason === 'syntax' ? syntaxDetails.get(expressionNumber) : undefined) ?? message;
     return { ok: false, error: this.#error(plan, expressionNumber, where, reason, detail, errorName) };
+  }
+
+  /** Formats the syntax errors among `results`, which needs a compile in the sandbox for each new one. */
+  async #syntaxDetails(plan: EvaluationPlan, results: unknown[][]): Promise<Map<number, string>> {
+    const details = new Map<number, string>();
+    for (const result of results) {
+      if (result[0] !== 1 || result[3] !== 'syntax') continue;
+      const [, , expressionNumber, , errorName, message] = result as FailedItem;
+      if (details.has(expressionNumber)) continue;
+      details.set(expressionNumber, await this.#syntaxDetail(plan.expressions[expressionNumber]!, errorName, message));
+    }
+    return details;
   }
 
   #error(plan: EvaluationPlan, expressionNumber: number, where: { nodeName: string }, reason: ExpressionFailureReason, detail: string, errorName = ''): ExpressionError {
@@ -250,6 +282,9 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
     return `${name}: ${message} at position ${position}`;
   }
 }
+
+/** A failed item in the sandbox response: `[1, siteIndex, expressionNumber, reason, errorName, message]`. */
+type FailedItem = [1, number, number, ExpressionFailureReason, string, string];
 
 function stopDetail(stop: SandboxStop): string {
   if (stop.reason === 'timeout') return `${stop.detail}; check it for an endless loop, or make it do less work`;

@@ -1,6 +1,6 @@
 /**
  * A map that keeps at most `maxEntries` entries and drops the least recently used one first.
- * It relies on `Map` iterating in insertion order: a hit is moved to the end by deleting and
+ * It relies on `Map` iterating in insertion order. A hit is moved to the end by deleting and
  * re-inserting it, so the first key is always the least recently used.
  */
 export class LruMap<K, V> {

@@ -16,7 +16,7 @@ export interface TemplateSite {
 
 /**
  * Returns whether any string inside `value` is a template, so resolving could change it.
- * Walks arrays and plain objects; never runs an expression.
+ * It walks arrays and plain objects and never runs an expression.
  */
 export function containsTemplate(value: unknown): boolean {
   if (typeof value === 'string') return isTemplate(value);
@@ -83,8 +83,8 @@ export class TemplateParser {
 
 /**
  * Returns a copy of `parameters` with the value at each site's path replaced. Only the arrays
- * and objects on those paths are copied; everything else is shared with the input.
- * Properties are defined, not assigned, so a key such as `__proto__` stays an own property.
+ * and objects on those paths are copied; everything else is shared with the input. A key
+ * named `__proto__` stays an own property.
  */
 export function replaceAtPaths(parameters: Record<string, unknown>, sites: readonly TemplateSite[], values: readonly unknown[]): Record<string, unknown> {
   const copies = new Map<object, Record<PathKey, unknown>>();
@@ -118,7 +118,12 @@ export function replaceAtPaths(parameters: Record<string, unknown>, sites: reado
 }
 
 function defineValue(target: Record<PathKey, unknown>, key: PathKey, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  // Assigning `__proto__` would replace the prototype instead of setting a property.
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

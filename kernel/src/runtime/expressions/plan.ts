@@ -1,4 +1,4 @@
-import type { SandboxSite } from './sandbox.js';
+import type { SandboxSite } from './sandbox-protocol.js';
 import type { TemplateSite } from './parameters.js';
 import type { TemplateExpression } from './template.js';
 
@@ -9,7 +9,7 @@ export interface PlannedExpression {
   expression: TemplateExpression;
 }
 
-/** How one parameters object resolves: which values are fixed, and what the sandbox must evaluate. */
+/** Evaluation plan of one parameters object: the fixed values, and the work for the sandbox. */
 export interface EvaluationPlan {
   sites: TemplateSite[];
   /** Value of each site that needs no sandbox (a template without expressions); undefined for the others. */

@@ -1,7 +1,8 @@
+import { SANDBOX_HARDENING_SOURCE } from './sandbox-hardening.js';
+
 /**
- * Parameter names of every compiled expression, in order. The sandbox passes the values in
- * this order; the kernel uses the list to compile an expression again when it needs the
- * position of a syntax error.
+ * Parameter names of every compiled expression, in the order the sandbox passes the values.
+ * The kernel uses the list too, to compile an expression again for a syntax error's position.
  */
 export const EXPRESSION_PARAMETERS = ['$json', '$input', '$itemIndex', '$node', '$', '$vars', '$run', '$now', '$today'] as const;
 
@@ -37,19 +38,20 @@ export const SANDBOX_BOOTSTRAP_URL = 'mify-expressions:///bootstrap.js';
  * - `fetchScope(kind, group, name, index)` is a synchronous isolated-vm Callback into the
  *   kernel that returns JSON: `('names', group)` the names of the nodes that ran,
  *   `('node', group, name, index)` items of one node, `('input', group, '', index)` input
- *   items. `index` null means all items; a number means one item, counted from the end
- *   when negative (as `Array.prototype.at`), and the result is the item or null.
+ *   items. A null `index` requests all items. A number requests the item at that index, or
+ *   null, and counts from the end when negative, as `Array.prototype.at` does.
  * - `progressBuffer` is a SharedArrayBuffer of two Int32 values, `[phase, position]`, where
  *   `position` is `itemOffset × expressionsPerItem + expressionNumber` while evaluating.
  *   The kernel samples it with the isolate's CPU time to stop one expression at its limit.
  * - `evaluate(requestJson)` runs one call and returns the response JSON.
  *
- * Request: `{ evict: id[], compile: [id, source][], sites, contexts, items, batch }` where a
- * site is an expression id (a single expression that keeps its type) or an array of literal
- * strings and expression ids (a template joined to text); a context is
- * `{ vars, run, now }`; an item is `[contextIndex, inputGroup, nodesGroup, itemIndex, json]`;
- * `batch` makes node and input lookups fetch all items of a node at once, because the other
- * items of the call will likely need them too.
+ * Request: `{ evict: id[], compile: [id, source][], sites, contexts, items, batch }`.
+ * - A site is an expression id (a single expression that keeps its type) or an array of
+ *   literal strings and expression ids (a template joined to text).
+ * - A context is `{ vars, run, now }`.
+ * - An item is `[contextIndex, inputGroup, nodesGroup, itemIndex, json]`.
+ * - `batch` makes node and input lookups fetch all items of a node at once, because the
+ *   other items of the call will likely need them too.
  *
  * Response: `{ done, results }`, where `done` is the number of items evaluated (fewer than
  * requested when the response reached `maxResponseChars`) and each result is
@@ -58,15 +60,9 @@ export const SANDBOX_BOOTSTRAP_URL = 'mify-expressions:///bootstrap.js';
  * Invariants the kernel relies on:
  * - `fetchScope`, the progress array and the compiled-function cache live only in this
  *   closure. Expressions receive frozen data and frozen helper objects, never these.
- * - Every built-in object reachable from the global object is frozen, and the global object
- *   itself, so an expression cannot change what a later expression sees: no prototype
- *   pollution, no new globals. Scope data is frozen too, because one call shares it between
- *   the items it evaluates.
- * - RegExp's legacy static properties (`RegExp.$1`, `RegExp.lastMatch`, …) are removed,
- *   because they would show one expression's last match to the next one.
- * - `SharedArrayBuffer`, `Atomics`, `WebAssembly`, `WeakRef` and `FinalizationRegistry` are
- *   removed, so an expression cannot block without using CPU (`Atomics.wait`) or schedule
- *   code that runs during a later evaluation.
+ * - The context is locked down by SANDBOX_HARDENING_SOURCE before any expression runs: no
+ *   prototype pollution, no new globals, no shared memory. Scope data is frozen too, because
+ *   one call shares it between the items it evaluates.
  *
  * The source is a plain string, not a stringified function, so no transpiler can add helper
  * calls that do not exist inside the isolate.
@@ -75,7 +71,6 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 (function createExpressionSandbox(fetchScope, progressBuffer, configJson) {
   'use strict';
 
-  const global = globalThis;
   const JsonParse = JSON.parse;
   const JsonStringify = JSON.stringify;
   const ObjectFreeze = Object.freeze;
@@ -83,10 +78,10 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   const ObjectPrototype = Object.prototype;
   const ArrayIsArray = Array.isArray;
   const ReflectApply = Reflect.apply;
-  const ReflectOwnKeys = Reflect.ownKeys;
   const FunctionCtor = Function;
   const ErrorCtor = Error;
   const PromiseCtor = Promise;
+  const PromiseThen = Promise.prototype.then;
   const DateCtor = Date;
   const StringCtor = String;
   const ProxyCtor = Proxy;
@@ -97,13 +92,13 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 
   const config = JsonParse(configJson);
   const progress = new Int32Array(progressBuffer);
-  const PHASE_IDLE = 0;
-  const PHASE_SETUP = 1;
-  const PHASE_EVALUATING = 2;
+  const PHASE_IDLE = ${Phase.idle};
+  const PHASE_SETUP = ${Phase.setup};
+  const PHASE_EVALUATING = ${Phase.evaluating};
   const MAX_MESSAGE_CHARS = 2000;
   const PARAMETERS = ${JSON.stringify(EXPRESSION_PARAMETERS)};
 
-  /** Compiled expressions by id: a function, or { syntaxError } when the source does not parse. */
+  /** Compiled expressions by id: a function, or { errorName, message } when the source does not parse. */
   const compiled = new Map();
 
   /** Errors this file raises on purpose, with their failure reason. A WeakMap, so expressions cannot forge one. */
@@ -119,51 +114,8 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     return text.length > MAX_MESSAGE_CHARS ? ReflectApply(StringSlice, text, [0, MAX_MESSAGE_CHARS]) + '…' : text;
   }
 
-  // ---- Hardening -----------------------------------------------------------------------
-
-  for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly', 'WeakRef', 'FinalizationRegistry']) {
-    delete global[name];
-  }
-  for (const key of Object.getOwnPropertyNames(RegExp)) {
-    if (key !== 'length' && key !== 'name' && key !== 'prototype') delete RegExp[key];
-  }
-
-  function freezeReachable(roots) {
-    const seen = new Set();
-    const stack = [...roots];
-    while (stack.length > 0) {
-      const value = stack.pop();
-      if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) continue;
-      seen.add(value);
-      ObjectFreeze(value);
-      stack.push(Object.getPrototypeOf(value));
-      for (const key of ReflectOwnKeys(value)) {
-        const descriptor = Object.getOwnPropertyDescriptor(value, key);
-        if (descriptor === undefined) continue;
-        if ('value' in descriptor) stack.push(descriptor.value);
-        else stack.push(descriptor.get, descriptor.set);
-      }
-    }
-  }
-
-  // Intrinsics that no global property leads to, found through instances.
-  const hiddenRoots = [
-    function* () {},
-    async function () {},
-    async function* () {},
-    [][Symbol.iterator](),
-    ''[Symbol.iterator](),
-    new Map()[Symbol.iterator](),
-    new Set()[Symbol.iterator](),
-    /a/[Symbol.matchAll](''),
-    (function* () {})(),
-    (async function* () {})(),
-  ];
-  if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
-    const segments = new Intl.Segmenter().segment('a');
-    hiddenRoots.push(segments, segments[Symbol.iterator]());
-  }
-  freezeReachable([global, ...hiddenRoots]);
+  // Built-ins above are captured; from here on the context is locked down.
+  ${SANDBOX_HARDENING_SOURCE}
 
   // ---- Scope data ------------------------------------------------------------------------
 
@@ -259,13 +211,13 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     return accessor;
   }
 
-  function nodeProxy(group) {
-    const key = 'proxy\u0000' + group;
-    let proxy = call.fetched.get(key);
-    if (proxy !== undefined) return proxy;
+  /** $node and $ for one group of node outputs, created at most once per call. */
+  function nodeHelpers(group) {
+    let helpers = call.nodeHelpers[group];
+    if (helpers !== undefined) return helpers;
 
     const reject = () => false;
-    proxy = new ProxyCtor(ObjectCreate(null), {
+    const proxy = new ProxyCtor(ObjectCreate(null), {
       get(target, name) {
         if (typeof name !== 'string') return undefined;
         if (nodeNames(group).has(name)) return nodeAccessor(group, name);
@@ -287,27 +239,20 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
       setPrototypeOf: reject,
       preventExtensions: reject,
     });
-    call.fetched.set(key, proxy);
-    return proxy;
+    const selector = ObjectFreeze((name) => {
+      if (typeof name !== 'string') fail('runtime', '$() needs a node name as a string, e.g. $("Fetch")');
+      requireNode(group, name);
+      return nodeAccessor(group, name);
+    });
+
+    helpers = { proxy, selector };
+    call.nodeHelpers[group] = helpers;
+    return helpers;
   }
 
-  function nodeSelector(group) {
-    const key = 'selector\u0000' + group;
-    let selector = call.fetched.get(key);
-    if (selector === undefined) {
-      selector = ObjectFreeze((name) => {
-        if (typeof name !== 'string') fail('runtime', '$() needs a node name as a string, e.g. $("Fetch")');
-        requireNode(group, name);
-        return nodeAccessor(group, name);
-      });
-      call.fetched.set(key, selector);
-    }
-    return selector;
-  }
-
+  /** $input for one group of input items, created at most once per call. */
   function inputAccessor(group) {
-    const key = 'input\u0000' + group;
-    let input = call.fetched.get(key);
+    let input = call.inputAccessors[group];
     if (input === undefined) {
       input = ObjectFreeze({
         get item() { return itemAt('input', group, '', call.itemIndex) ?? ObjectFreeze({ json: call.json }); },
@@ -315,7 +260,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
         first: () => itemAt('input', group, '', 0),
         last: () => itemAt('input', group, '', -1),
       });
-      call.fetched.set(key, input);
+      call.inputAccessors[group] = input;
     }
     return input;
   }
@@ -327,7 +272,11 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     if (type === 'function') fail('result', 'the value is a function, not data; call it, e.g. write .toUpperCase() with the parentheses');
     if (type === 'symbol') fail('result', 'the value is a Symbol, which cannot be a parameter value');
     if (type === 'bigint') fail('result', 'the value is a BigInt, which JSON cannot hold; convert it with Number() or String()');
-    if (value instanceof PromiseCtor) fail('result', 'the value is a Promise, but expressions run synchronously; remove async and await');
+    if (value instanceof PromiseCtor) {
+      // A rejection without a handler would make isolated-vm fail the whole call after it returns.
+      try { ReflectApply(PromiseThen, value, [undefined, () => undefined]); } catch {}
+      fail('result', 'the value is a Promise, but expressions run synchronously; remove async and await');
+    }
   }
 
   /** Converts one value of a template to text: objects as JSON, undefined as nothing. */
@@ -398,7 +347,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     let expressionsPerItem = 0;
     for (const site of sites) expressionsPerItem += typeof site === 'number' ? 1 : site.filter((part) => typeof part === 'number').length;
 
-    call = { batch: request.batch, fetched: new Map(), itemIndex: 0, json: undefined };
+    call = { batch: request.batch, fetched: new Map(), inputAccessors: [], nodeHelpers: [], itemIndex: 0, json: undefined };
     const results = [];
     let responseChars = 0;
     let done = 0;
@@ -427,7 +376,8 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     call.itemIndex = itemIndex;
     call.json = json;
 
-    const scope = [json, inputAccessor(inputGroup), itemIndex, nodeProxy(nodesGroup), nodeSelector(nodesGroup), context.vars, context.run, context.now, context.today];
+    const nodes = nodeHelpers(nodesGroup);
+    const scope = [json, inputAccessor(inputGroup), itemIndex, nodes.proxy, nodes.selector, context.vars, context.run, context.now, context.today];
     const values = [];
     const undefinedSites = [];
     let position = firstPosition;

@@ -1,17 +1,10 @@
 import ivm from 'isolated-vm';
 
-import type { Item } from '../../graphs/model.js';
 import type { Logger } from '../../logger.js';
 import { LruMap } from './lru.js';
-import {
-  EXPRESSION_BODY_PREFIX,
-  EXPRESSION_BODY_SUFFIX,
-  EXPRESSION_PARAMETERS,
-  Phase,
-  SANDBOX_BOOTSTRAP_SOURCE,
-  SANDBOX_BOOTSTRAP_URL,
-  type SandboxConfig,
-} from './sandbox-source.js';
+import { answerScopeLookup, type ExpressionSandboxStats, type SandboxCall, type SandboxOutcome, type SandboxStop } from './sandbox-protocol.js';
+import { Phase, SANDBOX_BOOTSTRAP_SOURCE, SANDBOX_BOOTSTRAP_URL, type SandboxConfig } from './sandbox-source.js';
+import { locateSyntaxError, type SyntaxErrorLocation } from './syntax-location.js';
 
 /** isolated-vm 5.0.4 rejects a run that passed its `timeout` option with exactly this message. */
 const TIMED_OUT_MESSAGE = 'Script execution timed out.';
@@ -22,13 +15,16 @@ const SETUP_TIMEOUT_MS = 5_000;
 /**
  * Wall-clock time a call may take beyond `timeoutMs` per expression, in milliseconds. It
  * covers parsing the request and loading scope data. The watchdog stops a single slow
- * expression long before; this limit only matters when the kernel's event loop is too busy
- * to run the watchdog.
+ * expression long before, so this limit only matters when the kernel's event loop is too
+ * busy to run the watchdog.
  */
 const CALL_ALLOWANCE_MS = 1_000;
 
-/** Filename of expressions compiled again to locate a syntax error. */
-const EXPRESSION_FILENAME = 'expression';
+/** Largest wall-clock limit of one call, in milliseconds (10 minutes), however many expressions it has. */
+const MAX_CALL_WALL_MS = 600_000;
+
+/** Isolates whose thread isolated-vm parked after a catastrophic error, shared by every sandbox of the process. */
+const PARKED_ISOLATES: ivm.Isolate[] = [];
 
 export interface ExpressionSandboxOptions {
   /** Heap limit of the isolate, in MiB. */
@@ -42,64 +38,6 @@ export interface ExpressionSandboxOptions {
   logger: Logger;
 }
 
-/** Counters of one sandbox since it was created. */
-export interface ExpressionSandboxStats {
-  /** Expressions compiled, counting again those compiled anew after the cache dropped them or the isolate was replaced. */
-  compiledExpressions: number;
-  /** Expressions found already compiled when a call needed them. */
-  cacheHits: number;
-  /** Expressions compiled in the current isolate. */
-  cachedExpressions: number;
-  /** Calls into the sandbox. */
-  calls: number;
-  /** Isolates created; more than one means earlier ones were replaced after a failure. */
-  isolatesCreated: number;
-}
-
-/**
- * A parameter string as the sandbox evaluates it: a number is an index into
- * `SandboxCall.sources` and stands for a single expression that keeps its type; an array
- * mixes literal text and indices and is joined to a string.
- */
-export type SandboxSite = number | Array<string | number>;
-
-/** One crossing into the sandbox: what to evaluate, for which items, and the scope data the sandbox may fetch. */
-export interface SandboxCall {
-  /** Distinct expression sources (the text between the braces) the sites refer to. */
-  sources: readonly string[];
-  sites: readonly SandboxSite[];
-  /** JSON array of `{ vars, run, now }` objects, referred to by the items. */
-  contextsJson: string;
-  /** JSON of each item: `[contextIndex, inputGroup, nodesGroup, itemIndex, json]`. */
-  itemsJson: readonly string[];
-  /** Fetch all items of a node at the first lookup, because several items will need them. */
-  batch: boolean;
-  /** Expressions evaluated per item, to turn a progress position into an item and an expression. */
-  expressionsPerItem: number;
-  /** `$input` data, by the group number the request's items refer to. */
-  inputGroups: readonly Item[][];
-  /** `$node` data, by group number. */
-  nodeGroups: ReadonlyArray<Record<string, Item[]>>;
-}
-
-/** Where a stopped call was: the expression at `position` when `phase` is `evaluating`. */
-export interface SandboxStop {
-  reason: 'timeout' | 'memory' | 'crashed';
-  phase: 'setup' | 'evaluating';
-  position: number;
-  detail: string;
-}
-
-export type SandboxOutcome = { ok: true; responseJson: string } | { ok: false; stop: SandboxStop };
-
-/** Position of a syntax error inside an expression's source, counting lines and columns from 1. */
-export interface SyntaxErrorLocation {
-  line: number;
-  column: number;
-  /** The error lies past the last character, e.g. `1 +`. */
-  atEnd: boolean;
-}
-
 interface Loaded {
   isolate: ivm.Isolate;
   evaluate: ivm.Reference<(requestJson: string) => string>;
@@ -109,11 +47,15 @@ interface Loaded {
 interface ActiveCall {
   readonly call: SandboxCall;
   readonly loaded: Loaded;
+  /** Ends the call without waiting for the isolate, whose thread isolated-vm parks after a catastrophic error. */
+  readonly abandon: (stop: SandboxStop) => void;
   phase: number;
   position: number;
   /** Isolate CPU time when the watchdog first saw the current phase and position, in ns. */
   sinceCpuNs: bigint;
-  /** Why the watchdog stopped the call, set before it disposes the isolate. */
+  /** CPU time of the whole process at the same moment, in ns. */
+  sinceProcessCpuNs: bigint;
+  /** Reason the watchdog stopped the call, set before it disposes the isolate. */
   stop: SandboxStop | undefined;
 }
 
@@ -125,13 +67,16 @@ interface ActiveCall {
  * The CPU limit is enforced by a watchdog that samples the isolate's CPU time and the
  * position the sandbox writes before each expression, every `timeoutMs / 10` ms (at most
  * 10 ms). An endless expression is stopped after between `timeoutMs` and `timeoutMs` plus
- * two sampling intervals of its own CPU time.
+ * two sampling intervals of its own CPU time, later when the kernel's event loop is too busy
+ * to sample on time. isolated-vm's own `timeout` bounds each call's wall-clock time as well.
  */
 export class ExpressionSandbox {
   readonly #options: ExpressionSandboxOptions;
   readonly #timeoutNs: bigint;
   readonly #watchdogIntervalMs: number;
   #loaded: Promise<Loaded> | undefined;
+  /** The isolate `#loaded` resolved to, for the catastrophic-error handler, which cannot await. */
+  #currentIsolate: ivm.Isolate | undefined;
   #active: ActiveCall | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -139,7 +84,7 @@ export class ExpressionSandbox {
   /** Ids of the expressions compiled in the current isolate, by source. */
   readonly #compiled: LruMap<string, number>;
   #nextExpressionId = 1;
-  readonly #stats = { compiledExpressions: 0, cacheHits: 0, calls: 0, isolatesCreated: 0 };
+  readonly #stats = { compiledExpressions: 0, cacheHits: 0, calls: 0, isolatesCreated: 0, parkedIsolates: 0 };
 
   constructor(options: ExpressionSandboxOptions) {
     this.#options = options;
@@ -154,8 +99,8 @@ export class ExpressionSandbox {
 
   /**
    * Runs one call once the calls queued before it have finished. Resolves with the response,
-   * or with why the sandbox stopped; rejects only when the sandbox was disposed or could not
-   * be created.
+   * or with the reason the sandbox stopped. Rejects only when the sandbox was disposed or
+   * could not be created.
    */
   run(call: SandboxCall): Promise<SandboxOutcome> {
     return this.#enqueue(() => this.#run(call));
@@ -163,17 +108,7 @@ export class ExpressionSandbox {
 
   /** Compiles an expression without running it and returns where its syntax error is, if V8 reports one. */
   locateSyntaxError(source: string): Promise<SyntaxErrorLocation | undefined> {
-    return this.#enqueue(async () => {
-      const { isolate } = await this.#load();
-      const text = `(function (${EXPRESSION_PARAMETERS.join(', ')}) {${EXPRESSION_BODY_PREFIX}${source}${EXPRESSION_BODY_SUFFIX}\n})`;
-      try {
-        const script = await isolate.compileScript(text, { filename: EXPRESSION_FILENAME });
-        script.release();
-        return undefined;
-      } catch (error) {
-        return parseLocation(error, source);
-      }
-    });
+    return this.#enqueue(async () => locateSyntaxError((await this.#load()).isolate, source));
   }
 
   /** Disposes the isolate. Calls already queued fail; later calls are rejected. */
@@ -204,21 +139,25 @@ export class ExpressionSandbox {
   async #run(call: SandboxCall): Promise<SandboxOutcome> {
     const loaded = await this.#load();
     const requestJson = this.#buildRequest(call);
-    const active: ActiveCall = { call, loaded, phase: -1, position: -1, sinceCpuNs: loaded.isolate.cpuTime, stop: undefined };
+    let abandon!: (stop: SandboxStop) => void;
+    const abandoned = new Promise<SandboxOutcome>((resolve) => {
+      abandon = (stop) => resolve({ ok: false, stop });
+    });
+    const active: ActiveCall = { call, loaded, abandon, phase: -1, position: -1, sinceCpuNs: 0n, sinceProcessCpuNs: 0n, stop: undefined };
     this.#active = active;
     this.#startWatchdog();
     this.#stats.calls++;
 
     const expressionCount = Math.max(1, call.expressionsPerItem * call.itemsJson.length);
     try {
-      const responseJson = await loaded.evaluate.apply(undefined, [requestJson], {
-        timeout: CALL_ALLOWANCE_MS + this.#options.timeoutMs * expressionCount,
-      });
-      return { ok: true, responseJson };
+      const evaluated = loaded.evaluate
+        .apply(undefined, [requestJson], { timeout: Math.min(MAX_CALL_WALL_MS, CALL_ALLOWANCE_MS + this.#options.timeoutMs * expressionCount) })
+        .then((responseJson): SandboxOutcome => ({ ok: true, responseJson }));
+      return await Promise.race([evaluated, abandoned]);
     } catch (error) {
       if (this.#disposed) throw new Error('The expression evaluator was disposed during the evaluation.', { cause: error });
       const stop = active.stop ?? this.#classify(error, loaded);
-      this.#discard(loaded, stop);
+      if (stop.reason !== 'rejected') this.#discard(loaded, stop);
       return { ok: false, stop };
     } finally {
       this.#active = undefined;
@@ -228,7 +167,7 @@ export class ExpressionSandbox {
   /**
    * Builds the request JSON. Sources not compiled in the current isolate go into its
    * `compile` list, and expressions the cache drops to make room go into `evict`, so the
-   * isolate holds the same expressions as `#compiled`.
+   * isolate contains the same expressions as `#compiled`.
    */
   #buildRequest(call: SandboxCall): string {
     const ids = call.sources.map(() => 0);
@@ -284,6 +223,7 @@ export class ExpressionSandbox {
 
       this.#stats.isolatesCreated++;
       this.#compiled.clear();
+      this.#currentIsolate = isolate;
       this.#options.logger.debug({ isolateNumber: this.#stats.isolatesCreated, ms: Math.round(performance.now() - startedAt) }, 'expression sandbox created');
       return { isolate, evaluate, progress: new Int32Array(progressBuffer) };
     } catch (error) {
@@ -292,32 +232,10 @@ export class ExpressionSandbox {
     }
   }
 
-  /** Answers a scope lookup from inside the sandbox. Runs on the kernel's main thread while a call waits for it. */
+  /** Looks up scope data for the sandbox. Runs on the kernel's main thread while a call waits for it. */
   #fetchScope(kind: unknown, group: unknown, name: unknown, index: unknown): string {
     const call = this.#active?.call;
-    if (call === undefined || typeof group !== 'number') return 'null';
-
-    let items: Item[] | undefined;
-    if (kind === 'names') {
-      return JSON.stringify(Object.keys(call.nodeGroups[group] ?? {}));
-    } else if (kind === 'node') {
-      const outputs = call.nodeGroups[group];
-      if (outputs !== undefined && typeof name === 'string' && Object.hasOwn(outputs, name)) items = outputs[name];
-    } else if (kind === 'input') {
-      items = call.inputGroups[group];
-    }
-    if (items === undefined) return 'null';
-
-    try {
-      if (index === null) return JSON.stringify(items.map(toSandboxItem));
-      if (typeof index !== 'number' || !Number.isInteger(index)) return 'null';
-      const item = items.at(index);
-      return item === undefined ? 'null' : JSON.stringify(toSandboxItem(item));
-    } catch (error) {
-      // The sandbox sees this message as an error thrown by the expression that asked.
-      const source = kind === 'input' ? 'the input items' : `the output of node ${JSON.stringify(name)}`;
-      throw new Error(`${source} cannot be converted to JSON (${error instanceof Error ? error.message : String(error)})`);
-    }
+    return call === undefined ? 'null' : answerScopeLookup(call, kind, group, name, index);
   }
 
   #classify(error: unknown, loaded: Loaded): SandboxStop {
@@ -332,13 +250,15 @@ export class ExpressionSandbox {
     if (message === TIMED_OUT_MESSAGE) {
       return { reason: 'timeout', phase, position, detail: `used more than ${this.#options.timeoutMs} ms of CPU time` };
     }
-    return { reason: 'crashed', phase, position, detail: `the expression sandbox stopped unexpectedly (${message})` };
+    // The isolate is intact, so isolated-vm failed the call for a rejection the code left unhandled.
+    return { reason: 'rejected', phase, position, detail: message };
   }
 
   /** Drops an isolate after a failed call, so the next call starts from a fresh one. */
   #discard(loaded: Loaded, stop: SandboxStop): void {
-    if (!loaded.isolate.isDisposed) loaded.isolate.dispose();
+    if (!loaded.isolate.isDisposed && !PARKED_ISOLATES.includes(loaded.isolate)) loaded.isolate.dispose();
     this.#loaded = undefined;
+    this.#currentIsolate = undefined;
     this.#compiled.clear();
     this.#options.logger.debug({ reason: stop.reason, phase: stop.phase }, 'expression sandbox disposed after a failed call; the next call creates a new one');
   }
@@ -368,63 +288,70 @@ export class ExpressionSandbox {
     const phase = Atomics.load(progress, 0);
     const position = Atomics.load(progress, 1);
     const cpuNs = isolate.cpuTime;
+    const processCpuNs = processCpuTimeNs();
     if (phase !== active.phase || position !== active.position) {
       active.phase = phase;
       active.position = position;
       active.sinceCpuNs = cpuNs;
+      active.sinceProcessCpuNs = processCpuNs;
       return;
     }
 
-    if (phase === Phase.evaluating && cpuNs - active.sinceCpuNs > this.#timeoutNs) {
+    // isolated-vm 5.0.4 reports the CPU time of the slice still running from a wall clock, so
+    // a pause of the process or its isolate thread would count as CPU time. The process's CPU
+    // time (all threads) is another upper bound that does not grow in a pause; the smaller
+    // of the two is charged.
+    const usedNs = min(cpuNs - active.sinceCpuNs, processCpuNs - active.sinceProcessCpuNs);
+    if (phase === Phase.evaluating && usedNs > this.#timeoutNs) {
       active.stop = { reason: 'timeout', phase: 'evaluating', position, detail: `used more than ${this.#options.timeoutMs} ms of CPU time` };
       isolate.dispose();
     }
   }
 
+  /**
+   * Handles an error V8 cannot recover from, such as one allocation larger than the heap can
+   * ever grow (e.g. `new Array(5e7).fill(0)`). isolated-vm 5.0.4 then parks the isolate's
+   * thread in an endless sleep and the call would never settle, so this handler ends the
+   * call, and the next call gets a new isolate.
+   *
+   * NOTE: the parked isolate's thread and heap (about the memory limit) stay allocated until
+   * the process exits, and isolated-vm advises ending the process. The kernel keeps serving
+   * and logs at fatal level, so the operator decides when to restart.
+   */
   #handleCatastrophicError(isolate: ivm.Isolate, message: string): void {
-    // NOTE: isolated-vm advises ending the process after this callback, because V8 may have
-    // lost track of the isolate's resources. The kernel disposes the isolate and logs at
-    // fatal level, so the operator decides whether to restart.
-    this.#options.logger.fatal({ message }, 'isolated-vm reported a catastrophic error in the expression sandbox');
     const active = this.#active;
-    if (active !== undefined && active.loaded.isolate === isolate) {
-      active.stop ??= { reason: 'crashed', phase: 'evaluating', position: Atomics.load(active.loaded.progress, 1), detail: `V8 lost control of the expression sandbox (${message})` };
+    const isActive = active !== undefined && active.loaded.isolate === isolate;
+    const alreadyParked = PARKED_ISOLATES.includes(isolate);
+    this.#options.logger.fatal({ message, parkedIsolates: PARKED_ISOLATES.length + (alreadyParked ? 0 : 1) }, 'isolated-vm reported a catastrophic error in the expression sandbox; its memory stays allocated until the process restarts');
+    if (alreadyParked) return;
+
+    // Referenced forever, so that garbage collection never disposes an isolate whose thread is parked inside it.
+    PARKED_ISOLATES.push(isolate);
+    this.#stats.parkedIsolates++;
+    if (this.#currentIsolate === isolate) {
+      this.#loaded = undefined;
+      this.#currentIsolate = undefined;
+      this.#compiled.clear();
     }
-    if (!isolate.isDisposed) isolate.dispose();
-  }
-}
 
-/**
- * The item as expressions see it. Binary entries keep `mimeType` and `fileName` but not
- * their base64 `data`, so files never travel into the sandbox.
- */
-function toSandboxItem(item: Item): Record<string, unknown> {
-  const result: Record<string, unknown> = { json: item.json };
-  if (item.binary !== undefined) {
-    const binary: Record<string, unknown> = {};
-    for (const [key, entry] of Object.entries(item.binary)) {
-      binary[key] = entry.fileName === undefined ? { mimeType: entry.mimeType } : { mimeType: entry.mimeType, fileName: entry.fileName };
+    if (isActive) {
+      const phase = Atomics.load(active.loaded.progress, 0) === Phase.evaluating ? 'evaluating' : 'setup';
+      const position = Atomics.load(active.loaded.progress, 1);
+      const reason = message.includes('out-of-memory') ? 'memory' : 'crashed';
+      const detail = reason === 'memory' ? `the expression sandbox ran out of memory (limit ${this.#options.memoryLimitMb} MiB)` : `V8 lost control of the expression sandbox (${message})`;
+      active.stop ??= { reason, phase, position, detail };
+      active.abandon(active.stop);
     }
-    result.binary = binary;
   }
-  if (item.pairedItem !== undefined) result.pairedItem = item.pairedItem;
-  return result;
 }
 
-/** Reads `[expression:LINE:COLUMN]` from an isolated-vm compile error and maps it into the expression's source. */
-function parseLocation(error: unknown, source: string): SyntaxErrorLocation | undefined {
-  const message = error instanceof Error ? error.message : String(error);
-  const match = /\[expression:(\d+):(\d+)\]$/.exec(message);
-  if (match === null) return undefined;
-
-  // Line 1 holds the function head and "use strict", line 2 `return (`, and the source starts on line 3.
-  const line = Number(match[1]) - 2;
-  const column = Number(match[2]);
-  const sourceLines = source.split('\n');
-  if (line < 1) return undefined;
-  if (line > sourceLines.length) {
-    const last = sourceLines[sourceLines.length - 1] ?? '';
-    return { line: sourceLines.length, column: last.length + 1, atEnd: true };
-  }
-  return { line, column, atEnd: false };
+/** CPU time of the process so far, user and system, all threads, in ns. */
+function processCpuTimeNs(): bigint {
+  const usage = process.cpuUsage();
+  return BigInt(usage.user + usage.system) * 1_000n;
 }
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+

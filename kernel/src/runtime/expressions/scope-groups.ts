@@ -2,9 +2,9 @@ import type { Item } from '../../graphs/model.js';
 import type { ExpressionScope } from '../types.js';
 
 /**
- * Numbers the scope parts that items of one call share, by object identity, so each is
- * sent into the sandbox at most once per call: `{ vars, run, now }` as a context, input
- * items and node outputs as groups the sandbox fetches on demand.
+ * Numbers the scope parts that items of one call share, by object identity, so that each
+ * reaches the sandbox at most once per call. `{ vars, run, now }` becomes a context. Input
+ * items and node outputs become groups, which the sandbox fetches on demand.
  */
 export class ScopeGroups {
   readonly inputGroups: Item[][] = [];
@@ -13,6 +13,7 @@ export class ScopeGroups {
   readonly #inputIds = new Map<Item[], number>();
   readonly #nodeIds = new Map<Record<string, Item[]>, number>();
   readonly #contextIds = new Map<unknown, Map<unknown, Map<string, number>>>();
+  #lastContext: { vars: unknown; run: unknown; now: string; id: number } | undefined;
 
   /**
    * Returns the JSON the sandbox receives for one item. Throws a TypeError when the item's
@@ -30,6 +31,10 @@ export class ScopeGroups {
   }
 
   #contextId(scope: ExpressionScope): number {
+    // Items of one node nearly always share all three, so check the previous item's first.
+    const last = this.#lastContext;
+    if (last !== undefined && last.vars === scope.vars && last.run === scope.run && last.now === scope.now) return last.id;
+
     let byRun = this.#contextIds.get(scope.vars);
     if (byRun === undefined) {
       byRun = new Map();
@@ -46,6 +51,7 @@ export class ScopeGroups {
       this.#contexts.push({ vars: scope.vars, run: scope.run, now: scope.now });
       byNow.set(scope.now, id);
     }
+    this.#lastContext = { vars: scope.vars, run: scope.run, now: scope.now, id };
     return id;
   }
 }

@@ -25,7 +25,7 @@ export type ParsedTemplate =
   | { kind: 'single'; expression: TemplateExpression }
   /** Literal text and expressions, joined into one string. */
   | { kind: 'mixed'; parts: Array<string | TemplateExpression> }
-  /** The template cannot be parsed; `message` says why and where. */
+  /** The template cannot be parsed, and `message` explains why and where. */
   | { kind: 'invalid'; message: string };
 
 /** Largest expression between one pair of braces, in UTF-16 code units. */
@@ -124,7 +124,7 @@ function isBlank(text: string): boolean {
 /**
  * Returns the index of the `}}` that closes an expression starting at `start`, or -1.
  *
- * The scan knows enough JavaScript to skip `}}` inside string literals, template literals
+ * The scan handles enough JavaScript syntax to skip `}}` inside string literals, template literals
  * (including `${ … }`), comments and object literals, so `{{ { a: { b: 1 }} }}` and
  * `{{ "}}" }}` work. A `//` comment ends at a newline or at `}}`, because a one-line
  * template has no newline to end it.

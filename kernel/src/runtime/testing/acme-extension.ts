@@ -153,7 +153,7 @@ export default {
 `,
 };
 
-/** A node of type `acme.test.<kind>` (or a full type id containing a dot), named after its id unless given a name. */
+/** Returns a node of type `acme.test.<kind>` (or of `kind` when it contains a dot), named after its id unless given a name. */
 export function testNode(id: string, kind: string, options: { name?: string; parameters?: Record<string, unknown>; settings?: Record<string, unknown>; disabled?: boolean } = {}) {
   return {
     id,
@@ -166,7 +166,7 @@ export function testNode(id: string, kind: string, options: { name?: string; par
   };
 }
 
-/** An edge from `from` to `to`, each written `node` or `node:port`. */
+/** Returns an edge from `from` to `to`, each written `node` or `node:port`. */
 export function testEdge(from: string, to: string) {
   const [fromNode, fromPort = 'main'] = from.split(':');
   const [toNode, toPort = 'main'] = to.split(':');

@@ -1,0 +1,218 @@
+/**
+ * Overhead of the graph executor per node, outside the node call, and runs per second of a
+ * small graph through the real isolate runner.
+ *
+ * Run from the repository root (tsx is a dev dependency of the kernel; isolated-vm needs
+ * --no-node-snapshot on Node 20):
+ *   cd kernel && node --no-node-snapshot --import tsx ../bench/runtime/executor.ts
+ *
+ * Overhead rows run a chain of 100 pass-through nodes. The runner is in-process and
+ * instrumented: it returns its input items unchanged and sums the time spent inside
+ * `execute`. Overhead per node = (run time − time inside `execute`) / 100.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../kernel/src/config.js';
+import { createKernel, type Kernel } from '../../kernel/src/kernel.js';
+import { createLogger } from '../../kernel/src/logger.js';
+import { NodeTypeTable } from '../../kernel/src/graphs/node-types.js';
+import type { Item, MifyGraph } from '../../kernel/src/graphs/model.js';
+import { directJournal, type RunContext, type StepRecord, type StepRecorder } from '../../kernel/src/runtime/executor/context.js';
+import { GraphExecutor } from '../../kernel/src/runtime/executor/executor.js';
+import { RunService } from '../../kernel/src/runtime/run-service.js';
+import { ACME_TEST, executable, testEdge, testGraph, testNode } from '../../kernel/src/runtime/testing/acme-extension.js';
+import type { NodeRunner, NodeRunRequest, NodeRunResult, NodeTypeInfo } from '../../kernel/src/runtime/types.js';
+import { openDatabase } from '../../kernel/src/storage/database.js';
+import { writeIsolateExtension } from '../../kernel/src/test-support/extensions.js';
+
+const CHAIN_LENGTH = 100;
+/** Runs per overhead row: warm-up runs, then measured runs, for 1 and 1,000 items. */
+const OVERHEAD_RUNS = { 1: { warmup: 50, measured: 200 }, 1_000: { warmup: 10, measured: 50 } } as const;
+/** Sequential runs of the 3-node graph, after warm-up runs; and concurrent runs in flight for the batch row. */
+const THROUGHPUT = { warmup: 50, measured: 500, concurrency: 10 };
+
+const logger = createLogger({ level: 'silent' });
+const LIMITS = { maxItemsPerStep: 100_000, maxStepInputBytes: 256 * 1024 * 1024, maxSubworkflowDepth: 10 };
+
+const passType: NodeTypeInfo = { type: 'acme.test.pass', typeVersion: 1, extensionId: 'acme.test', inputs: ['main'], outputs: ['main'], executionClass: 'deterministic', control: null, parameters: { type: 'object' } };
+const triggerType: NodeTypeInfo = { ...passType, type: 'acme.test.trigger', inputs: [], control: 'trigger' };
+const types = new NodeTypeTable([passType, triggerType]);
+
+/** Pass-through runner that sums the nanoseconds spent inside `execute`. */
+class InstrumentedRunner implements NodeRunner {
+  insideNs = 0n;
+
+  async execute(request: NodeRunRequest): Promise<NodeRunResult> {
+    const startedAt = process.hrtime.bigint();
+    const result = { ports: { main: request.input.items } };
+    this.insideNs += process.hrtime.bigint() - startedAt;
+    return result;
+  }
+}
+
+/** Keeps no records; isolates the executor's own work. */
+const discardingRecorder: StepRecorder = {
+  stepStarted: async (_record: StepRecord) => {},
+  stepLinked: async (_record: StepRecord) => {},
+  stepFinished: async (_record: StepRecord) => {},
+};
+
+function chainGraph(): MifyGraph {
+  const nodes = [testNode('n0', 'trigger'), ...Array.from({ length: CHAIN_LENGTH - 1 }, (_, index) => testNode(`n${index + 1}`, 'pass'))];
+  const edges = nodes.slice(1).map((_, index) => testEdge(`n${index}`, `n${index + 1}`));
+  return testGraph({ nodes, edges });
+}
+
+function itemsOf(count: number): Item[] {
+  return Array.from({ length: count }, (_, index) => ({ json: { index, name: `item ${index}`, tags: ['a', 'b'] } }));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Overhead per node of the executor alone: no database, records discarded. */
+async function executorOverheadUs(itemCount: 1 | 1_000): Promise<number> {
+  const runner = new InstrumentedRunner();
+  const executor = new GraphExecutor({ resolver: types, runner, evaluator: null, subworkflows: null, limits: LIMITS, logger });
+  const graph = chainGraph();
+  const plan = executor.plan(graph);
+  const input = itemsOf(itemCount);
+  const settings = OVERHEAD_RUNS[itemCount];
+
+  const samples: number[] = [];
+  for (let index = 0; index < settings.warmup + settings.measured; index++) {
+    const context: RunContext = {
+      runId: `run_${index}`,
+      workspaceId: 'ws_bench',
+      graph: executable('ws_bench', graph),
+      plan,
+      input,
+      signal: new AbortController().signal,
+      startedAt: new Date(),
+      settings: graph.settings,
+      depth: 0,
+      chain: ['bench'],
+      recorder: discardingRecorder,
+      journal: directJournal,
+    };
+    runner.insideNs = 0n;
+    const startedAt = process.hrtime.bigint();
+    const outcome = await executor.execute(context);
+    const totalNs = process.hrtime.bigint() - startedAt;
+    if (outcome.status !== 'succeeded') throw new Error(`bench run failed: ${outcome.error?.message}`);
+    if (index >= settings.warmup) samples.push(Number(totalNs - runner.insideNs) / 1_000 / CHAIN_LENGTH);
+  }
+  return median(samples);
+}
+
+/** Overhead per node of a whole run through the run service: records and events written to embedded PostgreSQL (PGlite in memory). */
+async function recordedOverheadUs(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental'): Promise<number> {
+  const db = await openDatabase({ dataDir: 'memory://' });
+  const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mify-bench-')), MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db }, loadExtensions: false });
+  const runner = new InstrumentedRunner();
+  const service = await RunService.create({
+    db,
+    sharedState: kernel.services.sharedState,
+    logger,
+    nodeTypes: () => types,
+    runner,
+    evaluator: () => null,
+    subgraphLoader: () => null,
+    limits: { ...LIMITS, maxConcurrentPerWorkspace: 20, maxRecordBytes: 16 * 1024 * 1024 },
+  });
+  const workspaceId = await createWorkspace(kernel);
+  const graph = chainGraph();
+  graph.settings.rigor = rigor;
+  const input = itemsOf(itemCount);
+  const settings = itemCount === 1 ? { warmup: 10, measured: 40 } : { warmup: 3, measured: 10 };
+
+  const samples: number[] = [];
+  try {
+    for (let index = 0; index < settings.warmup + settings.measured; index++) {
+      runner.insideNs = 0n;
+      const startedAt = process.hrtime.bigint();
+      const run = await service.start({ workspaceId, graph: executable(workspaceId, graph), input, mode: 'api', createdBy: null, waitForCompletion: true });
+      const totalNs = process.hrtime.bigint() - startedAt;
+      if (run.status !== 'succeeded') throw new Error(`bench run ${run.id} ended ${run.status}`);
+      if (index >= settings.warmup) samples.push(Number(totalNs - runner.insideNs) / 1_000 / CHAIN_LENGTH);
+    }
+  } finally {
+    await service.dispose();
+    await kernel.close();
+    await db.close();
+  }
+  return median(samples);
+}
+
+async function createWorkspace(kernel: Kernel): Promise<string> {
+  const user = await kernel.services.userService.createUser({ email: `bench-${Date.now()}@example.com`, password: 'bench-password-1' });
+  return (await kernel.services.userService.createWorkspace({ name: 'Bench', ownerId: user.id })).id;
+}
+
+/** Runs per second of trigger → pass → pass with the real isolate runner and the real run service on PGlite in memory. */
+async function isolateThroughput(): Promise<{ sequential: number; concurrent: number; medianRunMs: number }> {
+  const db = await openDatabase({ dataDir: 'memory://' });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-bench-'));
+  const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db } });
+  try {
+    await kernel.services.extensionHost.install({ folder: writeIsolateExtension({ id: ACME_TEST.id, code: ACME_TEST.code, manifest: ACME_TEST.manifest }) });
+    const workspaceId = await createWorkspace(kernel);
+    const graph = testGraph({ nodes: [testNode('t', 'trigger'), testNode('a', 'pass'), testNode('b', 'pass')], edges: [testEdge('t', 'a'), testEdge('a', 'b')], settings: { rigor: 'experimental' } });
+    const runOnce = async () => {
+      const run = await kernel.services.runService.start({ workspaceId, graph: executable(workspaceId, graph), input: [{ json: { n: 1 } }], mode: 'api', createdBy: null, waitForCompletion: true });
+      if (run.status !== 'succeeded') throw new Error(`bench run ${run.id} ended ${run.status}`);
+    };
+
+    for (let index = 0; index < THROUGHPUT.warmup; index++) await runOnce();
+    const durationsMs: number[] = [];
+    const sequentialStart = performance.now();
+    for (let index = 0; index < THROUGHPUT.measured; index++) {
+      const startedAt = performance.now();
+      await runOnce();
+      durationsMs.push(performance.now() - startedAt);
+    }
+    const sequential = THROUGHPUT.measured / ((performance.now() - sequentialStart) / 1_000);
+
+    const concurrentStart = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: THROUGHPUT.concurrency }, async () => {
+        while (next < THROUGHPUT.measured) {
+          next++;
+          await runOnce();
+        }
+      }),
+    );
+    const concurrent = THROUGHPUT.measured / ((performance.now() - concurrentStart) / 1_000);
+    return { sequential, concurrent, medianRunMs: median(durationsMs) };
+  } finally {
+    await kernel.close();
+    await db.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown model'})`);
+  console.log(`chain of ${CHAIN_LENGTH} pass-through nodes; overhead = (run time - time inside NodeRunner.execute) / ${CHAIN_LENGTH}, median of the measured runs\n`);
+
+  const rows: Array<[string, number, number]> = [];
+  rows.push(['executor only, records discarded', await executorOverheadUs(1), await executorOverheadUs(1_000)]);
+  rows.push(['run service, PGlite records, experimental rigor', await recordedOverheadUs(1, 'experimental'), await recordedOverheadUs(1_000, 'experimental')]);
+  rows.push(['run service, PGlite records, audited rigor', await recordedOverheadUs(1, 'audited'), await recordedOverheadUs(1_000, 'audited')]);
+
+  console.log('| case | µs per node, 1 item | µs per node, 1,000 items |');
+  console.log('|---|---:|---:|');
+  for (const [name, one, thousand] of rows) console.log(`| ${name} | ${one.toFixed(1)} | ${thousand.toFixed(1)} |`);
+
+  const throughput = await isolateThroughput();
+  console.log(`\n3-node graph (trigger -> pass -> pass), real isolate runner, run service on PGlite in memory, experimental rigor, ${THROUGHPUT.measured} runs:`);
+  console.log(`sequential: ${throughput.sequential.toFixed(1)} runs/s (median run ${throughput.medianRunMs.toFixed(2)} ms)`);
+  console.log(`${THROUGHPUT.concurrency} in flight: ${throughput.concurrent.toFixed(1)} runs/s`);
+}
+
+await main();

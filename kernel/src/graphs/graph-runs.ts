@@ -1,0 +1,104 @@
+import { MifyError, ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RunService } from '../runtime/run-service.js';
+import type { RunRecord } from '../runtime/run-store.js';
+import type { ExecutableGraph } from '../runtime/types.js';
+import type { BaselineService } from './baselines.js';
+import type { Item, MifyGraph } from './model.js';
+import type { GraphService } from './service.js';
+
+/** Which definition of a stored graph a run executes: a version number, the live version, or the draft. */
+export type VersionSelector = number | 'live' | 'draft';
+
+/** The definition chosen for a run, as reported back. */
+export interface ResolvedDefinition {
+  graph: MifyGraph;
+  /** Null for the draft. */
+  versionId: string | null;
+  /** Null for the draft. */
+  versionNumber: number | null;
+  /** Names the definition in messages: `the draft`, `version 3`. */
+  label: string;
+}
+
+export interface StartGraphRunRequest {
+  workspaceId: string;
+  graphId: string;
+  version: VersionSelector;
+  input: Item[];
+  /** How the run was started, e.g. `manual` or `api`; see StartRunRequest.mode. */
+  mode: string;
+  createdBy: string | null;
+  wait: boolean;
+}
+
+/** Problems quoted in the `detail` of a 422; the `errors` member lists all of them. */
+const PROBLEMS_IN_DETAIL = 3;
+
+/**
+ * Runs stored graphs: picks the draft, the live version or a numbered
+ * version, checks it against the node types installed now, starts the run
+ * and has it compared with the graph's baseline once it finishes.
+ */
+export class GraphRunService {
+  constructor(private readonly deps: { logger: Logger; graphService: GraphService; runService: RunService; baselines: BaselineService }) {}
+
+  /**
+   * Loads the definition a run would execute.
+   *
+   * @throws NotFoundError for a graph of another workspace or an unknown version number;
+   * MifyError `no_live_version` (409) when `live` is asked for and no version is published.
+   */
+  async resolve(workspaceId: string, graphId: string, version: VersionSelector): Promise<ResolvedDefinition> {
+    const record = await this.deps.graphService.get(workspaceId, graphId);
+    if (version === 'draft') return { graph: record.draft, versionId: null, versionNumber: null, label: 'the draft' };
+
+    if (version === 'live' && record.liveVersion === null) {
+      throw new MifyError(
+        'no_live_version',
+        409,
+        `Graph '${graphId}' has no published version to run; publish it with POST /api/graphs/${graphId}/publish, or run the draft with version: "draft".`,
+        { graphId },
+      );
+    }
+    const ref = version === 'live' ? record.liveVersion!.id : String(version);
+    const stored = await this.deps.graphService.getVersion(workspaceId, graphId, ref);
+    return { graph: stored.definition, versionId: stored.id, versionNumber: stored.number, label: `version ${stored.number}` };
+  }
+
+  /**
+   * Starts a run of a stored graph; with `wait`, resolves once it has finished.
+   *
+   * @throws ValidationError (422) listing every problem of the chosen definition.
+   */
+  async start(request: StartGraphRunRequest): Promise<RunRecord> {
+    const definition = await this.resolve(request.workspaceId, request.graphId, request.version);
+    const graph = this.validated(definition, request.graphId);
+    const executable: ExecutableGraph = { id: request.graphId, versionId: definition.versionId, workspaceId: request.workspaceId, graph };
+
+    const run = await this.deps.runService.start({ workspaceId: request.workspaceId, graph: executable, input: request.input, mode: request.mode, createdBy: request.createdBy, waitForCompletion: request.wait });
+    // With wait the run has finished, so its comparison is stored before the response.
+    const compared = this.deps.baselines.track(request.workspaceId, request.graphId, run.id);
+    if (request.wait) await compared;
+    this.deps.logger.info({ workspaceId: request.workspaceId, graphId: request.graphId, runId: run.id, version: definition.label }, 'graph run started');
+    return run;
+  }
+
+  /** Validates a stored definition again, because node types may have been removed or changed since it was saved. */
+  private validated(definition: ResolvedDefinition, graphId: string): MifyGraph {
+    const result = this.deps.graphService.validate(definition.graph);
+    if (result.ok) return result.graph;
+
+    const quoted = result.problems.slice(0, PROBLEMS_IN_DETAIL).map((problem) => problem.message).join(' ');
+    const more = result.problems.length > PROBLEMS_IN_DETAIL ? ` …and ${result.problems.length - PROBLEMS_IN_DETAIL} more in 'errors'.` : '';
+    throw new ValidationError(
+      `${capitalise(definition.label)} of graph '${graphId}' cannot run: ${result.problems.length} ${result.problems.length === 1 ? 'problem' : 'problems'}: ${quoted}${more} Fix the graph, or install the missing extensions.`,
+      result.problems,
+      { graphId, version: definition.versionNumber },
+    );
+  }
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ExtensionNodeRunner, normalizeRunOutput } from './extension-node-runner.js';
+import { testNode } from './testing/acme-extension.js';
+import type { NodeTypeInfo } from './types.js';
+
+describe('normalizeRunOutput', () => {
+  it('sends { items } to the first output port', () => {
+    expect(normalizeRunOutput({ items: [{ json: { a: 1 } }] }, ['main', 'other'], 'N', false)).toEqual({ ports: { main: [{ json: { a: 1 } }], other: [] } });
+  });
+
+  it('takes items keyed by port', () => {
+    expect(normalizeRunOutput({ false: [{ json: {} }] }, ['true', 'false'], 'N', false).ports).toEqual({ true: [], false: [{ json: {} }] });
+  });
+
+  it('separates usage and loop state from the ports', () => {
+    const result = normalizeRunOutput({ loop: [{ json: {} }], usage: { tokens: 5, costUsd: 0.1, ignored: 'x' }, state: { pending: 2 } }, ['loop', 'done'], 'Loop', true);
+
+    expect(result).toEqual({ ports: { loop: [{ json: {} }], done: [] }, usage: { tokens: 5, costUsd: 0.1 }, state: { pending: 2 } });
+  });
+
+  it('treats state as a port name for nodes that are not loops', () => {
+    expect(() => normalizeRunOutput({ items: [], state: {} }, ['main'], 'Plain', false)).toThrow(/^node 'Plain' returned invalid output/);
+  });
+
+  it('rejects an undeclared port naming the node', () => {
+    expect(() => normalizeRunOutput({ nope: [] }, ['main'], 'Odd', false)).toThrow(/^node 'Odd' returned invalid output: .*"nope"/);
+  });
+
+  it('rejects an item without a json object', () => {
+    expect(() => normalizeRunOutput({ items: [{ value: 1 }] }, ['main'], 'Odd', false)).toThrow(/Item 0 of output port "main"/);
+  });
+
+  it('rejects negative usage', () => {
+    expect(() => normalizeRunOutput({ items: [], usage: { tokens: -1 } }, ['main'], 'Odd', false)).toThrow('usage.tokens must be a number of at least 0, got -1');
+  });
+
+  it('rejects output that is not an object', () => {
+    expect(() => normalizeRunOutput(undefined, ['main'], 'Odd', false)).toThrow("node 'Odd' returned invalid output: expected { items } or items keyed by output port, got undefined");
+  });
+});
+
+describe('ExtensionNodeRunner', () => {
+  const type: NodeTypeInfo = { type: 'acme.test.loop', typeVersion: 1, extensionId: 'acme.test', inputs: ['main'], outputs: ['loop', 'done'], executionClass: 'deterministic', control: 'loop', parameters: { type: 'object' } };
+
+  it('invokes the node with its input, node and run information', async () => {
+    const calls: unknown[] = [];
+    const runner = new ExtensionNodeRunner({
+      invoke: async (extensionId, request, context) => {
+        calls.push({ extensionId, request, context });
+        return { done: [], state: { seen: 1 } };
+      },
+    });
+    const node = { ...testNode('n1', 'loop', { name: 'Loop' }), position: { x: 0, y: 0 }, credentials: {}, settings: { onError: 'fail' as const, runOnEmptyInput: false } };
+    const result = await runner.execute({
+      node,
+      type,
+      parameters: { size: 2 },
+      itemParameters: [{ size: 2 }],
+      input: { items: [{ json: { a: 1 } }], ports: { main: [{ json: { a: 1 } }] } },
+      loop: { state: { seen: 0 }, iteration: 2 },
+      step: { runId: 'run_1', graphId: null, workspaceId: 'ws_1', stepId: 'step_1', idempotencyKey: 'run_1:n1:2', attempt: 1, signal: new AbortController().signal },
+    });
+
+    expect(result).toEqual({ ports: { loop: [], done: [] }, state: { seen: 1 } });
+    expect(calls).toEqual([
+      {
+        extensionId: 'acme.test',
+        request: {
+          kind: 'node',
+          name: 'acme.test.loop',
+          input: {
+            items: [{ json: { a: 1 } }],
+            ports: { main: [{ json: { a: 1 } }] },
+            parameters: { size: 2 },
+            itemParameters: [{ size: 2 }],
+            state: { seen: 0 },
+            iteration: 2,
+            node: { id: 'n1', name: 'Loop', type: 'acme.test.loop', typeVersion: 1, parameters: { size: 2 } },
+            run: { id: 'run_1', workspaceId: 'ws_1', stepId: 'step_1', idempotencyKey: 'run_1:n1:2', attempt: 1 },
+          },
+        },
+        context: { workspaceId: 'ws_1', runId: 'run_1', nodeId: 'n1' },
+      },
+    ]);
+  });
+});
