@@ -9,7 +9,7 @@ const nodeResultSchema = z.object({
   nodeName: z.string(),
   status: z.enum(['ran', 'reused', 'pinned', 'skipped', 'failed']).describe('reused: its cached output stood in for it; skipped: it got no items, was not needed for the target, or was not reached'),
   dirty: z.boolean().describe('Its definition or incoming edges differ from the live version, or a node above it does; every node is dirty when none is published'),
-  oversized: z.boolean().describe('Its output passed MIFY_CACHE_MAX_OUTPUT_BYTES, so it was not cached'),
+  oversized: z.boolean().describe('Its output passed MIFY_CACHE_MAX_OUTPUT_BYTES (or MIFY_RUN_RECORD_MAX_BYTES), so it was not cached'),
   cached: z.boolean().describe('This run stored its output in the cache'),
   contentKey: z.string().nullable().describe('SHA-256 of the node definition and the keys of its inputs; null when an input cannot be known before the run'),
   notCacheable: z.string().nullable().describe('Why the output is not cached: not deterministic, pinned, disabled, trigger, loop, sub-workflow, input not known before the run'),

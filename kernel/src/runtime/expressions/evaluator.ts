@@ -189,18 +189,20 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
         throw new MifyError('expression_sandbox_failed', 500, `Node ${JSON.stringify(where.nodeName)}: ${stop.detail}.`);
       }
 
-      if (stop.reason === 'rejected') {
+      if (stop.reason === 'rejected' || stop.phase === 'settling') {
         if (chunk.length > 1) {
-          // The response is lost and nothing shows which item left the rejection behind, so
-          // evaluate these items one per call to find it.
+          // The failure came after every item had returned, and nothing shows which item left
+          // the Promise behind, so evaluate these items one per call to find it.
           maxItems = 1;
           queue = [...chunk, ...rest];
           continue;
         }
         // The last expression evaluated is named, though an earlier one of the item may have left the Promise.
-        const expressionNumber = stop.phase === 'evaluating' ? stop.position % expressionsPerItem : 0;
-        const detail = `${stop.detail} (raised after the expressions returned, by a Promise that this or an earlier expression of the item rejected and left unhandled; expressions run synchronously, so do not use Promises or import())`;
-        results[chunk[0]!] = { ok: false, error: this.#error(plan, expressionNumber, where, 'runtime', detail) };
+        const expressionNumber = stop.phase === 'setup' ? 0 : stop.position % expressionsPerItem;
+        const reason = stop.reason === 'rejected' ? 'runtime' : stop.reason;
+        const error = this.#error(plan, expressionNumber, where, reason, afterReturnDetail(stop));
+        if (stop.reason !== 'rejected') this.#logger.warn({ nodeName: where.nodeName, parameterPath: error.parameterPath, reason }, 'expression stopped; the sandbox isolate was replaced');
+        results[chunk[0]!] = { ok: false, error };
         queue = rest;
         continue;
       }
@@ -285,6 +287,12 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
 
 /** A failed item in the sandbox response: `[1, siteIndex, expressionNumber, reason, errorName, message]`. */
 type FailedItem = [1, number, number, ExpressionFailureReason, string, string];
+
+/** Explains a failure that happened after the expressions of an item had returned. */
+function afterReturnDetail(stop: SandboxStop): string {
+  const cause = stop.reason === 'rejected' ? 'a Promise that this or an earlier expression of the item rejected and left unhandled' : 'a Promise callback that this or an earlier expression of the item scheduled';
+  return `${stop.detail} (after the expressions returned, in ${cause}); expressions run synchronously, so do not use Promises or import()`;
+}
 
 function stopDetail(stop: SandboxStop): string {
   if (stop.reason === 'timeout') return `${stop.detail}; check it for an endless loop, or make it do less work`;

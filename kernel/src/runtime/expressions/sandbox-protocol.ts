@@ -49,14 +49,18 @@ export interface SandboxCall {
 }
 
 /**
- * Why a call ended without a response, and where it was: the expression at `position` when
- * `phase` is `evaluating`. `rejected` means the isolate is intact but isolated-vm failed the
- * call after it returned, which happens when code left a Promise rejected and unhandled, e.g.
- * `import('fs')`; the isolate is kept. After the other reasons it is replaced.
+ * Reason a call ended without a response, and where it was. In the `evaluating` phase,
+ * `position` is the expression that was running. In `settling`, all expressions had returned
+ * and a Promise callback one of them scheduled was running, so `position` is the last
+ * expression, and an earlier one may have scheduled the callback.
+ *
+ * `rejected` means the isolate is intact but isolated-vm failed the call after it returned,
+ * which happens when code left a Promise rejected and unhandled, e.g. `import('fs')`. The
+ * isolate is kept then, and replaced after the other reasons.
  */
 export interface SandboxStop {
   reason: 'timeout' | 'memory' | 'rejected' | 'crashed';
-  phase: 'setup' | 'evaluating';
+  phase: 'setup' | 'evaluating' | 'settling';
   position: number;
   detail: string;
 }

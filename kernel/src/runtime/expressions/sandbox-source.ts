@@ -15,11 +15,17 @@ export const EXPRESSION_BODY_SUFFIX = '\n);';
 
 /** Phases the sandbox reports through the shared progress array, read by the kernel's watchdog. */
 export const Phase = {
+  /** A fresh isolate, before its first call. */
   idle: 0,
   /** Parsing the request, compiling new expressions and loading the scope. */
   setup: 1,
   /** Running expression number `progress[1]` of the call. */
   evaluating: 2,
+  /**
+   * The call has returned its response. Promise callbacks that expressions scheduled may still
+   * run, because isolated-vm runs pending microtasks before it hands the response over.
+   */
+  settling: 3,
 } as const;
 
 /** Settings the kernel hands to the sandbox bootstrap, as JSON. */
@@ -92,9 +98,9 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 
   const config = JsonParse(configJson);
   const progress = new Int32Array(progressBuffer);
-  const PHASE_IDLE = ${Phase.idle};
   const PHASE_SETUP = ${Phase.setup};
   const PHASE_EVALUATING = ${Phase.evaluating};
+  const PHASE_SETTLING = ${Phase.settling};
   const MAX_MESSAGE_CHARS = 2000;
   const PARAMETERS = ${JSON.stringify(EXPRESSION_PARAMETERS)};
 
@@ -363,7 +369,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
       }
     } finally {
       call = null;
-      AtomicsStore(progress, 0, PHASE_IDLE);
+      AtomicsStore(progress, 0, PHASE_SETTLING);
     }
 
     return '{"done":' + done + ',"results":[' + results.join(',') + ']}';
@@ -387,10 +393,10 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     try {
       for (; siteIndex < sites.length; siteIndex++) {
         const site = sites[siteIndex];
-        let json;
+        let valueJson;
         if (typeof site === 'number') {
           AtomicsStore(progress, 1, position++);
-          json = toJson(run(site, scope));
+          valueJson = toJson(run(site, scope));
           expressionNumber++;
         } else {
           let text = '';
@@ -403,17 +409,17 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
             text += toText(run(part, scope));
             expressionNumber++;
           }
-          json = JsonStringify(text);
+          valueJson = JsonStringify(text);
         }
 
-        if (json === undefined) {
+        if (valueJson === undefined) {
           undefinedSites.push(siteIndex);
-          json = 'null';
-        } else if (json.length > config.maxResponseChars) {
+          valueJson = 'null';
+        } else if (valueJson.length > config.maxResponseChars) {
           expressionNumber--;
-          fail('result', 'the value is ' + json.length + ' characters of JSON, more than the limit of ' + config.maxResponseChars);
+          fail('result', 'the value is ' + valueJson.length + ' characters of JSON, more than the limit of ' + config.maxResponseChars);
         }
-        values.push(json);
+        values.push(valueJson);
       }
     } catch (thrown) {
       const [reason, errorName, message] = describeThrown(thrown);

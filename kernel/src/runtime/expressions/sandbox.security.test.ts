@@ -154,6 +154,18 @@ describe('isolation', () => {
     expect(await evaluate(evaluator, '{{ 2 }}')).toBe(2);
   });
 
+  it('stops an endless Promise callback', async () => {
+    const scopes = [0, 1, 2].map((index) => scopeFor({ loop: index === 1, id: index }, index));
+    const parameters = { id: '{{ ($json.loop && Promise.resolve().then(() => { for (;;) {} }), $json.id) }}' };
+    const startedAt = performance.now();
+    const results = await evaluator.resolveParametersForItems(parameters, scopes, { nodeName: 'Batch' });
+    expect(results.map((result) => (result.ok ? result.parameters.id : result.error.reason))).toEqual([0, 'timeout', 2]);
+    const failed = results[1];
+    expect(failed?.ok).toBe(false);
+    if (failed?.ok === false) expect(failed.error.message).toContain('in a Promise callback that this or an earlier expression of the item scheduled');
+    expect(performance.now() - startedAt).toBeLessThan(3_000);
+  });
+
   it('fails only the item that leaves a rejected Promise behind', async () => {
     const scopes = [0, 1, 2].map((index) => scopeFor({ reject: index === 1, id: index }, index));
     const parameters = { id: '{{ ($json.reject && Promise.reject(new Error("boom")), $json.id) }}' };

@@ -240,7 +240,7 @@ export class ExpressionSandbox {
 
   #classify(error: unknown, loaded: Loaded): SandboxStop {
     const message = error instanceof Error ? error.message : String(error);
-    const phase = Atomics.load(loaded.progress, 0) === Phase.evaluating ? 'evaluating' : 'setup';
+    const phase = phaseName(loaded.progress);
     const position = Atomics.load(loaded.progress, 1);
 
     // isolated-vm disposes an isolate on its own only when it passes its memory limit.
@@ -302,8 +302,9 @@ export class ExpressionSandbox {
     // time (all threads) is another upper bound that does not grow in a pause; the smaller
     // of the two is charged.
     const usedNs = min(cpuNs - active.sinceCpuNs, processCpuNs - active.sinceProcessCpuNs);
-    if (phase === Phase.evaluating && usedNs > this.#timeoutNs) {
-      active.stop = { reason: 'timeout', phase: 'evaluating', position, detail: `used more than ${this.#options.timeoutMs} ms of CPU time` };
+    const charged = phase === Phase.evaluating || phase === Phase.settling;
+    if (charged && usedNs > this.#timeoutNs) {
+      active.stop = { reason: 'timeout', phase: phaseName(progress), position, detail: `used more than ${this.#options.timeoutMs} ms of CPU time` };
       isolate.dispose();
     }
   }
@@ -335,7 +336,7 @@ export class ExpressionSandbox {
     }
 
     if (isActive) {
-      const phase = Atomics.load(active.loaded.progress, 0) === Phase.evaluating ? 'evaluating' : 'setup';
+      const phase = phaseName(active.loaded.progress);
       const position = Atomics.load(active.loaded.progress, 1);
       const reason = message.includes('out-of-memory') ? 'memory' : 'crashed';
       const detail = reason === 'memory' ? `the expression sandbox ran out of memory (limit ${this.#options.memoryLimitMb} MiB)` : `V8 lost control of the expression sandbox (${message})`;
@@ -343,6 +344,14 @@ export class ExpressionSandbox {
       active.abandon(active.stop);
     }
   }
+}
+
+/** Names the phase the sandbox last wrote into its progress array. */
+function phaseName(progress: Int32Array): SandboxStop['phase'] {
+  const phase = Atomics.load(progress, 0);
+  if (phase === Phase.evaluating) return 'evaluating';
+  if (phase === Phase.settling) return 'settling';
+  return 'setup';
 }
 
 /** CPU time of the process so far, user and system, all threads, in ns. */

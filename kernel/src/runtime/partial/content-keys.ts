@@ -3,13 +3,13 @@ import type { Item } from '../../graphs/model.js';
 import type { ExecutionPlan, PlannedNode } from '../executor/plan.js';
 import { nodeDefinition } from './dirty.js';
 
-/** What partial execution knows about one node before the run. */
+/** A node's content key and cacheability, computed before the run. */
 export interface NodeKey {
   /**
-   * SHA-256 (hex) of the node's definition, its extension's version and the identities of
-   * its inputs. Null when an input cannot be known before the run (it comes from a node that
-   * must run and is not deterministic) or when an expression reads something that changes
-   * from run to run.
+   * SHA-256 (hex) of the node's id, name and definition, its extension's version and the
+   * identities of its inputs. Id and name count because nodes receive both. Null when an
+   * input comes from a node that must run and is not deterministic, or when an expression
+   * reads something that changes from run to run.
    */
   contentKey: string | null;
   /**
@@ -19,7 +19,7 @@ export interface NodeKey {
   outputId: string | null;
   /** Whether an output stored under `contentKey` may stand in for running the node. */
   cacheable: boolean;
-  /** Why the node is not cacheable, for the response; null when it is. */
+  /** Reason the node is not cacheable, shown in the response, or null when it is cacheable. */
   reason: string | null;
 }
 
@@ -104,8 +104,8 @@ function notCacheableReason(planned: PlannedNode, contentKey: string | null): st
 }
 
 /**
- * What a node's expressions read besides its own input: the output identities of the nodes
- * they name and the graph variables. Returns null when the value cannot be known before the
+ * Collects what a node's expressions read besides its own input: the output identities of
+ * the nodes they name and the graph variables. Returns null when the value cannot be known before the
  * run: a volatile name such as `$now`, a node reference without a recognisable node name, or
  * a named node whose output is not known yet.
  */
@@ -119,7 +119,7 @@ function expressionReferences(planned: PlannedNode, byName: Map<string, PlannedN
   if (!NODE_REFERENCE.test(text)) return references;
 
   // NOTE: names are found as substrings of the parameters, so a name inside a plain string
-  // also counts; that only costs a cache miss, never a wrong reuse.
+  // also counts. That costs a cache miss, never a wrong reuse.
   let named = false;
   for (const [name, other] of byName) {
     if (other === planned || !text.includes(name)) continue;

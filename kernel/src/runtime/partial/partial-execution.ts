@@ -46,7 +46,7 @@ export interface CanvasNodeResult {
   /** The output was stored in the cache by this run. */
   cached: boolean;
   contentKey: string | null;
-  /** Why the output cannot be cached; null when it can. */
+  /** Reason the output cannot be cached, or null when it can. */
   notCacheable: string | null;
   /** Items on all output ports; null when the node produced no output. */
   itemCount: number | null;
@@ -71,16 +71,16 @@ export interface PartialExecutionDeps {
 }
 
 /**
- * Partial execution of a graph from the editor canvas. Deterministic nodes
- * whose content key (definition plus the keys of their inputs) has a cached
- * output do not run: the cached items are handed to the executor as pinned
+ * Partial execution of a graph from the editor canvas. A deterministic node
+ * whose content key (definition plus the keys of its inputs) has a cached
+ * output does not run. Its cached items are handed to the executor as pinned
  * data, and nodes that only feed pinned nodes are left out of the run. After
  * the run, each deterministic node's output is cached under its key unless it
  * is larger than `MIFY_CACHE_MAX_OUTPUT_BYTES`.
  *
  * Dirtiness (a difference from the live version) is reported per node but does
- * not force a run by itself: a change gives the node and everything below it
- * new content keys, which miss the cache, while an edit that was reverted finds
+ * not force a run by itself. A change gives the node and everything below it
+ * new content keys, which miss the cache, and an edit that was reverted finds
  * the output stored before.
  */
 export class PartialExecutionService {
@@ -165,7 +165,10 @@ export class PartialExecutionService {
     else if (last.status === 'succeeded') status = 'ran';
     else status = 'failed';
 
-    const itemCount = node.hit !== null ? node.hit.items.length : last?.status === 'succeeded' ? last.outputItemCount : null;
+    let itemCount: number | null = null;
+    if (node.hit !== null) itemCount = node.hit.items.length;
+    else if (last?.status === 'succeeded') itemCount = last.outputItemCount;
+
     return {
       nodeId: node.nodeId,
       nodeName: node.nodeName,
@@ -199,10 +202,10 @@ export class PartialExecutionService {
 }
 
 /**
- * The items to cache from a node's steps, or null when the output cannot stand in for the node
- * as pinned data: the node ran more than once, did not succeed, or emitted items on a port other
- * than its first, which pinned data cannot reproduce. `oversized` is set when the run recorded
- * only a preview.
+ * Picks the items to cache from a node's steps. Returns null when the output cannot stand in
+ * for the node as pinned data: the node ran more than once, did not succeed, or emitted items
+ * on a port other than its first, which pinned data cannot reproduce. `oversized` is set when
+ * the run recorded only a preview.
  */
 function cacheableOutput(steps: StepRow[], firstPort: string): { items: Item[]; oversized: boolean } | null {
   if (new Set(steps.map((step) => step.activation)).size !== 1) return null;

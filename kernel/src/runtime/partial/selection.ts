@@ -34,7 +34,7 @@ export function selectNodes(plan: ExecutionPlan, pinned: ReadonlySet<string>, ta
   return { kept, upstream };
 }
 
-/** The goals and every node above them, through pinned nodes too: the nodes whose output the request is about. */
+/** Collects the goals and every node above them, through pinned nodes too: the nodes whose output the request is about. */
 function ancestors(goals: PlannedNode[]): Set<string> {
   const found = new Set<string>();
   const pending = [...goals];
@@ -54,7 +54,7 @@ function referencedNodes(planned: PlannedNode, byName: Map<string, PlannedNode>)
 }
 
 /**
- * The graph a partial run executes: the kept nodes and the edges between them,
+ * Builds the graph a partial run executes: the kept nodes and the edges between them,
  * with `pinnedData` for the pinned and reused nodes. It records in audited
  * rigor, so that every output is stored in full and can be cached.
  */

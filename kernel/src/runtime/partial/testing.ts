@@ -80,12 +80,12 @@ function node(type: string, extra: Record<string, unknown> = {}): Record<string,
   };
 }
 
-/** A node of type `acme.part.<kind>`, named after its id. */
+/** Builds a node of type `acme.part.<kind>`, named after its id. */
 export function partNode(id: string, kind: string, parameters: Record<string, unknown> = {}) {
   return { id, name: id, type: `acme.part.${kind}`, typeVersion: 1, parameters };
 }
 
-/** An edge from `from` to `to`, each written `node` or `node:port`. */
+/** Builds an edge from `from` to `to`, each written `node` or `node:port`. */
 export function partEdge(from: string, to: string) {
   const [fromNode, fromPort = 'main'] = from.split(':');
   const [toNode, toPort = 'main'] = to.split(':');
