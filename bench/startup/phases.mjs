@@ -14,7 +14,13 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, assertKernelBuilt, prepareDataDir, removeDataDir } from '../lib/kernel.mjs';
+import { waitForQuietMachine } from '../lib/machine.mjs';
 import { markdownTable, round } from '../lib/stats.mjs';
+
+/** Busy CPU of the machine, in percent of one CPU, below which the measurement starts. */
+const QUIET_PERCENT = 20;
+/** Longest wait for that quiet before measuring anyway, in milliseconds. */
+const QUIET_WAIT_MS = 60_000;
 
 const kernelDist = (file) => pathToFileURL(path.join(REPO_ROOT, 'kernel/dist', file)).href;
 
@@ -35,6 +41,8 @@ async function main() {
   const { dataDir } = await prepareDataDir({ withApiKey: false });
 
   try {
+    const busyPercent = await waitForQuietMachine({ thresholdPercent: QUIET_PERCENT, maxWaitMs: QUIET_WAIT_MS });
+    if (busyPercent > QUIET_PERCENT) console.log(`The machine stayed busy (${Math.round(busyPercent)} % of one CPU), so the phases take longer than on an idle machine.`);
     await measure(dataDir);
   } finally {
     await removeDataDir(dataDir);

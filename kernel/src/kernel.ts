@@ -20,7 +20,7 @@ import { canvasExecuteRoutes } from './http/routes/canvas-execute.js';
 import { graphBaselineRoutes } from './http/routes/graph-baselines.js';
 import { graphRunRoutes } from './http/routes/graph-runs.js';
 import { BaselineService } from './graphs/baselines.js';
-import { GraphRunService } from './graphs/graph-runs.js';
+import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { RunTemplateService } from './graphs/run-templates.js';
 import { NodeOutputCache } from './runtime/partial/output-cache.js';
 import { PartialExecutionService } from './runtime/partial/partial-execution.js';
@@ -147,6 +147,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       graphRunService: asValue(new GraphRunService({ logger, graphService, runService, baselines: baselineService })),
       runTemplateService: asValue(new RunTemplateService({ db, logger, graphService })),
       nodeOutputCache: asValue(nodeOutputCache),
+      subgraphLoader: asValue(new StoredSubgraphLoader(() => container.cradle.graphRunService)),
       partialExecutionService: asValue(new PartialExecutionService({ logger, graphService, runService, nodeTypes: () => container.cradle.nodeTypes.snapshot(), contributions: container.cradle.contributions, cache: nodeOutputCache })),
     });
     // Runs before runService.dispose (closers run in reverse), so runs ending at shutdown are not compared.

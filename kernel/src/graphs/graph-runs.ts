@@ -2,7 +2,7 @@ import { MifyError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunService } from '../runtime/run-service.js';
 import type { RunRecord } from '../runtime/run-store.js';
-import type { ExecutableGraph } from '../runtime/types.js';
+import type { ExecutableGraph, SubgraphLoader } from '../runtime/types.js';
 import type { BaselineService } from './baselines.js';
 import type { Item, MifyGraph } from './model.js';
 import type { GraphService } from './service.js';
@@ -73,7 +73,7 @@ export class GraphRunService {
    */
   async start(request: StartGraphRunRequest): Promise<RunRecord> {
     const definition = await this.resolve(request.workspaceId, request.graphId, request.version);
-    const graph = this.validated(definition, request.graphId);
+    const graph = this.validate(definition, request.graphId);
     const executable: ExecutableGraph = { id: request.graphId, versionId: definition.versionId, workspaceId: request.workspaceId, graph };
 
     const run = await this.deps.runService.start({ workspaceId: request.workspaceId, graph: executable, input: request.input, mode: request.mode, createdBy: request.createdBy, waitForCompletion: request.wait });
@@ -85,7 +85,7 @@ export class GraphRunService {
   }
 
   /** Validates a stored definition again, because node types may have been removed or changed since it was saved. */
-  private validated(definition: ResolvedDefinition, graphId: string): MifyGraph {
+  validate(definition: ResolvedDefinition, graphId: string): MifyGraph {
     const result = this.deps.graphService.validate(definition.graph);
     if (result.ok) return result.graph;
 
@@ -101,4 +101,18 @@ export class GraphRunService {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Loads the graphs that sub-workflow nodes call, with the same version rules
+ * and validation as a direct run.
+ */
+export class StoredSubgraphLoader implements SubgraphLoader {
+  constructor(private readonly graphRuns: () => GraphRunService) {}
+
+  async load(workspaceId: string, graphId: string, version: VersionSelector): Promise<ExecutableGraph> {
+    const service = this.graphRuns();
+    const definition = await service.resolve(workspaceId, graphId, version);
+    return { id: graphId, versionId: definition.versionId, workspaceId, graph: service.validate(definition, graphId) };
+  }
 }

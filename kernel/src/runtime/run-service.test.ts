@@ -3,7 +3,8 @@ import type { Item, MifyGraph } from '../graphs/model.js';
 import { backendTitle, databaseBackends } from '../test-support/databases.js';
 import { writeIsolateExtension } from '../test-support/extensions.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
-import type { RunService } from './run-service.js';
+import { ExtensionNodeRunner } from './extension-node-runner.js';
+import { RunService } from './run-service.js';
 import type { RunRecord, StepRow } from './run-store.js';
 import { ACME_TEST, executable, testEdge as edge, testGraph as graph, testNode as node } from './testing/acme-extension.js';
 
@@ -119,6 +120,30 @@ describe.each(databaseBackends)('run service on $name', (backend) => {
       expect(cancelled).toMatchObject({ status: 'cancelled', startedAt: null, error: { code: 'run_cancelled' } });
       expect((await runs.get(workspaceId, second.id)).steps).toEqual([]);
       expect((await runs.waitFor(workspaceId, first.id)).status).toBe('succeeded');
+    });
+
+    it('cancels a run owned by another service instance', async () => {
+      const { db, sharedState, logger, extensionHost, nodeTypes } = t.kernel.services;
+      const other = await RunService.create({
+        db,
+        sharedState,
+        logger,
+        nodeTypes: () => nodeTypes.snapshot(),
+        runner: new ExtensionNodeRunner(extensionHost),
+        evaluator: () => null,
+        subgraphLoader: () => null,
+        limits: { maxItemsPerStep: 10, maxStepInputBytes: 1_000_000, maxSubworkflowDepth: 1, maxConcurrentPerWorkspace: 1, maxRecordBytes: 1_000_000 },
+      });
+      try {
+        const started = await start(sleeper(1_000), { wait: false });
+        const cancelled = await other.cancel(workspaceId, started.id);
+        const finished = await runs.waitFor(workspaceId, started.id);
+
+        expect(cancelled.cancelRequested).toBe(true);
+        expect(finished.status).toBe('cancelled');
+      } finally {
+        await other.dispose();
+      }
     });
 
     it('lists runs newest first with filters and cursor pages', async () => {

@@ -1,5 +1,5 @@
 import { newId } from '../auth/tokens.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { Item } from '../graphs/model.js';
 import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
@@ -12,7 +12,7 @@ import { graphLabel, type ChildRunStarter } from './executor/subworkflow.js';
 import { followRunEvents } from './run-events.js';
 import { RunQueue } from './run-queue.js';
 import { recordRunItems, RunRecorder } from './run-recorder.js';
-import { RunStore, type RunEvent, type RunRecord, type StepRow } from './run-store.js';
+import { decodeRunCursor, encodeRunCursor, RunStore, type RunEvent, type RunRecord, type StepRow } from './run-store.js';
 import type { ExecutableGraph, ExpressionEvaluator, NodeRunner, NodeTypeResolver, RunStatus, SubgraphLoader } from './types.js';
 
 /** Pub/sub channel on which kernel processes ask each other to cancel runs they own. */
@@ -185,10 +185,10 @@ export class RunService implements ChildRunStarter {
 
   /** Runs of a workspace, newest first, without input and output; `nextCursor` is null on the last page. */
   async list(workspaceId: string, query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }> {
-    const rows = await this.store.listRuns(workspaceId, { ...query, cursor: query.cursor === undefined ? undefined : decodeCursor(query.cursor), limit: query.limit + 1 });
+    const rows = await this.store.listRuns(workspaceId, { ...query, cursor: query.cursor === undefined ? undefined : decodeRunCursor(query.cursor), limit: query.limit + 1 });
     const items = rows.slice(0, query.limit);
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return { items, nextCursor: rows.length > query.limit && last ? encodeRunCursor(last) : null };
   }
 
   /**
@@ -392,19 +392,4 @@ export class RunService implements ChildRunStarter {
     const entry = typeof parsed.runId === 'string' ? this.active.get(parsed.runId) : undefined;
     if (parsed.action === 'cancel' && entry) this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
   }
-}
-
-function encodeCursor(run: RunRecord): string {
-  return Buffer.from(JSON.stringify({ createdAt: run.createdAt.toISOString(), id: run.id }), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { createdAt?: unknown; id?: unknown };
-    const createdAt = typeof value.createdAt === 'string' ? new Date(value.createdAt) : null;
-    if (createdAt && !Number.isNaN(createdAt.getTime()) && typeof value.id === 'string') return { createdAt, id: value.id };
-  } catch {
-    // Reported below.
-  }
-  throw new BadRequestError('invalid_cursor', 'The cursor is not one returned by GET /api/runs; pass the nextCursor of the previous page unchanged.');
 }

@@ -1,3 +1,4 @@
+import { BadRequestError } from '../errors.js';
 import type { Database } from '../storage/database.js';
 import type { StepRecord } from './executor/context.js';
 import type { StepErrorInfo } from './executor/errors.js';
@@ -117,8 +118,8 @@ export class RunStore {
   /**
    * Writes step rows and events in one statement. A step without a row is inserted, and an
    * existing row is updated, keeping its stored input, child run and oversized flag unless the
-   * new row sets them. Callers pass each step id at most once per batch, because PostgreSQL
-   * cannot update one row twice in one statement.
+   * new row sets them. Each step id appears at most once per batch (RunRecorder merges the
+   * records of one step), because PostgreSQL cannot update one row twice in one statement.
    */
   async writeBatch(steps: StoredStep[], events: Array<RunEvent & { runId: string }>): Promise<void> {
     if (steps.length === 0 && events.length === 0) return;
@@ -285,4 +286,21 @@ function toStepRow(row: Record<string, unknown>): StepRow {
     idempotencyKey: row.idempotency_key as string,
     usage: row.usage ?? null,
   };
+}
+
+/** Encodes the position after `run` in the newest-first run list. */
+export function encodeRunCursor(run: Pick<RunRecord, 'createdAt' | 'id'>): string {
+  return Buffer.from(JSON.stringify({ createdAt: run.createdAt.toISOString(), id: run.id }), 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor made by `encodeRunCursor`. @throws BadRequestError for any other string. */
+export function decodeRunCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { createdAt?: unknown; id?: unknown };
+    const createdAt = typeof value.createdAt === 'string' ? new Date(value.createdAt) : null;
+    if (createdAt && !Number.isNaN(createdAt.getTime()) && typeof value.id === 'string') return { createdAt, id: value.id };
+  } catch {
+    // Reported below.
+  }
+  throw new BadRequestError('invalid_cursor', 'The cursor is not one returned by GET /api/runs; pass the nextCursor of the previous page unchanged.');
 }

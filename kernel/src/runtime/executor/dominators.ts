@@ -82,12 +82,11 @@ export class Dominators {
     return this.idom[node] !== -2;
   }
 
-  /** Returns true when every path from the entry to `node` passes `dominator` (a node dominates itself). */
-  dominates(dominator: number, node: number): boolean {
-    if (!this.reachable(node)) return false;
-    for (let current = node; current >= 0; current = this.idom[current]!) {
-      if (current === dominator) return true;
-    }
-    return false;
+  /** Returns the nodes other than `node` that every path from the entry to `node` passes, nearest first. */
+  strictDominators(node: number): number[] {
+    const result: number[] = [];
+    if (!this.reachable(node)) return result;
+    for (let current = this.idom[node]!; current >= 0; current = this.idom[current]!) result.push(current);
+    return result;
   }
 }

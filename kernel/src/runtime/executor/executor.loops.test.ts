@@ -81,6 +81,23 @@ describe.each(databaseBackends)('executor loops and sub-workflows on $name', (ba
       expect(stepsOf(record, 'loop').at(-1)!.seq).toBeGreaterThan(stepsOf(record, 'side')[1]!.seq);
     });
 
+    it('keeps inputs from outside the loop every iteration', async () => {
+      const document = graph({
+        nodes: [node('t', 'trigger'), node('outside', 'pass'), node('loop', 'loop', { parameters: { batchSize: 2 } }), node('m', 'merge'), node('after', 'pass')],
+        edges: [edge('t', 'outside'), edge('t', 'loop'), edge('loop:loop', 'm:a'), edge('outside', 'm:b'), edge('m', 'loop'), edge('loop:done', 'after')],
+      });
+      const record = await run(document, numbered(3));
+      const merges = stepsOf(record, 'm').filter((step) => step.status === 'succeeded');
+
+      expect(record.status).toBe('succeeded');
+      expect(merges.map((step) => (step.input as { itemCounts: Record<string, number> }).itemCounts)).toEqual([
+        { a: 2, b: 3 },
+        { a: 1, b: 3 },
+      ]);
+      expect(stepsOf(record, 'outside')).toHaveLength(1);
+      expect(output(record)).toHaveLength(9);
+    });
+
     it('gives each step of a loop body its own idempotency key per iteration', async () => {
       const record = await run(batchLoop(), numbered(3));
       const keys = stepsOf(record, 'body').map((step) => step.idempotencyKey);

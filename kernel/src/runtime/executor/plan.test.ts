@@ -70,6 +70,43 @@ describe('planGraph', () => {
     expect(plan.byId.get('work')!.enclosingLoops.map((planned) => planned.node.id).sort()).toEqual(['inner', 'outer']);
   });
 
+  it('closes a loop through a body node with an outside input', () => {
+    const plan = planGraph(
+      graph({
+        nodes: [node('t', 'trigger'), node('outside', 'pass'), node('loop', 'loop'), node('m', 'merge')],
+        edges: [edge('t', 'outside'), edge('t', 'loop'), edge('loop:loop', 'm:a'), edge('outside', 'm:b'), edge('m', 'loop')],
+      }),
+      types,
+    );
+
+    expect(plan.byId.get('loop')!.backIncoming.map((e) => e.from.node.id)).toEqual(['m']);
+    expect(plan.byId.get('loop')!.loopBody.map((planned) => planned.node.id)).toEqual(['m']);
+  });
+
+  it('keeps two outer paths into an inner loop forward', () => {
+    const plan = planGraph(
+      graph({
+        nodes: [node('t', 'trigger'), node('outer', 'loop'), node('a', 'pass'), node('b', 'pass'), node('inner', 'loop'), node('work', 'pass'), node('collect', 'pass')],
+        edges: [
+          edge('t', 'outer'),
+          edge('outer:loop', 'a'),
+          edge('outer:loop', 'b'),
+          edge('a', 'inner'),
+          edge('b', 'inner'),
+          edge('inner:loop', 'work'),
+          edge('work', 'inner'),
+          edge('inner:done', 'collect'),
+          edge('collect', 'outer'),
+        ],
+      }),
+      types,
+    );
+
+    expect(plan.byId.get('inner')!.incoming.map((e) => e.from.node.id)).toEqual(['a', 'b']);
+    expect(plan.byId.get('inner')!.backIncoming.map((e) => e.from.node.id)).toEqual(['work']);
+    expect(plan.byId.get('outer')!.backIncoming.map((e) => e.from.node.id)).toEqual(['collect']);
+  });
+
   it('rejects a cycle without a loop node naming its nodes', () => {
     const attempt = () => planGraph(graph({ nodes: [node('t', 'trigger'), node('a', 'pass'), node('b', 'pass')], edges: [edge('t', 'a'), edge('a', 'b'), edge('b', 'a')] }), types);
 

@@ -73,7 +73,7 @@ export function planGraph(graph: MifyGraph, resolver: NodeTypeResolver): Executi
 
   graph.nodes.forEach((node, index) => {
     if (byId.has(node.id)) {
-      problems.push({ path: `$.nodes[${index}].id`, message: `node id '${node.id}' is used twice` });
+      problems.push({ path: `$.nodes[${index}].id`, message: `node id '${node.id}' is used twice; give every node its own id` });
       return;
     }
     const planned = createPlannedNode(node, graph, resolver, index, problems);
@@ -146,8 +146,8 @@ function connectEdges(graph: MifyGraph, byId: Map<string, PlannedNode>, problems
   graph.edges.forEach((edge, index) => {
     const from = byId.get(edge.from.node);
     const to = byId.get(edge.to.node);
-    if (!from) problems.push({ path: `$.edges[${index}].from.node`, message: `edge ${index} starts at node id '${edge.from.node}', which is not in the graph` });
-    if (!to) problems.push({ path: `$.edges[${index}].to.node`, message: `edge ${index} ends at node id '${edge.to.node}', which is not in the graph` });
+    if (!from) problems.push({ path: `$.edges[${index}].from.node`, message: `edge ${index} starts at node id '${edge.from.node}', which is not in the graph; edges refer to nodes by id` });
+    if (!to) problems.push({ path: `$.edges[${index}].to.node`, message: `edge ${index} ends at node id '${edge.to.node}', which is not in the graph; edges refer to nodes by id` });
     if (!from || !to) return;
 
     // A node without a resolved type never runs, so its ports are whatever its edges use.
@@ -171,11 +171,12 @@ function connectEdges(graph: MifyGraph, byId: Map<string, PlannedNode>, problems
 }
 
 /**
- * Marks the back edges: edges into a loop node from a node that the loop node dominates, i.e.
- * every path from the graph's entry nodes to the source passes the loop node. That is what
- * makes the loop node the entry of the cycle, and it distinguishes an outer loop's edge into an
- * inner loop (a forward edge) from the inner loop's own back edge. For a source that no entry node
- * reaches, any source reachable from the loop node counts.
+ * Marks the back edges. An edge from `u` into loop node `L` is one when `u` is reachable from
+ * `L` along a path that passes none of `L`'s strict dominators, which are the nodes that every
+ * path from the graph's entry nodes to `L` passes. Such a path stays inside the cycle that `L`
+ * enters. So an outer loop's edge into an inner loop stays a forward edge, while a loop body
+ * node that also has an input from outside the loop still closes the loop. A cycle entered
+ * at a node other than its loop node gets no back edge and is reported as a cycle.
  */
 function markBackEdges(byId: Map<string, PlannedNode>, edges: PlannedEdge[]): void {
   const nodes = [...byId.values()];
@@ -185,30 +186,35 @@ function markBackEdges(byId: Map<string, PlannedNode>, edges: PlannedEdge[]): vo
   const roots = nodes.filter((planned) => !hasIncoming.has(planned)).map((planned) => indexOf.get(planned)!);
   const dominators = new Dominators(nodes.length, successors, roots);
 
-  const reachableFromLoop = new Map<PlannedNode, Set<PlannedNode>>();
-  const isBackEdge = (edge: PlannedEdge) => {
-    if (edge.to.control !== 'loop') return false;
-    const source = indexOf.get(edge.from)!;
-    if (dominators.reachable(source)) return dominators.dominates(indexOf.get(edge.to)!, source);
-    if (!reachableFromLoop.has(edge.to)) reachableFromLoop.set(edge.to, reachable(edge.to));
-    return reachableFromLoop.get(edge.to)!.has(edge.from);
+  const cycleReach = new Map<PlannedNode, Set<PlannedNode>>();
+  const reachWithinCycle = (loop: PlannedNode) => {
+    let reach = cycleReach.get(loop);
+    if (reach === undefined) {
+      const blocked = new Set(dominators.strictDominators(indexOf.get(loop)!).map((index) => nodes[index]!));
+      reach = reachable(loop, blocked);
+      cycleReach.set(loop, reach);
+    }
+    return reach;
   };
 
   for (const edge of edges) {
-    edge.back = isBackEdge(edge);
+    edge.back = edge.to.control === 'loop' && reachWithinCycle(edge.to).has(edge.from);
     if (edge.back) edge.to.backIncoming.push(edge);
     else edge.to.incoming.push(edge);
   }
 }
 
-/** Nodes reachable from `starts` along one or more edges, optionally never entering `stopAt`. */
-function reachable(starts: PlannedNode | PlannedNode[], stopAt?: PlannedNode): Set<PlannedNode> {
+/** Nodes reachable from `starts` along one or more edges, never entering a node of `blocked`. */
+function reachable(starts: PlannedNode | PlannedNode[], blocked?: PlannedNode | ReadonlySet<PlannedNode>): Set<PlannedNode> {
+  let isBlocked = (_node: PlannedNode) => false;
+  if (blocked instanceof Set) isBlocked = (node) => blocked.has(node);
+  else if (blocked !== undefined) isBlocked = (node) => node === blocked;
   const seen = new Set<PlannedNode>();
   const stack = Array.isArray(starts) ? [...starts] : [starts];
   while (stack.length > 0) {
     const current = stack.pop()!;
     for (const edge of current.outgoing) {
-      if (edge.to === stopAt || seen.has(edge.to)) continue;
+      if (isBlocked(edge.to) || seen.has(edge.to)) continue;
       seen.add(edge.to);
       stack.push(edge.to);
     }

@@ -30,8 +30,10 @@ interface NodeState {
   exitItems: PortItems;
   /** Loop nodes: body nodes not finished in the current iteration. */
   openBody: number;
-  /** Output of the latest activation; null when skipped. */
+  /** Output of the latest activation that ran; null when it was skipped. */
   lastOutput: PortItems | null;
+  /** The loop around the node has ended, so its next activation is skipped whatever its inputs. */
+  loopEnded: boolean;
 }
 
 /** One activation the scheduler hands out. */
@@ -45,6 +47,8 @@ export interface Activation {
   loop: { state: unknown; iteration: number } | null;
   /** True for a loop node's activation through its back edges. */
   reentry: boolean;
+  /** The node is in the body of a loop that has ended (or was skipped), so it must be skipped. */
+  skip: boolean;
 }
 
 const FINISHED: ReadonlySet<Phase> = new Set(['done', 'skipped']);
@@ -55,10 +59,11 @@ const FINISHED: ReadonlySet<Phase> = new Set(['done', 'skipped']);
  * topological order. Given the same graph and the same step outputs, the order is always the
  * same, which a journal that replays recorded steps relies on.
  *
- * Loops: a loop node's edges into its body settle at every activation; edges to nodes
+ * Loops: a loop node's edges into its body settle at every activation, and edges to nodes
  * outside the body gather items and settle once, when an activation sends nothing into the
- * body. The loop node activates again once its whole body has finished the iteration, and
- * every activation resets the body so it runs again.
+ * body. The loop node activates again once its whole body has finished the iteration. Each
+ * activation that feeds the body resets it so that it runs again. When the loop ends, or is
+ * skipped, its body is skipped once more even if it has inputs from outside the loop.
  */
 export class RunScheduler {
   private readonly states = new Map<PlannedNode, NodeState>();
@@ -81,6 +86,7 @@ export class RunScheduler {
         exitItems: {},
         openBody: planned.loopBody.length,
         lastOutput: null,
+        loopEnded: false,
       });
       if (planned.loopBody.length > 0) this.bodySets.set(planned, new Set(planned.loopBody));
     }
@@ -103,13 +109,15 @@ export class RunScheduler {
    */
   complete(planned: PlannedNode, ports: PortItems | null, loopState?: unknown): void {
     const state = this.state(planned);
-    state.lastOutput = ports;
+    // A body node skipped because its loop ended keeps the output of the loop's last iteration for `$node`.
+    if (ports !== null || !state.loopEnded) state.lastOutput = ports;
 
     if (planned.control === 'loop' && ports !== null) {
       state.loopState = loopState;
       this.completeLoopActivation(planned, state, ports);
       return;
     }
+    if (planned.control === 'loop') for (const member of planned.loopBody) this.reset(member, planned, true);
 
     for (const edge of planned.outgoing) this.settle(edge, ports?.[edge.fromPort] ?? []);
     this.setPhase(planned, state, ports === null ? 'skipped' : 'done');
@@ -134,8 +142,8 @@ export class RunScheduler {
     if (planned.control === 'loop') {
       state.iteration += 1;
       loop = { state: reentry ? state.loopState : undefined, iteration: state.iteration };
-      for (const member of planned.loopBody) this.reset(member, planned);
     }
+    if (state.loopEnded) return { planned, activation: state.activations, ports: this.collect([], state.inbox, planned), loop, reentry, skip: true };
 
     const ports = reentry ? this.collect(planned.backIncoming, state.backInbox, planned) : state.firstInput ?? this.collect(planned.incoming, state.inbox, planned);
     if (reentry) state.backInbox.clear();
@@ -143,7 +151,7 @@ export class RunScheduler {
       const first = planned.inputs[0] ?? 'main';
       ports[first] = ports[first]!.length === 0 ? this.runInput : this.runInput.concat(ports[first]!);
     }
-    return { planned, activation: state.activations, ports, loop, reentry };
+    return { planned, activation: state.activations, ports, loop, reentry, skip: false };
   }
 
   /** Items per input port, concatenated in edge order. A port fed by one edge shares that edge's array. */
@@ -177,7 +185,8 @@ export class RunScheduler {
     }
 
     if (!feedsBody) {
-      // Last activation: the body gets nothing (and is skipped); exit edges carry what every iteration emitted.
+      // Last activation: the body is skipped once more, and exit edges carry what every iteration emitted.
+      for (const member of loop.loopBody) this.reset(member, loop, true);
       for (const edge of loop.outgoing) {
         const intoBody = edge.back || (body !== undefined && body.has(edge.to));
         this.settle(edge, intoBody ? [] : state.exitItems[edge.fromPort] ?? []);
@@ -187,6 +196,7 @@ export class RunScheduler {
       return;
     }
 
+    for (const member of loop.loopBody) this.reset(member, loop, false);
     for (const edge of loop.outgoing) {
       const intoBody = edge.back || (body !== undefined && body.has(edge.to));
       if (intoBody) this.settle(edge, ports[edge.fromPort] ?? []);
@@ -219,9 +229,13 @@ export class RunScheduler {
     this.enqueue(target);
   }
 
-  /** Prepares a body node of `loop` to run again: clears the inputs from inside the loop and keeps those from outside it. */
-  private reset(member: PlannedNode, loop: PlannedNode): void {
+  /**
+   * Prepares a body node of `loop` for its next activation: clears the inputs from inside the
+   * loop and keeps those from outside it. `loopEnded` makes that activation a skip.
+   */
+  private reset(member: PlannedNode, loop: PlannedNode, loopEnded: boolean): void {
     const state = this.state(member);
+    state.loopEnded = loopEnded;
     const body = this.bodySets.get(loop)!;
     for (const edge of [...state.inbox.keys()]) if (edge.from === loop || body.has(edge.from)) state.inbox.delete(edge);
     state.backInbox.clear();

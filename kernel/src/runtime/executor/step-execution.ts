@@ -1,4 +1,5 @@
 import { newId } from '../../auth/tokens.js';
+import { ExtensionCallError } from '../../extensions/runtime/types.js';
 import type { Item } from '../../graphs/model.js';
 import type { Logger } from '../../logger.js';
 import type { ExpressionEvaluator, NodeRunner, NodeRunResult, PortItems, StepUsage } from '../types.js';
@@ -54,6 +55,11 @@ export class StepExecution {
     const node = planned.node;
     const firstInput = planned.inputs[0] ?? 'main';
     const firstOutput = planned.outputs[0] ?? 'main';
+
+    if (activation.skip) {
+      await this.recordOnce(run, progress, activation, 'skipped', {});
+      return { kind: 'skipped' };
+    }
 
     if (planned.pinned !== null) {
       const output = { [firstOutput]: planned.pinned };
@@ -131,8 +137,7 @@ export class StepExecution {
         }
 
         const info = describeError(error, node);
-        const retryable = !(error instanceof StepError) || error.retryable;
-        if (retryable && retry !== undefined && attempt < maxAttempts) {
+        if (isRetryable(error) && retry !== undefined && attempt < maxAttempts) {
           const retryInMs = backoffDelayMs(retry, attempt);
           await this.finish(run, record, 'failed', { error: { ...info, retryInMs } });
           this.services.logger.warn({ runId: run.runId, stepId: record.id, nodeId: node.id, attempt, retryInMs, err: error }, 'step failed; retrying');
@@ -141,6 +146,7 @@ export class StepExecution {
         }
 
         await this.finish(run, record, 'failed', { error: info });
+        this.services.logger.warn({ runId: run.runId, stepId: record.id, nodeId: node.id, attempt, onError: node.settings.onError, err: error }, 'step failed');
         return { ok: false, error: info, fatal: error instanceof StepError && error.fatal };
       }
 
@@ -278,4 +284,10 @@ export class StepExecution {
     }
     await this.finish(run, record, status, { ...(details.output ? { output: details.output } : {}), ...(details.error ? { error: details.error } : {}) });
   }
+}
+
+/** Returns true for failures that another attempt may fix: every error except StepErrors marked otherwise and calls to a node the extension does not have. */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof StepError) return error.retryable;
+  return !(error instanceof ExtensionCallError && error.reason === 'not_found');
 }
