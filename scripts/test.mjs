@@ -30,6 +30,8 @@ const runs = [
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const skippedSuites = new Map();
+/** Tests that skipped themselves at run time, counted per suite. */
+const runtimeSkips = new Map();
 let exitCode = 0;
 
 for (const [index, suite] of runs.entries()) {
@@ -64,7 +66,13 @@ for (const [index, suite] of runs.entries()) {
       if (test.status !== 'skipped' && test.status !== 'pending') continue;
       const reason = [...test.ancestorTitles, test.title].join(' > ').match(/\(skipped: ([^)]+)\)/)?.[1];
       const title = [...test.ancestorTitles, test.title].find((t) => t.includes('(skipped'));
-      if (reason && title) skippedSuites.set(`${path.relative(ROOT, file.name)}: ${title.replace(/\s*\(skipped: [^)]+\)/, '')}`, reason);
+      if (reason && title) {
+        skippedSuites.set(`${path.relative(ROOT, file.name)}: ${title.replace(/\s*\(skipped: [^)]+\)/, '')}`, reason);
+      } else {
+        // Skipped from inside the test (context.skip), e.g. when a server lacks an extension such as pgvector.
+        const key = `${path.relative(ROOT, file.name)}: ${test.ancestorTitles.join(' > ')}`;
+        runtimeSkips.set(key, (runtimeSkips.get(key) ?? 0) + 1);
+      }
     }
   }
 }
@@ -77,6 +85,10 @@ if (missing.length > 0 || skippedSuites.size > 0) {
   for (const [suite, reason] of skippedSuites) process.stdout.write(`    ${suite} (${reason})\n`);
 } else {
   process.stdout.write('No suites skipped: every server back end was available.\n');
+}
+if (runtimeSkips.size > 0) {
+  process.stdout.write('Tests that skipped themselves at run time (the test output above gives each reason):\n');
+  for (const [suite, count] of runtimeSkips) process.stdout.write(`  - ${suite}: ${count} test(s)\n`);
 }
 if (totals.passed + totals.failed === 0) {
   process.stdout.write('No test ran.\n');
