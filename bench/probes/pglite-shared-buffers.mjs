@@ -42,7 +42,7 @@ async function openOnce(dataDir, sizeMiB) {
   const { vector } = await import(pathToFileURL(requireFromKernel.resolve('@electric-sql/pglite-pgvector')).href);
 
   const options = { extensions: { vector } };
-  // startParams applies to this open only. PGlite's postgresqlconf option would overwrite postgresql.conf in the data directory.
+  // startParams applies to this open only. PGlite 0.5.14's postgresqlconf option overwrote postgresql.conf in the data directory in a trial.
   if (sizeMiB !== null) options.startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${sizeMiB}MB`];
 
   const started = performance.now();

@@ -50,7 +50,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   timeUs += profile.timeDeltas[i];
   if (timeUs < windowStartUs || timeUs > windowEndUs) continue;
 
-  // timeDeltas[i + 1] is the time until the next sample, which this sample stands for.
+  // timeDeltas[i + 1] is the time until the next sample, which this sample represents.
   const durationUs = profile.timeDeltas[i + 1] ?? 0;
   const { url, functionName } = nodes.get(profile.samples[i]).callFrame;
   const [category] = CATEGORIES.find(([, test]) => test(url, functionName));

@@ -34,8 +34,13 @@ export function slugify(name: string): string {
   return slug || 'workspace';
 }
 
+/** How long a looked-up workspace stays in this process's memory, in milliseconds. Workspaces are never renamed or deleted through the API yet. */
+const WORKSPACE_CACHE_TTL_MS = 30_000;
+
 /** Users, first-run setup, sign-in checks and workspace membership. */
 export class UserService {
+  private readonly workspaceCache = new Map<string, { workspace: WorkspaceRecord; expiresAtMs: number }>();
+
   constructor(private readonly deps: { db: Database; logger: Logger }) {}
 
   async needsSetup(): Promise<boolean> {
@@ -107,8 +112,15 @@ export class UserService {
 
   /** Finds a workspace by id or slug. */
   async findWorkspace(idOrSlug: string): Promise<WorkspaceRecord | null> {
-    const workspace = await this.deps.db.prisma.workspace.findFirst({ where: { OR: [{ id: idOrSlug }, { slug: idOrSlug }] } });
-    return workspace ? toWorkspace(workspace) : null;
+    const now = Date.now();
+    const cached = this.workspaceCache.get(idOrSlug);
+    if (cached && cached.expiresAtMs > now) return cached.workspace;
+
+    const row = await this.deps.db.prisma.workspace.findFirst({ where: { OR: [{ id: idOrSlug }, { slug: idOrSlug }] } });
+    if (!row) return null;
+    const workspace = toWorkspace(row);
+    this.workspaceCache.set(idOrSlug, { workspace, expiresAtMs: now + WORKSPACE_CACHE_TTL_MS });
+    return workspace;
   }
 
   async listMemberships(userId: string): Promise<Array<WorkspaceRecord & { role: Role }>> {

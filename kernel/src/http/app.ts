@@ -31,9 +31,7 @@ export function createApp(services: KernelServices): Hono<AppEnv> {
       }),
     );
   }
-  app.use(
-    '/api/*',
-    bodyLimit({
+  const limitBody = bodyLimit({
       maxSize: config.bodyLimitBytes,
       onError: (c) =>
         problemResponse({
@@ -44,8 +42,9 @@ export function createApp(services: KernelServices): Hono<AppEnv> {
           detail: `The request body is larger than the limit of ${config.bodyLimitBytes} bytes (MIFY_BODY_LIMIT_BYTES). Send less data, or raise the limit.`,
           instance: c.req.path,
         }),
-    }),
-  );
+  });
+  // Requests without a body skip the limit: checking it makes the Node adapter build a full Request object.
+  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.use('/api/*', authenticate({ apiKeys: services.apiKeyService, sessions: services.sessionService }));
   app.use('/api/*', rateLimit({ sharedState: services.sharedState, perIpPerMinute: config.rateLimitIpPerMinute, perKeyPerMinute: config.rateLimitKeyPerMinute }));
 

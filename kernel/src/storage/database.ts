@@ -54,6 +54,12 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
   return openPglite(options.dataDir);
 }
 
+/**
+ * PGlite start parameters: its defaults plus 16 MB of shared buffers instead of
+ * PostgreSQL's 128 MB, which keeps an idle kernel's memory about 120 MiB lower.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 async function openPglite(dataDir: string): Promise<Database> {
   const inMemory = dataDir === 'memory://';
   let releaseLock = () => {};
@@ -61,14 +67,14 @@ async function openPglite(dataDir: string): Promise<Database> {
   let pglite: PGlite;
 
   if (inMemory) {
-    pglite = await PGlite.create({ extensions: { vector } });
+    pglite = await PGlite.create({ extensions: { vector }, startParams: PGLITE_START_PARAMS });
   } else {
     const pgdata = path.join(dataDir, 'pgdata');
     fs.mkdirSync(pgdata, { recursive: true });
     releaseLock = acquireDataDirLock(dataDir);
     location = `embedded PostgreSQL (PGlite) at ${pgdata}`;
     try {
-      pglite = await PGlite.create(pgdata, { extensions: { vector } });
+      pglite = await PGlite.create(pgdata, { extensions: { vector }, startParams: PGLITE_START_PARAMS });
     } catch (error) {
       releaseLock();
       throw new DatabaseError(`Could not open the embedded database at ${pgdata}: ${(error as Error).message}. If the folder is damaged, move it away and run \`mify migrate\` to create a new one.`, { cause: error });

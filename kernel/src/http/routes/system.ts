@@ -42,8 +42,12 @@ function probeTcp(address: string, timeoutMs: number): Promise<void> {
   });
 }
 
+/** Health checks are reused for this long, in milliseconds, so frequent probes do not load the database. */
+const HEALTH_CACHE_MS = 1_000;
+
 export function systemRoutes(services: () => KernelServices): RouteSpec[] {
   const startedAt = Date.now();
+  let cached: { checks: z.infer<typeof healthSchema>['checks']; atMs: number } | undefined;
 
   return [
     defineRoute({
@@ -56,11 +60,15 @@ export function systemRoutes(services: () => KernelServices): RouteSpec[] {
       responses: { 200: { description: 'All checks pass', schema: healthSchema }, 503: { description: 'A check failed', schema: healthSchema } },
       handler: async () => {
         const { db, sharedState, config } = services();
-        const checks: z.infer<typeof healthSchema>['checks'] = {
-          storage: await timed(db.kind, () => db.query('select 1')),
-          sharedState: await timed(sharedState.kind, () => sharedState.ping()),
-        };
-        if (config.temporalAddress) checks.temporal = await timed('temporal', () => probeTcp(config.temporalAddress!, 2_000));
+        if (!cached || Date.now() - cached.atMs > HEALTH_CACHE_MS) {
+          const checks: z.infer<typeof healthSchema>['checks'] = {
+            storage: await timed(db.kind, () => db.query('select 1')),
+            sharedState: await timed(sharedState.kind, () => sharedState.ping()),
+          };
+          if (config.temporalAddress) checks.temporal = await timed('temporal', () => probeTcp(config.temporalAddress!, 2_000));
+          cached = { checks, atMs: Date.now() };
+        }
+        const { checks } = cached;
 
         const healthy = Object.values(checks).every((check) => check.status === 'ok');
         return {
