@@ -48,10 +48,14 @@ function listFiles(dir, filter = () => true) {
   return out.sort();
 }
 
-/** Runs `action` unless the stamp named `name` holds `hash`; records the hash afterwards. */
-function step(name, hash, action) {
+/**
+ * Runs `action` unless the stamp named `name` holds `hash` and every file in
+ * `outputs` exists; records the hash afterwards.
+ */
+function step(name, hash, action, outputs = []) {
   const stampPath = path.join(STAMP_DIR, name);
-  if (fs.existsSync(stampPath) && fs.readFileSync(stampPath, 'utf8') === hash) return false;
+  const built = outputs.every((file) => fs.existsSync(file));
+  if (built && fs.existsSync(stampPath) && fs.readFileSync(stampPath, 'utf8') === hash) return false;
   action();
   fs.mkdirSync(STAMP_DIR, { recursive: true });
   fs.writeFileSync(stampPath, hash);
@@ -79,6 +83,19 @@ function findPnpm() {
   return local;
 }
 
+/** Built entry files of the bundled extensions that have a build script. */
+function extensionEntries() {
+  const dir = path.join(ROOT, 'extensions');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).flatMap((name) => {
+    const folder = path.join(dir, name);
+    const pkg = path.join(folder, 'package.json');
+    const manifest = path.join(folder, 'mify.extension.json');
+    if (!fs.existsSync(pkg) || !fs.existsSync(manifest) || !JSON.parse(fs.readFileSync(pkg, 'utf8')).scripts?.build) return [];
+    return [path.join(folder, JSON.parse(fs.readFileSync(manifest, 'utf8')).entry)];
+  });
+}
+
 export function bootstrap({ buildWeb = true } = {}) {
   checkNode();
   const pnpm = findPnpm();
@@ -93,11 +110,11 @@ export function bootstrap({ buildWeb = true } = {}) {
 
   const schema = path.join(ROOT, 'prisma', 'schema.prisma');
   const generated = path.join(ROOT, 'kernel', 'src', 'generated', 'prisma', 'client.ts');
-  step('prisma', hashFiles([schema]) + (fs.existsSync(generated) ? '' : Math.random()), () => {
+  step('prisma', hashFiles([schema]), () => {
     log('generating the Prisma client');
     // prisma generate needs no schema engine, but the CLI looks for one; any existing file satisfies the check.
     run(pnpm, ['--filter', '@mify/kernel', 'exec', 'prisma', 'generate', '--schema', schema], { env: { PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
-  });
+  }, [generated]);
 
   log('building the kernel and SDK');
   run(pnpm, ['exec', 'tsc', '-b', 'sdk', 'kernel']);
@@ -106,15 +123,15 @@ export function bootstrap({ buildWeb = true } = {}) {
   step('extensions', hashFiles(extensionSources), () => {
     log('building extensions');
     run(pnpm, ['-r', '--filter', './extensions/*', '--if-present', 'run', 'build']);
-  });
+  }, extensionEntries());
 
   if (buildWeb && fs.existsSync(path.join(ROOT, 'web', 'package.json'))) {
     const webSources = listFiles(path.join(ROOT, 'web'));
     const handler = path.join(ROOT, 'web', 'build', 'handler.js');
-    step('web', hashFiles(webSources) + (fs.existsSync(handler) ? '' : Math.random()), () => {
+    step('web', hashFiles(webSources), () => {
       log('building the studio');
       run(pnpm, ['--filter', '@mify/web', 'run', 'build']);
-    });
+    }, [handler]);
   }
   return { pnpm };
 }

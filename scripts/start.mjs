@@ -11,3 +11,10 @@ const entry = path.join(ROOT, 'kernel', 'dist', 'cli', 'entry.js');
 const child = spawn(process.execPath, ['--no-node-snapshot', entry, 'start', ...process.argv.slice(2)], { stdio: 'inherit', cwd: ROOT });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(signal ? 0 : (code ?? 1)));
+
+// npm does not pass SIGTERM on to this script's shell, so when npm goes away this
+// process is re-parented; stop the server then instead of leaving it running.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) child.kill('SIGTERM');
+}, 1_000).unref();

@@ -1,6 +1,13 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+
+/**
+ * `.mify` at the repository root (beside kernel/), so `npm start` and `npx mify`
+ * from any folder of the checkout use the same data; the same path from `src/` and `dist/`.
+ */
+export const DEFAULT_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.mify');
 
 const booleanString = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((value) => ['true', '1', 'yes'].includes(value));
 
@@ -14,7 +21,7 @@ const positiveInt = (what: string) =>
 const envSchema = z.object({
   MIFY_HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP server binds to'),
   MIFY_PORT: positiveInt('TCP port, 0-65535; 0 picks a free port').pipe(z.number().min(0).max(65535)).default(3000),
-  MIFY_DATA_DIR: z.string().min(1).default('./.mify').describe('Folder for the embedded database, the generated secret key and installed extensions'),
+  MIFY_DATA_DIR: z.string().min(1).optional().describe('Folder for the embedded database, the generated secret key and installed extensions'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgresql://user:password@127.0.0.1:5432/mify').optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a Redis URL such as redis://127.0.0.1:6379').optional(),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port such as 127.0.0.1:7233').optional(),
@@ -110,7 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     host: e.MIFY_HOST,
     port: e.MIFY_PORT,
-    dataDir: path.resolve(e.MIFY_DATA_DIR),
+    dataDir: e.MIFY_DATA_DIR ? path.resolve(e.MIFY_DATA_DIR) : DEFAULT_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     temporalAddress: e.TEMPORAL_ADDRESS,
@@ -143,5 +150,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** Lists the variables with their descriptions, for `mify --help`. */
 export function describeEnvironment(): Array<{ name: string; description: string }> {
-  return Object.entries(envSchema.shape).map(([name, schema]) => ({ name, description: (schema as z.ZodType).description ?? '' }));
+  return Object.entries(envSchema.shape).map(([name, schema]) => {
+    const description = (schema as z.ZodType).description ?? DESCRIPTIONS[name] ?? '';
+    const fallback = (schema as unknown as { _zod?: { def?: { defaultValue?: unknown } } })._zod?.def?.defaultValue;
+    const shown = name === 'MIFY_DATA_DIR' ? DEFAULT_DATA_DIR : fallback;
+    const suffix = shown === undefined || shown === '' ? '' : ` (default ${String(shown)})`;
+    return { name, description: `${description}${suffix}` };
+  });
 }
+
+/** Help text of the variables whose schema carries no description. */
+const DESCRIPTIONS: Record<string, string> = {
+  MIFY_PORT: 'TCP port of the HTTP server; 0 picks a free one',
+  DATABASE_URL: 'PostgreSQL server to use instead of the embedded database (pgvector needed for vector features)',
+  REDIS_URL: 'Redis server for cache, rate limits, pub/sub and locks shared by several kernel processes; unset keeps them in this process',
+  TEMPORAL_ADDRESS: 'Temporal frontend (host:port) for the Temporal run back end',
+  MIFY_SECRET_KEY: 'Key that encrypts stored credentials; unset generates one into MIFY_DATA_DIR/secret.key',
+  MIFY_LOG_LEVEL: 'Log level: fatal, error, warn, info, debug, trace or silent',
+  MIFY_BODY_LIMIT_BYTES: 'Largest request body, in bytes',
+  MIFY_CORS_ORIGINS: 'Comma-separated origins allowed by CORS, or * for any; empty disables CORS',
+  MIFY_RATE_LIMIT_IP_PER_MINUTE: 'Requests per minute allowed per client address without an API key',
+  MIFY_RATE_LIMIT_KEY_PER_MINUTE: 'Requests per minute allowed per API key',
+  MIFY_SESSION_TTL_HOURS: 'Lifetime of a browser session, in hours',
+  MIFY_SHUTDOWN_TIMEOUT_MS: 'Time in-flight requests get to finish at shutdown, in milliseconds',
+};

@@ -98,8 +98,10 @@ const commands: Record<string, Command> = {
           },
         );
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      // A terminal's Ctrl-C reaches this process and its launcher, which forwards it again,
+      // so later signals are ignored while the first one drains.
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
 
       printFirstRun(io, running.url, await kernel.services.userService.needsSetup(), config);
       return 'running';
@@ -316,7 +318,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | 'runni
       return 78;
     }
     if (error instanceof MifyError) {
-      const problems = (error.details?.errors as Array<{ path: string; message: string }> | undefined) ?? [];
+      // Some messages already list their problems; print the list only when they do not.
+      const problems = ((error.details?.errors as Array<{ path: string; message: string }> | undefined) ?? []).filter((p) => !error.message.includes(p.message));
       io.err([`Error: ${error.message}`, ...problems.map((p) => `  - ${p.path}: ${p.message}`)].join('\n'));
       return 1;
     }

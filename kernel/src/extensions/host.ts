@@ -8,7 +8,7 @@ import { ConflictError, MifyError, NotFoundError, ValidationError } from '../err
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { KERNEL_VERSION } from '../version.js';
-import { ensureCollectionIndexes, HOST_METHOD_NAMES } from './host-api/index.js';
+import { ensureCollectionIndexes, extensionFilesRoot, HOST_METHOD_NAMES } from './host-api/index.js';
 import { PackageError, unpackAndVerify } from './package.js';
 import { createIsolateRuntime, FailureWindow } from './runtime/isolate/index.js';
 import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest } from './runtime/types.js';
@@ -87,6 +87,19 @@ export function readManifest(folder: string): ExtensionManifest {
   const engine = checkEngine(result.manifest, KERNEL_VERSION);
   if (!engine.ok) throw new ExtensionError('incompatible_engine', 422, engine.message, { extensionId: result.manifest.id });
   return result.manifest;
+}
+
+/**
+ * WASI preopens for a WASM extension: with `files:write`, its instance-wide files
+ * folder (the one the `files` host API uses without a workspace) appears as
+ * `/files` in the guest. WASI preopens cannot be read-only in Extism 1.0.3, so
+ * `files:read` alone opens nothing and the guest uses the host API instead.
+ */
+function wasmPaths(manifest: ExtensionManifest, dataDir: string): Record<string, string> {
+  if (!manifest.permissions.includes('files:write')) return {};
+  const root = extensionFilesRoot(dataDir, manifest.id, null);
+  fs.mkdirSync(root, { recursive: true });
+  return { '/files': root };
 }
 
 function httpHosts(manifest: ExtensionManifest): string[] {
@@ -218,6 +231,7 @@ export class ExtensionHost {
               wasm: entry,
               limits,
               allowedHosts: httpHosts(manifest),
+              allowedPaths: wasmPaths(manifest, this.deps.config.dataDir),
               exports: Object.fromEntries((manifest.contributes?.nodes ?? []).filter((n) => n.handler).map((n) => [n.type, n.handler!])),
               logger: this.deps.logger,
               onFailure,
