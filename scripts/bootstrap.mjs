@@ -49,7 +49,7 @@ function listFiles(dir, filter = () => true) {
 }
 
 /**
- * Runs `action` unless the stamp named `name` holds `hash` and every file in
+ * Runs `action` unless the stamp named `name` contains `hash` and every file in
  * `outputs` exists; records the hash afterwards.
  */
 function step(name, hash, action, outputs = []) {

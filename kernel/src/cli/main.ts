@@ -80,7 +80,7 @@ const commands: Record<string, Command> = {
       if (typeof values.host === 'string') env.MIFY_HOST = values.host;
       if (typeof values.port === 'string') env.MIFY_PORT = values.port;
       const config = loadConfig(env);
-      // Extensions load after the server listens, so /api/health answers while their sandboxes start.
+      // Extensions load after the server listens, so /api/health responds while their sandboxes start.
       const kernel = await createKernel({ config, loadExtensions: false });
       const running = await startServer(kernel);
       kernel.services.extensionHost.start().catch((error: unknown) => kernel.services.logger.error({ err: error }, 'loading extensions failed'));

@@ -4,30 +4,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { HOST_METHOD_PERMISSIONS } from '@mify/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../audit/audit-log.js';
-import { MifyError } from '../../errors.js';
-import { createMemorySharedState } from '../../infra/memory.js';
 import type { SharedState } from '../../infra/types.js';
 import { createLogger } from '../../logger.js';
-import { backendTitle, databaseBackends, openTestDatabase, type TestDatabase } from '../../test-support/databases.js';
-import { CredentialVault } from '../../vault/vault.js';
-import { HostAuditQueue } from './audit-queue.js';
+import { backendTitle, databaseBackends, type TestDatabase } from '../../test-support/databases.js';
 import { createHostBridge, HOST_METHODS } from './bridge.js';
 import { eventChannel, type ExtensionEventMessage } from './events.js';
 import { MAX_LOG_MESSAGE_CHARS } from './log.js';
+import { createTestHostServices, rejection, type TestHostServices } from './test-support.js';
 import type { HostCallContext, HostServices } from './types.js';
-
-/** Rejection of `promise` as a MifyError; fails the test when it resolves or rejects otherwise. */
-async function rejection(promise: Promise<unknown>): Promise<MifyError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to reject');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MifyError);
-  return error as MifyError;
-}
 
 /** Collects pino's JSON lines. */
 function logCapture(): { stream: Writable; lines: Array<Record<string, unknown>> } {
@@ -53,6 +37,7 @@ describe('host method table', () => {
 
 describe.each(databaseBackends)('host bridge on $name', (backend) => {
   describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
+    let host: TestHostServices;
     let database: TestDatabase;
     let sharedState: SharedState;
     let services: HostServices;
@@ -72,27 +57,15 @@ describe.each(databaseBackends)('host bridge on $name', (backend) => {
     }
 
     beforeAll(async () => {
-      database = await openTestDatabase(backend.name);
+      host = await createTestHostServices(backend.name, { logger: createLogger({ level: 'debug', destination: logs.stream }) });
+      ({ database, services } = host);
+      sharedState = services.sharedState;
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-host-api-'));
-      const logger = createLogger({ level: 'debug', destination: logs.stream });
-      const auditLog = new AuditLog({ db: database.db, logger });
-      sharedState = createMemorySharedState(logger);
-      services = {
-        db: database.db,
-        vault: new CredentialVault({ db: database.db, logger, auditLog, key: Buffer.alloc(32, 7) }),
-        auditLog,
-        sharedState,
-        logger,
-        config: { allowPrivateNetwork: false },
-        auditQueue: new HostAuditQueue(auditLog, logger),
-      };
       await database.db.prisma.workspace.create({ data: { id: 'ws_a', slug: 'alpha', name: 'Alpha' } });
     });
 
     afterAll(async () => {
-      await services?.auditQueue?.close();
-      await sharedState?.close();
-      await database?.cleanup();
+      await host?.close();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     });
 

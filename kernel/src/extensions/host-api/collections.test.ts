@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../audit/audit-log.js';
-import { MifyError } from '../../errors.js';
-import { createMemorySharedState } from '../../infra/memory.js';
-import { createLogger } from '../../logger.js';
 import type { Database } from '../../storage/database.js';
-import { backendTitle, databaseBackends, openTestDatabase, type TestDatabase } from '../../test-support/databases.js';
-import { CredentialVault } from '../../vault/vault.js';
-import { HostAuditQueue } from './audit-queue.js';
+import { backendTitle, databaseBackends, type TestDatabase } from '../../test-support/databases.js';
 import { createHostBridge } from './bridge.js';
 import { collectionIndexName, ensureCollectionIndexes } from './collection-indexes.js';
+import { createTestHostServices, rejection, type TestHostServices } from './test-support.js';
 import type { CollectionDeclaration, HostCallContext, HostServices } from './types.js';
 
 interface Document {
@@ -30,19 +25,9 @@ const COLLECTIONS: CollectionDeclaration[] = [
   { name: 'notes' },
 ];
 
-async function rejection(promise: Promise<unknown>): Promise<MifyError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to reject');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MifyError);
-  return error as MifyError;
-}
-
 describe.each(databaseBackends)('collections host methods on $name', (backend) => {
   describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
+    let host: TestHostServices;
     let database: TestDatabase;
     let services: HostServices;
     /** SQL and parameters of every query, recorded by a pass-through wrapper of the database. */
@@ -71,25 +56,8 @@ describe.each(databaseBackends)('collections host methods on $name', (backend) =
     }
 
     beforeAll(async () => {
-      database = await openTestDatabase(backend.name);
-      const logger = createLogger({ level: 'silent' });
-      const auditLog = new AuditLog({ db: database.db, logger });
-      const recording: Database = {
-        ...database.db,
-        query: async <T>(sql: string, params: unknown[] = []) => {
-          queries.push({ sql, params });
-          return database.db.query<T>(sql, params);
-        },
-      };
-      services = {
-        db: recording,
-        vault: new CredentialVault({ db: database.db, logger, auditLog, key: Buffer.alloc(32, 7) }),
-        auditLog,
-        sharedState: createMemorySharedState(logger),
-        logger,
-        config: { allowPrivateNetwork: false },
-        auditQueue: new HostAuditQueue(auditLog, logger),
-      };
+      host = await createTestHostServices(backend.name, { recordedQueries: queries });
+      ({ database, services } = host);
       await ensureCollectionIndexes(database.db, 'acme.tasks', COLLECTIONS);
 
       const tasks = bridge();
@@ -103,9 +71,7 @@ describe.each(databaseBackends)('collections host methods on $name', (backend) =
     });
 
     afterAll(async () => {
-      await services?.auditQueue?.close();
-      await services?.sharedState.close();
-      await database?.cleanup();
+      await host?.close();
     });
 
     describe('indexes', () => {

@@ -2,15 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../audit/audit-log.js';
-import { MifyError } from '../../errors.js';
-import { createMemorySharedState } from '../../infra/memory.js';
-import { createLogger } from '../../logger.js';
-import { backendTitle, databaseBackends, openTestDatabase, type TestDatabase } from '../../test-support/databases.js';
-import { CredentialVault } from '../../vault/vault.js';
-import { HostAuditQueue } from './audit-queue.js';
+import { backendTitle, databaseBackends } from '../../test-support/databases.js';
 import { createHostBridge } from './bridge.js';
 import { extensionFilesRoot, MAX_FILE_BYTES } from './files.js';
+import { createTestHostServices, rejection, type TestHostServices } from './test-support.js';
 import type { HostCallContext, HostServices } from './types.js';
 
 interface FileInfo {
@@ -20,20 +15,9 @@ interface FileInfo {
   updatedAt: string;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MifyError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to reject');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MifyError);
-  return error as MifyError;
-}
-
 describe.each(databaseBackends)('file host methods on $name', (backend) => {
   describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
-    let database: TestDatabase;
+    let host: TestHostServices;
     let services: HostServices;
     let dataDir: string;
     /** A folder outside the data folder, standing for files the extension must never reach. */
@@ -44,27 +28,15 @@ describe.each(databaseBackends)('file host methods on $name', (backend) => {
     }
 
     beforeAll(async () => {
-      database = await openTestDatabase(backend.name);
+      host = await createTestHostServices(backend.name);
+      services = host.services;
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-files-'));
       outside = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-outside-'));
       fs.writeFileSync(path.join(outside, 'secret.txt'), 'outside secret');
-      const logger = createLogger({ level: 'silent' });
-      const auditLog = new AuditLog({ db: database.db, logger });
-      services = {
-        db: database.db,
-        vault: new CredentialVault({ db: database.db, logger, auditLog, key: Buffer.alloc(32, 7) }),
-        auditLog,
-        sharedState: createMemorySharedState(logger),
-        logger,
-        config: { allowPrivateNetwork: false },
-        auditQueue: new HostAuditQueue(auditLog, logger),
-      };
     });
 
     afterAll(async () => {
-      await services?.auditQueue?.close();
-      await services?.sharedState.close();
-      await database?.cleanup();
+      await host?.close();
       for (const folder of [dataDir, outside]) if (folder) fs.rmSync(folder, { recursive: true, force: true });
     });
 

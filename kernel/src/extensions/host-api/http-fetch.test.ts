@@ -7,34 +7,19 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AuditLog } from '../../audit/audit-log.js';
-import { MifyError } from '../../errors.js';
-import { createMemorySharedState } from '../../infra/memory.js';
-import { createLogger } from '../../logger.js';
-import { openTestDatabase, type TestDatabase } from '../../test-support/databases.js';
-import { CredentialVault } from '../../vault/vault.js';
-import { HostAuditQueue } from './audit-queue.js';
+import type { TestDatabase } from '../../test-support/databases.js';
 import { createHostBridge } from './bridge.js';
 import type { HttpFetchResult } from './http-fetch.js';
 import { defaultHttpTransport, type ConnectTarget, type ResolvedAddress } from './http-transport.js';
+import { createTestHostServices, rejection, type TestHostServices } from './test-support.js';
 import type { HostApiConfig, HostCallContext, HostServices } from './types.js';
 
 /** Largest response the tests allow, in bytes; the server sends more to check the cap. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-async function rejection(promise: Promise<unknown>): Promise<MifyError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to reject');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MifyError);
-  return error as MifyError;
-}
-
 // HTTP behaviour does not depend on the database, so these tests run on PGlite only, which stores the audit rows.
 describe('http.fetch', () => {
+  let host: TestHostServices;
   let database: TestDatabase;
   let services: HostServices;
   let server: http.Server;
@@ -67,19 +52,8 @@ describe('http.fetch', () => {
   }
 
   beforeAll(async () => {
-    database = await openTestDatabase('pglite');
-    const logger = createLogger({ level: 'silent' });
-    const auditLog = new AuditLog({ db: database.db, logger });
-    services = {
-      db: database.db,
-      vault: new CredentialVault({ db: database.db, logger, auditLog, key: Buffer.alloc(32, 7) }),
-      auditLog,
-      sharedState: createMemorySharedState(logger),
-      logger,
-      config: { allowPrivateNetwork: false },
-      auditQueue: new HostAuditQueue(auditLog, logger),
-      httpTransport: { connect, lookup },
-    };
+    host = await createTestHostServices('pglite', { httpTransport: { connect, lookup } });
+    ({ database, services } = host);
 
     server = http.createServer((request, response) => {
       const chunks: Buffer[] = [];
@@ -144,9 +118,7 @@ describe('http.fetch', () => {
   afterAll(async () => {
     server?.closeAllConnections();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await services?.auditQueue?.close();
-    await services?.sharedState.close();
-    await database?.cleanup();
+    await host?.close();
   });
 
   describe('address guard', () => {

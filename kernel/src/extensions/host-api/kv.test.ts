@@ -1,19 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditLog } from '../../audit/audit-log.js';
 import { MifyError } from '../../errors.js';
-import { createMemorySharedState } from '../../infra/memory.js';
-import { createLogger } from '../../logger.js';
-import { backendTitle, databaseBackends, openTestDatabase, type TestDatabase } from '../../test-support/databases.js';
-import { CredentialVault } from '../../vault/vault.js';
+import { backendTitle, databaseBackends, type TestDatabase } from '../../test-support/databases.js';
 import { MAX_STORED_JSON_BYTES } from './arguments.js';
-import { HostAuditQueue } from './audit-queue.js';
 import { createHostBridge } from './bridge.js';
 import { purgeExpiredKeyValues } from './kv.js';
+import { createTestHostServices, type TestHostServices } from './test-support.js';
 import type { HostCallContext, HostServices } from './types.js';
 
 describe.each(databaseBackends)('kv host methods on $name', (backend) => {
   describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
+    let host: TestHostServices;
     let database: TestDatabase;
     let services: HostServices;
 
@@ -22,24 +19,12 @@ describe.each(databaseBackends)('kv host methods on $name', (backend) => {
     }
 
     beforeAll(async () => {
-      database = await openTestDatabase(backend.name);
-      const logger = createLogger({ level: 'silent' });
-      const auditLog = new AuditLog({ db: database.db, logger });
-      services = {
-        db: database.db,
-        vault: new CredentialVault({ db: database.db, logger, auditLog, key: Buffer.alloc(32, 7) }),
-        auditLog,
-        sharedState: createMemorySharedState(logger),
-        logger,
-        config: { allowPrivateNetwork: false },
-        auditQueue: new HostAuditQueue(auditLog, logger),
-      };
+      host = await createTestHostServices(backend.name);
+      ({ database, services } = host);
     });
 
     afterAll(async () => {
-      await services?.auditQueue?.close();
-      await services?.sharedState.close();
-      await database?.cleanup();
+      await host?.close();
     });
 
     it('round-trips JSON values', async () => {

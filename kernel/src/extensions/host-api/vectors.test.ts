@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { AuditLog } from '../../audit/audit-log.js';
-import { MifyError } from '../../errors.js';
-import { createMemorySharedState } from '../../infra/memory.js';
-import { createLogger } from '../../logger.js';
-import type { Database } from '../../storage/database.js';
-import { backendTitle, databaseBackends, openTestDatabase, type TestDatabase } from '../../test-support/databases.js';
-import { CredentialVault } from '../../vault/vault.js';
-import { HostAuditQueue } from './audit-queue.js';
+import { backendTitle, databaseBackends, type TestDatabase } from '../../test-support/databases.js';
 import { createHostBridge } from './bridge.js';
+import { createTestHostServices, rejection, type TestHostServices } from './test-support.js';
 import type { HostCallContext, HostServices } from './types.js';
 
 interface Match {
@@ -18,19 +12,9 @@ interface Match {
   content?: string;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MifyError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to reject');
-    },
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(MifyError);
-  return error as MifyError;
-}
-
 describe.each(databaseBackends)('vector host methods on $name', (backend) => {
   describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
+    let host: TestHostServices;
     let database: TestDatabase;
     let services: HostServices;
     let vectorAvailable = false;
@@ -46,26 +30,9 @@ describe.each(databaseBackends)('vector host methods on $name', (backend) => {
     }
 
     beforeAll(async () => {
-      database = await openTestDatabase(backend.name);
+      host = await createTestHostServices(backend.name, { recordedQueries: queries });
+      ({ database, services } = host);
       vectorAvailable = await database.db.hasVector();
-      const logger = createLogger({ level: 'silent' });
-      const auditLog = new AuditLog({ db: database.db, logger });
-      const recording: Database = {
-        ...database.db,
-        query: async <T>(sql: string, params: unknown[] = []) => {
-          queries.push({ sql, params });
-          return database.db.query<T>(sql, params);
-        },
-      };
-      services = {
-        db: recording,
-        vault: new CredentialVault({ db: database.db, logger, auditLog, key: Buffer.alloc(32, 7) }),
-        auditLog,
-        sharedState: createMemorySharedState(logger),
-        logger,
-        config: { allowPrivateNetwork: false },
-        auditQueue: new HostAuditQueue(auditLog, logger),
-      };
       if (!vectorAvailable) return;
 
       const rag = bridge();
@@ -82,9 +49,7 @@ describe.each(databaseBackends)('vector host methods on $name', (backend) => {
     });
 
     afterAll(async () => {
-      await services?.auditQueue?.close();
-      await services?.sharedState.close();
-      await database?.cleanup();
+      await host?.close();
     });
 
     it('creates an HNSW index for the collection', async (context) => {
