@@ -9,10 +9,9 @@ import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { KERNEL_VERSION } from '../version.js';
 import { ensureCollectionIndexes, extensionFilesRoot, HOST_METHOD_NAMES } from './host-api/index.js';
-import { PackageError, unpackAndVerify } from './package.js';
+import { PackageError } from './errors-package.js';
 import { createIsolateRuntime, FailureWindow } from './runtime/isolate/index.js';
 import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest } from './runtime/types.js';
-import { createWasmRuntime } from './runtime/wasm/index.js';
 import { ExtensionStore, type ExtensionSource, type InstalledRecord } from './store.js';
 
 /** `extensions/` of the repository; the same path from `src/` and `dist/`. */
@@ -226,7 +225,7 @@ export class ExtensionHost {
       const runtime: ExtensionRuntime =
         manifest.runtime === 'isolate'
           ? await createIsolateRuntime({ extensionId: record.id, code: fs.readFileSync(entry, 'utf8'), limits, hostMethods: HOST_METHOD_NAMES, logger: this.deps.logger, onFailure: (_reason, error) => onFailure(error) })
-          : await createWasmRuntime({
+          : await (await import('./runtime/wasm/index.js')).createWasmRuntime({
               extensionId: record.id,
               wasm: entry,
               limits,
@@ -272,6 +271,8 @@ export class ExtensionHost {
       return { folder: path.resolve(source.folder), cleanup: () => {}, kind: 'folder' };
     }
     if (source.packageFile) {
+      // Loaded on demand: the tar reader is needed only when a package is installed.
+      const { unpackAndVerify } = await import('./package.js');
       const verified = await unpackAndVerify(source.packageFile);
       const cleanup = () => fs.rmSync(verified.folder, { recursive: true, force: true });
       const trusted = verified.signerFingerprint !== null && this.deps.config.trustedSigningKeys.includes(verified.signerFingerprint);

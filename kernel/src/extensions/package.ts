@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
-import { MifyError } from '../errors.js';
+import { PackageError } from './errors-package.js';
+
+export { PackageError };
 
 /**
  * An extension package is a gzipped tarball whose root holds the extension's
@@ -22,12 +24,6 @@ export const MAX_UNPACKED_BYTES = 200 * 1024 * 1024;
 /** Folders never packed. */
 const EXCLUDED = new Set(['node_modules', '.git', 'src', 'test', 'tests']);
 
-export class PackageError extends MifyError {
-  constructor(message: string, details?: Record<string, unknown>) {
-    super('invalid_extension_package', 422, message, details);
-    this.name = 'PackageError';
-  }
-}
 
 export interface VerifiedPackage {
   /** Temporary folder holding the unpacked, verified files; the caller moves or removes it. */

@@ -1,5 +1,4 @@
 import { createMemorySharedState } from './memory.js';
-import { createRedisSharedState } from './redis.js';
 import { DEFAULT_KEY_PREFIX, type SharedState, type SharedStateOptions } from './types.js';
 
 export { LockUnavailableError, SharedStateClosedError, SharedStateUnavailableError } from './errors.js';
@@ -19,6 +18,8 @@ export { DEFAULT_KEY_PREFIX } from './types.js';
  */
 export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
   if (options.redisUrl) {
+    // Loaded on demand: ioredis adds about 80 ms to start-up and is needed only with Redis.
+    const { createRedisSharedState } = await import('./redis.js');
     return createRedisSharedState(options.redisUrl, options.keyPrefix ?? DEFAULT_KEY_PREFIX, options.logger);
   }
 
