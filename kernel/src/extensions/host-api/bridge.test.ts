@@ -288,11 +288,11 @@ describe.each(databaseBackends)('host bridge on $name', (backend) => {
 
     describe('services still to come', () => {
       it.each([
-        ['graphs.list', 'graphs:read'],
-        ['runs.get', 'runs:read'],
-        ['llm.embed', 'llm:invoke'],
-      ])('reports %s as not available', async (method, permission) => {
-        const error = await rejection(bridge({ permissions: [permission] }).call(method, []));
+        ['graphs.list', 'graphs:read', []],
+        ['runs.get', 'runs:read', ['run_1']],
+        ['llm.embed', 'llm:invoke', []],
+      ])('reports %s as not available', async (method, permission, args) => {
+        const error = await rejection(bridge({ permissions: [permission] }).call(method, args));
 
         expect(error.code).toBe('not_available');
         expect(error.status).toBe(501);

@@ -12,6 +12,7 @@ import { kvMethods } from './kv.js';
 import { logMethods } from './log.js';
 import { hasPermission, PermissionDeniedError } from './permissions.js';
 import type { HostCallContext, HostCallScope, HostMethod, HostServices } from './types.js';
+import { graphRunMethods } from './graphs-runs.js';
 import { unavailableMethods } from './unavailable.js';
 import { vectorMethods } from './vectors.js';
 
@@ -25,6 +26,7 @@ export const HOST_METHODS: readonly HostMethod[] = [
   ...credentialMethods,
   ...eventMethods,
   ...fileMethods,
+  ...graphRunMethods,
   ...unavailableMethods,
 ];
 

@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { Database } from '../../storage/database.js';
 import type { CredentialVault } from '../../vault/vault.js';
 import type { HostAuditQueue } from './audit-queue.js';
+import type { HostGraphServices } from './graphs-runs.js';
 import type { HttpTransport } from './http-transport.js';
 
 /** One index of an extension collection, as declared in the manifest. */
@@ -64,6 +65,8 @@ export interface HostServices {
    * (see `hostAuditQueueFor`).
    */
   auditQueue?: HostAuditQueue;
+  /** Graph store and runtime behind `graphs.*` and `runs.*`; without it those methods fail with `not_available`. */
+  graphs?: HostGraphServices;
   /** DNS lookup and socket connection of `http.fetch`; tests replace them to observe connections. Default: node:dns and node:net/tls. */
   httpTransport?: Partial<HttpTransport>;
 }

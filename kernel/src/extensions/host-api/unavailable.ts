@@ -24,19 +24,11 @@ function unavailable(name: string, permission: string, missing: string, paramete
   });
 }
 
-// TODO: wire graphs.* to the graph store (drafts and published versions, scoped by workspace) once it exists.
-const GRAPH_STORE = 'the graph store';
-// TODO: wire runs.* to the graph runtime's executor (start, status, steps) once it exists.
-const GRAPH_RUNTIME = 'the graph runtime';
 // TODO: wire llm.* to the LLM provider gateway (provider contributions, credentials, usage accounting) once it exists.
 const LLM_GATEWAY = 'the LLM provider gateway';
 
-/** `graphs.*`, `runs.*` and `llm.*`: permission-checked placeholders for services still to come. */
+/** `llm.*`: permission-checked placeholders for the LLM gateway still to come. */
 export const unavailableMethods: HostMethod[] = [
-  unavailable('graphs.get', 'graphs:read', GRAPH_STORE, ['id', 'options']),
-  unavailable('graphs.list', 'graphs:read', GRAPH_STORE, ['options']),
-  unavailable('runs.start', 'runs:start', GRAPH_RUNTIME, ['graphId', 'options']),
-  unavailable('runs.get', 'runs:read', GRAPH_RUNTIME, ['runId']),
   unavailable('llm.chat', 'llm:invoke', LLM_GATEWAY, ['request']),
   unavailable('llm.embed', 'llm:invoke', LLM_GATEWAY, ['request']),
 ];
