@@ -101,14 +101,15 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
 
     // Resolved on first use: the graph services are registered after the extension host.
     const graphsForExtensions = hostGraphServices(() => container.cradle as never);
-    const extensionHost = new ExtensionHost({
+    const extensionHost: ExtensionHost = new ExtensionHost({
       db,
       logger,
       config,
+      sharedState,
       bridgeFactory: (context) =>
         createHostBridge(
           { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
-          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
+          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
         ),
     });
     container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)) });

@@ -5,6 +5,7 @@ import { checkEngine, validateManifest, type ExtensionManifest } from '@mify/sdk
 import semver from 'semver';
 import type { KernelConfig } from '../config.js';
 import { ConflictError, MifyError, NotFoundError, ValidationError } from '../errors.js';
+import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { KERNEL_VERSION } from '../version.js';
@@ -24,6 +25,8 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 /** Failures within the window after which an extension is reported unhealthy. */
 const UNHEALTHY_AFTER_FAILURES = 5;
 const FAILURE_WINDOW_MS = 60_000;
+/** Key-value rows of an extension that record its event subscriptions. */
+const EVENT_SUBSCRIPTION_PREFIX = '__events.subscriptions:';
 
 /** Who invokes an extension, so the host API can scope and audit its calls. */
 export interface InvocationContext {
@@ -116,6 +119,8 @@ export class ExtensionHost {
   private readonly loadErrors = new Map<string, string>();
   private readonly lastErrors = new Map<string, string>();
   private readonly log: Logger;
+  /** Live event subscriptions, `<extension id> <topic>` → unsubscribe. */
+  private readonly eventSubscriptions = new Map<string, () => Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -125,6 +130,8 @@ export class ExtensionHost {
       bridgeFactory: HostBridgeFactory;
       /** Folders scanned for bundled extensions. Default: the repository's extensions/ and MIFY_EXTENSIONS_DIR. */
       bundledDirs?: string[];
+      /** Pub/sub that carries extension events; without it `events.subscribe` delivers nothing. */
+      sharedState?: SharedState;
     },
   ) {
     this.store = new ExtensionStore(deps.db);
@@ -238,6 +245,7 @@ export class ExtensionHost {
 
       const loaded = { record, runtime, failures };
       this.loaded.set(record.id, loaded);
+      await this.restoreEventSubscriptions(record.id);
       this.loadErrors.delete(record.id);
       this.log.info({ extensionId: record.id, version: record.version, runtime: manifest.runtime }, 'extension loaded');
       return loaded;
@@ -250,6 +258,11 @@ export class ExtensionHost {
   }
 
   private async unload(id: string): Promise<void> {
+    for (const [key, unsubscribe] of this.eventSubscriptions) {
+      if (!key.startsWith(`${id} `)) continue;
+      this.eventSubscriptions.delete(key);
+      await unsubscribe().catch(() => {});
+    }
     const loaded = this.loaded.get(id);
     this.loaded.delete(id);
     this.loadErrors.delete(id);
@@ -419,6 +432,42 @@ export class ExtensionHost {
     }
     const bridge = this.deps.bridgeFactory({ ...context, extensionId: id, manifest: loaded.record.manifest });
     return loaded.runtime.invoke(request, bridge);
+  }
+
+  /**
+   * Subscribes an extension to `<publisher id>.<topic>`: the subscription is stored, so it
+   * survives restarts, and each event is passed to the extension's `event` hook in the
+   * workspace it was published in.
+   */
+  async subscribeToEvents(extensionId: string, topic: string): Promise<void> {
+    await this.deps.db.query(
+      `insert into extension_kv (extension_id, workspace_id, key, value) values ($1, '', $2, 'true'::jsonb) on conflict do nothing`,
+      [extensionId, `${EVENT_SUBSCRIPTION_PREFIX}${topic}`],
+    );
+    await this.listen(extensionId, topic);
+  }
+
+  private async restoreEventSubscriptions(extensionId: string): Promise<void> {
+    const rows = await this.deps.db.query<{ key: string }>(`select key from extension_kv where extension_id = $1 and workspace_id = '' and key like $2`, [extensionId, `${EVENT_SUBSCRIPTION_PREFIX}%`]);
+    for (const row of rows) await this.listen(extensionId, row.key.slice(EVENT_SUBSCRIPTION_PREFIX.length));
+  }
+
+  private async listen(extensionId: string, topic: string): Promise<void> {
+    const key = `${extensionId} ${topic}`;
+    if (this.eventSubscriptions.has(key) || !this.deps.sharedState) return;
+    const unsubscribe = await this.deps.sharedState.pubsub.subscribe(`ext.${topic}`, (text) => {
+      let message: { topic: string; payload: unknown; source: string; publishedAt: string; workspaceId: string | null; runId: string | null };
+      try {
+        message = JSON.parse(text);
+      } catch {
+        return;
+      }
+      const event = { topic: `${message.source}.${message.topic}`, payload: message.payload, source: message.source, publishedAt: message.publishedAt };
+      this.invoke(extensionId, { kind: 'hook', name: 'event', input: event }, { workspaceId: message.workspaceId }).catch((error: unknown) => {
+        this.log.warn({ extensionId, topic, err: error }, 'event hook failed');
+      });
+    });
+    this.eventSubscriptions.set(key, unsubscribe);
   }
 
   async stop(): Promise<void> {

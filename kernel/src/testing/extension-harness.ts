@@ -59,15 +59,16 @@ export async function createExtensionTestHarness(options: ExtensionTestHarnessOp
   const auditLog = new AuditLog({ db, logger });
   const vault = new CredentialVault({ db, logger, auditLog, key: Buffer.from(config.secretKey!, 'hex') });
 
-  const host = new ExtensionHost({
+  const host: ExtensionHost = new ExtensionHost({
     db,
     logger,
     config,
+    sharedState,
     bundledDirs: [],
     bridgeFactory: (context) =>
       createHostBridge(
         { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: (context.manifest.collections ?? []).map((c) => ({ name: c.name, indexes: c.indexes ?? [] })), dataDir },
-        { db, vault, auditLog, sharedState, logger, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
+        { db, vault, auditLog, sharedState, logger, events: { subscribe: (extensionId, topic) => host.subscribeToEvents(extensionId, topic) }, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
       ),
   });
 

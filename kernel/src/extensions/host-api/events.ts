@@ -44,6 +44,12 @@ async function publish(scope: HostCallScope, eventTopic: string, payload: unknow
   await scope.services.sharedState.pubsub.publish(eventChannel(context.extensionId, eventTopic), JSON.stringify(message));
 }
 
+/** Delivers published events to subscribed extensions; the extension host implements it. */
+export interface EventSubscriptions {
+  /** Subscribes an extension to `<publisher id>.<topic>`; subscribing twice has no further effect. */
+  subscribe(extensionId: string, topic: string): Promise<void>;
+}
+
 /**
  * `events.publish(topic, payload)` sends a JSON payload on the extension's own channel
  * `ext.<extensionId>.<topic>` of the shared pub/sub, so an extension cannot publish on the
@@ -60,18 +66,15 @@ export const eventMethods: HostMethod[] = [
   defineHostMethod({
     name: 'events.subscribe',
     permission: 'events:subscribe',
+    // The full topic, `<publisher extension id>.<topic>`, as the publisher's channel is named.
     parameters: { topic },
     target: ({ topic: eventTopic }) => eventTopic,
     run: async ({ topic: eventTopic }, scope) => {
-      // TODO: delivering events needs a subscription registry per extension and workspace on
-      // sharedState.pubsub. The extension host must then invoke the extension's `event` hook for
-      // each message. Neither exists yet.
-      throw new MifyError(
-        'not_available',
-        501,
-        `events.subscribe('${eventTopic}') is not available yet: the kernel cannot deliver events to an extension's event hook so far. The call was allowed but subscribed to nothing.`,
-        { extensionId: scope.context.extensionId, method: 'events.subscribe' },
-      );
+      const events = scope.services.events;
+      if (!events) {
+        throw new MifyError('not_available', 501, `events.subscribe('${eventTopic}') is not available in this kernel: no event delivery is configured.`, { extensionId: scope.context.extensionId, method: 'events.subscribe' });
+      }
+      await events.subscribe(scope.context.extensionId, eventTopic);
     },
   }),
 ];

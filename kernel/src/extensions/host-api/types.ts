@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { Database } from '../../storage/database.js';
 import type { CredentialVault } from '../../vault/vault.js';
 import type { HostAuditQueue } from './audit-queue.js';
+import type { EventSubscriptions } from './events.js';
 import type { HostGraphServices } from './graphs-runs.js';
 import type { HttpTransport } from './http-transport.js';
 
@@ -65,6 +66,8 @@ export interface HostServices {
    * (see `hostAuditQueueFor`).
    */
   auditQueue?: HostAuditQueue;
+  /** Event delivery behind `events.subscribe`; without it that method fails with `not_available`. */
+  events?: EventSubscriptions;
   /** Graph store and runtime behind `graphs.*` and `runs.*`; without it those methods fail with `not_available`. */
   graphs?: HostGraphServices;
   /** DNS lookup and socket connection of `http.fetch`; tests replace them to observe connections. Default: node:dns and node:net/tls. */
