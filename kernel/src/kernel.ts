@@ -22,6 +22,7 @@ import { graphRunRoutes } from './http/routes/graph-runs.js';
 import { BaselineService } from './graphs/baselines.js';
 import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { hostGraphServices } from './graphs/host-graph-services.js';
+import { LlmGateway } from './llm/gateway.js';
 import { RunTemplateService } from './graphs/run-templates.js';
 import { NodeOutputCache } from './runtime/partial/output-cache.js';
 import { PartialExecutionService } from './runtime/partial/partial-execution.js';
@@ -101,6 +102,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
 
     // Resolved on first use: the graph services are registered after the extension host.
     const graphsForExtensions = hostGraphServices(() => container.cradle as never);
+    const llmGateway = new LlmGateway({ contributions: () => container.cradle.contributions, extensionHost: () => extensionHost, logger });
     const extensionHost: ExtensionHost = new ExtensionHost({
       db,
       logger,
@@ -109,7 +111,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       bridgeFactory: (context) =>
         createHostBridge(
           { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
-          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
+          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
         ),
     });
     container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)) });

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { normalizeNodeOutput, portNames, routeName, type ExtensionManifest, type Item, type RouteResponse } from '@mify/sdk';
 import { AuditLog } from '../audit/audit-log.js';
 import { loadConfig } from '../config.js';
+import { ContributionRegistry } from '../extensions/contributions.js';
 import { ExtensionHost } from '../extensions/host.js';
+import { LlmGateway } from '../llm/gateway.js';
 import { createHostBridge, hostAuditQueueFor } from '../extensions/host-api/index.js';
 import { createSharedState } from '../infra/index.js';
 import { createLogger } from '../logger.js';
@@ -59,6 +61,7 @@ export async function createExtensionTestHarness(options: ExtensionTestHarnessOp
   const auditLog = new AuditLog({ db, logger });
   const vault = new CredentialVault({ db, logger, auditLog, key: Buffer.from(config.secretKey!, 'hex') });
 
+  const llmGateway = new LlmGateway({ contributions: () => new ContributionRegistry(host), extensionHost: () => host, logger });
   const host: ExtensionHost = new ExtensionHost({
     db,
     logger,
@@ -68,7 +71,7 @@ export async function createExtensionTestHarness(options: ExtensionTestHarnessOp
     bridgeFactory: (context) =>
       createHostBridge(
         { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: (context.manifest.collections ?? []).map((c) => ({ name: c.name, indexes: c.indexes ?? [] })), dataDir },
-        { db, vault, auditLog, sharedState, logger, events: { subscribe: (extensionId, topic) => host.subscribeToEvents(extensionId, topic) }, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
+        { db, vault, auditLog, sharedState, logger, events: { subscribe: (extensionId, topic) => host.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
       ),
   });
 

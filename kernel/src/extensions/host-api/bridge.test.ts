@@ -290,7 +290,7 @@ describe.each(databaseBackends)('host bridge on $name', (backend) => {
       it.each([
         ['graphs.list', 'graphs:read', []],
         ['runs.get', 'runs:read', ['run_1']],
-        ['llm.embed', 'llm:invoke', []],
+        ['llm.embed', 'llm:invoke', [{ model: 'm', input: ['x'] }]],
       ])('reports %s as not available', async (method, permission, args) => {
         const error = await rejection(bridge({ permissions: [permission] }).call(method, args));
 

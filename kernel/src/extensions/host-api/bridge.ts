@@ -13,7 +13,7 @@ import { logMethods } from './log.js';
 import { hasPermission, PermissionDeniedError } from './permissions.js';
 import type { HostCallContext, HostCallScope, HostMethod, HostServices } from './types.js';
 import { graphRunMethods } from './graphs-runs.js';
-import { unavailableMethods } from './unavailable.js';
+import { llmMethods } from './llm.js';
 import { vectorMethods } from './vectors.js';
 
 /** Every method of the host API, in the order of its namespaces. */
@@ -27,7 +27,7 @@ export const HOST_METHODS: readonly HostMethod[] = [
   ...eventMethods,
   ...fileMethods,
   ...graphRunMethods,
-  ...unavailableMethods,
+  ...llmMethods,
 ];
 
 /** Dotted names of every host method, e.g. `kv.get`. */

@@ -7,6 +7,7 @@ import type { CredentialVault } from '../../vault/vault.js';
 import type { HostAuditQueue } from './audit-queue.js';
 import type { EventSubscriptions } from './events.js';
 import type { HostGraphServices } from './graphs-runs.js';
+import type { HostLlmGateway } from './llm.js';
 import type { HttpTransport } from './http-transport.js';
 
 /** One index of an extension collection, as declared in the manifest. */
@@ -66,6 +67,8 @@ export interface HostServices {
    * (see `hostAuditQueueFor`).
    */
   auditQueue?: HostAuditQueue;
+  /** LLM provider gateway behind `llm.*`; without it those methods fail with `not_available`. */
+  llm?: HostLlmGateway;
   /** Event delivery behind `events.subscribe`; without it that method fails with `not_available`. */
   events?: EventSubscriptions;
   /** Graph store and runtime behind `graphs.*` and `runs.*`; without it those methods fail with `not_available`. */

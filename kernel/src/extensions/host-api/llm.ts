@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { MifyError } from '../../errors.js';
+import { defineHostMethod, type HostMethod } from './types.js';
+
+/** The LLM gateway behind `llm.*`; the kernel's LlmGateway implements it. */
+export interface HostLlmGateway {
+  call(
+    operation: 'chat' | 'embed',
+    request: { provider?: string; model: string } & Record<string, unknown>,
+    context: { workspaceId: string | null; runId?: string; nodeId?: string; callerExtensionId: string },
+  ): Promise<unknown>;
+}
+
+const message = z.object({ role: z.enum(['system', 'user', 'assistant', 'tool']), content: z.string().max(1_000_000) }).passthrough();
+
+const chatRequest = z
+  .object({
+    provider: z.string().min(1).max(200).optional(),
+    model: z.string().min(1).max(200),
+    messages: z.array(message).min(1).max(1_000),
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+    tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
+    responseFormat: z.enum(['text', 'json']).optional(),
+  })
+  .strict();
+
+const embedRequest = z
+  .object({
+    provider: z.string().min(1).max(200).optional(),
+    model: z.string().min(1).max(200),
+    input: z.array(z.string().max(1_000_000)).min(1).max(2_048),
+  })
+  .strict();
+
+function gatewayOrFail(gateway: HostLlmGateway | undefined, method: string): HostLlmGateway {
+  if (!gateway) throw new MifyError('not_available', 501, `${method} is not available in this kernel: no LLM gateway is configured.`, { method });
+  return gateway;
+}
+
+/** `llm.chat` and `llm.embed`, routed by the gateway to a provider extension. */
+export const llmMethods: HostMethod[] = [
+  defineHostMethod({
+    name: 'llm.chat',
+    permission: 'llm:invoke',
+    parameters: { request: chatRequest },
+    target: ({ request }) => `${request.provider ?? 'default'}/${request.model}`,
+    run: ({ request }, scope) =>
+      gatewayOrFail(scope.services.llm, 'llm.chat').call('chat', request, { workspaceId: scope.context.workspaceId, runId: scope.context.runId, nodeId: scope.context.nodeId, callerExtensionId: scope.context.extensionId }),
+  }),
+  defineHostMethod({
+    name: 'llm.embed',
+    permission: 'llm:invoke',
+    parameters: { request: embedRequest },
+    target: ({ request }) => `${request.provider ?? 'default'}/${request.model}`,
+    run: ({ request }, scope) =>
+      gatewayOrFail(scope.services.llm, 'llm.embed').call('embed', request, { workspaceId: scope.context.workspaceId, runId: scope.context.runId, nodeId: scope.context.nodeId, callerExtensionId: scope.context.extensionId }),
+  }),
+];

@@ -1,0 +1,59 @@
+import { MifyError } from '../errors.js';
+import type { ContributionRegistry } from '../extensions/contributions.js';
+import type { ExtensionHost, InvocationContext } from '../extensions/host.js';
+import type { Logger } from '../logger.js';
+
+export type LlmOperation = 'chat' | 'embed';
+
+/** Provider kinds that can serve each operation. */
+const KINDS: Record<LlmOperation, string[]> = { chat: ['llm'], embed: ['embedding', 'llm'] };
+
+/**
+ * The LLM provider gateway: routes chat and embedding requests to the provider
+ * extension that contributes the named provider (or the only one that fits), in
+ * its sandbox, and checks what comes back. Vendors are reached by the provider
+ * extensions themselves through `http.fetch` with their credentials.
+ */
+export class LlmGateway {
+  constructor(private readonly deps: { contributions: () => ContributionRegistry; extensionHost: () => ExtensionHost; logger: Logger }) {}
+
+  async call(operation: LlmOperation, request: { provider?: string; model: string } & Record<string, unknown>, context: InvocationContext & { callerExtensionId: string }): Promise<unknown> {
+    const providers = this.deps.contributions().list().providers.filter((provider) => KINDS[operation].includes(provider.kind));
+    const provider = request.provider ? providers.find((candidate) => candidate.id === request.provider) : providers.length === 1 ? providers[0] : undefined;
+
+    if (!provider) {
+      const known = providers.map((candidate) => candidate.id).join(', ') || 'none';
+      const why = request.provider
+        ? `no active extension contributes a ${operation} provider '${request.provider}'`
+        : providers.length === 0
+          ? `no active extension contributes a ${operation} provider`
+          : `several providers can serve it, so the request must name one`;
+      throw new MifyError('not_found', 404, `llm.${operation} failed: ${why}. Providers available: ${known}.`, { operation, provider: request.provider ?? null });
+    }
+    if (provider.models && provider.models.length > 0 && !provider.models.includes(request.model)) {
+      throw new MifyError('not_found', 404, `Provider '${provider.id}' has no model '${request.model}'; it offers ${provider.models.join(', ')}.`, { provider: provider.id, model: request.model });
+    }
+
+    const started = performance.now();
+    const response = await this.deps.extensionHost().invoke(provider.extensionId, { kind: 'provider', name: provider.id, input: { operation, request } }, context);
+    checkResponse(operation, provider.id, response);
+    this.deps.logger.info(
+      { provider: provider.id, model: request.model, operation, callerExtensionId: context.callerExtensionId, runId: context.runId, durationMs: Math.round(performance.now() - started), usage: (response as { usage?: unknown }).usage },
+      'llm call',
+    );
+    return response;
+  }
+}
+
+function checkResponse(operation: LlmOperation, providerId: string, response: unknown): void {
+  const value = response as { model?: unknown; message?: unknown; vectors?: unknown; usage?: unknown } | null;
+  const valid =
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.model === 'string' &&
+    typeof value.usage === 'object' &&
+    (operation === 'chat' ? typeof value.message === 'object' && value.message !== null : Array.isArray(value.vectors) && value.vectors.every((vector) => Array.isArray(vector)));
+  if (!valid) {
+    throw new MifyError('invalid_provider_response', 502, `Provider '${providerId}' returned an invalid ${operation} response; it must have model, usage and ${operation === 'chat' ? 'message' : 'vectors'}.`, { provider: providerId });
+  }
+}
