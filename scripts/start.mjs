@@ -12,8 +12,8 @@ const child = spawn(process.execPath, ['--no-node-snapshot', entry, 'start', ...
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(signal ? 0 : (code ?? 1)));
 
-// npm does not pass SIGTERM on to this script's shell, so when npm goes away this
-// process is re-parented; stop the server then instead of leaving it running.
+// npm does not pass SIGTERM on to this script's shell. When npm exits, this process
+// is re-parented, so the server is stopped then instead of being left running.
 const parentPid = process.ppid;
 setInterval(() => {
   if (process.ppid !== parentPid) child.kill('SIGTERM');

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
 /**
- * `.mify` at the repository root (beside kernel/), so `npm start` and `npx mify`
- * from any folder of the checkout use the same data; the same path from `src/` and `dist/`.
+ * Default data folder: `.mify` at the repository root, beside kernel/, so that
+ * `npm start` and `npx mify` from any folder of the checkout use the same data.
+ * The path is the same from `src/` and `dist/`.
  */
 export const DEFAULT_DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.mify');
 
@@ -153,8 +154,8 @@ export function describeEnvironment(): Array<{ name: string; description: string
   return Object.entries(envSchema.shape).map(([name, schema]) => {
     const description = (schema as z.ZodType).description ?? DESCRIPTIONS[name] ?? '';
     const fallback = (schema as unknown as { _zod?: { def?: { defaultValue?: unknown } } })._zod?.def?.defaultValue;
-    const shown = name === 'MIFY_DATA_DIR' ? DEFAULT_DATA_DIR : fallback;
-    const suffix = shown === undefined || shown === '' ? '' : ` (default ${String(shown)})`;
+    const defaultValue = name === 'MIFY_DATA_DIR' ? DEFAULT_DATA_DIR : fallback;
+    const suffix = defaultValue === undefined || defaultValue === '' ? '' : ` (default ${String(defaultValue)})`;
     return { name, description: `${description}${suffix}` };
   });
 }

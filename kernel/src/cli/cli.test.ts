@@ -65,7 +65,7 @@ describe('mify CLI', () => {
     expect(err.join('\n')).toContain('DATABASE_URL');
   });
 
-  it('sets up, adds a user and prints a working API key on the embedded database', async () => {
+  it('setup, user and API key on PGlite', async () => {
     const env = { MIFY_DATA_DIR: tempDir() };
     const setup = capture(env);
     const user = capture(env);

@@ -28,7 +28,7 @@ const FAILURE_WINDOW_MS = 60_000;
 /** Key-value rows of an extension that record its event subscriptions. */
 const EVENT_SUBSCRIPTION_PREFIX = '__events.subscriptions:';
 
-/** Who invokes an extension, so the host API can scope and audit its calls. */
+/** Caller of an extension invocation, so the host API can scope and audit its calls. */
 export interface InvocationContext {
   workspaceId: string | null;
   runId?: string;
@@ -102,6 +102,11 @@ function wasmPaths(manifest: ExtensionManifest, dataDir: string): Record<string,
   const root = extensionFilesRoot(dataDir, manifest.id, null);
   fs.mkdirSync(root, { recursive: true });
   return { '/files': root };
+}
+
+function extensionState(enabled: boolean, loaded: boolean): ExtensionStatus['state'] {
+  if (!enabled) return 'disabled';
+  return loaded ? 'active' : 'failed';
 }
 
 function httpHosts(manifest: ExtensionManifest): string[] {
@@ -400,7 +405,7 @@ export class ExtensionHost {
       runtime: record.manifest.runtime,
       source: record.source,
       enabled: record.enabled,
-      state: !record.enabled ? 'disabled' : loaded ? 'active' : 'failed',
+      state: extensionState(record.enabled, loaded !== undefined),
       health: loadError || (loaded && !loaded.failures.healthy) ? 'unhealthy' : 'healthy',
       recentFailures: loaded?.failures.failureCount ?? 0,
       lastError: loadError ?? this.lastErrors.get(record.id) ?? null,

@@ -8,7 +8,7 @@ import { PackageError } from './errors-package.js';
 export { PackageError };
 
 /**
- * An extension package is a gzipped tarball whose root holds the extension's
+ * An extension package is a gzipped tarball whose root contains the extension's
  * files plus:
  * - `checksums.json`: `{ "algorithm": "sha256", "files": { "<relative path>": "<hex>" } }`
  *   listing every other file;
@@ -94,10 +94,10 @@ export async function packExtension(folder: string, outFile: string, options: { 
 }
 
 /**
- * Unpacks a package into a temporary folder and verifies it: only regular
- * files and folders, no path leaving the package, every file listed in
- * checksums.json with a matching SHA-256 and no file missing or extra, and an
- * ed25519 signature that verifies against its key when signature.json exists.
+ * Unpacks a package into a temporary folder and verifies it. It accepts only
+ * regular files and folders inside the package. Every file must be listed in
+ * checksums.json with a matching SHA-256, with none missing or extra. When
+ * signature.json exists, its ed25519 signature must verify against its key.
  * Whether the signer is trusted is the caller's decision.
  */
 export async function unpackAndVerify(file: string): Promise<VerifiedPackage> {
@@ -182,7 +182,7 @@ export async function unpackAndVerify(file: string): Promise<VerifiedPackage> {
   }
 }
 
-/** Every regular file under `root` except the checksum and signature files, as relative POSIX paths. */
+/** Lists every regular file under `root` except the checksum and signature files, as relative POSIX paths. */
 function listAllFiles(root: string, dir = root): string[] {
   const files: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -7,7 +7,7 @@ import type { BaselineService } from './baselines.js';
 import type { Item, MifyGraph } from './model.js';
 import type { GraphService } from './service.js';
 
-/** Which definition of a stored graph a run executes: a version number, the live version, or the draft. */
+/** Definition of a stored graph that a run executes: a version number, the live version, or the draft. */
 export type VersionSelector = number | 'live' | 'draft';
 
 /** The definition chosen for a run, as reported back. */
@@ -26,7 +26,7 @@ export interface StartGraphRunRequest {
   graphId: string;
   version: VersionSelector;
   input: Item[];
-  /** How the run was started, e.g. `manual` or `api`; see StartRunRequest.mode. */
+  /** Start mode of the run, e.g. `manual` or `api` (see StartRunRequest.mode). */
   mode: string;
   createdBy: string | null;
   wait: boolean;

@@ -16,7 +16,7 @@ function toHostRun(run: RunRecord): HostRunRecord {
 }
 
 /**
- * The graph store and runtime as the host API's `graphs.*` and `runs.*` use them. Runs
+ * Adapts the graph store and runtime to the host API's `graphs.*` and `runs.*`. Runs
  * that extensions start execute the graph's live version, like API callers' runs.
  */
 export function hostGraphServices(services: () => { graphService: GraphService; graphRunService: GraphRunService; runService: RunService }): HostGraphServices {

@@ -25,7 +25,7 @@ export const retrySchema = z.object({
   backoffMs: z.number().int().min(0).max(3_600_000).default(1_000),
   /** Each later wait is the previous one times this factor. */
   backoffFactor: z.number().min(1).max(10).default(2),
-  /** Longest wait between attempts, in milliseconds. */
+  /** Maximum wait between attempts, in milliseconds. */
   maxBackoffMs: z.number().int().min(0).max(3_600_000).default(60_000),
 });
 
@@ -34,8 +34,8 @@ export const nodeSettingsSchema = z.object({
   /** Wall-clock limit of one attempt, in milliseconds, enforced by a watchdog while the node runs. */
   timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
   /**
-   * What a failure does: `fail` stops the run; `continue` passes the input items on
-   * with an `error` field; `errorOutput` sends them to the node's `error` port.
+   * Failure handling. `fail` stops the run. `continue` passes the input items on with
+   * an `error` field. `errorOutput` sends them to the node's `error` port.
    */
   onError: z.enum(['fail', 'continue', 'errorOutput']).default('fail'),
   /** Run the node even when it receives no items. */

@@ -6,7 +6,7 @@ import { ForbiddenError, MifyError, UnauthorizedError } from '../errors.js';
 import { readJsonBody, resolvePrincipal } from './mount.js';
 import type { AppEnv } from './request-context.js';
 
-/** Request headers an extension route sees; credentials and cookies never reach a sandbox. */
+/** Request headers passed to an extension route. Credentials and cookies are not passed to a sandbox. */
 const FORWARDED_HEADERS = ['accept', 'content-type', 'user-agent', 'x-request-id'];
 
 function matchRoute(pattern: string, path: string): Record<string, string> | null {

@@ -23,6 +23,12 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
   return result;
 }
 
+function securityOf(auth: RouteSpec['auth']): Array<Record<string, string[]>> {
+  if (auth === 'public') return [];
+  if (auth === 'user') return [{ session: [] }];
+  return [{ apiKey: [] }, { session: [] }];
+}
+
 /** Converts `/api/x/:id` to `/api/x/{id}`. */
 function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -56,7 +62,7 @@ export function buildOpenApiDocument(routes: RouteSpec[]): Record<string, unknow
       tags: route.tags,
       parameters,
       responses,
-      security: route.auth === 'public' ? [] : route.auth === 'user' ? [{ session: [] }] : [{ apiKey: [] }, { session: [] }],
+      security: securityOf(route.auth),
       ...(route.auth === 'admin' ? { 'x-mify-requires': 'instance administrator' } : {}),
     };
     if (route.body) operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } };

@@ -6,7 +6,7 @@ import type { Access } from '../auth/roles.js';
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /**
- * Who may call a route:
+ * Access rule of a route:
  * - `public`: anyone;
  * - `user`: a signed-in user (session cookie), no workspace needed;
  * - `workspace`: a session or API key acting in one workspace with at least `access`;

@@ -19,16 +19,17 @@ export class LlmGateway {
 
   async call(operation: LlmOperation, request: { provider?: string; model: string } & Record<string, unknown>, context: InvocationContext & { callerExtensionId: string }): Promise<unknown> {
     const providers = this.deps.contributions().list().providers.filter((provider) => KINDS[operation].includes(provider.kind));
-    const provider = request.provider ? providers.find((candidate) => candidate.id === request.provider) : providers.length === 1 ? providers[0] : undefined;
+    let provider = providers.length === 1 ? providers[0] : undefined;
+    if (request.provider) provider = providers.find((candidate) => candidate.id === request.provider);
 
     if (!provider) {
       const known = providers.map((candidate) => candidate.id).join(', ') || 'none';
-      const why = request.provider
+      const reason = request.provider
         ? `no active extension contributes a ${operation} provider '${request.provider}'`
         : providers.length === 0
           ? `no active extension contributes a ${operation} provider`
           : `several providers can serve it, so the request must name one`;
-      throw new MifyError('not_found', 404, `llm.${operation} failed: ${why}. Providers available: ${known}.`, { operation, provider: request.provider ?? null });
+      throw new MifyError('not_found', 404, `llm.${operation} failed: ${reason}. Providers available: ${known}.`, { operation, provider: request.provider ?? null });
     }
     if (provider.models && provider.models.length > 0 && !provider.models.includes(request.model)) {
       throw new MifyError('not_found', 404, `Provider '${provider.id}' has no model '${request.model}'; it offers ${provider.models.join(', ')}.`, { provider: provider.id, model: request.model });

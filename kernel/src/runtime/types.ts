@@ -1,7 +1,7 @@
 import type { GraphNode, Item, MifyGraph } from '../graphs/model.js';
 import type { ExpressionError } from './expressions/errors.js';
 
-/** How a node type behaves in the executor, as declared in its extension's manifest. */
+/** Executor view of a node type, as declared in its extension's manifest. */
 export interface NodeTypeInfo {
   type: string;
   typeVersion: number;
@@ -96,7 +96,7 @@ export interface SubgraphLoader {
   load(workspaceId: string, graphId: string, version: number | 'live' | 'draft'): Promise<ExecutableGraph>;
 }
 
-/** What an expression can see while one node's parameters are evaluated for one item. */
+/** Variables an expression can read while one node's parameters are evaluated for one item. */
 export interface ExpressionScope {
   /** JSON of the current item (`$json`). */
   json: Record<string, unknown>;
@@ -130,7 +130,7 @@ export interface ExpressionEvaluator {
    * fails gets its ExpressionError, and the other items still resolve.
    */
   resolveParametersForItems(parameters: Record<string, unknown>, scopes: readonly ExpressionScope[], where: { nodeName: string }): Promise<ItemParameters[]>;
-  /** Whether any value inside holds an expression; lets the executor skip evaluation. */
+  /** Returns whether any value inside contains an expression, so the executor can skip evaluation. */
   hasExpressions(value: unknown): boolean;
   dispose(): Promise<void>;
 }

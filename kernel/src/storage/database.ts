@@ -190,9 +190,9 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
 }
 
 /**
- * PGlite allows one process per data folder. A lock file holding the owner's
- * pid keeps a second kernel (or a CLI command) from opening it at the same time;
- * a lock left by a process that no longer exists is taken over.
+ * Locks the embedded data folder, because PGlite allows one process per folder. A
+ * lock file with the owner's pid keeps a second kernel or CLI command out. A lock
+ * left by a process that no longer exists is taken over.
  */
 function acquireDataDirLock(dataDir: string): () => void {
   const lockPath = path.join(dataDir, 'pgdata.lock');

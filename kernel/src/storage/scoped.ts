@@ -4,7 +4,7 @@ import type { PrismaClient } from './database.js';
 /**
  * Models whose rows belong to one workspace. Every query through a scoped
  * client gets `workspaceId` added to its filter and to the data it writes, so a
- * route that forgets a check still cannot reach another workspace's rows.
+ * route that omits a check still cannot reach another workspace's rows.
  */
 export const WORKSPACE_SCOPED_MODELS = new Set<string>(['ApiKey', 'Credential', 'Membership', 'AuditLog', 'Graph', 'GraphVersion']);
 

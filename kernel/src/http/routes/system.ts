@@ -36,7 +36,7 @@ function probeTcp(address: string, timeoutMs: number): Promise<void> {
     });
     socket.once('timeout', () => {
       socket.destroy();
-      reject(new Error(`no answer from ${address} within ${timeoutMs} ms`));
+      reject(new Error(`connection to ${address} timed out after ${timeoutMs} ms`));
     });
     socket.once('error', (error) => reject(error));
   });
