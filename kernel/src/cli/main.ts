@@ -214,30 +214,8 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
-  'ext enable': {
-    usage: 'mify ext enable <id>',
-    summary: 'Enable an extension',
-    options: {},
-    positionals: 1,
-    async run(values, io, positionals) {
-      const [id] = positionals;
-      const status = await withKernel(io, (kernel) => kernel.services.extensionHost.enable(id!), { loadExtensions: true });
-      io.out(`${status.id} is ${status.state}.`);
-      return 0;
-    },
-  },
-  'ext disable': {
-    usage: 'mify ext disable <id>',
-    summary: 'Disable an extension',
-    options: {},
-    positionals: 1,
-    async run(values, io, positionals) {
-      const [id] = positionals;
-      const status = await withKernel(io, (kernel) => kernel.services.extensionHost.disable(id!));
-      io.out(`${status.id} is ${status.state}.`);
-      return 0;
-    },
-  },
+  'ext enable': extensionStateCommand('enable', 'Enable an extension'),
+  'ext disable': extensionStateCommand('disable', 'Disable an extension'),
   'ext uninstall': {
     usage: 'mify ext uninstall <id>',
     summary: 'Uninstall an extension and delete its files',
@@ -251,6 +229,23 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+/** Builds `mify ext enable|disable <id>`, which reports the extension's state afterwards. */
+function extensionStateCommand(action: 'enable' | 'disable', summary: string): Command {
+  return {
+    usage: `mify ext ${action} <id>`,
+    summary,
+    options: {},
+    positionals: 1,
+    async run(_values, io, positionals) {
+      const [id] = positionals;
+      // Only enabling loads sandboxes, to report whether the extension starts.
+      const status = await withKernel(io, (kernel) => kernel.services.extensionHost[action](id!), { loadExtensions: action === 'enable' });
+      io.out(`${status.id} is ${status.state}.`);
+      return 0;
+    },
+  };
+}
 
 function sourceFrom(target: string | undefined, values: Record<string, unknown>, usage: string): { folder?: string; packageFile?: string; allowUnsigned: boolean } {
   if (!target) throw new UsageError('Missing the folder or package file to install from.', usage);
