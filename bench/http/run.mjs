@@ -20,7 +20,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { KERNEL_ENTRY, REPO_ROOT, assertKernelBuilt, kernelEnv, prepareDataDir, removeDataDir, spawnServer, stopServer } from '../lib/kernel.mjs';
+import { KERNEL_ENTRY, REPO_ROOT, assertKernelBuilt, kernelEnv, prepareDataDir, spawnServer, stopServer, trackBenchResources } from '../lib/kernel.mjs';
 import { cpuSeconds, describeMachine, machineCpuSeconds, peakResidentMiB, residentMiB, waitForQuietMachine } from '../lib/machine.mjs';
 import { markdownTable, round } from '../lib/stats.mjs';
 import { readSettings } from '../lib/settings.mjs';
@@ -45,20 +45,7 @@ const settings = readSettings({
 const resultFile = path.resolve(process.env.BENCH_RESULT_FILE ?? path.join(REPO_ROOT, 'bench/results/http.json'));
 const cpuProfileDir = process.env.BENCH_CPU_PROF_DIR ? path.resolve(process.env.BENCH_CPU_PROF_DIR) : null;
 
-let activeServer = null;
-let dataDir = null;
-
-async function cleanUp() {
-  if (activeServer) await stopServer(activeServer.child);
-  activeServer = null;
-  if (dataDir) await removeDataDir(dataDir);
-  dataDir = null;
-}
-
-process.once('SIGINT', () => {
-  console.error('Interrupted. Stopping the server and removing the data directory.');
-  cleanUp().finally(() => process.exit(130));
-});
+const resources = trackBenchResources('server');
 
 async function main() {
   assertKernelBuilt();
@@ -67,11 +54,11 @@ async function main() {
   console.log(`Load: ${settings.connections} connections, ${settings.warmupS} s warm-up, ${settings.durationS} s measured per scenario\n`);
 
   const prepared = await prepareDataDir({ withApiKey: true });
-  dataDir = prepared.dataDir;
+  resources.dataDir = prepared.dataDir;
   const authorization = { authorization: `Bearer ${prepared.apiKey}` };
 
   const kernelArgs = [...(cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : []), '--no-node-snapshot', KERNEL_ENTRY, 'start', '--host', '127.0.0.1', '--port', '0'];
-  const kernelProcessEnv = kernelEnv(dataDir, { MIFY_LOG_LEVEL: 'warn', MIFY_RATE_LIMIT_IP_PER_MINUTE: UNLIMITED_PER_MINUTE, MIFY_RATE_LIMIT_KEY_PER_MINUTE: UNLIMITED_PER_MINUTE });
+  const kernelProcessEnv = kernelEnv(resources.dataDir, { MIFY_LOG_LEVEL: 'warn', MIFY_RATE_LIMIT_IP_PER_MINUTE: UNLIMITED_PER_MINUTE, MIFY_RATE_LIMIT_KEY_PER_MINUTE: UNLIMITED_PER_MINUTE });
   const scenarios = [
     { name: 'bare-hono-health', label: 'bare Hono, GET /api/health', args: ['--no-node-snapshot', path.join(REPO_ROOT, 'bench/http/bare-hono-server.mjs')], env: process.env, path: '/api/health', headers: {} },
     { name: 'kernel-health', label: 'kernel, GET /api/health', args: kernelArgs, env: kernelProcessEnv, path: '/api/health', headers: {} },
@@ -83,14 +70,14 @@ async function main() {
     console.log(`Running ${scenario.label} ...`);
     results.push(await runScenario(scenario));
   }
-  await cleanUp();
+  await resources.cleanUp();
 
   await report(machine, results);
 }
 
 async function runScenario(scenario) {
-  activeServer = await spawnServer(scenario.args, { env: scenario.env });
-  const { child, url } = activeServer;
+  resources.server = await spawnServer(scenario.args, { env: scenario.env });
+  const { child, url } = resources.server;
   const target = `${url}${scenario.path}`;
   await checkResponses(target, scenario);
 
@@ -107,7 +94,7 @@ async function runScenario(scenario) {
   }
 
   const stopped = await stopServer(child);
-  activeServer = null;
+  resources.server = null;
 
   // Report the attempt least disturbed by other processes, but a failure in any attempt invalidates the run.
   const best = attempts.reduce((a, b) => (b.otherProcessesCpuPercent < a.otherProcessesCpuPercent ? b : a));
@@ -233,6 +220,6 @@ async function report(machine, results) {
 
 main().catch(async (error) => {
   console.error(error instanceof Error ? error.message : error);
-  await cleanUp();
+  await resources.cleanUp();
   process.exit(1);
 });

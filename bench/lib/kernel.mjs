@@ -161,3 +161,25 @@ export function stopServer(child, { timeoutMs = 15_000 } = {}) {
 function describe(args) {
   return `node ${args.map((arg) => (path.isAbsolute(arg) ? path.relative(REPO_ROOT, arg) : arg)).join(' ')}`;
 }
+
+/**
+ * Tracks the server and data directory a bench run owns, removes both on `cleanUp()`,
+ * and does so on Ctrl-C too, so an interrupted bench leaves nothing running.
+ */
+export function trackBenchResources(what) {
+  const state = {
+    server: null,
+    dataDir: null,
+    async cleanUp() {
+      if (state.server) await stopServer(state.server.child);
+      state.server = null;
+      if (state.dataDir) await removeDataDir(state.dataDir);
+      state.dataDir = null;
+    },
+  };
+  process.once('SIGINT', () => {
+    console.error(`Interrupted. Stopping the ${what} and removing the data directory.`);
+    state.cleanUp().finally(() => process.exit(130));
+  });
+  return state;
+}

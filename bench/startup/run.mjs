@@ -21,7 +21,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KERNEL_ENTRY, KERNEL_LAUNCHER, REPO_ROOT, assertKernelBuilt, kernelEnv, prepareDataDir, removeDataDir, spawnServer, stopServer } from '../lib/kernel.mjs';
+import { KERNEL_ENTRY, KERNEL_LAUNCHER, REPO_ROOT, assertKernelBuilt, kernelEnv, prepareDataDir, spawnServer, stopServer, trackBenchResources } from '../lib/kernel.mjs';
 import { childPids, cpuSeconds, describeMachine, machineCpuSeconds, residentMiB, waitForQuietMachine } from '../lib/machine.mjs';
 import { readSettings } from '../lib/settings.mjs';
 import { markdownTable, round, summarize } from '../lib/stats.mjs';
@@ -51,20 +51,7 @@ const WAYS = [
   { name: 'direct', command: 'node --no-node-snapshot kernel/dist/cli/entry.js start --port 0', args: ['--no-node-snapshot', KERNEL_ENTRY, 'start', '--host', '127.0.0.1', '--port', '0'], servesInChild: false },
 ];
 
-let activeServer = null;
-let dataDir = null;
-
-async function cleanUp() {
-  if (activeServer) await stopServer(activeServer.child);
-  activeServer = null;
-  if (dataDir) await removeDataDir(dataDir);
-  dataDir = null;
-}
-
-process.once('SIGINT', () => {
-  console.error('Interrupted. Stopping the kernel and removing the data directory.');
-  cleanUp().finally(() => process.exit(130));
-});
+const resources = trackBenchResources('kernel');
 
 async function main() {
   assertKernelBuilt();
@@ -72,9 +59,9 @@ async function main() {
   console.log(`Machine: ${machine.cpus} CPUs, ${machine.cpuModel}, ${machine.memoryMiB} MiB, Node ${machine.node}`);
   console.log(`${settings.runs} recorded starts per way (after one unrecorded start), ${settings.idleMs} ms idle before reading RSS, /api/health polled every ${settings.pollMs} ms\n`);
 
-  dataDir = (await prepareDataDir({ withApiKey: false })).dataDir;
+  resources.dataDir = (await prepareDataDir({ withApiKey: false })).dataDir;
   // The default log level (info), as a user runs it.
-  const env = kernelEnv(dataDir);
+  const env = kernelEnv(resources.dataDir);
 
   const samples = Object.fromEntries(WAYS.map((way) => [way.name, []]));
   for (let run = 0; run <= settings.runs; run++) {
@@ -86,7 +73,7 @@ async function main() {
       console.log(`${way.name.padEnd(8)} run ${String(run).padStart(2)}: ready ${Math.round(sample.readyMs)} ms (kernel CPU ${Math.round(sample.kernelCpuMs)} ms, other processes CPU ${Math.round(sample.otherCpuMs)} ms), serving process RSS ${round(sample.serverRssMiB, 1)} MiB${sample.launcherRssMiB === null ? '' : ` (+ launcher ${round(sample.launcherRssMiB, 1)} MiB)`}, exit ${Math.round(sample.exitMs)} ms`);
     }
   }
-  await cleanUp();
+  await resources.cleanUp();
 
   await report(machine, samples);
 }
@@ -95,8 +82,8 @@ async function measureStart(way, env) {
   const busyBeforePercent = await waitForQuietMachine({ thresholdPercent: settings.quietPercent, maxWaitMs: settings.quietWaitS * 1000 });
   const machineCpuBefore = machineCpuSeconds();
   const benchCpuBefore = process.cpuUsage();
-  activeServer = await spawnServer(way.args, { env });
-  const { child, url, startedAt, readyLineMs } = activeServer;
+  resources.server = await spawnServer(way.args, { env });
+  const { child, url, startedAt, readyLineMs } = resources.server;
 
   const readyMs = (await pollHealth(`${url}/api/health`)) - startedAt;
   const serverPid = way.servesInChild ? servingChildPid(child.pid) : child.pid;
@@ -110,7 +97,7 @@ async function measureStart(way, env) {
   const launcherRssMiB = way.servesInChild ? residentMiB(child.pid) : null;
 
   const stopped = await stopServer(child);
-  activeServer = null;
+  resources.server = null;
   if (stopped.killed || stopped.code !== 0) {
     throw new Error(`${way.command} did not exit cleanly after SIGTERM (exit code ${stopped.code}, signal ${stopped.signal}, SIGKILL sent: ${stopped.killed}).`);
   }
@@ -197,6 +184,6 @@ async function report(machine, samples) {
 
 main().catch(async (error) => {
   console.error(error instanceof Error ? error.message : error);
-  await cleanUp();
+  await resources.cleanUp();
   process.exit(1);
 });
