@@ -29,7 +29,7 @@ import { PartialExecutionService } from './runtime/partial/partial-execution.js'
 import { ExtensionNodeRunner } from './runtime/extension-node-runner.js';
 import { RunService } from './runtime/run-service.js';
 import { createExpressionEvaluator } from './runtime/expressions/index.js';
-import { createHostBridge, hostAuditQueueFor } from './extensions/host-api/index.js';
+import { createHostBridge, hostAuditQueueFor, purgeExpiredKeyValues } from './extensions/host-api/index.js';
 import { systemRoutes } from './http/routes/system.js';
 import { workspaceRoutes } from './http/routes/workspaces.js';
 import { createSharedState } from './infra/index.js';
@@ -38,6 +38,9 @@ import { openDatabase } from './storage/database.js';
 import { migrate } from './storage/migrator.js';
 import { loadSecretKey } from './vault/secret-key.js';
 import { CredentialVault } from './vault/vault.js';
+
+/** Interval of the purge of expired extension key-value entries, in milliseconds. */
+const KV_PURGE_INTERVAL_MS = 3_600_000;
 
 export interface Kernel {
   readonly container: KernelContainer;
@@ -163,6 +166,16 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     const resolve = () => container.cradle;
     services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...graphRunRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
+
+    // Expired key-value entries are already hidden from reads; this hourly purge frees their space.
+    const purgeTimer = setInterval(() => {
+      purgeExpiredKeyValues(db).then(
+        (count) => count > 0 && logger.info({ count }, 'purged expired extension key-value entries'),
+        (error: unknown) => logger.warn({ err: error }, 'purging expired extension key-value entries failed'),
+      );
+    }, KV_PURGE_INTERVAL_MS);
+    purgeTimer.unref();
+    closers.push(async () => clearInterval(purgeTimer));
 
     const app = createApp(services);
     logger.info({ storage: db.location, sharedState: sharedState.kind }, 'kernel ready');

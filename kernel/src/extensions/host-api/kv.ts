@@ -84,7 +84,6 @@ async function listValues(scope: HostCallScope, options: z.output<typeof listOpt
  *
  * @returns the number of rows deleted
  */
-// TODO: no scheduled job calls this yet; wire it into the kernel's maintenance timer once one exists.
 export async function purgeExpiredKeyValues(db: Database): Promise<number> {
   const rows = await db.query<{ count: number | string }>(
     `with gone as (delete from extension_kv where expires_at <= now() returning 1) select count(*) as count from gone`,

@@ -20,11 +20,10 @@ import type { SandboxConfig } from './sandbox-source.js';
 import { CallWatchdog } from './watchdog.js';
 
 /**
- * Host methods that get a shortcut on `ctx.host` by default, e.g. `ctx.host.kv.get('k')`
- * for `ctx.host.call('kv.get', ['k'])`. Every other method stays reachable through
- * `ctx.host.call`.
+ * Host methods that get a shortcut on `ctx.host` when the caller passes no list, e.g.
+ * `ctx.host.kv.get('k')` for `ctx.host.call('kv.get', ['k'])`. The extension host passes
+ * the host API's full method table instead. Every method stays reachable through `ctx.host.call`.
  */
-// TODO: derive this list from the host API's method table (kernel/src/extensions/host-api) once it is complete.
 export const DEFAULT_HOST_METHODS: readonly string[] = [
   'kv.get', 'kv.set', 'kv.delete', 'kv.list',
   'collections.get', 'collections.put', 'collections.delete', 'collections.find',
