@@ -144,6 +144,9 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
         maxConcurrentPerWorkspace: config.runMaxConcurrentPerWorkspace,
         maxRecordBytes: config.runRecordMaxBytes,
       },
+      // TODO: the Temporal back end; until it lands, runs use the embedded journal.
+      backend: config.runBackend === 'memory' ? 'memory' : 'embedded',
+      durable: { leaseMs: config.runLeaseMs, pollMs: config.runPollMs, maxPerProcess: config.runMaxPerProcess, inlineWaitMs: config.runInlineWaitMs, releaseStaleOnStart: db.kind === 'pglite' },
     });
     container.register({ runService: asValue(runService) });
     closers.push(() => runService.dispose());

@@ -104,9 +104,9 @@ export const nodeContributionSchema = z.strictObject({
   }),
   docs: z.string().optional().meta({ description: 'Markdown documentation shown in the studio.' }),
   handler: exportName.optional().meta({ description: 'Name of the exported function that runs the node (wasm runtime).' }),
-  control: z.enum(['merge', 'loop', 'subworkflow', 'trigger']).optional().meta({
+  control: z.enum(['merge', 'loop', 'subworkflow', 'trigger', 'wait']).optional().meta({
     description:
-      'Executor semantics beyond running on the items received. merge: waits for every connected input (or the first, with parameter mode "first"). loop: may be re-entered through a back edge and receives its previous state. subworkflow: the executor runs another graph for it. trigger: starts a run and receives its input items.',
+      'Executor semantics beyond running on the items received. merge: waits for every connected input (or the first, with parameter mode "first"). loop: may be re-entered through a back edge and receives its previous state. subworkflow: the executor runs another graph for it. trigger: starts a run and receives its input items. wait: may return { wait } to suspend the run until a timer, a decision or a resume through the API, and is called again with `resume` to produce its output.',
   }),
   credentials: z
     .array(z.strictObject({ type: nonEmpty('Credential type id.'), required: z.boolean().optional() }))

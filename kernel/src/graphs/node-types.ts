@@ -3,7 +3,7 @@ import type { NodeTypeInfo, NodeTypeResolver } from '../runtime/types.js';
 
 type Control = NodeTypeInfo['control'];
 
-const CONTROLS: ReadonlySet<string> = new Set(['merge', 'loop', 'subworkflow', 'trigger']);
+const CONTROLS: ReadonlySet<string> = new Set(['merge', 'loop', 'subworkflow', 'trigger', 'wait']);
 
 /**
  * Key under which a node type may declare its `control` inside its parameter

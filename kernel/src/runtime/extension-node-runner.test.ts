@@ -5,37 +5,37 @@ import type { NodeTypeInfo } from './types.js';
 
 describe('normalizeRunOutput', () => {
   it('sends { items } to the first output port', () => {
-    expect(normalizeRunOutput({ items: [{ json: { a: 1 } }] }, ['main', 'other'], 'N', false)).toEqual({ ports: { main: [{ json: { a: 1 } }], other: [] } });
+    expect(normalizeRunOutput({ items: [{ json: { a: 1 } }] }, ['main', 'other'], 'N', null)).toEqual({ ports: { main: [{ json: { a: 1 } }], other: [] } });
   });
 
   it('takes items keyed by port', () => {
-    expect(normalizeRunOutput({ false: [{ json: {} }] }, ['true', 'false'], 'N', false).ports).toEqual({ true: [], false: [{ json: {} }] });
+    expect(normalizeRunOutput({ false: [{ json: {} }] }, ['true', 'false'], 'N', null).ports).toEqual({ true: [], false: [{ json: {} }] });
   });
 
   it('separates usage and loop state from the ports', () => {
-    const result = normalizeRunOutput({ loop: [{ json: {} }], usage: { tokens: 5, costUsd: 0.1, ignored: 'x' }, state: { pending: 2 } }, ['loop', 'done'], 'Loop', true);
+    const result = normalizeRunOutput({ loop: [{ json: {} }], usage: { tokens: 5, costUsd: 0.1, ignored: 'x' }, state: { pending: 2 } }, ['loop', 'done'], 'Loop', 'loop');
 
     expect(result).toEqual({ ports: { loop: [{ json: {} }], done: [] }, usage: { tokens: 5, costUsd: 0.1 }, state: { pending: 2 } });
   });
 
   it('treats state as a port name for nodes that are not loops', () => {
-    expect(() => normalizeRunOutput({ items: [], state: {} }, ['main'], 'Plain', false)).toThrow(/^node 'Plain' returned invalid output/);
+    expect(() => normalizeRunOutput({ items: [], state: {} }, ['main'], 'Plain', null)).toThrow(/^node 'Plain' returned invalid output/);
   });
 
   it('rejects an undeclared port naming the node', () => {
-    expect(() => normalizeRunOutput({ nope: [] }, ['main'], 'Odd', false)).toThrow(/^node 'Odd' returned invalid output: .*"nope"/);
+    expect(() => normalizeRunOutput({ nope: [] }, ['main'], 'Odd', null)).toThrow(/^node 'Odd' returned invalid output: .*"nope"/);
   });
 
   it('rejects an item without a json object', () => {
-    expect(() => normalizeRunOutput({ items: [{ value: 1 }] }, ['main'], 'Odd', false)).toThrow(/Item 0 of output port "main"/);
+    expect(() => normalizeRunOutput({ items: [{ value: 1 }] }, ['main'], 'Odd', null)).toThrow(/Item 0 of output port "main"/);
   });
 
   it('rejects negative usage', () => {
-    expect(() => normalizeRunOutput({ items: [], usage: { tokens: -1 } }, ['main'], 'Odd', false)).toThrow('usage.tokens must be a number of at least 0, got -1');
+    expect(() => normalizeRunOutput({ items: [], usage: { tokens: -1 } }, ['main'], 'Odd', null)).toThrow('usage.tokens must be a number of at least 0, got -1');
   });
 
   it('rejects output that is not an object', () => {
-    expect(() => normalizeRunOutput(undefined, ['main'], 'Odd', false)).toThrow("node 'Odd' returned invalid output: expected { items } or items keyed by output port, got undefined");
+    expect(() => normalizeRunOutput(undefined, ['main'], 'Odd', null)).toThrow("node 'Odd' returned invalid output: expected { items } or items keyed by output port, got undefined");
   });
 });
 

@@ -1,11 +1,14 @@
 import { ExtensionError, normalizeNodeOutput } from '@mify/sdk';
 import type { ExtensionHost } from '../extensions/host.js';
 import { StepError } from './executor/errors.js';
-import type { NodeRunner, NodeRunRequest, NodeRunResult, StepUsage } from './types.js';
+import type { WaitRequest } from './executor/context.js';
+import type { NodeRunner, NodeRunRequest, NodeRunResult, NodeTypeInfo, StepUsage } from './types.js';
 
 /** Top-level output fields that are not ports, unless the node declares an output port of that name. */
 const USAGE_FIELD = 'usage';
 const STATE_FIELD = 'state';
+const WAIT_FIELD = 'wait';
+const WAIT_KINDS = new Set(['approval', 'timer', 'resume']);
 const USAGE_KEYS = new Set(['tokens', 'inputTokens', 'outputTokens', 'costUsd']);
 
 /**
@@ -22,8 +25,11 @@ const USAGE_KEYS = new Set(['tokens', 'inputTokens', 'outputTokens', 'costUsd'])
  *   same for every attempt of one activation.
  *
  * It returns `{ items }` for the first output port or items keyed by output port, and may
- * add `usage` (`{ tokens?, inputTokens?, outputTokens?, costUsd? }`, summed into the run) and,
- * for loop nodes, `state`.
+ * add `usage` (`{ tokens?, inputTokens?, outputTokens?, costUsd? }`, summed into the run), for
+ * loop nodes `state`, and for wait nodes `wait` instead of items: `{ kind: 'timer', until }`,
+ * `{ kind: 'approval', title?, instructions?, items?, allowEdit?, form?, until? }` or
+ * `{ kind: 'resume', until? }`. The run then waits, and the node is called again with
+ * `resume`: `{ waitId, kind, outcome, items?, form?, comment, decidedBy, decidedAt }`.
  */
 export class ExtensionNodeRunner implements NodeRunner {
   constructor(private readonly host: Pick<ExtensionHost, 'invoke'>) {}
@@ -44,12 +50,13 @@ export class ExtensionNodeRunner implements NodeRunner {
       if (request.loop.state !== undefined) input.state = request.loop.state;
       input.iteration = request.loop.iteration;
     }
+    if (request.resume) input.resume = request.resume;
 
     // NOTE: ExtensionHost.invoke takes no AbortSignal, so a timed-out or cancelled call keeps
     // its isolate busy until the sandbox's own CPU and wall-clock limits end it. The executor
     // has already moved on by then and discards the late result.
     const output = await this.host.invoke(type.extensionId, { kind: 'node', name: node.type, input }, { workspaceId: step.workspaceId, runId: step.runId, nodeId: node.id });
-    return normalizeRunOutput(output, type.outputs, node.name, type.control === 'loop');
+    return normalizeRunOutput(output, type.outputs, node.name, type.control);
   }
 }
 
@@ -58,7 +65,7 @@ export class ExtensionNodeRunner implements NodeRunner {
  *
  * @throws StepError `invalid_node_output` for an undeclared port, an item without a `json` object, or malformed usage.
  */
-export function normalizeRunOutput(output: unknown, outputPorts: string[], nodeName: string, isLoop: boolean): NodeRunResult {
+export function normalizeRunOutput(output: unknown, outputPorts: string[], nodeName: string, control: NodeTypeInfo['control']): NodeRunResult {
   const invalid = (message: string) => new StepError('invalid_node_output', `node '${nodeName}' returned invalid output: ${message}`, { retryable: false });
   if (typeof output !== 'object' || output === null || Array.isArray(output)) {
     throw invalid(`expected { items } or items keyed by output port, got ${output === null ? 'null' : Array.isArray(output) ? 'an array' : typeof output}`);
@@ -71,9 +78,13 @@ export function normalizeRunOutput(output: unknown, outputPorts: string[], nodeN
     usage = parseUsage(fields[USAGE_FIELD], invalid);
     delete fields[USAGE_FIELD];
   }
-  if (isLoop && Object.hasOwn(fields, STATE_FIELD) && !outputPorts.includes(STATE_FIELD)) {
+  if (control === 'loop' && Object.hasOwn(fields, STATE_FIELD) && !outputPorts.includes(STATE_FIELD)) {
     state = fields[STATE_FIELD];
     delete fields[STATE_FIELD];
+  }
+  if (control === 'wait' && Object.hasOwn(fields, WAIT_FIELD) && !outputPorts.includes(WAIT_FIELD)) {
+    const wait = parseWait(fields[WAIT_FIELD], invalid);
+    return usage === undefined ? { ports: {}, wait } : { ports: {}, wait, usage };
   }
 
   let ports: NodeRunResult['ports'];
@@ -101,4 +112,26 @@ function parseUsage(value: unknown, invalid: (message: string) => StepError): St
     usage[key as keyof StepUsage] = amount;
   }
   return usage;
+}
+
+function parseWait(value: unknown, invalid: (message: string) => StepError): WaitRequest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('wait must be an object such as { kind: "timer", until: "2030-01-01T00:00:00Z" }');
+  const wait = value as Record<string, unknown>;
+  if (typeof wait.kind !== 'string' || !WAIT_KINDS.has(wait.kind)) throw invalid(`wait.kind must be "approval", "timer" or "resume", got ${JSON.stringify(wait.kind)}`);
+  if (wait.until !== undefined && (typeof wait.until !== 'string' || Number.isNaN(Date.parse(wait.until)))) {
+    throw invalid(`wait.until must be an ISO 8601 date-time such as 2030-01-01T00:00:00Z, got ${JSON.stringify(wait.until)}`);
+  }
+  if (wait.kind === 'timer' && wait.until === undefined) throw invalid('a timer wait needs until, the ISO 8601 date-time at which the run continues');
+  if (wait.items !== undefined) {
+    try {
+      normalizeNodeOutput({ items: wait.items }, ['main']);
+    } catch (error) {
+      throw invalid(`wait.items must be an array of items such as [{ json: { id: 1 } }]: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  for (const field of ['title', 'instructions'] as const) {
+    if (wait[field] !== undefined && typeof wait[field] !== 'string') throw invalid(`wait.${field} must be a string`);
+  }
+  if (wait.form !== undefined && (typeof wait.form !== 'object' || wait.form === null || Array.isArray(wait.form))) throw invalid('wait.form must be a JSON Schema object');
+  return wait as unknown as WaitRequest;
 }

@@ -66,8 +66,26 @@ export class RunRecorder implements StepRecorder {
   private failure: unknown = null;
 
   constructor(
-    private readonly deps: { store: RunStore; pubsub: PubSub; logger: Logger; runId: string; rigor: Rigor; maxRecordBytes: number },
-  ) {}
+    private readonly deps: { store: RunStore; pubsub: PubSub; logger: Logger; runId: string; rigor: Rigor; maxRecordBytes: number; lastEventId?: number },
+  ) {
+    this.lastEventId = deps.lastEventId ?? 0;
+  }
+
+  /** Takes the next event id for an event stored elsewhere, e.g. with a suspension; publish it with `publishEvent` once stored. */
+  allocateEvent(type: string, data: Record<string, unknown>): RunEvent {
+    return this.nextEvent(type, data);
+  }
+
+  /** Stores an event after the queued records, then publishes it. */
+  async recordEvent(type: string, data: Record<string, unknown>): Promise<void> {
+    const event = this.nextEvent(type, data);
+    this.pendingEvents.push(event);
+    await this.flush();
+  }
+
+  publishEvent(event: RunEvent): void {
+    this.publish(event);
+  }
 
   async runStarted(startedAt: Date, timeoutAt: Date | null): Promise<void> {
     const event = this.nextEvent('run.started', { runId: this.deps.runId, startedAt: startedAt.toISOString(), timeoutAt: timeoutAt?.toISOString() ?? null });

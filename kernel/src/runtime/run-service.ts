@@ -4,27 +4,45 @@ import type { Item } from '../graphs/model.js';
 import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
-import { directJournal, emptyUsage, type ExecutorLimits, type RunContext, type RunOutcome } from './executor/context.js';
-import { describeError, GraphPlanError, RunAbortedError, StepError } from './executor/errors.js';
+import { DurableJournal } from './durable/journal.js';
+import { DurableStore, type ClaimedRun } from './durable/durable-store.js';
+import { DurableRunWaits, WaitSignals, WaitStore, type WaitDecision, type WaitRecord } from './durable/waits.js';
+import { directJournal, emptyUsage, noWaits, type ExecutorLimits, type RunContext, type RunOutcome, type StepJournal } from './executor/context.js';
+import { describeError, GraphPlanError, RunAbortedError, RunSuspendedError, StepError } from './executor/errors.js';
 import { GraphExecutor } from './executor/executor.js';
 import type { ExecutionPlan } from './executor/plan.js';
 import { graphLabel, type ChildRunStarter } from './executor/subworkflow.js';
 import { followRunEvents } from './run-events.js';
 import { RunQueue } from './run-queue.js';
-import { recordRunItems, RunRecorder } from './run-recorder.js';
+import { recordRunItems, RunRecorder, runChannel } from './run-recorder.js';
 import { decodeRunCursor, encodeRunCursor, RunStore, type RunEvent, type RunRecord, type StepRow } from './run-store.js';
 import type { ExecutableGraph, ExpressionEvaluator, NodeRunner, NodeTypeResolver, RunStatus, SubgraphLoader } from './types.js';
 
-/** Pub/sub channel on which kernel processes ask each other to cancel runs they own. */
+/** Pub/sub channel on which kernel processes ask each other to cancel or pause runs they execute, and announce runs that are due. */
 const CONTROL_CHANNEL = 'runs:control';
 
 const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
+export type RunBackendKind = 'embedded' | 'memory';
+
 export interface RunServiceLimits extends ExecutorLimits {
-  /** Top-level runs executing at once per workspace; more wait in the queue. */
+  /** Top-level runs in progress (running, waiting or paused) at once per workspace; more wait in the queue. */
   maxConcurrentPerWorkspace: number;
   /** Largest JSON of a step's input or output kept in full by an audited run, in bytes. */
   maxRecordBytes: number;
+}
+
+/** Settings of the embedded durable back end. */
+export interface DurableSettings {
+  leaseMs: number;
+  pollMs: number;
+  maxPerProcess: number;
+  inlineWaitMs: number;
+  /**
+   * Frees at start-up the runs other processes held, so they resume at once instead of after
+   * their lease. Only right when no other process can use the database (the embedded one).
+   */
+  releaseStaleOnStart: boolean;
 }
 
 export interface RunServiceDeps {
@@ -39,17 +57,25 @@ export interface RunServiceDeps {
   /** Read when a sub-workflow node runs. Null makes sub-workflow nodes fail with a clear error. */
   subgraphLoader: () => SubgraphLoader | null;
   limits: RunServiceLimits;
+  /**
+   * embedded (default): the journal in the database is the source of truth; runs survive a
+   * crash and several processes share them. memory: runs live in this process only.
+   */
+  backend?: RunBackendKind;
+  durable?: Partial<DurableSettings>;
 }
 
 export interface StartRunRequest {
   workspaceId: string;
   graph: ExecutableGraph;
   input: Item[];
-  /** Start mode: `manual`, `api`, `partial`, `subworkflow`, `trigger`, … */
+  /** Start mode: `manual`, `api`, `partial`, `subworkflow`, `trigger`, `replay`, `fork`, … */
   mode: string;
   createdBy: string | null;
   /** Resolve only when the run has finished. */
   waitForCompletion?: boolean;
+  /** Results of activations to reuse instead of running them (replay and fork), by step key. */
+  journal?: Array<{ stepKey: string; result: unknown }>;
 }
 
 export interface RunListQuery {
@@ -57,13 +83,14 @@ export interface RunListQuery {
   status?: RunStatus | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
+  createdBy?: string | undefined;
   cursor?: string | undefined;
   limit: number;
 }
 
 interface ActiveRun {
   runId: string;
-  /** Built when the run is created, so planning and execution see the same node types. */
+  rootRunId: string;
   executor: GraphExecutor;
   workspaceId: string;
   graph: ExecutableGraph;
@@ -74,43 +101,90 @@ interface ActiveRun {
   createdBy: string | null;
   controller: AbortController;
   recorder: RunRecorder;
-  /** Settles once `run.started` is stored. */
+  /** Set when the run stops here without ending: shutdown, or another process took it over. */
+  released: boolean;
+  /** A pause was requested; the run suspends before its next activation. */
+  pauseRequested: boolean;
+  /** Stored started_at when the run resumes; null for a run that starts now. */
+  resumedFrom: { startedAt: Date; timeoutAt: Date | null } | null;
+  /** Settles once `run.started` (or `run.resumed`) is stored. */
   started: Promise<void>;
   markStarted: () => void;
-  /** Settles with the final record once the run has ended. */
-  done: Promise<RunRecord>;
-  finish: (record: RunRecord) => void;
+  /** Settles with the final record once the run has ended, or with null when it was suspended or released. */
+  done: Promise<RunRecord | null>;
+  finish: (record: RunRecord | null) => void;
 }
 
+type LaunchResult = { kind: 'finished'; outcome: RunOutcome } | { kind: 'suspended'; error: RunSuspendedError } | { kind: 'released' };
+
+const DEFAULT_DURABLE: DurableSettings = { leaseMs: 30_000, pollMs: 1_000, maxPerProcess: 200, inlineWaitMs: 5_000, releaseStaleOnStart: false };
+
 /**
- * Starts, queues, cancels and reports runs. Runs execute in this process; the executor
- * records every step, and events go to the database and to the run's pub/sub channel.
+ * Starts, queues, cancels, pauses and reports runs, on one of two back ends:
+ *
+ * - `embedded`: runs are rows that kernel processes claim with a lease (row locks with
+ *   SKIP LOCKED). Each finished activation goes to the run's journal before the run moves on,
+ *   so a run whose process died is claimed again once its lease lapses and replayed: finished
+ *   activations come from the journal and only the rest runs. Waits and pauses park the run
+ *   in the database without a process; it is claimed again when it is due.
+ * - `memory`: runs execute in this process with an in-process queue and no journal.
  */
 export class RunService implements ChildRunStarter {
+  readonly backend: RunBackendKind;
+  /** Identifies this process in run claims. */
+  readonly owner = newId('proc');
   private readonly store: RunStore;
+  private readonly durableStore: DurableStore;
+  readonly waits: WaitStore;
+  private readonly signals = new WaitSignals();
+  private readonly settings: DurableSettings;
   private readonly queue: RunQueue;
   private readonly active = new Map<string, ActiveRun>();
   private readonly log: Logger;
   private unsubscribeControl: (() => Promise<void>) | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private dispatching: Promise<void> | null = null;
+  private dispatchAgain = false;
+  private disposed = false;
 
   private constructor(private readonly deps: RunServiceDeps) {
+    this.backend = deps.backend ?? 'embedded';
+    this.settings = { ...DEFAULT_DURABLE, ...deps.durable };
     this.store = new RunStore(deps.db);
+    this.durableStore = new DurableStore(deps.db);
+    this.waits = new WaitStore(deps.db);
     this.queue = new RunQueue(deps.limits.maxConcurrentPerWorkspace);
     this.log = deps.logger.child({ component: 'runs' });
   }
 
   /**
-   * Creates the service and listens for cancellations from other kernel processes. With the
-   * embedded database, which only this process opens, runs a previous process left unfinished
-   * are marked failed.
+   * Creates the service and listens for control messages from other kernel processes. The
+   * embedded back end then claims the runs that are due, including those a stopped process
+   * left behind (at once with the embedded database, which only this process opens; after
+   * their lease lapses with a server). The memory back end marks such runs failed.
    */
   static async create(deps: RunServiceDeps): Promise<RunService> {
     const service = new RunService(deps);
-    if (deps.db.kind === 'pglite') {
-      const count = await service.store.failInterrupted('The kernel stopped while the run was queued or running.');
-      if (count > 0) service.log.warn({ runs: count }, 'marked runs interrupted by a kernel stop as failed');
-    }
     service.unsubscribeControl = await deps.sharedState.pubsub.subscribe(CONTROL_CHANNEL, (message) => service.onControlMessage(message));
+
+    if (service.backend === 'memory') {
+      if (deps.db.kind === 'pglite') {
+        const count = await service.store.failInterrupted('The kernel stopped while the run was queued or running.');
+        if (count > 0) service.log.warn({ runs: count }, 'marked runs interrupted by a kernel stop as failed');
+      }
+      return service;
+    }
+
+    if (service.settings.releaseStaleOnStart) {
+      const count = await service.durableStore.releaseStale(service.owner);
+      if (count > 0) service.log.info({ runs: count }, 'resuming runs a previous kernel process left unfinished');
+    }
+    service.pollTimer = setInterval(() => service.dispatch(), service.settings.pollMs);
+    service.pollTimer.unref();
+    service.heartbeatTimer = setInterval(() => void service.heartbeat(), Math.max(200, Math.floor(service.settings.leaseMs / 3)));
+    service.heartbeatTimer.unref();
+    service.dispatch();
     return service;
   }
 
@@ -124,22 +198,39 @@ export class RunService implements ChildRunStarter {
   async start(request: StartRunRequest): Promise<RunRecord> {
     const executor = this.executor();
     const plan = executor.plan(request.graph.graph);
-    const entry = await this.createRun({ ...request, executor, plan, parentRunId: null, depth: 0, chain: [graphLabel(request.graph)] });
+    const runId = newId('run');
+    await this.createRun(runId, { ...request, parentRunId: null, parentStepKey: null, rootRunId: runId, depth: 0 });
 
-    const admitted = this.queue.submit({
-      runId: entry.runId,
-      workspaceId: entry.workspaceId,
-      graphId: request.graph.id,
-      graphLimit: request.graph.graph.settings.maxConcurrentRuns,
-      start: () => void this.launch(entry, true),
-    });
-
-    if (request.waitForCompletion) return entry.done;
-    if (admitted) await entry.started;
-    return (await this.store.getRun(entry.workspaceId, entry.runId))!;
+    let entry: ActiveRun | null = null;
+    if (this.backend === 'memory') {
+      entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null });
+      const local = entry;
+      const admitted = this.queue.submit({
+        runId,
+        workspaceId: request.workspaceId,
+        graphId: request.graph.id,
+        graphLimit: request.graph.graph.settings.maxConcurrentRuns,
+        start: () => void this.launchTopLevel(local, true),
+      });
+      if (request.waitForCompletion) return (await local.done) ?? (await this.awaitFinish(request.workspaceId, runId));
+      if (admitted) await local.started;
+    } else {
+      const [claimed] = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: this.capacity() > 0 ? 1 : 0, onlyRunId: runId });
+      if (claimed) {
+        entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null });
+        void this.launchTopLevel(entry, false);
+      }
+      if (request.waitForCompletion) return this.awaitFinish(request.workspaceId, runId);
+      if (entry) await entry.started;
+    }
+    return (await this.store.getRun(request.workspaceId, runId))!;
   }
 
-  /** Executes a sub-workflow run below `parent` without taking a concurrency slot. */
+  /**
+   * Executes a sub-workflow run below `parent` without taking a concurrency slot. When the
+   * parent's step started a child before (the parent is being replayed), that child is
+   * continued from its own journal instead of starting a new one.
+   */
   async runChild(request: Parameters<ChildRunStarter['runChild']>[0]): Promise<{ runId: string; outcome: RunOutcome }> {
     const executor = this.executor();
     let plan: ExecutionPlan;
@@ -151,26 +242,54 @@ export class RunService implements ChildRunStarter {
     }
 
     const parent = this.active.get(request.parent.runId);
-    const entry = await this.createRun({
-      workspaceId: request.parent.workspaceId,
-      graph: request.graph,
-      input: request.input,
-      mode: 'subworkflow',
-      createdBy: parent?.createdBy ?? null,
-      executor,
-      plan,
-      parentRunId: request.parent.runId,
-      depth: request.parent.depth + 1,
-      chain: request.chain,
-    });
-    await request.onCreated(entry.runId);
+    const rootRunId = parent?.rootRunId ?? request.parent.runId;
+    const existing = this.backend === 'embedded' ? await this.durableStore.findChild(request.parent.runId, request.stepKey) : null;
+    let entry: ActiveRun;
+    if (existing) {
+      if (FINISHED_STATUSES.has(existing.status as RunStatus)) {
+        const record = (await this.store.getRun(existing.workspaceId, existing.id))!;
+        if (record.status !== 'succeeded') return { runId: existing.id, outcome: { status: record.status as RunOutcome['status'], output: [], error: record.error, usage: { ...emptyUsage(), ...record.usage } } };
+      }
+      await this.durableStore.setChildStatus(existing.id, 'running');
+      const timing = await this.durableStore.timing(existing.id);
+      entry = this.newEntry({
+        runId: existing.id,
+        rootRunId,
+        executor,
+        plan: executor.plan(existing.graph.graph),
+        request: { workspaceId: existing.workspaceId, graph: existing.graph, input: existing.input, createdBy: existing.createdBy },
+        depth: request.parent.depth + 1,
+        chain: request.chain,
+        resumedFrom: timing.startedAt ? { startedAt: timing.startedAt, timeoutAt: timing.timeoutAt } : null,
+      });
+      await request.onCreated(existing.id);
+    } else {
+      const runId = newId('run');
+      const childRequest = { workspaceId: request.parent.workspaceId, graph: request.graph, input: request.input, mode: 'subworkflow', createdBy: parent?.createdBy ?? null };
+      await this.createRun(runId, { ...childRequest, parentRunId: request.parent.runId, parentStepKey: request.stepKey, rootRunId, depth: request.parent.depth + 1 });
+      entry = this.newEntry({ runId, rootRunId, executor, plan, request: childRequest, depth: request.parent.depth + 1, chain: request.chain, resumedFrom: null });
+      await request.onCreated(runId);
+    }
 
     const forwardAbort = () => entry.controller.abort(request.signal.reason);
     if (request.signal.aborted) forwardAbort();
     request.signal.addEventListener('abort', forwardAbort, { once: true });
     try {
-      const outcome = await this.launch(entry, false);
-      return { runId: entry.runId, outcome };
+      const result = await this.launch(entry);
+      if (result.kind === 'suspended') {
+        await entry.recorder.flush().catch(() => {});
+        await this.durableStore.setChildStatus(entry.runId, 'waiting');
+        this.active.delete(entry.runId);
+        entry.finish(null);
+        throw result.error;
+      }
+      if (result.kind === 'released') {
+        this.active.delete(entry.runId);
+        entry.finish(null);
+        throw request.signal.reason ?? new RunAbortedError('shutdown', 'the kernel shut down while the run was in progress');
+      }
+      await this.end(entry, result.outcome, new Date());
+      return { runId: entry.runId, outcome: result.outcome };
     } finally {
       request.signal.removeEventListener('abort', forwardAbort);
     }
@@ -192,34 +311,112 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Cancels a queued or running run: a queued run ends at once, a running one has its current
-   * step aborted. Resolves with the run after it has ended when it runs in this process.
+   * Cancels a run that has not finished: a queued, waiting or paused run ends at once, a
+   * running one has its current step aborted by the process that executes it. Resolves with
+   * the run after it has ended when it runs in this process.
    *
    * @throws NotFoundError when the run does not exist in the workspace; ConflictError when it has already finished.
    */
   async cancel(workspaceId: string, runId: string): Promise<RunRecord> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
-    if (FINISHED_STATUSES.has(run.status)) throw new ConflictError(`Run '${runId}' has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; only queued or running runs can be cancelled.`, { status: run.status });
+    if (FINISHED_STATUSES.has(run.status)) throw new ConflictError(`Run '${runId}' has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; only unfinished runs can be cancelled.`, { status: run.status });
 
     await this.store.requestCancel(runId);
     const entry = this.active.get(runId);
-    if (!entry) {
-      await this.deps.sharedState.pubsub.publish(CONTROL_CHANNEL, JSON.stringify({ action: 'cancel', runId }));
-      return (await this.store.getRun(workspaceId, runId))!;
+    if (entry) {
+      this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
+      return (await entry.done) ?? (await this.store.getRun(workspaceId, runId))!;
     }
 
-    this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
-    return entry.done;
+    if (this.backend === 'embedded' && run.depth === 0) {
+      const error = describeError(new RunAbortedError('cancelled', 'the run was cancelled'));
+      const ended = await this.durableStore.cancelIdle(runId, { ...error }, (lastEventId) => ({
+        id: lastEventId + 1,
+        type: 'run.finished',
+        data: { runId, status: 'cancelled', error, usage: run.usage, outputItemCount: 0, finishedAt: new Date().toISOString(), durationMs: null },
+      }));
+      if (ended) {
+        this.log.info({ runId }, 'cancelled a run that no process was executing');
+        await this.announceFinished(runId);
+        return (await this.store.getRun(workspaceId, runId))!;
+      }
+    }
+    await this.deps.sharedState.pubsub.publish(CONTROL_CHANNEL, JSON.stringify({ action: 'cancel', runId }));
+    return (await this.store.getRun(workspaceId, runId))!;
   }
 
-  /** Resolves with the run once it has ended; a run that is not active here is read from the database. */
-  async waitFor(workspaceId: string, runId: string): Promise<RunRecord> {
-    const entry = this.active.get(runId);
-    if (entry) return entry.done;
+  /**
+   * Pauses a running or waiting run: a running one stops before its next activation, a
+   * waiting one stays parked even when its wait ends. Resolves with the run as stored.
+   *
+   * @throws ConflictError when the run is not running or waiting, or the back end keeps no journal.
+   */
+  async pause(workspaceId: string, runId: string): Promise<RunRecord> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
-    return run;
+    if (this.backend === 'memory') throw new ConflictError('Runs cannot be paused on the memory run back end, which keeps no journal to continue from; set MIFY_RUN_BACKEND=embedded.', { backend: this.backend });
+    if (run.depth > 0) throw new ConflictError(`Run '${runId}' is a sub-workflow run; pause its top-level run instead.`, { parentRunId: run.parentRunId });
+    const status = await this.durableStore.requestPause(runId);
+    if (status === null) throw new ConflictError(`Run '${runId}' is ${run.status}; only running or waiting runs can be paused.`, { status: run.status });
+
+    if (status === 'paused') {
+      await this.appendEvent(runId, 'run.paused', { runId });
+    } else {
+      const entry = this.active.get(runId);
+      if (entry) entry.pauseRequested = true;
+      else await this.deps.sharedState.pubsub.publish(CONTROL_CHANNEL, JSON.stringify({ action: 'pause', runId }));
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const current = await this.store.getRun(workspaceId, runId);
+        if (!current || current.status !== 'running') break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    return (await this.store.getRun(workspaceId, runId))!;
+  }
+
+  /**
+   * Resumes a paused run, and ends the `resume` waits (pause nodes) it waits on. Resolves
+   * with the run as stored.
+   *
+   * @throws ConflictError when the run is neither paused nor waiting on a pause node.
+   */
+  async resume(workspaceId: string, runId: string, by: string | null): Promise<RunRecord> {
+    const run = await this.store.getRun(workspaceId, runId);
+    if (!run) throw new NotFoundError('Run', runId);
+    const resumes = await this.waits.pendingResumes(runId);
+    const resumedRun = run.status === 'paused' && (await this.durableStore.resume(runId));
+    for (const wait of resumes) await this.decide(workspaceId, wait.id, { outcome: 'resumed', decidedBy: by });
+    if (!resumedRun && resumes.length === 0) {
+      throw new ConflictError(`Run '${runId}' is ${run.status} and waits on no pause node; only paused runs, or runs waiting on a pause node, can be resumed.`, { status: run.status });
+    }
+    if (resumedRun) {
+      await this.appendEvent(runId, 'run.resumed', { runId, by });
+      await this.announceDue(runId);
+    }
+    return (await this.store.getRun(workspaceId, runId))!;
+  }
+
+  /**
+   * Decides a pending wait (approve, reject, resume), with the reviewer's comment and edited
+   * items, and wakes its run.
+   */
+  async decide(workspaceId: string, waitId: string, decision: WaitDecision): Promise<WaitRecord> {
+    const wait = await this.waits.decide(workspaceId, waitId, decision);
+    this.log.info({ waitId, runId: wait.runId, outcome: decision.outcome, by: decision.decidedBy }, 'wait decided');
+    await this.appendEvent(wait.rootRunId, 'wait.decided', { waitId, runId: wait.runId, nodeId: wait.nodeId, nodeName: wait.nodeName, outcome: decision.outcome, decidedBy: decision.decidedBy, comment: wait.comment });
+    this.signals.notify(waitId);
+    if (this.backend === 'embedded') {
+      await this.durableStore.wake(wait.rootRunId);
+      await this.announceDue(wait.rootRunId, waitId);
+    }
+    return wait;
+  }
+
+  /** Resolves with the run once it has ended, in whichever process it runs. */
+  async waitFor(workspaceId: string, runId: string): Promise<RunRecord> {
+    return this.awaitFinish(workspaceId, runId);
   }
 
   /**
@@ -235,18 +432,42 @@ export class RunService implements ChildRunStarter {
     return followRunEvents({ store: this.store, pubsub: this.deps.sharedState.pubsub }, runId, afterId, signal);
   }
 
-  /** Stops listening for cancellations, fails queued runs and aborts running ones, then waits for them to be recorded. */
+  /** Every stored event of a run, for time travel. */
+  async history(workspaceId: string, runId: string): Promise<{ run: RunRecord; events: RunEvent[]; steps: StepRow[]; journal: Array<{ stepKey: string; seq: number; result: unknown }> }> {
+    const run = await this.store.getRun(workspaceId, runId);
+    if (!run) throw new NotFoundError('Run', runId);
+    const [events, steps, journal] = await Promise.all([this.store.listEvents(runId, 0), this.store.listSteps(runId), this.durableStore.journalEntries(runId)]);
+    return { run, events, steps, journal };
+  }
+
+  /** The graph and every input item a run started with, for replay and fork. */
+  async startingPoint(workspaceId: string, runId: string): Promise<{ graph: ExecutableGraph; input: Item[] }> {
+    const run = await this.store.getRun(workspaceId, runId);
+    if (!run) throw new NotFoundError('Run', runId);
+    const stored = await this.durableStore.startingPoint(runId);
+    if (!stored) throw new ConflictError(`Run '${runId}' has no stored graph to replay; it ran before durable runs were recorded.`, {});
+    return stored;
+  }
+
+  /** Stops claiming runs, stops listening for control messages, and hands back or ends the runs in progress. */
   async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.unsubscribeControl?.().catch(() => {});
     this.unsubscribeControl = null;
+    await this.dispatching?.catch(() => {});
 
     const pending = [...this.active.values()];
     for (const queued of this.queue.clear()) {
       const entry = this.active.get(queued.runId);
       if (entry) this.endQueued(entry, 'shutdown', 'the kernel shut down before the run started');
     }
-    // NOTE: a durable run back end would resume these runs after a restart; here they end as failed.
-    for (const entry of pending) entry.controller.abort(new RunAbortedError('shutdown', 'the kernel shut down while the run was in progress'));
+    for (const entry of pending) {
+      // The embedded back end hands the run back: another process, or this one after a restart, continues it.
+      if (this.backend === 'embedded') entry.released = true;
+      entry.controller.abort(new RunAbortedError('shutdown', 'the kernel shut down while the run was in progress'));
+    }
     await Promise.allSettled(pending.map((entry) => entry.done));
   }
 
@@ -262,8 +483,14 @@ export class RunService implements ChildRunStarter {
     });
   }
 
-  private async createRun(request: Omit<StartRunRequest, 'waitForCompletion'> & { executor: GraphExecutor; plan: ExecutionPlan; parentRunId: string | null; depth: number; chain: string[] }): Promise<ActiveRun> {
-    const runId = newId('run');
+  private capacity(): number {
+    return this.settings.maxPerProcess - [...this.active.values()].filter((entry) => entry.depth === 0).length;
+  }
+
+  private async createRun(
+    runId: string,
+    request: Omit<StartRunRequest, 'waitForCompletion'> & { parentRunId: string | null; parentStepKey: string | null; rootRunId: string; depth: number },
+  ): Promise<void> {
     const rigor = request.graph.graph.settings.rigor;
     await this.store.createRun({
       id: runId,
@@ -276,51 +503,130 @@ export class RunService implements ChildRunStarter {
       rigor,
       input: recordRunItems(request.input, rigor, this.deps.limits.maxRecordBytes),
       createdBy: request.createdBy,
-    });
-
-    let markStarted = () => {};
-    let finish: (record: RunRecord) => void = () => {};
-    const entry: ActiveRun = {
-      runId,
-      executor: request.executor,
-      workspaceId: request.workspaceId,
+    }, {
+      backend: this.backend,
       graph: request.graph,
-      plan: request.plan,
-      input: request.input,
-      depth: request.depth,
-      chain: request.chain,
-      createdBy: request.createdBy,
+      inputItems: request.input,
+      rootRunId: request.rootRunId,
+      parentStepKey: request.parentStepKey,
+      journal: (request.journal ?? []).map((entry, index) => ({ stepKey: entry.stepKey, seq: index + 1, result: entry.result })),
+    });
+    this.log.info({ runId, workspaceId: request.workspaceId, graphId: request.graph.id, parentRunId: request.parentRunId, mode: request.mode }, 'run created');
+  }
+
+  private newEntry(options: {
+    runId: string;
+    rootRunId: string;
+    executor: GraphExecutor;
+    plan: ExecutionPlan;
+    request: Pick<StartRunRequest, 'workspaceId' | 'graph' | 'input' | 'createdBy'>;
+    depth: number;
+    chain: string[];
+    resumedFrom: ActiveRun['resumedFrom'];
+    lastEventId?: number;
+  }): ActiveRun {
+    let markStarted = () => {};
+    let finish: (record: RunRecord | null) => void = () => {};
+    const rigor = options.request.graph.graph.settings.rigor;
+    const entry: ActiveRun = {
+      runId: options.runId,
+      rootRunId: options.rootRunId,
+      executor: options.executor,
+      workspaceId: options.request.workspaceId,
+      graph: options.request.graph,
+      plan: options.plan,
+      input: options.request.input,
+      depth: options.depth,
+      chain: options.chain,
+      createdBy: options.request.createdBy,
       controller: new AbortController(),
-      recorder: new RunRecorder({ store: this.store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId, rigor, maxRecordBytes: this.deps.limits.maxRecordBytes }),
+      recorder: new RunRecorder({ store: this.store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId: options.runId, rigor, maxRecordBytes: this.deps.limits.maxRecordBytes }),
+      released: false,
+      pauseRequested: false,
+      resumedFrom: options.resumedFrom,
       started: new Promise<void>((resolve) => {
         markStarted = resolve;
       }),
       markStarted: () => markStarted(),
-      done: new Promise<RunRecord>((resolve) => {
+      done: new Promise<RunRecord | null>((resolve) => {
         finish = resolve;
       }),
       finish: (record) => finish(record),
     };
-    this.active.set(runId, entry);
-    this.log.info({ runId, workspaceId: request.workspaceId, graphId: request.graph.id, parentRunId: request.parentRunId, mode: request.mode }, 'run created');
+    this.active.set(options.runId, entry);
     return entry;
   }
 
-  /** Executes an admitted run to its end and records the outcome. Never rejects. */
-  private async launch(entry: ActiveRun, holdsSlot: boolean): Promise<RunOutcome> {
+  /** Executes a top-level run to its end or suspension and records what happened. Never rejects. */
+  private async launchTopLevel(entry: ActiveRun, holdsSlot: boolean): Promise<void> {
+    const result = await this.launch(entry);
+    if (result.kind === 'finished') {
+      await this.end(entry, result.outcome, entry.resumedFrom?.startedAt ?? null);
+    } else if (result.kind === 'suspended') {
+      await this.suspendTopLevel(entry, result.error);
+    } else {
+      await this.durableStore.release(this.owner, entry.runId).catch((error: unknown) => this.log.warn({ runId: entry.runId, err: error }, 'could not hand back a run'));
+      this.active.delete(entry.runId);
+      entry.markStarted();
+      entry.finish(null);
+      this.log.info({ runId: entry.runId }, 'run handed back; it continues in the next process that claims it');
+    }
+    if (holdsSlot) this.queue.release({ workspaceId: entry.workspaceId, graphId: entry.graph.id });
+    if (this.backend === 'embedded') this.dispatch();
+  }
+
+  /**
+   * Executes a run (new or resumed) through the executor, with the journal and waits of the
+   * back end. Never rejects: a failure outside the steps becomes a failed outcome.
+   */
+  private async launch(entry: ActiveRun): Promise<LaunchResult> {
     const settings = entry.graph.graph.settings;
-    const startedAt = new Date();
-    const timeoutAt = settings.timeoutMs === undefined ? null : new Date(startedAt.getTime() + settings.timeoutMs);
+    let startedAt: Date;
+    let timeoutAt: Date | null;
     let timer: NodeJS.Timeout | undefined;
-    let outcome: RunOutcome;
+    let journal: StepJournal = directJournal;
+    let lastSeq = 0;
 
     try {
-      await entry.recorder.runStarted(startedAt, timeoutAt);
+      if (this.backend === 'embedded') {
+        const numbers = await this.durableStore.lastNumbers(entry.runId);
+        lastSeq = numbers.seq;
+        const entries = await this.durableStore.loadJournal(entry.runId);
+        journal = new DurableJournal({
+          store: this.durableStore,
+          runId: entry.runId,
+          owner: entry.depth === 0 ? this.owner : null,
+          entries,
+          lastSeq: numbers.journalSeq,
+          beforeWrite: () => entry.recorder.flush(),
+          onOwnershipLost: () => {
+            entry.released = true;
+            entry.controller.abort(new RunAbortedError('shutdown', 'another kernel process took over the run'));
+          },
+        });
+        entry.recorder = new RunRecorder({ store: this.store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId: entry.runId, rigor: settings.rigor, maxRecordBytes: this.deps.limits.maxRecordBytes, lastEventId: numbers.eventId });
+      }
+
+      if (entry.resumedFrom) {
+        startedAt = entry.resumedFrom.startedAt;
+        timeoutAt = entry.resumedFrom.timeoutAt;
+        await this.durableStore.interruptSteps(entry.runId);
+        await entry.recorder.recordEvent('run.resumed', { runId: entry.runId, process: this.owner });
+        this.log.info({ runId: entry.runId }, 'run resumed');
+      } else {
+        startedAt = new Date();
+        timeoutAt = settings.timeoutMs === undefined ? null : new Date(startedAt.getTime() + settings.timeoutMs);
+        await entry.recorder.runStarted(startedAt, timeoutAt);
+        this.log.info({ runId: entry.runId }, 'run started');
+      }
       entry.markStarted();
-      this.log.info({ runId: entry.runId }, 'run started');
-      if (settings.timeoutMs !== undefined) {
-        const timeoutMs = settings.timeoutMs;
-        timer = setTimeout(() => entry.controller.abort(new RunAbortedError('timeout', `the run timed out after ${timeoutMs} ms (graph setting timeoutMs)`)), timeoutMs);
+
+      if (timeoutAt !== null) {
+        const timeoutMs = settings.timeoutMs ?? 0;
+        const abort = () => entry.controller.abort(new RunAbortedError('timeout', `the run timed out after ${timeoutMs} ms (graph setting timeoutMs)`));
+        const remaining = timeoutAt.getTime() - Date.now();
+        if (remaining <= 0) abort();
+        else timer = setTimeout(abort, remaining);
       }
 
       const context: RunContext = {
@@ -335,26 +641,70 @@ export class RunService implements ChildRunStarter {
         depth: entry.depth,
         chain: entry.chain,
         recorder: entry.recorder,
-        // NOTE: every step runs again if the kernel stops mid-run; a durable back end plugs a journal in here that replays recorded steps.
-        journal: directJournal,
+        journal,
+        waits: this.runWaits(entry),
+        checkpoint: () => {
+          if (this.pauseRequestedFor(entry)) throw new RunSuspendedError('pause', null, 'the run was paused');
+        },
+        lastSeq,
       };
-      outcome = await entry.executor.execute(context);
+      const outcome = await entry.executor.execute(context);
+      if (entry.released) return { kind: 'released' };
+      return { kind: 'finished', outcome };
     } catch (error) {
+      if (error instanceof RunSuspendedError) return { kind: 'suspended', error };
+      if (entry.released) return { kind: 'released' };
       this.log.error({ runId: entry.runId, err: error }, 'run failed outside its steps');
-      outcome = { status: 'failed', output: [], error: describeError(error), usage: emptyUsage() };
+      return { kind: 'finished', outcome: { status: 'failed', output: [], error: describeError(error), usage: emptyUsage() } };
     } finally {
       clearTimeout(timer);
       entry.markStarted();
     }
+  }
 
-    await this.end(entry, outcome, startedAt);
-    if (holdsSlot) this.queue.release({ workspaceId: entry.workspaceId, graphId: entry.graph.id });
-    return outcome;
+  private pauseRequestedFor(entry: ActiveRun): boolean {
+    if (entry.pauseRequested) return true;
+    const root = entry.rootRunId === entry.runId ? undefined : this.active.get(entry.rootRunId);
+    return root?.pauseRequested ?? false;
+  }
+
+  private runWaits(entry: ActiveRun): RunContext['waits'] {
+    if (this.disposed) return noWaits;
+    return new DurableRunWaits({
+      store: this.waits,
+      signals: this.signals,
+      run: { id: entry.runId, rootRunId: entry.rootRunId, workspaceId: entry.workspaceId, graphId: entry.graph.id },
+      inlineWaitMs: this.settings.inlineWaitMs,
+      suspend: this.backend === 'embedded',
+      onCreated: async (wait) => {
+        await entry.recorder.recordEvent('wait.created', { waitId: wait.id, runId: wait.runId, kind: wait.kind, nodeId: wait.nodeId, nodeName: wait.nodeName, resumeAt: wait.resumeAt?.toISOString() ?? null });
+      },
+    });
+  }
+
+  /** Parks a top-level run that waits or was paused, and frees this process of it. */
+  private async suspendTopLevel(entry: ActiveRun, suspension: RunSuspendedError): Promise<void> {
+    try {
+      await entry.recorder.flush();
+      const status = suspension.reason === 'pause' ? 'paused' : 'waiting';
+      const timeoutAt = (await this.durableStore.timing(entry.runId)).timeoutAt;
+      let wakeAt = suspension.wakeAt;
+      if (status === 'waiting' && timeoutAt !== null && (wakeAt === null || timeoutAt < wakeAt)) wakeAt = timeoutAt;
+      const event = entry.recorder.allocateEvent(status === 'paused' ? 'run.paused' : 'run.waiting', { runId: entry.runId, wakeAt: wakeAt?.toISOString() ?? null, reason: suspension.message });
+      const parked = await this.durableStore.suspend(entry.runId, this.owner, status, wakeAt, event);
+      if (parked) entry.recorder.publishEvent(event);
+      this.log.info({ runId: entry.runId, status, wakeAt }, parked ? 'run suspended' : 'run was taken over before it could be suspended');
+    } catch (error) {
+      this.log.error({ runId: entry.runId, err: error }, 'could not suspend a run; it continues when its claim lapses');
+    }
+    this.active.delete(entry.runId);
+    entry.finish(null);
   }
 
   private async end(entry: ActiveRun, outcome: RunOutcome, startedAt: Date | null): Promise<void> {
     try {
       await entry.recorder.runFinished(outcome, startedAt);
+      await this.durableStore.finished(entry.runId);
     } catch (error) {
       this.log.error({ runId: entry.runId, err: error }, 'could not record the end of a run');
     }
@@ -374,22 +724,160 @@ export class RunService implements ChildRunStarter {
     entry.controller.abort(new RunAbortedError(reason, message));
   }
 
-  /** Records the end of a run that never left the queue. */
+  /** Records the end of a run that never left the in-process queue. */
   private endQueued(entry: ActiveRun, reason: 'cancelled' | 'shutdown', message: string): void {
     const error = describeError(new RunAbortedError(reason, message));
     entry.markStarted();
     void this.end(entry, { status: reason === 'cancelled' ? 'cancelled' : 'failed', output: [], error, usage: emptyUsage() }, null);
   }
 
+  /**
+   * Claims what is due: runs whose wake time has come or whose owner's lease lapsed, then
+   * queued runs that fit the concurrency limits. Coalesces calls made while one is running.
+   */
+  private dispatch(): void {
+    if (this.disposed || this.backend !== 'embedded') return;
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = (async () => {
+      do {
+        this.dispatchAgain = false;
+        try {
+          const due = await this.durableStore.claimDue(this.owner, this.settings.leaseMs, this.capacity());
+          for (const claimed of due) this.launchClaimed(claimed);
+          const admitted = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: this.capacity() });
+          for (const claimed of admitted) this.launchClaimed(claimed);
+        } catch (error) {
+          if (!this.disposed) this.log.error({ err: error }, 'could not claim runs; trying again at the next poll');
+        }
+      } while (this.dispatchAgain && !this.disposed);
+    })().finally(() => {
+      this.dispatching = null;
+    });
+  }
+
+  /** Starts or resumes a run this process has just claimed. */
+  private launchClaimed(claimed: ClaimedRun): void {
+    if (this.disposed) {
+      void this.durableStore.release(this.owner, claimed.id);
+      return;
+    }
+    let executor: GraphExecutor;
+    let plan: ExecutionPlan;
+    const resumedFrom = claimed.startedAt ? { startedAt: claimed.startedAt, timeoutAt: claimed.timeoutAt } : null;
+    const request = { workspaceId: claimed.workspaceId, graph: claimed.graph, input: claimed.input, createdBy: claimed.createdBy };
+    try {
+      executor = this.executor();
+      plan = executor.plan(claimed.graph.graph);
+    } catch (error) {
+      // The graph no longer plans, e.g. an extension it uses was removed while the run waited.
+      const entry = this.newEntry({ runId: claimed.id, rootRunId: claimed.id, executor: this.executor(), plan: { nodes: [] } as unknown as ExecutionPlan, request, depth: 0, chain: [graphLabel(claimed.graph)], resumedFrom });
+      void this.end(entry, { status: 'failed', output: [], error: describeError(error), usage: emptyUsage() }, resumedFrom?.startedAt ?? null);
+      return;
+    }
+    const entry = this.newEntry({ runId: claimed.id, rootRunId: claimed.id, executor, plan, request, depth: 0, chain: [graphLabel(claimed.graph)], resumedFrom });
+    void this.launchTopLevel(entry, false);
+  }
+
+  /** Renews the leases of the runs this process executes and applies cancel and pause requests stored with them. */
+  private async heartbeat(): Promise<void> {
+    const ids = [...this.active.values()].filter((entry) => entry.depth === 0 && !entry.released).map((entry) => entry.runId);
+    if (ids.length === 0 || this.disposed) return;
+    try {
+      const held = await this.durableStore.renewLeases(this.owner, this.settings.leaseMs, ids);
+      const heldIds = new Set(held.map((row) => row.id));
+      for (const row of held) {
+        const entry = this.active.get(row.id);
+        if (!entry) continue;
+        if (row.cancelRequested && !entry.controller.signal.aborted) this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
+        if (row.pauseRequested) entry.pauseRequested = true;
+      }
+      for (const id of ids) {
+        const entry = this.active.get(id);
+        if (!entry || heldIds.has(id) || entry.controller.signal.aborted) continue;
+        // Not ours any more (its lease lapsed and another process claimed it), or it just ended.
+        const run = await this.store.getRun(entry.workspaceId, id);
+        if (run && run.status === 'running') {
+          this.log.warn({ runId: id }, 'lost the claim on a run; another process continues it');
+          entry.released = true;
+          entry.controller.abort(new RunAbortedError('shutdown', 'another kernel process took over the run'));
+        }
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not renew run leases');
+    }
+  }
+
+  /** Appends an event to a run's history outside its execution (pause, resume, decisions), and publishes it. */
+  private async appendEvent(runId: string, type: string, data: Record<string, unknown>): Promise<void> {
+    const active = this.active.get(runId);
+    if (active) {
+      await active.recorder.recordEvent(type, data);
+      return;
+    }
+    const event = await this.store.appendEvent(runId, type, data);
+    await this.deps.sharedState.pubsub.publish(runChannel(runId), JSON.stringify(event)).catch(() => {});
+  }
+
+  private async announceDue(runId: string, waitId?: string): Promise<void> {
+    await this.deps.sharedState.pubsub.publish(CONTROL_CHANNEL, JSON.stringify({ action: 'due', runId, waitId })).catch(() => {});
+    this.dispatch();
+  }
+
+  private async announceFinished(runId: string): Promise<void> {
+    const [event] = (await this.store.listEvents(runId, 0)).slice(-1);
+    if (event) await this.deps.sharedState.pubsub.publish(runChannel(runId), JSON.stringify(event)).catch(() => {});
+  }
+
+  /** Resolves with the run once it has finished, following its events and reading the database now and then. */
+  private async awaitFinish(workspaceId: string, runId: string): Promise<RunRecord> {
+    const local = this.active.get(runId);
+    if (local) {
+      const record = await local.done;
+      if (record) return record;
+    }
+    let wake: () => void = () => {};
+    const unsubscribe = await this.deps.sharedState.pubsub.subscribe(runChannel(runId), (message) => {
+      if (message.includes('"run.finished"')) wake();
+    });
+    try {
+      for (;;) {
+        const run = await this.store.getRun(workspaceId, runId);
+        if (!run) throw new NotFoundError('Run', runId);
+        if (FINISHED_STATUSES.has(run.status)) return run;
+        const entry = this.active.get(runId);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 500);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          void entry?.done.then(() => wake());
+        });
+      }
+    } finally {
+      await unsubscribe().catch(() => {});
+    }
+  }
+
   private onControlMessage(message: string): void {
-    let parsed: { action?: unknown; runId?: unknown };
+    let parsed: { action?: unknown; runId?: unknown; waitId?: unknown };
     try {
       parsed = JSON.parse(message) as typeof parsed;
     } catch {
       this.log.warn({ message: message.slice(0, 200) }, 'ignored a malformed run control message');
       return;
     }
+    if (parsed.action === 'due') {
+      if (typeof parsed.waitId === 'string') this.signals.notify(parsed.waitId);
+      this.dispatch();
+      return;
+    }
     const entry = typeof parsed.runId === 'string' ? this.active.get(parsed.runId) : undefined;
-    if (parsed.action === 'cancel' && entry) this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
+    if (!entry) return;
+    if (parsed.action === 'cancel') this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
+    if (parsed.action === 'pause') entry.pauseRequested = true;
   }
 }

@@ -64,6 +64,7 @@ export interface RunEvent {
 export interface RunListFilter {
   graphId?: string | undefined;
   status?: RunStatus | undefined;
+  createdBy?: string | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
   /** Opaque cursor from a previous page's `nextCursor`. */
@@ -90,11 +91,24 @@ export function toJsonb(value: unknown): string | null {
 export class RunStore {
   constructor(private readonly db: Database) {}
 
-  async createRun(run: Pick<RunRecord, 'id' | 'workspaceId' | 'graphId' | 'versionId' | 'parentRunId' | 'depth' | 'mode' | 'rigor' | 'input' | 'createdBy'>): Promise<RunRecord> {
+  /**
+   * Inserts a queued run together with what a durable back end needs to execute or resume it,
+   * in one statement, so no process can claim a run whose graph is not stored yet.
+   */
+  async createRun(
+    run: Pick<RunRecord, 'id' | 'workspaceId' | 'graphId' | 'versionId' | 'parentRunId' | 'depth' | 'mode' | 'rigor' | 'input' | 'createdBy'>,
+    durable: { backend: string; graph: unknown; inputItems: unknown; rootRunId: string; parentStepKey: string | null; journal?: Array<{ stepKey: string; seq: number; result: unknown }> },
+  ): Promise<RunRecord> {
     const [row] = await this.db.query<Record<string, unknown>>(
-      `insert into runs (id, workspace_id, graph_id, version_id, parent_run_id, depth, status, mode, rigor, input, created_by)
-       values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9::jsonb, $10) returning ${RUN_COLUMNS}`,
-      [run.id, run.workspaceId, run.graphId, run.versionId, run.parentRunId, run.depth, run.mode, run.rigor, toJsonb(run.input), run.createdBy],
+      `with created as (
+         insert into runs (id, workspace_id, graph_id, version_id, parent_run_id, depth, status, mode, rigor, input, created_by, backend, graph, input_items, root_run_id, parent_step_key)
+         values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13::jsonb, $14, $15) returning ${RUN_COLUMNS}),
+       journal as (
+         insert into run_journal (run_id, step_key, seq, result)
+         select $1, entry->>'stepKey', (entry->>'seq')::int, entry->'result' from jsonb_array_elements(coalesce($16::jsonb, '[]'::jsonb)) as entry)
+       select * from created`,
+      [run.id, run.workspaceId, run.graphId, run.versionId, run.parentRunId, run.depth, run.mode, run.rigor, toJsonb(run.input), run.createdBy,
+        durable.backend, toJsonb(durable.graph), toJsonb(durable.inputItems), durable.rootRunId, durable.parentStepKey, toJsonb(durable.journal ?? [])],
     );
     return toRunRecord(row!);
   }
@@ -155,6 +169,7 @@ export class RunStore {
     const conditions = [`workspace_id = ${param(workspaceId)}`];
     if (filter.graphId !== undefined) conditions.push(`graph_id = ${param(filter.graphId)}`);
     if (filter.status !== undefined) conditions.push(`status = ${param(filter.status)}`);
+    if (filter.createdBy !== undefined) conditions.push(`created_by = ${param(filter.createdBy)}`);
     if (filter.since !== undefined) conditions.push(`created_at >= ${param(filter.since)}`);
     if (filter.until !== undefined) conditions.push(`created_at < ${param(filter.until)}`);
     if (filter.cursor !== undefined) conditions.push(`(created_at, id) < (${param(filter.cursor.createdAt)}, ${param(filter.cursor.id)})`);
@@ -170,6 +185,20 @@ export class RunStore {
   async listEvents(runId: string, afterId: number): Promise<RunEvent[]> {
     const rows = await this.db.query<{ seq: number; type: string; data: Record<string, unknown> }>('select seq, type, data from run_events where run_id = $1 and seq > $2 order by seq', [runId, afterId]);
     return rows.map((row) => ({ id: Number(row.seq), type: row.type, data: row.data }));
+  }
+
+  /** Appends an event after the run's last one; retries when a concurrent writer took the same id. */
+  async appendEvent(runId: string, type: string, data: Record<string, unknown>): Promise<RunEvent> {
+    for (let attempt = 0; ; attempt++) {
+      const rows = await this.db.query<{ seq: number }>(
+        `insert into run_events (run_id, seq, type, data)
+         select $1, coalesce(max(seq), 0) + 1, $2, $3::jsonb from run_events where run_id = $1
+         on conflict (run_id, seq) do nothing returning seq`,
+        [runId, type, toJsonb(data)],
+      );
+      if (rows[0]) return { id: Number(rows[0].seq), type, data };
+      if (attempt >= 10) throw new Error(`could not append event ${type} to run ${runId}: its event ids kept changing`);
+    }
   }
 
   async requestCancel(runId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { GraphNode, Item, MifyGraph } from '../graphs/model.js';
+import type { WaitRequest, WaitResolution } from './executor/context.js';
 import type { ExpressionError } from './expressions/errors.js';
 
 /** Executor view of a node type, as declared in its extension's manifest. */
@@ -15,9 +16,11 @@ export interface NodeTypeInfo {
    * - `merge`: waits for every connected input (or the first, with parameter `mode: "first"`);
    * - `loop`: may be re-entered through an edge from downstream (a loop back edge);
    * - `subworkflow`: the executor runs another graph for it;
-   * - `trigger`: starts a run; receives the run's input items.
+   * - `trigger`: starts a run; receives the run's input items;
+   * - `wait`: may return `wait` to suspend the run until a timer, a decision or a resume, and
+   *   runs again with `resume` to produce its output.
    */
-  control: 'merge' | 'loop' | 'subworkflow' | 'trigger' | null;
+  control: 'merge' | 'loop' | 'subworkflow' | 'trigger' | 'wait' | null;
   /** JSON Schema of the parameters. */
   parameters: Record<string, unknown>;
 }
@@ -72,6 +75,8 @@ export interface NodeRunRequest {
    * activations since then, starting at 1.
    */
   loop?: { state: unknown; iteration: number };
+  /** Wait nodes only, at their second call: how the wait they asked for ended. */
+  resume?: WaitResolution;
   step: StepContext;
 }
 
@@ -81,6 +86,8 @@ export interface NodeRunResult {
   usage?: StepUsage;
   /** Loop nodes only: handed back as `loop.state` at the next activation. */
   state?: unknown;
+  /** Wait nodes only: suspend the run until this wait ends, then run the node again with `resume`. */
+  wait?: WaitRequest;
 }
 
 /** Runs one node on its input. The extension-backed implementation calls the node's sandbox. */
@@ -135,7 +142,7 @@ export interface ExpressionEvaluator {
   dispose(): Promise<void>;
 }
 
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
 
 /** A graph as the executor needs it: the document plus identifiers. */
 export interface ExecutableGraph {

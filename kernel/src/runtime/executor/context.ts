@@ -1,9 +1,11 @@
 import type { GraphSettings, Item } from '../../graphs/model.js';
 import type { ExecutableGraph, PortItems, RunStatus, StepUsage } from '../types.js';
-import type { StepErrorInfo } from './errors.js';
+import { StepError, type StepErrorInfo } from './errors.js';
+import type { ActivationResult } from './interpreter.js';
 import type { ExecutionPlan } from './plan.js';
 
-export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+/** `waiting`: the node asked to wait and the run is suspended; `interrupted`: the kernel stopped during the step, which runs again when the run resumes. */
+export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'waiting' | 'interrupted';
 
 /** Everything the executor records about one step attempt. Recorders decide how many of the items to keep. */
 export interface StepRecord {
@@ -51,18 +53,65 @@ export interface StepRecorder {
 }
 
 /**
- * The seam where a durable back end plugs in: every node execution that calls an extension
- * goes through `runStep`. `stepKey` (`<nodeId>:<activation>`) is stable for a run, so a
- * journal can return the recorded result of a step that already finished instead of running
- * `fn` again. The result is plain JSON data.
+ * The seam where a durable back end plugs in: every activation goes through `activation`.
+ * `stepKey` (`<nodeId>:<activation>`) is stable for a run, so a journal returns the recorded
+ * result of an activation that already finished instead of running `fn` again, and records
+ * the result of one that had not.
  */
 export interface StepJournal {
-  runStep<T>(stepKey: string, fn: () => Promise<T>): Promise<T>;
+  activation(stepKey: string, fn: () => Promise<ActivationResult>): Promise<ActivationResult>;
 }
 
-/** Runs every step; keeps nothing. */
+/** Runs every activation; keeps nothing. */
 export const directJournal: StepJournal = {
-  runStep: (_stepKey, fn) => fn(),
+  activation: (_stepKey, fn) => fn(),
+};
+
+/** What a node of control `wait` asks for in the `wait` field of its first result. */
+export interface WaitRequest {
+  /** approval: a reviewer decides; timer: continue at `until`; resume: continue when resumed through the API. */
+  kind: 'approval' | 'timer' | 'resume';
+  /** ISO 8601 time at which a timer elapses, or at which an approval or resume wait expires. */
+  until?: string;
+  title?: string;
+  instructions?: string;
+  /** Items the reviewer sees and may edit. */
+  items?: Item[];
+  allowEdit?: boolean;
+  /** JSON Schema of extra fields the reviewer fills in (approval forms). */
+  form?: Record<string, unknown>;
+}
+
+/** How a wait ended, as handed back to the node in `resume`. */
+export interface WaitResolution {
+  waitId: string;
+  kind: WaitRequest['kind'];
+  /** approved / rejected: a reviewer decided; resumed: resumed through the API; elapsed: a timer passed; expired: `until` passed before a decision. */
+  outcome: 'approved' | 'rejected' | 'resumed' | 'elapsed' | 'expired';
+  /** The reviewer's edited items, when they edited them. */
+  items?: Item[];
+  /** Values of the approval form. */
+  form?: Record<string, unknown>;
+  comment: string | null;
+  decidedBy: string | null;
+  decidedAt: string;
+}
+
+/**
+ * Persists the waits of a run. `resolve` creates the wait the first time a step asks, and
+ * returns its resolution once there is one. While there is none it either waits in the
+ * process (short timers, the in-memory back end) or throws RunSuspendedError so that the run
+ * is continued later.
+ */
+export interface RunWaits {
+  resolve(step: { stepKey: string; nodeId: string; nodeName: string }, request: WaitRequest, signal: AbortSignal): Promise<WaitResolution>;
+}
+
+/** A run without a place to keep waits: waiting nodes fail with a clear error. */
+export const noWaits: RunWaits = {
+  resolve: async () => {
+    throw new StepError('waits_unavailable', 'this run cannot wait: the node asked to wait, but the run was started without a durable back end', { retryable: false });
+  },
 };
 
 /** Limits the executor applies to every run. */
@@ -92,6 +141,11 @@ export interface RunContext {
   chain: string[];
   recorder: StepRecorder;
   journal: StepJournal;
+  waits: RunWaits;
+  /** Called between activations; throws RunSuspendedError when a pause was requested. */
+  checkpoint?: () => void;
+  /** Sequence number of the last step already recorded for the run (0 for a new run), so a resumed run numbers on. */
+  lastSeq?: number;
 }
 
 export interface RunUsage {
@@ -111,15 +165,4 @@ export interface RunOutcome {
 
 export function emptyUsage(): RunUsage {
   return { tokens: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-}
-
-/** Adds a step's usage to a run's. `tokens` defaults to input plus output tokens. */
-export function addUsage(total: RunUsage, usage: StepUsage | null | undefined): void {
-  if (!usage) return;
-  const inputTokens = usage.inputTokens ?? 0;
-  const outputTokens = usage.outputTokens ?? 0;
-  total.inputTokens += inputTokens;
-  total.outputTokens += outputTokens;
-  total.tokens += usage.tokens ?? inputTokens + outputTokens;
-  total.costUsd += usage.costUsd ?? 0;
 }

@@ -74,6 +74,24 @@ export class RunAbortedError extends MifyError {
   }
 }
 
+/**
+ * Stops a run without ending it: it waits for a person or a point in time (`wait`), or was
+ * paused (`pause`). A durable back end stores nothing more, because the journal already holds
+ * every finished step, and continues the run later by replaying it.
+ */
+export class RunSuspendedError extends MifyError {
+  readonly reason: 'wait' | 'pause';
+  /** When the run is due to continue by itself; null when only a decision or a resume wakes it. */
+  readonly wakeAt: Date | null;
+
+  constructor(reason: 'wait' | 'pause', wakeAt: Date | null, message: string) {
+    super('run_suspended', 409, message);
+    this.name = 'RunSuspendedError';
+    this.reason = reason;
+    this.wakeAt = wakeAt;
+  }
+}
+
 /** A failure of the whole run that no single step caused, such as a loop past `maxIterations`. */
 export class RunFailure extends MifyError {
   readonly nodeId: string | undefined;

@@ -1,11 +1,10 @@
-import type { Item } from '../../graphs/model.js';
-import type { Logger } from '../../logger.js';
-import type { ExpressionEvaluator, NodeRunner, NodeTypeResolver, PortItems } from '../types.js';
 import type { MifyGraph } from '../../graphs/model.js';
+import type { Logger } from '../../logger.js';
+import type { ExpressionEvaluator, NodeRunner, NodeTypeResolver } from '../types.js';
 import { emptyUsage, type ExecutorLimits, type RunContext, type RunOutcome } from './context.js';
-import { describeError, RunAbortedError, RunFailure } from './errors.js';
-import { planGraph, type ExecutionPlan, type PlannedNode } from './plan.js';
-import { RunScheduler } from './scheduling.js';
+import { describeError, RunAbortedError } from './errors.js';
+import { interpret, type InterpreterHost } from './interpreter.js';
+import { planGraph, type ExecutionPlan } from './plan.js';
 import { StepExecution, type RunProgress } from './step-execution.js';
 import type { SubworkflowSupport } from './subworkflow.js';
 
@@ -22,9 +21,10 @@ export interface GraphExecutorOptions {
 
 /**
  * Executes graphs. It plans them and hands ready nodes to the step execution one at a time,
- * in a deterministic order. It stops at the first failure that `onError` does not absorb, at
- * cancellation or at the run timeout. It keeps no state between runs, because the run
- * service owns records, queues and events.
+ * in a deterministic order, through the run's journal. It stops at the first failure that
+ * `onError` does not absorb, at cancellation, at the run timeout or when the run is
+ * suspended. It keeps no state between runs, because the run service owns records, queues
+ * and events.
  */
 export class GraphExecutor {
   private readonly steps: StepExecution;
@@ -39,75 +39,26 @@ export class GraphExecutor {
   }
 
   /**
-   * Runs a planned graph to its end. Failures of nodes, cancellation and timeouts come back
-   * as the outcome; only a failure of the recorder (e.g. the database) is thrown.
+   * Runs a planned graph to its end, or until it is suspended. Failures of nodes,
+   * cancellation and timeouts come back as the outcome; a suspension (a wait or a pause) is
+   * thrown as RunSuspendedError, and so is a failure of the recorder (e.g. the database).
    */
   async execute(run: RunContext): Promise<RunOutcome> {
-    const scheduler = new RunScheduler(run.plan, run.input);
-    const usage = emptyUsage();
-    const progress: RunProgress = { seq: 0, usage, nodeOutputs: () => nodeOutputs(run.plan, scheduler) };
+    const progress: RunProgress = { seq: run.lastSeq ?? 0 };
+    const host: InterpreterHost = {
+      activate: (activation, stepKey, nodeOutputs) => run.journal.activation(stepKey, () => this.steps.run(run, progress, activation, nodeOutputs)),
+      checkpoint: () => {
+        if (run.signal.aborted) throw run.signal.reason;
+        run.checkpoint?.();
+      },
+    };
 
     try {
-      for (let activation = scheduler.next(); activation !== undefined; activation = scheduler.next()) {
-        if (run.signal.aborted) throw run.signal.reason;
-        const { planned } = activation;
-
-        if (planned.control === 'loop' && activation.activation > run.settings.maxIterations) {
-          const failure = new RunFailure(
-            'loop_limit',
-            `loop node '${planned.node.name}' reached the limit of ${run.settings.maxIterations} iterations (graph setting maxIterations); make the loop finish sooner, or raise maxIterations`,
-            planned.node,
-          );
-          return { status: 'failed', output: [], error: describeError(failure, planned.node), usage };
-        }
-
-        const result = await this.steps.run(run, progress, activation);
-        if (result.kind === 'failed') return { status: 'failed', output: [], error: result.error, usage };
-        scheduler.complete(planned, result.kind === 'skipped' ? null : result.ports, result.kind === 'output' ? result.state : undefined);
-      }
-      if (run.signal.aborted) throw run.signal.reason;
-
-      const unfinished = scheduler.unfinished();
-      if (unfinished.length > 0) {
-        const names = unfinished.map((planned) => `'${planned.node.name}'`).join(', ');
-        const failure = new RunFailure('run_stalled', `the run stopped with nodes that can never get their input: ${names}; a node waits for an input that only arrives after the node itself has run`);
-        return { status: 'failed', output: [], error: describeError(failure), usage };
-      }
-
-      return { status: 'succeeded', output: runOutput(run.plan, scheduler), error: null, usage };
+      const result = await interpret(run.plan, run.input, run.settings.maxIterations, host);
+      return { status: result.status, output: result.output, error: result.error, usage: result.usage };
     } catch (error) {
       if (!(error instanceof RunAbortedError)) throw error;
-      return { status: error.reason === 'cancelled' ? 'cancelled' : 'failed', output: [], error: describeError(error), usage };
+      return { status: error.reason === 'cancelled' ? 'cancelled' : 'failed', output: [], error: describeError(error), usage: emptyUsage() };
     }
   }
-}
-
-/** Items of every output port of a node's latest activation, in port order. */
-function flatten(planned: PlannedNode, ports: PortItems): Item[] {
-  const names = [...planned.outputs, ...Object.keys(ports).filter((port) => !planned.outputs.includes(port))];
-  let items: Item[] = [];
-  for (const port of names) {
-    const portItems = ports[port];
-    if (portItems !== undefined && portItems.length > 0) items = items.length === 0 ? portItems : items.concat(portItems);
-  }
-  return items;
-}
-
-function nodeOutputs(plan: ExecutionPlan, scheduler: RunScheduler): Record<string, Item[]> {
-  const outputs: Record<string, Item[]> = {};
-  for (const planned of plan.nodes) {
-    const ports = scheduler.lastOutput(planned);
-    if (ports !== null) outputs[planned.node.name] = flatten(planned, ports);
-  }
-  return outputs;
-}
-
-function runOutput(plan: ExecutionPlan, scheduler: RunScheduler): Item[] {
-  let items: Item[] = [];
-  for (const planned of plan.nodes) {
-    if (!planned.isSink) continue;
-    const ports = scheduler.lastOutput(planned);
-    if (ports !== null) items = items.concat(flatten(planned, ports));
-  }
-  return items;
 }

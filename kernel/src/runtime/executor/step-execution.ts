@@ -3,8 +3,9 @@ import { ExtensionCallError } from '../../extensions/runtime/types.js';
 import type { Item } from '../../graphs/model.js';
 import type { Logger } from '../../logger.js';
 import type { ExpressionEvaluator, NodeRunner, NodeRunResult, PortItems, StepUsage } from '../types.js';
-import { addUsage, type ExecutorLimits, type RunContext, type RunUsage, type StepRecord, type StepStatus } from './context.js';
-import { describeError, RunAbortedError, StepError, StepTimeoutError, type StepErrorInfo } from './errors.js';
+import type { ExecutorLimits, RunContext, StepRecord, StepStatus, WaitRequest, WaitResolution } from './context.js';
+import { describeError, RunAbortedError, RunSuspendedError, StepError, StepTimeoutError, type StepErrorInfo } from './errors.js';
+import { stepKeyOf, type ActivationResult } from './interpreter.js';
 import { checkItemCount, countItems, hashStepInput, itemsWithError } from './items.js';
 import { resolveParameters, type ResolvedParameters, type StepScope } from './parameters.js';
 import { ERROR_PORT, type PlannedNode } from './plan.js';
@@ -24,20 +25,11 @@ export interface StepServices {
 export interface RunProgress {
   /** Last step sequence number handed out. */
   seq: number;
-  usage: RunUsage;
-  /** Builds `$node` for expressions: output of each node that has run, by node name. */
-  nodeOutputs(): Record<string, Item[]>;
 }
 
-export type ActivationResult =
-  | { kind: 'output'; ports: PortItems; state?: unknown }
-  | { kind: 'skipped' }
-  /** The run must stop: the node failed with `onError: fail`, or hit a fatal limit. */
-  | { kind: 'failed'; error: StepErrorInfo };
-
-/** Result of a step that calls an extension, as a journal keeps it: JSON data only. */
+/** Result of the attempts at one node call. */
 type AttemptsOutcome =
-  | { ok: true; ports: PortItems; usage: StepUsage | null; state?: unknown }
+  | { ok: true; ports: PortItems; usage: StepUsage | null; state?: unknown; wait?: WaitRequest }
   | { ok: false; error: StepErrorInfo; fatal: boolean };
 
 /**
@@ -50,7 +42,8 @@ export class StepExecution {
 
   constructor(private readonly services: StepServices) {}
 
-  async run(run: RunContext, progress: RunProgress, activation: Activation): Promise<ActivationResult> {
+  /** `nodeOutputs` builds `$node` for expressions: the output of each node that has run, by node name. */
+  async run(run: RunContext, progress: RunProgress, activation: Activation, nodeOutputs: () => Record<string, Item[]>): Promise<ActivationResult> {
     const { planned, ports } = activation;
     const node = planned.node;
     const firstInput = planned.inputs[0] ?? 'main';
@@ -93,7 +86,7 @@ export class StepExecution {
     let resolved: ResolvedParameters;
     try {
       resolved = this.hasExpressions(planned)
-        ? await resolveParameters(this.services.evaluator, true, node.parameters, ports[firstInput] ?? [], this.scope(run, progress), node.name)
+        ? await resolveParameters(this.services.evaluator, true, node.parameters, ports[firstInput] ?? [], this.scope(run, nodeOutputs), node.name)
         : { parameters: node.parameters };
     } catch (error) {
       const info = describeError(error, node);
@@ -101,15 +94,27 @@ export class StepExecution {
       return this.applyOnError(planned, ports[firstInput] ?? [], info, false);
     }
 
-    const stepKey = `${node.id}:${activation.activation}`;
-    const outcome = await run.journal.runStep(stepKey, () => this.attempts(run, progress, activation, resolved, inputHash!));
+    let outcome = await this.attempts(run, progress, activation, resolved, inputHash!);
+    if (outcome.ok && outcome.wait !== undefined) {
+      if (planned.control !== 'wait') {
+        outcome = { ok: false, error: describeError(new StepError('invalid_node_output', `node '${node.name}' returned wait, but only node types with control "wait" may wait`, { retryable: false }), node), fatal: false };
+      } else {
+        const resolution = await run.waits.resolve({ stepKey: stepKeyOf(activation), nodeId: node.id, nodeName: node.name }, outcome.wait, run.signal);
+        outcome = await this.attempts(run, progress, activation, resolved, inputHash!, resolution);
+        if (outcome.ok && outcome.wait !== undefined) {
+          outcome = { ok: false, error: describeError(new StepError('invalid_node_output', `node '${node.name}' returned wait again after its wait ended; on the call with resume it must return its output`, { retryable: false }), node), fatal: false };
+        }
+      }
+    }
     if (!outcome.ok) return this.applyOnError(planned, ports[firstInput] ?? [], outcome.error, outcome.fatal);
 
-    addUsage(progress.usage, outcome.usage);
-    return { kind: 'output', ports: outcome.ports, state: outcome.state };
+    const result: ActivationResult = { kind: 'output', ports: outcome.ports };
+    if (outcome.usage) result.usage = outcome.usage;
+    if (outcome.state !== undefined) result.state = outcome.state;
+    return result;
   }
 
-  private async attempts(run: RunContext, progress: RunProgress, activation: Activation, resolved: ResolvedParameters, inputHash: { hash: string; bytes: number }): Promise<AttemptsOutcome> {
+  private async attempts(run: RunContext, progress: RunProgress, activation: Activation, resolved: ResolvedParameters, inputHash: { hash: string; bytes: number }, resume?: WaitResolution): Promise<AttemptsOutcome> {
     const node = activation.planned.node;
     const retry = node.settings.retry;
     const maxAttempts = retry?.maxAttempts ?? 1;
@@ -123,12 +128,16 @@ export class StepExecution {
 
       let result: NodeRunResult;
       try {
-        result = await runWithWatchdog((signal) => this.invoke(run, activation, resolved, record, signal), {
+        result = await runWithWatchdog((signal) => this.invoke(run, activation, resolved, record, signal, resume), {
           timeoutMs: node.settings.timeoutMs,
           runSignal: run.signal,
           onTimeout: () => new StepTimeoutError(node.name, node.settings.timeoutMs!),
         });
       } catch (error) {
+        if (error instanceof RunSuspendedError) {
+          await this.finish(run, record, 'waiting', {});
+          throw error;
+        }
         if (run.signal.aborted) {
           const reason = run.signal.reason as unknown;
           const cancelled = reason instanceof RunAbortedError && reason.reason === 'cancelled';
@@ -151,12 +160,18 @@ export class StepExecution {
       }
 
       record.usage = result.usage ?? null;
+      if (result.wait !== undefined) {
+        await this.finish(run, record, 'waiting', {});
+        return { ok: true, ports: {}, usage: result.usage ?? null, wait: result.wait };
+      }
       await this.finish(run, record, 'succeeded', { output: result.ports });
-      return result.state === undefined ? { ok: true, ports: result.ports, usage: result.usage ?? null } : { ok: true, ports: result.ports, usage: result.usage ?? null, state: result.state };
+      const outcome: AttemptsOutcome = { ok: true, ports: result.ports, usage: result.usage ?? null };
+      if (result.state !== undefined) outcome.state = result.state;
+      return outcome;
     }
   }
 
-  private invoke(run: RunContext, activation: Activation, resolved: ResolvedParameters, record: StepRecord, signal: AbortSignal): Promise<NodeRunResult> {
+  private invoke(run: RunContext, activation: Activation, resolved: ResolvedParameters, record: StepRecord, signal: AbortSignal, resume: WaitResolution | undefined): Promise<NodeRunResult> {
     const { planned, ports } = activation;
     const items = ports[planned.inputs[0] ?? 'main'] ?? [];
 
@@ -164,6 +179,7 @@ export class StepExecution {
       return runSubworkflow(this.services.subworkflows, {
         run,
         planned,
+        stepKey: stepKeyOf(activation),
         parameters: resolved.parameters,
         items,
         signal,
@@ -182,6 +198,7 @@ export class StepExecution {
       ...(resolved.itemParameters ? { itemParameters: resolved.itemParameters } : {}),
       input: { items, ports },
       ...(activation.loop ? { loop: activation.loop } : {}),
+      ...(resume ? { resume } : {}),
       step: {
         runId: run.runId,
         graphId: run.graph.id,
@@ -213,9 +230,9 @@ export class StepExecution {
     return known;
   }
 
-  private scope(run: RunContext, progress: RunProgress): StepScope {
+  private scope(run: RunContext, nodeOutputs: () => Record<string, Item[]>): StepScope {
     return {
-      nodeOutputs: progress.nodeOutputs(),
+      nodeOutputs: nodeOutputs(),
       vars: run.settings.variables,
       run: { id: run.runId, graphId: run.graph.id, workspaceId: run.workspaceId, startedAt: run.startedAt.toISOString() },
       now: run.startedAt.toISOString(),

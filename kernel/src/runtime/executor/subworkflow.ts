@@ -11,8 +11,10 @@ export interface ChildRunStarter {
    * Records a run of `graph` below `parent` (parent run id, depth + 1), calls `onCreated`
    * with its id, and executes it to its end. Child runs take no concurrency slot, because
    * the parent already has one and waits for them. Aborting `signal` cancels the child.
+   * `stepKey` names the parent's step, so a replayed parent finds the child it started.
+   * Throws RunSuspendedError when the child waits.
    */
-  runChild(request: { parent: RunContext; graph: ExecutableGraph; input: Item[]; chain: string[]; signal: AbortSignal; onCreated: (runId: string) => Promise<void> }): Promise<{ runId: string; outcome: RunOutcome }>;
+  runChild(request: { parent: RunContext; stepKey: string; graph: ExecutableGraph; input: Item[]; chain: string[]; signal: AbortSignal; onCreated: (runId: string) => Promise<void> }): Promise<{ runId: string; outcome: RunOutcome }>;
 }
 
 export interface SubworkflowSupport {
@@ -35,7 +37,7 @@ export function graphLabel(graph: ExecutableGraph): string {
  */
 export async function runSubworkflow(
   support: SubworkflowSupport | null,
-  request: { run: RunContext; planned: PlannedNode; parameters: Record<string, unknown>; items: Item[]; signal: AbortSignal; maxDepth: number; onChildRun: (runId: string) => Promise<void> },
+  request: { run: RunContext; planned: PlannedNode; stepKey: string; parameters: Record<string, unknown>; items: Item[]; signal: AbortSignal; maxDepth: number; onChildRun: (runId: string) => Promise<void> },
 ): Promise<NodeRunResult> {
   const { run, planned, parameters } = request;
   const name = planned.node.name;
@@ -67,7 +69,7 @@ export async function runSubworkflow(
     throw new StepError(code, `node '${name}' could not load graph '${graphId}' (version ${version}): ${message}`, { retryable: false, cause: error });
   }
 
-  const { runId, outcome } = await support.starter.runChild({ parent: run, graph, input: request.items, chain, signal: request.signal, onCreated: request.onChildRun });
+  const { runId, outcome } = await support.starter.runChild({ parent: run, stepKey: request.stepKey, graph, input: request.items, chain, signal: request.signal, onCreated: request.onChildRun });
   if (outcome.status !== 'succeeded') {
     throw new StepError('subworkflow_failed', `sub-workflow run ${runId} of graph '${graphId}' ${outcome.status}${outcome.error ? `: ${outcome.error.message}` : ''}`, { retryable: true, details: { childRunId: runId } });
   }

@@ -1,0 +1,50 @@
+import type { StepJournal } from '../executor/context.js';
+import type { ActivationResult } from '../executor/interpreter.js';
+import type { DurableStore } from './durable-store.js';
+
+/**
+ * The journal of one run in the database. An activation whose key is recorded returns its
+ * stored result without running; any other runs, and its result is stored before the run
+ * moves on, after the step records it produced, so the history never lags the journal.
+ * A failed activation ends the run and is not journaled.
+ */
+export class DurableJournal implements StepJournal {
+  private lastSeq: number;
+
+  constructor(
+    private readonly deps: {
+      store: DurableStore;
+      runId: string;
+      /** Process that must still hold the run for a write to count; null for sub-workflow runs, which their top-level run's claim covers. */
+      owner: string | null;
+      entries: Map<string, ActivationResult>;
+      lastSeq: number;
+      /** Stores the step records queued so far. */
+      beforeWrite: () => Promise<void>;
+      /** Called when the run was claimed by another process; the write is dropped. */
+      onOwnershipLost: () => void;
+    },
+  ) {
+    this.lastSeq = deps.lastSeq;
+  }
+
+  /** Number of activations that came from the journal instead of running. */
+  replayed = 0;
+
+  async activation(stepKey: string, fn: () => Promise<ActivationResult>): Promise<ActivationResult> {
+    const known = this.deps.entries.get(stepKey);
+    if (known !== undefined) {
+      this.replayed += 1;
+      return known;
+    }
+
+    const result = await fn();
+    if (result.kind === 'failed') return result;
+    await this.deps.beforeWrite();
+    this.lastSeq += 1;
+    const stored = await this.deps.store.appendJournal(this.deps.runId, this.deps.owner, [{ stepKey, seq: this.lastSeq, result }]);
+    if (!stored) this.deps.onOwnershipLost();
+    this.deps.entries.set(stepKey, result);
+    return result;
+  }
+}
