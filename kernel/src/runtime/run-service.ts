@@ -23,7 +23,25 @@ const CONTROL_CHANNEL = 'runs:control';
 
 const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
-export type RunBackendKind = 'embedded' | 'memory';
+export type RunBackendKind = 'embedded' | 'memory' | 'temporal';
+
+/**
+ * A back end that executes runs outside this service, such as Temporal: the service records
+ * the run (status queued, graph, input) and hands it over; the back end reports steps, events
+ * and the end through the same run tables, so reads, events and time travel work unchanged.
+ */
+export interface RemoteRunBackend {
+  readonly kind: 'temporal';
+  /** Starts executing a recorded run. `journal` holds activation results to reuse (replay, fork). */
+  start(run: { runId: string; workspaceId: string; graph: ExecutableGraph; input: Item[]; createdBy: string | null; journal: Array<{ stepKey: string; result: unknown }> }): Promise<void>;
+  /** Asks for cancellation; the back end records the end. */
+  cancel(runId: string): Promise<void>;
+  pause(runId: string): Promise<void>;
+  resume(runId: string): Promise<void>;
+  /** A wait of the run was decided; the back end continues the run. */
+  decided(wait: WaitRecord): Promise<void>;
+  dispose(): Promise<void>;
+}
 
 export interface RunServiceLimits extends ExecutorLimits {
   /** Top-level runs in progress (running, waiting or paused) at once per workspace; more wait in the queue. */
@@ -63,6 +81,8 @@ export interface RunServiceDeps {
    */
   backend?: RunBackendKind;
   durable?: Partial<DurableSettings>;
+  /** Required for the `temporal` back end. */
+  remote?: RemoteRunBackend;
 }
 
 export interface StartRunRequest {
@@ -168,6 +188,10 @@ export class RunService implements ChildRunStarter {
     const service = new RunService(deps);
     service.unsubscribeControl = await deps.sharedState.pubsub.subscribe(CONTROL_CHANNEL, (message) => service.onControlMessage(message));
 
+    if (service.backend === 'temporal') {
+      if (!deps.remote) throw new Error('the temporal run back end needs a RemoteRunBackend');
+      return service;
+    }
     if (service.backend === 'memory') {
       if (deps.db.kind === 'pglite') {
         const count = await service.store.failInterrupted('The kernel stopped while the run was queued or running.');
@@ -202,7 +226,10 @@ export class RunService implements ChildRunStarter {
     await this.createRun(runId, { ...request, parentRunId: null, parentStepKey: null, rootRunId: runId, depth: 0 });
 
     let entry: ActiveRun | null = null;
-    if (this.backend === 'memory') {
+    if (this.backend === 'temporal') {
+      await this.deps.remote!.start({ runId, workspaceId: request.workspaceId, graph: request.graph, input: request.input, createdBy: request.createdBy, journal: request.journal ?? [] });
+      if (request.waitForCompletion) return this.awaitFinish(request.workspaceId, runId);
+    } else if (this.backend === 'memory') {
       entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null });
       const local = entry;
       const admitted = this.queue.submit({
@@ -329,6 +356,10 @@ export class RunService implements ChildRunStarter {
       return (await entry.done) ?? (await this.store.getRun(workspaceId, runId))!;
     }
 
+    if (this.backend === 'temporal') {
+      await this.deps.remote!.cancel(run.depth === 0 ? runId : (await this.rootOf(runId)));
+      return this.awaitFinish(workspaceId, runId);
+    }
     if (this.backend === 'embedded' && run.depth === 0) {
       const error = describeError(new RunAbortedError('cancelled', 'the run was cancelled'));
       const ended = await this.durableStore.cancelIdle(runId, { ...error }, (lastEventId) => ({
@@ -357,6 +388,11 @@ export class RunService implements ChildRunStarter {
     if (!run) throw new NotFoundError('Run', runId);
     if (this.backend === 'memory') throw new ConflictError('Runs cannot be paused on the memory run back end, which keeps no journal to continue from; set MIFY_RUN_BACKEND=embedded.', { backend: this.backend });
     if (run.depth > 0) throw new ConflictError(`Run '${runId}' is a sub-workflow run; pause its top-level run instead.`, { parentRunId: run.parentRunId });
+    if (this.backend === 'temporal') {
+      if (run.status !== 'running' && run.status !== 'waiting') throw new ConflictError(`Run '${runId}' is ${run.status}; only running or waiting runs can be paused.`, { status: run.status });
+      await this.deps.remote!.pause(runId);
+      return (await this.store.getRun(workspaceId, runId))!;
+    }
     const status = await this.durableStore.requestPause(runId);
     if (status === null) throw new ConflictError(`Run '${runId}' is ${run.status}; only running or waiting runs can be paused.`, { status: run.status });
 
@@ -386,6 +422,11 @@ export class RunService implements ChildRunStarter {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
     const resumes = await this.waits.pendingResumes(runId);
+    if (this.backend === 'temporal' && run.status === 'paused') {
+      await this.deps.remote!.resume(runId);
+      for (const wait of resumes) await this.decide(workspaceId, wait.id, { outcome: 'resumed', decidedBy: by });
+      return (await this.store.getRun(workspaceId, runId))!;
+    }
     const resumedRun = run.status === 'paused' && (await this.durableStore.resume(runId));
     for (const wait of resumes) await this.decide(workspaceId, wait.id, { outcome: 'resumed', decidedBy: by });
     if (!resumedRun && resumes.length === 0) {
@@ -407,6 +448,7 @@ export class RunService implements ChildRunStarter {
     this.log.info({ waitId, runId: wait.runId, outcome: decision.outcome, by: decision.decidedBy }, 'wait decided');
     await this.appendEvent(wait.rootRunId, 'wait.decided', { waitId, runId: wait.runId, nodeId: wait.nodeId, nodeName: wait.nodeName, outcome: decision.outcome, decidedBy: decision.decidedBy, comment: wait.comment });
     this.signals.notify(waitId);
+    if (this.backend === 'temporal') await this.deps.remote!.decided(wait);
     if (this.backend === 'embedded') {
       await this.durableStore.wake(wait.rootRunId);
       await this.announceDue(wait.rootRunId, waitId);
@@ -452,6 +494,7 @@ export class RunService implements ChildRunStarter {
   /** Stops claiming runs, stops listening for control messages, and hands back or ends the runs in progress. */
   async dispose(): Promise<void> {
     this.disposed = true;
+    await this.deps.remote?.dispose();
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     await this.unsubscribeControl?.().catch(() => {});
@@ -481,6 +524,11 @@ export class RunService implements ChildRunStarter {
       limits: this.deps.limits,
       logger: this.log,
     });
+  }
+
+  private async rootOf(runId: string): Promise<string> {
+    const [row] = await this.deps.db.query<{ root_run_id: string | null }>('select root_run_id from runs where id = $1', [runId]);
+    return row?.root_run_id ?? runId;
   }
 
   private capacity(): number {
