@@ -16,6 +16,8 @@ import { ExtensionHost } from './extensions/host.js';
 import { ContributionNodeTypeResolver } from './graphs/node-types.js';
 import { GraphService } from './graphs/service.js';
 import { runRoutes } from './http/routes/runs.js';
+import { timeTravelRoutes } from './http/routes/time-travel.js';
+import { waitRoutes } from './http/routes/waits.js';
 import { canvasExecuteRoutes } from './http/routes/canvas-execute.js';
 import { graphBaselineRoutes } from './http/routes/graph-baselines.js';
 import { graphRunRoutes } from './http/routes/graph-runs.js';
@@ -167,7 +169,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
 
     const services = container.cradle;
     const resolve = () => container.cradle;
-    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...graphRunRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve));
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...waitRoutes(resolve), ...timeTravelRoutes(resolve), ...graphRunRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
 
     // Expired key-value entries are already hidden from reads; this hourly purge frees their space.

@@ -13,7 +13,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
     let t: TestKernel;
     let keyA: string;
     let viewerKeyA: string;
-    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; runId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', runId: '', secret: 'b-secret-value-0001' };
+    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; runId: string; waitId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', runId: '', waitId: '', secret: 'b-secret-value-0001' };
 
     /** For each path parameter of a workspace route: the id of workspace B's resource to probe with. */
     const foreignIds: Record<string, () => string> = {
@@ -45,6 +45,11 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'GET /api/runs/:id': () => b.runId,
       'POST /api/runs/:id/cancel': () => b.runId,
       'GET /api/runs/:id/events': () => b.runId,
+      'POST /api/runs/:id/pause': () => b.runId,
+      'POST /api/runs/:id/resume': () => b.runId,
+      'GET /api/temporal-time-travel/history/:runId': () => b.runId,
+      'GET /api/waits/:id': () => b.waitId,
+      'POST /api/waits/:id/decision': () => b.waitId,
     };
     /** Routes whose path parameter is not a workspace resource, with the reason. */
     const notWorkspaceResources: Record<string, string> = {
@@ -65,6 +70,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/graphs/:id/baseline': { runId: 'run_probe' },
       'POST /api/canvas-execute': { graphId: 'any-graph' },
       'POST /api/canvas-execute/admin/cache-clear': {},
+      'POST /api/waits/:id/decision': { decision: 'approve' },
     };
 
     beforeAll(async () => {
@@ -84,6 +90,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       b.versionId = (await graphService.publish(workspaceB.id, b.graphId, { type: 'user', id: userB.id })).version.id;
       const emptyGraph = mifyGraphSchema.parse({ nodes: [], edges: [] });
       b.runId = (await t.kernel.services.runService.start({ workspaceId: workspaceB.id, graph: { id: null, versionId: null, workspaceId: workspaceB.id, graph: emptyGraph }, input: [], mode: 'api', createdBy: userB.id, waitForCompletion: true })).id;
+      b.waitId = (await t.kernel.services.runService.waits.ensure({ runId: b.runId, rootRunId: b.runId, workspaceId: workspaceB.id, graphId: null, nodeId: 'n', nodeName: 'Review', stepKey: 'n:1', request: { kind: 'approval', title: 'probe' } })).wait.id;
     });
 
     afterAll(async () => {

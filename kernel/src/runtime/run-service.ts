@@ -16,7 +16,7 @@ import { followRunEvents } from './run-events.js';
 import { RunQueue } from './run-queue.js';
 import { recordRunItems, RunRecorder, runChannel } from './run-recorder.js';
 import { decodeRunCursor, encodeRunCursor, RunStore, type RunEvent, type RunRecord, type StepRow } from './run-store.js';
-import type { ExecutableGraph, ExpressionEvaluator, NodeRunner, NodeTypeResolver, RunStatus, SubgraphLoader } from './types.js';
+import type { ExecutableGraph, ExpressionEvaluator, NodeRunner, NodeTypeResolver, PortItems, RunStatus, SubgraphLoader } from './types.js';
 
 /** Pub/sub channel on which kernel processes ask each other to cancel or pause runs they execute, and announce runs that are due. */
 const CONTROL_CHANNEL = 'runs:control';
@@ -33,7 +33,7 @@ export type RunBackendKind = 'embedded' | 'memory' | 'temporal';
 export interface RemoteRunBackend {
   readonly kind: 'temporal';
   /** Starts executing a recorded run. `journal` holds activation results to reuse (replay, fork). */
-  start(run: { runId: string; workspaceId: string; graph: ExecutableGraph; input: Item[]; createdBy: string | null; journal: Array<{ stepKey: string; result: unknown }> }): Promise<void>;
+  start(run: { runId: string; workspaceId: string; graph: ExecutableGraph; input: Item[]; createdBy: string | null; journal: Array<{ stepKey: string; result: unknown }>; overrides: Record<string, PortItems> | null }): Promise<void>;
   /** Asks for cancellation; the back end records the end. */
   cancel(runId: string): Promise<void>;
   pause(runId: string): Promise<void>;
@@ -96,6 +96,8 @@ export interface StartRunRequest {
   waitForCompletion?: boolean;
   /** Results of activations to reuse instead of running them (replay and fork), by step key. */
   journal?: Array<{ stepKey: string; result: unknown }>;
+  /** Input items that replace what these activations receive, by step key (fork). */
+  overrides?: Record<string, PortItems> | null;
 }
 
 export interface RunListQuery {
@@ -119,6 +121,7 @@ interface ActiveRun {
   depth: number;
   chain: string[];
   createdBy: string | null;
+  overrides: Record<string, PortItems> | null;
   controller: AbortController;
   recorder: RunRecorder;
   /** Set when the run stops here without ending: shutdown, or another process took it over. */
@@ -227,7 +230,7 @@ export class RunService implements ChildRunStarter {
 
     let entry: ActiveRun | null = null;
     if (this.backend === 'temporal') {
-      await this.deps.remote!.start({ runId, workspaceId: request.workspaceId, graph: request.graph, input: request.input, createdBy: request.createdBy, journal: request.journal ?? [] });
+      await this.deps.remote!.start({ runId, workspaceId: request.workspaceId, graph: request.graph, input: request.input, createdBy: request.createdBy, journal: request.journal ?? [], overrides: request.overrides ?? null });
       if (request.waitForCompletion) return this.awaitFinish(request.workspaceId, runId);
     } else if (this.backend === 'memory') {
       entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null });
@@ -483,7 +486,7 @@ export class RunService implements ChildRunStarter {
   }
 
   /** The graph and every input item a run started with, for replay and fork. */
-  async startingPoint(workspaceId: string, runId: string): Promise<{ graph: ExecutableGraph; input: Item[] }> {
+  async startingPoint(workspaceId: string, runId: string): Promise<{ graph: ExecutableGraph; input: Item[]; overrides: Record<string, PortItems> | null }> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
     const stored = await this.durableStore.startingPoint(runId);
@@ -558,6 +561,7 @@ export class RunService implements ChildRunStarter {
       rootRunId: request.rootRunId,
       parentStepKey: request.parentStepKey,
       journal: (request.journal ?? []).map((entry, index) => ({ stepKey: entry.stepKey, seq: index + 1, result: entry.result })),
+      overrides: request.overrides ?? null,
     });
     this.log.info({ runId, workspaceId: request.workspaceId, graphId: request.graph.id, parentRunId: request.parentRunId, mode: request.mode }, 'run created');
   }
@@ -567,7 +571,7 @@ export class RunService implements ChildRunStarter {
     rootRunId: string;
     executor: GraphExecutor;
     plan: ExecutionPlan;
-    request: Pick<StartRunRequest, 'workspaceId' | 'graph' | 'input' | 'createdBy'>;
+    request: Pick<StartRunRequest, 'workspaceId' | 'graph' | 'input' | 'createdBy' | 'overrides'>;
     depth: number;
     chain: string[];
     resumedFrom: ActiveRun['resumedFrom'];
@@ -587,6 +591,7 @@ export class RunService implements ChildRunStarter {
       depth: options.depth,
       chain: options.chain,
       createdBy: options.request.createdBy,
+      overrides: options.request.overrides ?? null,
       controller: new AbortController(),
       recorder: new RunRecorder({ store: this.store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId: options.runId, rigor, maxRecordBytes: this.deps.limits.maxRecordBytes }),
       released: false,
@@ -695,6 +700,7 @@ export class RunService implements ChildRunStarter {
           if (this.pauseRequestedFor(entry)) throw new RunSuspendedError('pause', null, 'the run was paused');
         },
         lastSeq,
+        overrides: entry.overrides,
       };
       const outcome = await entry.executor.execute(context);
       if (entry.released) return { kind: 'released' };
@@ -815,7 +821,7 @@ export class RunService implements ChildRunStarter {
     let executor: GraphExecutor;
     let plan: ExecutionPlan;
     const resumedFrom = claimed.startedAt ? { startedAt: claimed.startedAt, timeoutAt: claimed.timeoutAt } : null;
-    const request = { workspaceId: claimed.workspaceId, graph: claimed.graph, input: claimed.input, createdBy: claimed.createdBy };
+    const request = { workspaceId: claimed.workspaceId, graph: claimed.graph, input: claimed.input, createdBy: claimed.createdBy, overrides: claimed.overrides };
     try {
       executor = this.executor();
       plan = executor.plan(claimed.graph.graph);

@@ -97,18 +97,18 @@ export class RunStore {
    */
   async createRun(
     run: Pick<RunRecord, 'id' | 'workspaceId' | 'graphId' | 'versionId' | 'parentRunId' | 'depth' | 'mode' | 'rigor' | 'input' | 'createdBy'>,
-    durable: { backend: string; graph: unknown; inputItems: unknown; rootRunId: string; parentStepKey: string | null; journal?: Array<{ stepKey: string; seq: number; result: unknown }> },
+    durable: { backend: string; graph: unknown; inputItems: unknown; rootRunId: string; parentStepKey: string | null; journal?: Array<{ stepKey: string; seq: number; result: unknown }>; overrides?: Record<string, unknown> | null },
   ): Promise<RunRecord> {
     const [row] = await this.db.query<Record<string, unknown>>(
       `with created as (
-         insert into runs (id, workspace_id, graph_id, version_id, parent_run_id, depth, status, mode, rigor, input, created_by, backend, graph, input_items, root_run_id, parent_step_key)
-         values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13::jsonb, $14, $15) returning ${RUN_COLUMNS}),
+         insert into runs (id, workspace_id, graph_id, version_id, parent_run_id, depth, status, mode, rigor, input, created_by, backend, graph, input_items, root_run_id, parent_step_key, step_overrides)
+         values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $17::jsonb) returning ${RUN_COLUMNS}),
        journal as (
          insert into run_journal (run_id, step_key, seq, result)
          select $1, entry->>'stepKey', (entry->>'seq')::int, entry->'result' from jsonb_array_elements(coalesce($16::jsonb, '[]'::jsonb)) as entry)
        select * from created`,
       [run.id, run.workspaceId, run.graphId, run.versionId, run.parentRunId, run.depth, run.mode, run.rigor, toJsonb(run.input), run.createdBy,
-        durable.backend, toJsonb(durable.graph), toJsonb(durable.inputItems), durable.rootRunId, durable.parentStepKey, toJsonb(durable.journal ?? [])],
+        durable.backend, toJsonb(durable.graph), toJsonb(durable.inputItems), durable.rootRunId, durable.parentStepKey, toJsonb(durable.journal ?? []), toJsonb(durable.overrides ?? null)],
     );
     return toRunRecord(row!);
   }

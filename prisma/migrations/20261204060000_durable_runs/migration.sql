@@ -12,6 +12,8 @@ alter table runs add column backend text not null default 'embedded';
 alter table runs add column graph jsonb;
 -- every input item, kept until the run finishes, because `input` may hold a preview only
 alter table runs add column input_items jsonb;
+-- input items that replace what some activations receive, by step key (a fork)
+alter table runs add column step_overrides jsonb;
 -- top-level run of a sub-workflow run (itself for a top-level run); waits wake it
 alter table runs add column root_run_id text;
 -- `<nodeId>:<activation>` of the parent's step that started this sub-workflow run

@@ -10,7 +10,7 @@ import { defineRoute, type RouteSpec } from '../route.js';
 /** Interval of the comment lines that keep an idle event stream open through proxies, in milliseconds. */
 export const SSE_HEARTBEAT_MS = 15_000;
 
-const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled']);
+export const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'paused', 'succeeded', 'failed', 'cancelled']);
 
 const errorSchema = z
   .object({ message: z.string(), code: z.string(), nodeId: z.string().optional(), nodeName: z.string().optional(), stack: z.string().optional().describe('Stack frames of the extension only') })
@@ -23,7 +23,7 @@ const recordedItemsSchema = z
   .nullable()
   .describe('Items as recorded: every item for audited runs within the record limit, else a preview of the first 20');
 
-const runSchema = z.object({
+export const runSchema = z.object({
   id: z.string(),
   workspaceId: z.string(),
   graphId: z.string().nullable(),
@@ -31,7 +31,7 @@ const runSchema = z.object({
   parentRunId: z.string().nullable(),
   depth: z.number().int().describe('0 for a top-level run, parent depth + 1 for a sub-workflow run'),
   status: runStatusSchema,
-  mode: z.string().describe('manual, api, partial, subworkflow, trigger, …'),
+  mode: z.string().describe('manual, api, partial, subworkflow, trigger, schedule, replay, fork, …'),
   rigor: z.enum(['audited', 'experimental']),
   input: recordedItemsSchema,
   output: recordedItemsSchema,
@@ -45,7 +45,7 @@ const runSchema = z.object({
   cancelRequested: z.boolean(),
 });
 
-const stepSchema = z.object({
+export const stepSchema = z.object({
   id: z.string(),
   seq: z.number().int().describe('Order in which the steps started, from 1'),
   nodeId: z.string(),
@@ -54,7 +54,7 @@ const stepSchema = z.object({
   typeVersion: z.number().int(),
   activation: z.number().int().describe('Activation of the node in the run, from 1; loop bodies run once per iteration'),
   attempt: z.number().int(),
-  status: z.enum(['running', 'succeeded', 'failed', 'skipped', 'cancelled']),
+  status: z.enum(['running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting', 'interrupted']).describe('waiting: the node asked to wait; interrupted: the kernel stopped during the step, which ran again when the run resumed'),
   pinned: z.boolean(),
   disabled: z.boolean(),
   childRunId: z.string().nullable(),
@@ -139,12 +139,34 @@ export function runRoutes(services: () => KernelServices): RouteSpec[] {
       method: 'post',
       path: '/api/runs/:id/cancel',
       operationId: 'cancelRun',
-      summary: 'Cancel a queued or running run',
+      summary: 'Cancel a run that has not finished',
       tags: ['runs'],
       auth: 'workspace',
       params: runParams,
       responses: { 200: { description: 'The run, cancelled (or with cancelRequested when another kernel process runs it)', schema: runSchema } },
       handler: async ({ principal, params }) => ({ body: await runs().cancel(principal!.workspaceId, params.id) }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/runs/:id/pause',
+      operationId: 'pauseRun',
+      summary: 'Pause a running or waiting run',
+      tags: ['runs'],
+      auth: 'workspace',
+      params: runParams,
+      responses: { 200: { description: 'The run, paused (or still running when its current step takes longer than 10 s; it pauses after that step)', schema: runSchema } },
+      handler: async ({ principal, params }) => ({ body: await runs().pause(principal!.workspaceId, params.id) }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/runs/:id/resume',
+      operationId: 'resumeRun',
+      summary: 'Resume a paused run, or a run waiting on a pause node',
+      tags: ['runs'],
+      auth: 'workspace',
+      params: runParams,
+      responses: { 200: { description: 'The run, due to continue', schema: runSchema } },
+      handler: async ({ principal, params }) => ({ body: await runs().resume(principal!.workspaceId, params.id, principal!.userId ?? principal!.apiKeyId) }),
     }),
     defineRoute({
       method: 'get',
@@ -157,7 +179,7 @@ export function runRoutes(services: () => KernelServices): RouteSpec[] {
       responses: {
         200: {
           description:
-            'Events run.started, step.started, step.succeeded, step.failed, step.skipped, step.cancelled and run.finished, each with an id counting up from 1. ' +
+            'Events run.started, step.started, step.succeeded, step.failed, step.skipped, step.cancelled, step.waiting, wait.created, wait.decided, run.waiting, run.paused, run.resumed and run.finished, each with an id counting up from 1. ' +
             'Events already recorded come first; send Last-Event-ID to resume after an id. A comment line every 15 s keeps the stream open; it ends after run.finished.',
           contentType: 'text/event-stream',
         },

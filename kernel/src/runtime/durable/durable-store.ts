@@ -1,7 +1,7 @@
 import type { SqlExecutor, Database } from '../../storage/database.js';
 import type { ActivationResult } from '../executor/interpreter.js';
 import { toJsonb } from '../run-store.js';
-import type { ExecutableGraph } from '../types.js';
+import type { ExecutableGraph, PortItems } from '../types.js';
 import type { Item } from '../../graphs/model.js';
 
 /** Advisory lock key that serialises admission of queued runs across kernel processes. */
@@ -20,9 +20,11 @@ export interface ClaimedRun {
   /** Null for a run that has not started before; set for one that resumes. */
   startedAt: Date | null;
   timeoutAt: Date | null;
+  /** Input items that replace what some activations receive, by step key (a fork). */
+  overrides: Record<string, PortItems> | null;
 }
 
-const CLAIM_COLUMNS = 'id, workspace_id, graph_id, graph, input_items, rigor, created_by, mode, started_at, timeout_at';
+const CLAIM_COLUMNS = 'id, workspace_id, graph_id, graph, input_items, rigor, created_by, mode, started_at, timeout_at, step_overrides';
 
 function toClaimed(row: Record<string, unknown>): ClaimedRun {
   return {
@@ -36,6 +38,7 @@ function toClaimed(row: Record<string, unknown>): ClaimedRun {
     mode: row.mode as string,
     startedAt: row.started_at ? new Date(String(row.started_at instanceof Date ? row.started_at.toISOString() : row.started_at)) : null,
     timeoutAt: row.timeout_at ? new Date(String(row.timeout_at instanceof Date ? row.timeout_at.toISOString() : row.timeout_at)) : null,
+    overrides: (row.step_overrides as Record<string, PortItems> | null) ?? null,
   };
 }
 
@@ -188,10 +191,10 @@ export class DurableStore {
   }
 
   /** The stored graph and input items of a run; null for a run recorded without them. */
-  async startingPoint(runId: string): Promise<{ graph: ExecutableGraph; input: Item[] } | null> {
-    const [row] = await this.db.query<{ graph: ExecutableGraph | null; input_items: Item[] | null }>('select graph, input_items from runs where id = $1', [runId]);
+  async startingPoint(runId: string): Promise<{ graph: ExecutableGraph; input: Item[]; overrides: Record<string, PortItems> | null } | null> {
+    const [row] = await this.db.query<{ graph: ExecutableGraph | null; input_items: Item[] | null; step_overrides: Record<string, PortItems> | null }>('select graph, input_items, step_overrides from runs where id = $1', [runId]);
     if (!row?.graph) return null;
-    return { graph: row.graph, input: row.input_items ?? [] };
+    return { graph: row.graph, input: row.input_items ?? [], overrides: row.step_overrides ?? null };
   }
 
   /** Highest step sequence number and event id recorded for a run. */

@@ -144,6 +144,8 @@ export interface RunContext {
   waits: RunWaits;
   /** Called between activations; throws RunSuspendedError when a pause was requested. */
   checkpoint?: () => void;
+  /** Input items that replace what these activations receive, by step key (a fork from a step). */
+  overrides?: Record<string, PortItems> | null;
   /** Sequence number of the last step already recorded for the run (0 for a new run), so a resumed run numbers on. */
   lastSeq?: number;
 }

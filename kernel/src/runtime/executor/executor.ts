@@ -46,7 +46,11 @@ export class GraphExecutor {
   async execute(run: RunContext): Promise<RunOutcome> {
     const progress: RunProgress = { seq: run.lastSeq ?? 0 };
     const host: InterpreterHost = {
-      activate: (activation, stepKey, nodeOutputs) => run.journal.activation(stepKey, () => this.steps.run(run, progress, activation, nodeOutputs)),
+      activate: (activation, stepKey, nodeOutputs) => {
+        const override = run.overrides?.[stepKey];
+        const effective = override === undefined ? activation : { ...activation, ports: { ...activation.ports, ...override } };
+        return run.journal.activation(stepKey, () => this.steps.run(run, progress, effective, nodeOutputs));
+      },
       checkpoint: () => {
         if (run.signal.aborted) throw run.signal.reason;
         run.checkpoint?.();

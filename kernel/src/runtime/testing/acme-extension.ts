@@ -12,7 +12,7 @@ interface NodeSpec {
   type: string;
   inputs?: string[];
   outputs?: string[];
-  control?: 'merge' | 'loop' | 'subworkflow' | 'trigger';
+  control?: 'merge' | 'loop' | 'subworkflow' | 'trigger' | 'wait';
 }
 
 const TEST_NODES: NodeSpec[] = [
@@ -29,6 +29,9 @@ const TEST_NODES: NodeSpec[] = [
   { type: 'usage' },
   { type: 'bad-port' },
   { type: 'subflow', control: 'subworkflow' },
+  { type: 'timer', control: 'wait' },
+  { type: 'approve', outputs: ['approved', 'rejected'], control: 'wait' },
+  { type: 'hold', control: 'wait' },
 ];
 
 function contribution(extensionId: string, spec: NodeSpec): Record<string, unknown> {
@@ -125,6 +128,29 @@ export default {
       },
     },
     'acme.test.bad-port': { execute(ctx, input) { return { nope: input.items }; } },
+    'acme.test.timer': {
+      execute(ctx, input) {
+        if (!input.resume) return { wait: { kind: 'timer', until: new Date(Date.now() + (input.parameters.ms || 0)).toISOString() } };
+        return { items: input.items.map((item) => ({ json: { ...trail(item, input.node.name).json, waited: input.resume.outcome } })) };
+      },
+    },
+    'acme.test.approve': {
+      execute(ctx, input) {
+        if (!input.resume) {
+          const wait = { kind: 'approval', title: 'Check ' + input.items.length + ' items', items: input.items, allowEdit: input.parameters.allowEdit !== false };
+          if (input.parameters.expiresInMs) wait.until = new Date(Date.now() + input.parameters.expiresInMs).toISOString();
+          return { wait };
+        }
+        const items = (input.resume.items || input.items).map((item) => ({ json: { ...item.json, review: { outcome: input.resume.outcome, comment: input.resume.comment, by: input.resume.decidedBy } } }));
+        return input.resume.outcome === 'approved' ? { approved: items } : { rejected: items };
+      },
+    },
+    'acme.test.hold': {
+      execute(ctx, input) {
+        if (!input.resume) return { wait: { kind: 'resume' } };
+        return { items: input.items.map((item) => trail(item, input.node.name)) };
+      },
+    },
   },
 };
 `,
