@@ -478,7 +478,7 @@ export class RunService implements ChildRunStarter {
   }
 
   /** Every stored event of a run, for time travel. */
-  async history(workspaceId: string, runId: string): Promise<{ run: RunRecord; events: RunEvent[]; steps: StepRow[]; journal: Array<{ stepKey: string; seq: number; result: unknown }> }> {
+  async history(workspaceId: string, runId: string): Promise<{ run: RunRecord; events: RunEvent[]; steps: StepRow[]; journal: Array<{ stepKey: string; seq: number; result: unknown; createdAt: Date }> }> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
     const [events, steps, journal] = await Promise.all([this.store.listEvents(runId, 0), this.store.listSteps(runId), this.durableStore.journalEntries(runId)]);

@@ -6,7 +6,7 @@ import { defineRoute, type RouteSpec } from '../route.js';
 import { runSchema, runStatusSchema, stepSchema } from './runs.js';
 
 const eventSchema = z.object({ id: z.number().int(), type: z.string(), data: z.record(z.string(), z.unknown()) });
-const journalSchema = z.object({ stepKey: z.string(), seq: z.number().int(), result: z.unknown().describe('The activation result: { kind: output, ports, usage?, state? } or { kind: skipped }') });
+const journalSchema = z.object({ stepKey: z.string(), seq: z.number().int(), createdAt: z.date(), result: z.unknown().describe('The activation result: { kind: output, ports, usage?, state? } or { kind: skipped }') });
 const branchResultSchema = z.object({
   run: runSchema,
   sourceRunId: z.string(),

@@ -185,9 +185,9 @@ export class DurableStore {
   }
 
   /** The journal of a run in writing order, for time travel. */
-  async journalEntries(runId: string): Promise<Array<{ stepKey: string; seq: number; result: unknown }>> {
-    const rows = await this.db.query<{ step_key: string; seq: number; result: unknown }>('select step_key, seq, result from run_journal where run_id = $1 order by seq', [runId]);
-    return rows.map((row) => ({ stepKey: row.step_key, seq: Number(row.seq), result: row.result }));
+  async journalEntries(runId: string): Promise<Array<{ stepKey: string; seq: number; result: unknown; createdAt: Date }>> {
+    const rows = await this.db.query<{ step_key: string; seq: number; result: unknown; created_at: Date | string }>('select step_key, seq, result, created_at from run_journal where run_id = $1 order by seq', [runId]);
+    return rows.map((row) => ({ stepKey: row.step_key, seq: Number(row.seq), result: row.result, createdAt: new Date(row.created_at) }));
   }
 
   /** The stored graph and input items of a run; null for a run recorded without them. */

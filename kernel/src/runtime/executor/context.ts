@@ -146,6 +146,12 @@ export interface RunContext {
   checkpoint?: () => void;
   /** Input items that replace what these activations receive, by step key (a fork from a step). */
   overrides?: Record<string, PortItems> | null;
+  /**
+   * Set when another layer retries failed attempts (the Temporal back end retries the
+   * activity): each step runs one attempt, numbered `attempt`, and throws StepAttemptError
+   * where it would otherwise wait and try again.
+   */
+  externalRetry?: { attempt: number };
   /** Sequence number of the last step already recorded for the run (0 for a new run), so a resumed run numbers on. */
   lastSeq?: number;
 }

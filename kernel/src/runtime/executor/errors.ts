@@ -63,6 +63,23 @@ export class StepTimeoutError extends StepError {
 
 const ABORT_CODES = { cancelled: 'run_cancelled', timeout: 'run_timeout', shutdown: 'kernel_shutdown' } as const;
 
+/**
+ * One attempt of a step failed and another may fix it, in a run whose attempts another layer
+ * retries (the Temporal back end retries the activity). The failed attempt is already recorded.
+ */
+export class StepAttemptError extends MifyError {
+  readonly error: StepErrorInfo;
+  /** Delay before the next attempt by the node's retry setting, in milliseconds. */
+  readonly retryInMs: number;
+
+  constructor(error: StepErrorInfo, retryInMs: number) {
+    super(error.code, 422, error.message);
+    this.name = 'StepAttemptError';
+    this.error = error;
+    this.retryInMs = retryInMs;
+  }
+}
+
 /** Reason a run stopped before its steps were done, used as the reason of the run's AbortSignal. */
 export class RunAbortedError extends MifyError {
   readonly reason: 'cancelled' | 'timeout' | 'shutdown';

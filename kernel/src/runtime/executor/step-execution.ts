@@ -4,7 +4,7 @@ import type { Item } from '../../graphs/model.js';
 import type { Logger } from '../../logger.js';
 import type { ExpressionEvaluator, NodeRunner, NodeRunResult, PortItems, StepUsage } from '../types.js';
 import type { ExecutorLimits, RunContext, StepRecord, StepStatus, WaitRequest, WaitResolution } from './context.js';
-import { describeError, RunAbortedError, RunSuspendedError, StepError, StepTimeoutError, type StepErrorInfo } from './errors.js';
+import { describeError, RunAbortedError, RunSuspendedError, StepAttemptError, StepError, StepTimeoutError, type StepErrorInfo } from './errors.js';
 import { stepKeyOf, type ActivationResult } from './interpreter.js';
 import { checkItemCount, countItems, hashStepInput, itemsWithError } from './items.js';
 import { resolveParameters, type ResolvedParameters, type StepScope } from './parameters.js';
@@ -119,7 +119,7 @@ export class StepExecution {
     const retry = node.settings.retry;
     const maxAttempts = retry?.maxAttempts ?? 1;
 
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = run.externalRetry?.attempt ?? 1; ; attempt++) {
       const record = this.newRecord(run, progress, activation, 'running', attempt);
       record.input = activation.ports;
       record.inputHash = inputHash.hash;
@@ -150,6 +150,7 @@ export class StepExecution {
           const retryInMs = backoffDelayMs(retry, attempt);
           await this.finish(run, record, 'failed', { error: { ...info, retryInMs } });
           this.services.logger.warn({ runId: run.runId, stepId: record.id, nodeId: node.id, attempt, retryInMs, err: error }, 'step failed; retrying');
+          if (run.externalRetry) throw new StepAttemptError(info, retryInMs);
           await sleep(retryInMs, run.signal);
           continue;
         }
