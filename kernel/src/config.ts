@@ -46,11 +46,17 @@ const envSchema = z.object({
   MIFY_RUN_MAX_ITEMS_PER_STEP: positiveInt('items').pipe(z.number().min(1)).default(100_000).describe('Most items that may reach one node activation; a step past it fails. Items are JSON in the kernel heap plus one copy in the node sandbox'),
   MIFY_RUN_MAX_STEP_INPUT_BYTES: positiveInt('bytes').pipe(z.number().min(1024)).default(256 * 1024 * 1024).describe('Largest estimated JSON size of the input of one node activation, in bytes; a step past it fails'),
   MIFY_RUN_MAX_CONCURRENT_PER_WORKSPACE: positiveInt('runs').pipe(z.number().min(1)).default(20).describe('Top-level runs in progress (running, waiting or paused) at once per workspace, across all kernel processes on the database; more runs wait in the queue'),
+  MIFY_TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace of the run workflows'),
+  MIFY_TEMPORAL_TASK_QUEUE: z.string().min(1).default('mify-runs').describe('Temporal task queue that kernel processes and `mify worker` poll for run workflows and node activities'),
+  MIFY_TEMPORAL_WORKER: z.enum(['on', 'off']).default('on').describe('on: the kernel process also runs a Temporal worker; off: only `mify worker` processes execute runs'),
+  MIFY_TEMPORAL_HEARTBEAT_TIMEOUT_MS: positiveInt('milliseconds').pipe(z.number().min(1_000)).default(30_000).describe('Time without a heartbeat after which Temporal considers a node activity lost (its worker died) and runs it again'),
+  MIFY_TEMPORAL_MAX_PAYLOAD_BYTES: positiveInt('bytes').pipe(z.number().min(1024)).default(2_000_000).describe('Largest JSON of the items one node activation sends to or receives from Temporal, in bytes; a larger one fails with a clear error. Temporal rejects payloads over 2 MiB by default (server setting limit.blobSize.error)'),
   MIFY_RUN_BACKEND: z.enum(['embedded', 'temporal', 'memory']).optional().describe('Durable run back end: embedded (journal in the database), temporal (needs TEMPORAL_ADDRESS) or memory (no durability; runs in flight are lost when the kernel stops). Default: temporal when TEMPORAL_ADDRESS is set, else embedded'),
   MIFY_RUN_LEASE_MS: positiveInt('milliseconds').pipe(z.number().min(500)).default(30_000).describe('How long a kernel process holds a run it executes without renewing its claim; after a crash, another process (or the restarted one) resumes the run once the claim has lapsed'),
   MIFY_RUN_POLL_MS: positiveInt('milliseconds').pipe(z.number().min(50)).default(1_000).describe('How often each kernel process looks for queued, due and abandoned runs of the embedded back end'),
   MIFY_RUN_MAX_PER_PROCESS: positiveInt('runs').pipe(z.number().min(1)).default(200).describe('Runs one kernel process executes at once; more stay queued for other processes'),
   MIFY_RUN_INLINE_WAIT_MS: z.coerce.number().int().min(0).default(5_000).describe('Timers this short (in milliseconds) wait inside the process; longer waits suspend the run and free the process'),
+  MIFY_SCHEDULE_POLL_MS: positiveInt('milliseconds').pipe(z.number().min(100)).default(1_000).describe('How often each kernel process looks for due schedules; a schedule fires up to this late'),
   MIFY_RUN_MAX_SUBWORKFLOW_DEPTH: positiveInt('levels').pipe(z.number().min(1)).default(10).describe('Deepest nesting of sub-workflow runs below a top-level run'),
   MIFY_RUN_RECORD_MAX_BYTES: positiveInt('bytes').default(16 * 1024 * 1024).describe('Largest JSON of a step input or output that an audited run records in full, in bytes; larger ones are recorded as a preview'),
   MIFY_CACHE_MAX_OUTPUT_BYTES: positiveInt('bytes').default(5 * 1024 * 1024).describe('Largest JSON of one node output that partial execution caches, in bytes; a larger output is flagged oversized and the node runs again next time'),
@@ -89,11 +95,19 @@ export interface KernelConfig {
   runMaxConcurrentPerWorkspace: number;
   /** Durable run back end; see MIFY_RUN_BACKEND. */
   runBackend: 'embedded' | 'temporal' | 'memory';
+  /** Temporal back end; see the MIFY_TEMPORAL_* variables. */
+  temporalNamespace: string;
+  temporalTaskQueue: string;
+  temporalWorker: boolean;
+  temporalHeartbeatTimeoutMs: number;
+  temporalMaxPayloadBytes: number;
   runLeaseMs: number;
   runPollMs: number;
   runMaxPerProcess: number;
   runInlineWaitMs: number;
   runMaxSubworkflowDepth: number;
+  /** Poll interval of the schedule ticker; see MIFY_SCHEDULE_POLL_MS. */
+  schedulePollMs: number;
   runRecordMaxBytes: number;
   /** Limits of the node-output cache of partial execution; see the MIFY_CACHE_* variables. */
   cacheMaxOutputBytes: number;
@@ -126,6 +140,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   const e = parsed.data;
+  if (e.MIFY_RUN_BACKEND === 'temporal' && !e.TEMPORAL_ADDRESS) {
+    const message = 'MIFY_RUN_BACKEND=temporal needs TEMPORAL_ADDRESS: set it to the Temporal frontend (host:port such as 127.0.0.1:7233), or choose MIFY_RUN_BACKEND=embedded';
+    throw new ConfigError(`Invalid configuration:\n  - ${message}`, [{ variable: 'TEMPORAL_ADDRESS', message }]);
+  }
   return {
     host: e.MIFY_HOST,
     port: e.MIFY_PORT,
@@ -154,11 +172,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runMaxStepInputBytes: e.MIFY_RUN_MAX_STEP_INPUT_BYTES,
     runMaxConcurrentPerWorkspace: e.MIFY_RUN_MAX_CONCURRENT_PER_WORKSPACE,
     runBackend: e.MIFY_RUN_BACKEND ?? (e.TEMPORAL_ADDRESS ? 'temporal' : 'embedded'),
+    temporalNamespace: e.MIFY_TEMPORAL_NAMESPACE,
+    temporalTaskQueue: e.MIFY_TEMPORAL_TASK_QUEUE,
+    temporalWorker: e.MIFY_TEMPORAL_WORKER === 'on',
+    temporalHeartbeatTimeoutMs: e.MIFY_TEMPORAL_HEARTBEAT_TIMEOUT_MS,
+    temporalMaxPayloadBytes: e.MIFY_TEMPORAL_MAX_PAYLOAD_BYTES,
     runLeaseMs: e.MIFY_RUN_LEASE_MS,
     runPollMs: e.MIFY_RUN_POLL_MS,
     runMaxPerProcess: e.MIFY_RUN_MAX_PER_PROCESS,
     runInlineWaitMs: e.MIFY_RUN_INLINE_WAIT_MS,
     runMaxSubworkflowDepth: e.MIFY_RUN_MAX_SUBWORKFLOW_DEPTH,
+    schedulePollMs: e.MIFY_SCHEDULE_POLL_MS,
     runRecordMaxBytes: e.MIFY_RUN_RECORD_MAX_BYTES,
     cacheMaxOutputBytes: e.MIFY_CACHE_MAX_OUTPUT_BYTES,
     cacheMaxWorkspaceBytes: e.MIFY_CACHE_MAX_WORKSPACE_BYTES,

@@ -20,6 +20,7 @@ import type { RunTemplateService } from './graphs/run-templates.js';
 import type { NodeOutputCache } from './runtime/partial/output-cache.js';
 import type { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import type { ExpressionEvaluator, SubgraphLoader } from './runtime/types.js';
+import type { ScheduleService } from './schedules/schedule-service.js';
 
 /**
  * Every kernel service, registered once by name. Tests replace an entry with
@@ -49,6 +50,8 @@ export interface KernelServices {
   /** Cached outputs of deterministic nodes, for partial execution. */
   nodeOutputCache: NodeOutputCache;
   partialExecutionService: PartialExecutionService;
+  /** Schedules that start graph runs at intervals or by cron expressions. */
+  scheduleService: ScheduleService;
   /** Loader of the graphs that sub-workflow nodes run. Optional: without it, sub-workflow nodes fail with a clear error. */
   subgraphLoader?: SubgraphLoader;
   /** Evaluator of expressions in node parameters. Optional: without it, parameters are passed as written. */

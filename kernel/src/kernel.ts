@@ -21,6 +21,9 @@ import { waitRoutes } from './http/routes/waits.js';
 import { canvasExecuteRoutes } from './http/routes/canvas-execute.js';
 import { graphBaselineRoutes } from './http/routes/graph-baselines.js';
 import { graphRunRoutes } from './http/routes/graph-runs.js';
+import { scheduleRoutes } from './http/routes/schedules.js';
+import { ScheduleService } from './schedules/schedule-service.js';
+import { ScheduleTicker } from './schedules/schedule-ticker.js';
 import { BaselineService } from './graphs/baselines.js';
 import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { hostGraphServices } from './graphs/host-graph-services.js';
@@ -30,6 +33,9 @@ import { NodeOutputCache } from './runtime/partial/output-cache.js';
 import { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import { ExtensionNodeRunner } from './runtime/extension-node-runner.js';
 import { RunService } from './runtime/run-service.js';
+import { createRunActivities } from './runtime/temporal/activities.js';
+import { TemporalBackend } from './runtime/temporal/backend.js';
+import { startRunWorker, type RunWorker } from './runtime/temporal/worker.js';
 import { createExpressionEvaluator } from './runtime/expressions/index.js';
 import { createHostBridge, hostAuditQueueFor, purgeExpiredKeyValues } from './extensions/host-api/index.js';
 import { systemRoutes } from './http/routes/system.js';
@@ -48,6 +54,15 @@ export interface Kernel {
   readonly container: KernelContainer;
   readonly services: KernelServices;
   readonly app: ReturnType<typeof createApp>;
+  /** The Temporal worker this process runs, when the run back end is `temporal` and the worker is on. */
+  readonly temporalWorker: RunWorker | null;
+  /**
+   * Starts executing queued and interrupted runs and firing schedules. createKernel does it
+   * when it loads the extensions itself; a caller that loads them later (`mify start`, which
+   * serves /api/health first) calls it once they are loaded, so resumed runs find their node
+   * types. Kernels opened for one-shot CLI commands never call it.
+   */
+  startExecution(): Promise<void>;
   /** Releases the database, shared state and background work. */
   close(): Promise<void>;
 }
@@ -61,6 +76,13 @@ export interface CreateKernelOptions {
   overrides?: Partial<Pick<KernelServices, 'db' | 'sharedState'>>;
   /** Load enabled extensions at start (default true); one-shot CLI commands that need none skip it. */
   loadExtensions?: boolean;
+  /**
+   * Claim and execute queued and interrupted runs (default: when extensions are loaded).
+   * Without it, call `services.runService.startExecuting()` once the extensions are loaded.
+   */
+  executeRuns?: boolean;
+  /** Run a Temporal worker in this process; defaults to MIFY_TEMPORAL_WORKER. Only used with the `temporal` run back end. */
+  temporalWorker?: boolean;
   /** Routes mounted after the kernel's own, e.g. probes used by tests. */
   extraRoutes?: (services: () => KernelServices) => KernelServices['routes'];
 }
@@ -131,27 +153,66 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     container.register({ expressionEvaluator: asValue(expressionEvaluator) });
     closers.push(() => expressionEvaluator.dispose());
     const optional = <K extends 'subgraphLoader' | 'expressionEvaluator'>(name: K) => (container.hasRegistration(name) ? container.cradle[name] ?? null : null);
+    const runner = new ExtensionNodeRunner(extensionHost);
+    const runLimits = {
+      maxItemsPerStep: config.runMaxItemsPerStep,
+      maxStepInputBytes: config.runMaxStepInputBytes,
+      maxSubworkflowDepth: config.runMaxSubworkflowDepth,
+      maxConcurrentPerWorkspace: config.runMaxConcurrentPerWorkspace,
+      maxRecordBytes: config.runRecordMaxBytes,
+    };
+    const temporal = config.runBackend === 'temporal'
+      ? await TemporalBackend.connect({
+          // loadConfig rejects the temporal back end without TEMPORAL_ADDRESS.
+          address: config.temporalAddress!,
+          namespace: config.temporalNamespace,
+          taskQueue: config.temporalTaskQueue,
+          heartbeatTimeoutMs: config.temporalHeartbeatTimeoutMs,
+          maxPayloadBytes: config.temporalMaxPayloadBytes,
+          nodeTypes: () => container.cradle.nodeTypes.snapshot(),
+          db,
+          sharedState,
+          logger,
+          maxRecordBytes: config.runRecordMaxBytes,
+        })
+      : undefined;
     const runService = await RunService.create({
       db,
       sharedState,
       logger,
       nodeTypes: () => container.cradle.nodeTypes.snapshot(),
-      runner: new ExtensionNodeRunner(extensionHost),
+      runner,
       evaluator: () => optional('expressionEvaluator'),
       subgraphLoader: () => optional('subgraphLoader'),
-      limits: {
-        maxItemsPerStep: config.runMaxItemsPerStep,
-        maxStepInputBytes: config.runMaxStepInputBytes,
-        maxSubworkflowDepth: config.runMaxSubworkflowDepth,
-        maxConcurrentPerWorkspace: config.runMaxConcurrentPerWorkspace,
-        maxRecordBytes: config.runRecordMaxBytes,
-      },
-      // TODO: the Temporal back end; until it lands, runs use the embedded journal.
-      backend: config.runBackend === 'memory' ? 'memory' : 'embedded',
+      limits: runLimits,
+      backend: config.runBackend,
       durable: { leaseMs: config.runLeaseMs, pollMs: config.runPollMs, maxPerProcess: config.runMaxPerProcess, inlineWaitMs: config.runInlineWaitMs, releaseStaleOnStart: db.kind === 'pglite' },
+      ...(temporal ? { remote: temporal } : {}),
+    }).catch(async (error: unknown) => {
+      await temporal?.dispose();
+      throw error;
     });
     container.register({ runService: asValue(runService) });
     closers.push(() => runService.dispose());
+
+    let temporalWorker: RunWorker | null = null;
+    if (temporal && (options.temporalWorker ?? config.temporalWorker)) {
+      const activities = createRunActivities({
+        db,
+        sharedState,
+        logger,
+        runner,
+        evaluator: () => optional('expressionEvaluator'),
+        subgraphLoader: () => optional('subgraphLoader'),
+        childRuns: () => runService,
+        limits: runLimits,
+        maxPayloadBytes: config.temporalMaxPayloadBytes,
+      });
+      temporalWorker = await startRunWorker({ address: config.temporalAddress!, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, activities, logger });
+      // Closers run in reverse, so the worker stops before the run service, the sandboxes and the database.
+      const worker = temporalWorker;
+      closers.push(() => worker.shutdown());
+    }
 
     const { graphService } = container.cradle;
     const baselineService = new BaselineService({ db, logger, graphService, runService });
@@ -167,9 +228,23 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     // Runs before runService.dispose (closers run in reverse), so runs ending at shutdown are not compared.
     closers.push(() => baselineService.dispose());
 
+    const scheduleService = new ScheduleService({ db, logger, graphService, graphRuns: () => container.cradle.graphRunService });
+    container.register({ scheduleService: asValue(scheduleService) });
+    const scheduleTicker = new ScheduleTicker({ service: scheduleService, logger, pollMs: config.schedulePollMs });
+    // Runs before the run service and baseline closers (closers run in reverse), so no schedule starts a run during shutdown.
+    closers.push(() => scheduleTicker.stop());
+    let executing = false;
+    const startExecution = async () => {
+      if (executing) return;
+      executing = true;
+      await runService.startExecuting();
+      scheduleTicker.start();
+    };
+    if (options.executeRuns ?? options.loadExtensions !== false) await startExecution();
+
     const services = container.cradle;
     const resolve = () => container.cradle;
-    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...waitRoutes(resolve), ...timeTravelRoutes(resolve), ...graphRunRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve));
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...waitRoutes(resolve), ...timeTravelRoutes(resolve), ...graphRunRoutes(resolve), ...scheduleRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
 
     // Expired key-value entries are already hidden from reads; this hourly purge frees their space.
@@ -189,6 +264,8 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       container,
       services,
       app,
+      temporalWorker,
+      startExecution,
       async close() {
         for (const close of closers.reverse()) {
           await close().catch((error: unknown) => logger.error({ err: error }, 'error while closing the kernel'));

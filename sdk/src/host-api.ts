@@ -202,6 +202,8 @@ export interface ChatMessage {
   toolCalls?: Array<{ id: string; name: string; arguments: JsonObject }>;
   /** Id of the tool call this message replies to (tool messages only). */
   toolCallId?: string;
+  /** Images sent with a user message, for vision models, with `data` in base64. */
+  images?: Array<{ mimeType: string; data: string }>;
 }
 
 /** A tool the model may call, with its arguments described by JSON Schema. */
@@ -222,6 +224,14 @@ export interface ChatRequest {
   tools?: ChatTool[];
   /** `json` requests a single JSON object from the model. */
   responseFormat?: 'text' | 'json';
+  /** JSON Schema the reply must follow; implies `responseFormat: 'json'`. */
+  responseSchema?: JsonObject;
+  /** Whether the model may, must or must not call tools, or which tool it must call. Default `auto`. */
+  toolChoice?: 'auto' | 'none' | 'required' | { name: string };
+  /** Asks the provider to use the vendor's streaming API. */
+  stream?: boolean;
+  /** Credential reference (id or name) the provider reads its API key from. */
+  credential?: string;
 }
 
 /** Token counts reported by the provider. */
@@ -244,6 +254,8 @@ export interface EmbedRequest {
   provider?: string;
   model: string;
   input: string[];
+  /** Credential reference (id or name) the provider reads its API key from. */
+  credential?: string;
 }
 
 /** Response of {@link LlmApi.embed}: one vector per input, in input order. */

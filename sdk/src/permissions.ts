@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   'kv:write',
   'credentials:read',
   'llm:invoke',
+  'code:run',
   'events:publish',
   'events:subscribe',
   'files:read',

@@ -245,7 +245,14 @@ export type ProviderResponse =
   | ChatResponse
   | EmbedResponse
   | { model: string; images: BinaryData[] }
-  | { model: string; audio: BinaryData };
+  | { model: string; audio: BinaryData }
+  /**
+   * A vendor failure, such as a rejected key or throttling. The gateway rejects the caller's
+   * `llm.*` call with this code (`unauthorized`, `rate_limited`, `not_found`, `unavailable`,
+   * `timeout`, `invalid_argument`, `invalid_provider_response`) without counting it as a
+   * failure of the provider's extension.
+   */
+  | { error: { code: string; message: string; retryAfterSeconds?: number } };
 
 /**
  * Implementation of a provider, keyed by its id in `defineExtension({ providers })`.

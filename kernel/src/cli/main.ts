@@ -49,7 +49,7 @@ function roleOption(values: Record<string, unknown>, usage: string, fallback: Ro
 /** Opens a kernel for a one-shot command, with logs at warn level so the output stays readable. */
 async function withKernel<T>(io: CliIo, fn: (kernel: Kernel) => Promise<T>, options: { loadExtensions?: boolean } = {}): Promise<T> {
   const config = loadConfig(io.env);
-  const kernel = await createKernel({ config, logger: createLogger({ level: io.env.MIFY_LOG_LEVEL ?? 'warn' }), loadExtensions: options.loadExtensions ?? false });
+  const kernel = await createKernel({ config, logger: createLogger({ level: io.env.MIFY_LOG_LEVEL ?? 'warn' }), loadExtensions: options.loadExtensions ?? false, executeRuns: false });
   try {
     return await fn(kernel);
   } finally {
@@ -83,7 +83,12 @@ const commands: Record<string, Command> = {
       // Extensions load after the server listens, so /api/health responds while their sandboxes start.
       const kernel = await createKernel({ config, loadExtensions: false });
       const running = await startServer(kernel);
-      kernel.services.extensionHost.start().catch((error: unknown) => kernel.services.logger.error({ err: error }, 'loading extensions failed'));
+      // Runs start executing once the extensions are loaded, so runs resumed after a crash find their node types.
+      kernel.services.extensionHost
+        .start()
+        .catch((error: unknown) => kernel.services.logger.error({ err: error }, 'loading extensions failed'))
+        .then(() => kernel.startExecution())
+        .catch((error: unknown) => kernel.services.logger.error({ err: error }, 'could not start executing runs'));
 
       let stopping = false;
       const stop = (signal: string) => {
@@ -104,6 +109,41 @@ const commands: Record<string, Command> = {
       process.on('SIGINT', () => stop('SIGINT'));
 
       printFirstRun(io, running.url, await kernel.services.userService.needsSetup(), config);
+      return 'running';
+    },
+  },
+  worker: {
+    usage: 'mify worker',
+    summary: 'Run a Temporal worker that executes runs, without the HTTP server (needs TEMPORAL_ADDRESS and DATABASE_URL)',
+    options: {},
+    async run(_values, io) {
+      const problem = workerConfigProblem(io.env);
+      if (problem) {
+        io.err(problem);
+        return 78;
+      }
+      const config = loadConfig({ ...io.env, MIFY_RUN_BACKEND: 'temporal' });
+      const kernel = await createKernel({ config, loadExtensions: true, temporalWorker: true });
+      const { logger } = kernel.services;
+
+      let stopping = false;
+      const stop = (reason: string, code: number) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ reason }, 'stopping the worker');
+        kernel.close().then(
+          () => process.exit(code),
+          (error: unknown) => {
+            logger.error({ err: error }, 'worker shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM', 0));
+      process.on('SIGINT', () => stop('SIGINT', 0));
+      kernel.temporalWorker!.done.catch(() => stop('the Temporal worker stopped on an error', 1));
+
+      io.out(`MIFY worker polling task queue '${config.temporalTaskQueue}' of namespace '${config.temporalNamespace}' at ${config.temporalAddress}; stop it with Ctrl-C.`);
       return 'running';
     },
   },
@@ -251,6 +291,18 @@ function sourceFrom(target: string | undefined, values: Record<string, unknown>,
   if (!target) throw new UsageError('Missing the folder or package file to install from.', usage);
   const allowUnsigned = values['allow-unsigned'] === true;
   return /\.(tgz|tar\.gz)$/.test(target) ? { packageFile: target, allowUnsigned } : { folder: target, allowUnsigned };
+}
+
+/** Returns why `mify worker` cannot run with this environment, or null when it can. */
+function workerConfigProblem(env: Record<string, string | undefined>): string | null {
+  if (!env.TEMPORAL_ADDRESS) return 'mify worker needs TEMPORAL_ADDRESS, the Temporal frontend to poll (host:port such as 127.0.0.1:7233).';
+  if (env.MIFY_RUN_BACKEND && env.MIFY_RUN_BACKEND !== 'temporal') {
+    return `mify worker executes runs of the temporal back end, but MIFY_RUN_BACKEND=${env.MIFY_RUN_BACKEND}; unset MIFY_RUN_BACKEND or set it to temporal.`;
+  }
+  if (!env.DATABASE_URL) {
+    return 'mify worker needs DATABASE_URL, the PostgreSQL server the kernel processes use: workers record steps in the same database, and the embedded database opens in one process only. To run without a separate worker, let the kernel run one (MIFY_TEMPORAL_WORKER=on).';
+  }
+  return null;
 }
 
 function helpText(): string {

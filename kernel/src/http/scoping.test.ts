@@ -13,7 +13,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
     let t: TestKernel;
     let keyA: string;
     let viewerKeyA: string;
-    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; runId: string; waitId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', runId: '', waitId: '', secret: 'b-secret-value-0001' };
+    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; runId: string; waitId: string; scheduleId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', runId: '', waitId: '', scheduleId: '', secret: 'b-secret-value-0001' };
 
     /** For each path parameter of a workspace route: the id of workspace B's resource to probe with. */
     const foreignIds: Record<string, () => string> = {
@@ -42,6 +42,11 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'GET /api/graphs/:id/baseline': () => b.graphId,
       'DELETE /api/graphs/:id/baseline': () => b.graphId,
       'GET /api/graphs/:id/comparison-history': () => b.graphId,
+      'GET /api/graphs/:id/schedules': () => b.graphId,
+      'POST /api/graphs/:id/schedules': () => b.graphId,
+      'GET /api/graphs/:id/schedules/:scheduleId': () => b.graphId,
+      'PATCH /api/graphs/:id/schedules/:scheduleId': () => b.graphId,
+      'DELETE /api/graphs/:id/schedules/:scheduleId': () => b.graphId,
       'GET /api/runs/:id': () => b.runId,
       'POST /api/runs/:id/cancel': () => b.runId,
       'GET /api/runs/:id/events': () => b.runId,
@@ -68,6 +73,8 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/graphs/:id/runs': { version: 'live' },
       'POST /api/graphs/:id/run-templates': { name: 'probe', input: [{ json: {} }] },
       'POST /api/graphs/:id/baseline': { runId: 'run_probe' },
+      'POST /api/graphs/:id/schedules': { name: 'probe', kind: 'interval', intervalMs: 60_000 },
+      'PATCH /api/graphs/:id/schedules/:scheduleId': { enabled: false },
       'POST /api/canvas-execute': { graphId: 'any-graph' },
       'POST /api/canvas-execute/admin/cache-clear': {},
       'POST /api/waits/:id/decision': { decision: 'approve' },
@@ -89,6 +96,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       b.graphId = (await graphService.create(workspaceB.id, { type: 'user', id: userB.id }, { name: 'b-graph' })).id;
       b.versionId = (await graphService.publish(workspaceB.id, b.graphId, { type: 'user', id: userB.id })).version.id;
       const emptyGraph = mifyGraphSchema.parse({ nodes: [], edges: [] });
+      b.scheduleId = (await t.kernel.services.scheduleService.create(workspaceB.id, b.graphId, userB.id, { name: 'b-schedule', kind: 'interval', intervalMs: 60_000, version: 'live', enabled: false })).id;
       b.runId = (await t.kernel.services.runService.start({ workspaceId: workspaceB.id, graph: { id: null, versionId: null, workspaceId: workspaceB.id, graph: emptyGraph }, input: [], mode: 'api', createdBy: userB.id, waitForCompletion: true })).id;
       b.waitId = (await t.kernel.services.runService.waits.ensure({ runId: b.runId, rootRunId: b.runId, workspaceId: workspaceB.id, graphId: null, nodeId: 'n', nodeName: 'Review', stepKey: 'n:1', request: { kind: 'approval', title: 'probe' } })).wait.id;
     });
@@ -129,6 +137,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       expect(await prisma.membership.count({ where: { workspaceId: b.workspaceId } })).toBe(1);
       expect((await prisma.graph.findUnique({ where: { id: b.graphId } }))!.name).toBe('b-graph');
       expect((await prisma.graphVersion.findUnique({ where: { id: b.versionId } }))!.status).toBe('published');
+      expect(await t.kernel.services.scheduleService.get(b.workspaceId, b.graphId, b.scheduleId)).toMatchObject({ name: 'b-schedule', enabled: false });
     });
 
     it('shows none of the other workspace’s rows in lists', async () => {
@@ -137,7 +146,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
         const text = await response.text();
 
         expect(response.status, label(route)).toBe(200);
-        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.graphId, b.versionId, b.runId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
+        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.graphId, b.versionId, b.runId, b.scheduleId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
       }
     });
 

@@ -37,6 +37,11 @@ export class LlmGateway {
 
     const started = performance.now();
     const response = await this.deps.extensionHost().invoke(provider.extensionId, { kind: 'provider', name: provider.id, input: { operation, request } }, context);
+    const failure = providerFailure(provider.id, request.model, response);
+    if (failure) {
+      this.deps.logger.warn({ provider: provider.id, model: request.model, operation, code: failure.code, callerExtensionId: context.callerExtensionId, runId: context.runId }, 'llm call failed at the vendor');
+      throw failure;
+    }
     checkResponse(operation, provider.id, response);
     this.deps.logger.info(
       { provider: provider.id, model: request.model, operation, callerExtensionId: context.callerExtensionId, runId: context.runId, durationMs: Math.round(performance.now() - started), usage: (response as { usage?: unknown }).usage },
@@ -44,6 +49,39 @@ export class LlmGateway {
     );
     return response;
   }
+}
+
+/**
+ * HTTP status of each error code a provider may return in `{ error: { code, message } }`.
+ * Any other code is reported as `provider_error` with status 502.
+ */
+const PROVIDER_ERROR_STATUS: Record<string, number> = {
+  invalid_argument: 400,
+  unauthorized: 401,
+  permission_denied: 403,
+  not_found: 404,
+  rate_limited: 429,
+  invalid_provider_response: 502,
+  unavailable: 503,
+  timeout: 504,
+};
+
+/**
+ * Turns a provider's `{ error: { code, message, retryAfterSeconds? } }` result into a
+ * MifyError. A provider returns vendor failures (a rejected key, throttling, an unknown
+ * model) this way instead of throwing, so they reach the caller with a stable code and do
+ * not count as failures of the provider's extension.
+ */
+function providerFailure(providerId: string, model: string, response: unknown): MifyError | null {
+  const value = response as { error?: { code?: unknown; message?: unknown; retryAfterSeconds?: unknown } } | null;
+  if (value === null || typeof value !== 'object' || typeof value.error !== 'object' || value.error === null) return null;
+
+  const { code, message, retryAfterSeconds } = value.error;
+  const knownCode = typeof code === 'string' && Object.hasOwn(PROVIDER_ERROR_STATUS, code) ? code : 'provider_error';
+  const text = typeof message === 'string' && message !== '' ? message.slice(0, 4_096) : `Provider '${providerId}' failed without a message.`;
+  const details: Record<string, unknown> = { provider: providerId, model };
+  if (typeof retryAfterSeconds === 'number' && Number.isFinite(retryAfterSeconds)) details.retryAfterSeconds = retryAfterSeconds;
+  return new MifyError(knownCode, PROVIDER_ERROR_STATUS[knownCode] ?? 502, text, details);
 }
 
 function checkResponse(operation: LlmOperation, providerId: string, response: unknown): void {

@@ -91,7 +91,7 @@ describe.each(databaseBackends)('run service on $name', (backend) => {
     });
 
     it('queues runs past the graph limit and starts them in order', async () => {
-      const document = sleeper(150, { maxConcurrentRuns: 1 });
+      const document = sleeper(600, { maxConcurrentRuns: 1 });
       const started = [await start(document, { graphId: 'g-limited', wait: false }), await start(document, { graphId: 'g-limited', wait: false }), await start(document, { graphId: 'g-limited', wait: false })];
 
       expect(started.map((run) => run.status)).toEqual(['running', 'queued', 'queued']);
@@ -102,7 +102,7 @@ describe.each(databaseBackends)('run service on $name', (backend) => {
     });
 
     it('queues runs past the workspace limit', async () => {
-      const document = sleeper(150);
+      const document = sleeper(600);
       const started = [await start(document, { wait: false }), await start(document, { wait: false }), await start(document, { wait: false })];
 
       expect(started.map((run) => run.status)).toEqual(['running', 'running', 'queued']);

@@ -203,16 +203,25 @@ export class RunService implements ChildRunStarter {
       return service;
     }
 
-    if (service.settings.releaseStaleOnStart) {
-      const count = await service.durableStore.releaseStale(service.owner);
-      if (count > 0) service.log.info({ runs: count }, 'resuming runs a previous kernel process left unfinished');
-    }
-    service.pollTimer = setInterval(() => service.dispatch(), service.settings.pollMs);
-    service.pollTimer.unref();
     service.heartbeatTimer = setInterval(() => void service.heartbeat(), Math.max(200, Math.floor(service.settings.leaseMs / 3)));
     service.heartbeatTimer.unref();
-    service.dispatch();
     return service;
+  }
+
+  /**
+   * Starts claiming queued, due and abandoned runs (embedded back end). Call it once the
+   * extensions are loaded, so resumed runs find their node types; kernels opened for a CLI
+   * command never call it and so never pick up runs.
+   */
+  async startExecuting(): Promise<void> {
+    if (this.backend !== 'embedded' || this.pollTimer !== null || this.disposed) return;
+    if (this.settings.releaseStaleOnStart) {
+      const count = await this.durableStore.releaseStale(this.owner);
+      if (count > 0) this.log.info({ runs: count }, 'resuming runs a previous kernel process left unfinished');
+    }
+    this.pollTimer = setInterval(() => this.dispatch(), this.settings.pollMs);
+    this.pollTimer.unref();
+    this.dispatch();
   }
 
   /**
@@ -747,6 +756,9 @@ export class RunService implements ChildRunStarter {
       const event = entry.recorder.allocateEvent(status === 'paused' ? 'run.paused' : 'run.waiting', { runId: entry.runId, wakeAt: wakeAt?.toISOString() ?? null, reason: suspension.message });
       const parked = await this.durableStore.suspend(entry.runId, this.owner, status, wakeAt, event);
       if (parked) entry.recorder.publishEvent(event);
+      // A decision made while the run was parking found it still running and could not wake it.
+      const wait = suspension.waitId === null ? null : await this.waits.byId(suspension.waitId);
+      if (parked && wait !== null && wait.status !== 'pending' && (await this.durableStore.wake(entry.runId))) this.dispatch();
       this.log.info({ runId: entry.runId, status, wakeAt }, parked ? 'run suspended' : 'run was taken over before it could be suspended');
     } catch (error) {
       this.log.error({ runId: entry.runId, err: error }, 'could not suspend a run; it continues when its claim lapses');

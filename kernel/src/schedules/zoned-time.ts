@@ -30,7 +30,7 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** Whether Intl knows `timeZone` as an IANA time zone name (such as `Europe/Berlin`) or `UTC`. */
+/** Returns whether Intl accepts `timeZone` as an IANA time zone name (such as `Europe/Berlin`) or `UTC`. */
 export function isTimeZone(timeZone: string): boolean {
   if (timeZone.trim() === '') return false;
   try {
@@ -60,7 +60,7 @@ export function wallTimeOf(instant: number, timeZone: string): number {
   return instant + offsetAt(instant, timeZone);
 }
 
-/** How a wall time maps to instants in a zone. */
+/** Mapping of a wall time to the instants at which it occurs in a zone. */
 export type WallTimeResolution =
   /** The wall time occurs once. */
   | { kind: 'single'; instant: number }
@@ -77,8 +77,9 @@ export type WallTimeResolution =
 /**
  * Finds the instants at which the wall time `wall` occurs in `timeZone`.
  *
- * NOTE: assumes the zone changes its offset at most once within a day before and after the
- * wall time, which holds for every zone in the IANA database since 1970.
+ * NOTE: assumes the zone changes its offset at most once between a day before and a day after
+ * the wall time. Real daylight-saving rules change it twice a year at most, but this is not
+ * checked against the time-zone database.
  */
 export function resolveWallTime(wall: number, timeZone: string): WallTimeResolution {
   const before = offsetAt(wall - DAY_MS, timeZone);

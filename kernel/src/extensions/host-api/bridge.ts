@@ -3,6 +3,7 @@ import type { HostBridge } from '../runtime/types.js';
 import { parseArguments } from './arguments.js';
 import { hostAuditQueueFor } from './audit-queue.js';
 import { EXTENSION_ID_PATTERN } from './collection-indexes.js';
+import { codeMethods } from './code.js';
 import { collectionMethods } from './collections.js';
 import { credentialMethods } from './credentials.js';
 import { eventMethods } from './events.js';
@@ -28,6 +29,7 @@ export const HOST_METHODS: readonly HostMethod[] = [
   ...fileMethods,
   ...graphRunMethods,
   ...llmMethods,
+  ...codeMethods,
 ];
 
 /** Dotted names of every host method, e.g. `kv.get`. */

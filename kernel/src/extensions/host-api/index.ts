@@ -1,6 +1,7 @@
 export { createHostBridge, HOST_METHOD_NAMES, HOST_METHODS, type HostApiBridge } from './bridge.js';
 export { HostAuditQueue, hostAuditQueueFor, type HostAuditQueueOptions } from './audit-queue.js';
 export { ensureCollectionIndexes, parseCollectionDeclarations } from './collection-indexes.js';
+export { CodeRunError, MAX_CODE_MEMORY_LIMIT_MB, MAX_CODE_TIMEOUT_MS, runCode, type CodeRunResult } from './code.js';
 export { checkAddress, type AddressVerdict } from './address-guard.js';
 export { defaultHttpTransport, type ConnectTarget, type HttpTransport, type ResolvedAddress } from './http-transport.js';
 export { DEFAULT_HTTP_MAX_RESPONSE_BYTES, DEFAULT_HTTP_TIMEOUT_MS, type HttpFetchResult } from './http-fetch.js';

@@ -22,6 +22,13 @@ const chatRequest = z
     maxTokens: z.number().int().min(1).max(1_000_000).optional(),
     tools: z.array(z.record(z.string(), z.unknown())).max(128).optional(),
     responseFormat: z.enum(['text', 'json']).optional(),
+    /** JSON Schema the reply must follow; implies a JSON reply. */
+    responseSchema: z.record(z.string(), z.unknown()).optional(),
+    toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string().min(1).max(200) }).strict()]).optional(),
+    /** Asks the provider to use the vendor's streaming API. */
+    stream: z.boolean().optional(),
+    /** Credential reference (id or name) the provider reads its API key from. */
+    credential: z.string().min(1).max(200).optional(),
   })
   .strict();
 
@@ -30,6 +37,7 @@ const embedRequest = z
     provider: z.string().min(1).max(200).optional(),
     model: z.string().min(1).max(200),
     input: z.array(z.string().max(1_000_000)).min(1).max(2_048),
+    credential: z.string().min(1).max(200).optional(),
   })
   .strict();
 

@@ -71,7 +71,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       const run = await startRun(reviewGraph(), [{ json: { amount: 120 } }]);
       const [wait] = await until(() => pendingWaits(run.id), (waits) => waits.length === 1, 'the approval wait');
       expect(wait).toMatchObject({ kind: 'approval', status: 'pending', nodeName: 'review', request: { allowEdit: true, items: [{ json: { amount: 120, path: ['t'] } }] } });
-      expect((await getRun(run.id)).status).toBe('waiting');
+      await until(() => getRun(run.id), (current) => current.status === 'waiting', 'the run to park');
 
       const decided = await api<WaitBody>(`/api/waits/${wait!.id}/decision`, { method: 'POST', json: { decision: 'approve', comment: 'lowered the amount', items: [{ json: { amount: 100 } }] } });
       expect(decided.status).toBe(200);

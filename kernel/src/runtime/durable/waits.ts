@@ -219,7 +219,7 @@ export class DurableRunWaits implements RunWaits {
         continue;
       }
       if (this.deps.suspend && remaining > this.deps.inlineWaitMs) {
-        throw new RunSuspendedError('wait', due === undefined ? null : new Date(due), `node '${step.nodeName}' waits (${wait.kind}, wait ${wait.id})`);
+        throw new RunSuspendedError('wait', due === undefined ? null : new Date(due), `node '${step.nodeName}' waits (${wait.kind}, wait ${wait.id})`, wait.id);
       }
       // Waiting here: re-read the wait now and then too, in case a decision made in another process was not signalled.
       await this.deps.signals.wait(wait.id, Math.min(remaining, 1_000), signal);

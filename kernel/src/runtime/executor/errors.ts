@@ -100,12 +100,15 @@ export class RunSuspendedError extends MifyError {
   readonly reason: 'wait' | 'pause';
   /** When the run is due to continue by itself; null when only a decision or a resume wakes it. */
   readonly wakeAt: Date | null;
+  /** The wait the run parks on, so a decision that raced with the parking is not missed. */
+  readonly waitId: string | null;
 
-  constructor(reason: 'wait' | 'pause', wakeAt: Date | null, message: string) {
+  constructor(reason: 'wait' | 'pause', wakeAt: Date | null, message: string, waitId: string | null = null) {
     super('run_suspended', 409, message);
     this.name = 'RunSuspendedError';
     this.reason = reason;
     this.wakeAt = wakeAt;
+    this.waitId = waitId;
   }
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { Database } from '../../storage/database.js';
 import { DurableStore } from '../durable/durable-store.js';
 import { toResolution, WaitStore, type WaitRecord } from '../durable/waits.js';
-import { directJournal, type RunContext, type RunWaits, type WaitRequest, type WaitResolution } from '../executor/context.js';
+import { directJournal, type RunContext, type RunWaits, type WaitRequest } from '../executor/context.js';
 import { RunAbortedError, StepAttemptError } from '../executor/errors.js';
 import type { ActivationResult } from '../executor/interpreter.js';
 import { planGraph, type ExecutionPlan } from '../executor/plan.js';
@@ -27,14 +27,17 @@ export interface RunActivityDeps {
   /** Read at each activation, like the run service does. */
   evaluator: () => ExpressionEvaluator | null;
   subgraphLoader: () => SubgraphLoader | null;
-  /** Runs sub-workflow runs; they execute inside the activity of their parent's step. */
+  /**
+   * Runs sub-workflow runs. NOTE: they execute inside the activity of their parent's step, not as
+   * child workflows, so a worker crash runs the whole child again and its waits hold the activity.
+   */
   childRuns: () => ChildRunStarter | null;
   limits: RunServiceLimits;
   /** Largest JSON an activity returns to the workflow, in bytes. */
   maxPayloadBytes: number;
 }
 
-/** What an activation needs of its stored run. */
+/** Fields of a stored run that an activation reads. */
 interface StoredRun {
   workspaceId: string;
   graph: ExecutableGraph;
@@ -124,6 +127,11 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       const planned = plan.byId.get(request.nodeId);
       if (!planned) throw ApplicationFailure.nonRetryable(`node '${request.nodeId}' is not in the graph of run '${runId}'`, 'run_not_found');
 
+      // An attempt that finished its step but died before Temporal stored the result left it in the journal; it must not run twice.
+      const stepKey = `${request.nodeId}:${request.activation}`;
+      const [journaled] = await deps.db.query<{ result: ActivationResult }>('select result from run_journal where run_id = $1 and step_key = $2', [runId, stepKey]);
+      if (journaled) return journaled.result;
+
       if (context.info.attempt > 1) await durable.interruptSteps(runId);
       const numbers = await durable.lastNumbers(runId);
       const recorder = new RunRecorder({ store, pubsub: deps.sharedState.pubsub, logger: log, runId, rigor: run.rigor, maxRecordBytes: deps.limits.maxRecordBytes, lastEventId: numbers.eventId });
@@ -159,7 +167,6 @@ export function createRunActivities(deps: RunActivityDeps): RunActivities {
       const starter = deps.childRuns();
       const steps = new StepExecution({ runner: deps.runner, evaluator: deps.evaluator(), subworkflows: loader && starter ? { loader, starter } : null, limits: deps.limits, logger: log });
       const activation: Activation = { planned, activation: request.activation, ports: request.ports, loop: request.loop, reentry: request.reentry, skip: request.skip };
-      const stepKey = `${request.nodeId}:${request.activation}`;
 
       try {
         let result: ActivationResult = await steps.run(runContext, { seq: numbers.seq }, activation, () => request.nodeOutputs ?? {});
@@ -258,5 +265,3 @@ async function cancelRequested(db: Database, runId: string): Promise<boolean> {
   const [row] = await db.query<{ cancel_requested: boolean }>('select cancel_requested from runs where id = $1', [runId]);
   return Boolean(row?.cancel_requested);
 }
-
-export type { WaitResolution };

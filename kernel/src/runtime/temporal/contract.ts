@@ -2,10 +2,10 @@ import type { Item } from '../../graphs/model.js';
 import type { WaitRequest, WaitResolution } from '../executor/context.js';
 import type { StepErrorInfo } from '../executor/errors.js';
 import type { ActivationResult, InterpretedRun } from '../executor/interpreter.js';
-import type { ExecutableGraph, NodeTypeInfo, PortItems, RunStatus } from '../types.js';
+import type { ExecutableGraph, NodeTypeInfo, NodeTypeResolver, PortItems, RunStatus } from '../types.js';
 
 /*
- * What the run workflow, its activities and the client agree on. Types and constants only,
+ * What the run workflow, its activities and the client agree on. Deterministic code only,
  * because the workflow bundle imports this file.
  */
 
@@ -43,7 +43,7 @@ export interface RunWorkflowInput {
   maxPayloadBytes: number;
 }
 
-/** What the workflow returns: the end status only, since the run record stores the rest. */
+/** Result of the workflow: the end status only, since the run record stores the rest. */
 export interface RunWorkflowResult {
   status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
   error: StepErrorInfo | null;
@@ -61,14 +61,14 @@ export interface ActivationRequest {
   skip: boolean;
   /** Output items of the nodes that have run, by node name; sent only to nodes whose parameters hold expressions. */
   nodeOutputs?: Record<string, Item[]>;
-  /** How the node's wait ended, when the activation runs again after its wait. */
+  /** Resolution of the node's wait, when the activation runs again after its wait. */
   resolution?: WaitResolution;
 }
 
 /** Result of `runActivation`: the activation's result, or the wait the node asked for. */
 export type ActivationOutcome = ActivationResult | { kind: 'wait'; request: WaitRequest; nodeId: string; nodeName: string };
 
-/** A wait as the workflow sees it. */
+/** A wait as the workflow tracks it. */
 export interface WorkflowWait {
   id: string;
   kind: WaitRequest['kind'];
@@ -91,4 +91,13 @@ export interface RunActivities {
   runStatus(request: { runId: string; status: 'running' | 'paused'; event: 'run.paused' | 'run.resumed' }): Promise<void>;
   /** Records the end of the run, and cancels its open waits when it did not succeed. */
   runFinished(request: { runId: string; outcome: Pick<InterpretedRun, 'output' | 'usage'> & RunWorkflowResult; startedAtMs: number | null }): Promise<void>;
+}
+
+/** Resolves node types from the list a run started with. */
+export function planResolver(types: PlanNodeType[]): NodeTypeResolver {
+  const byKey = new Map<string, NodeTypeInfo>(types.map((type) => [`${type.type}@${type.typeVersion}`, { ...type, parameters: {} }]));
+  return {
+    resolve: (type, typeVersion) => byKey.get(`${type}@${typeVersion}`) ?? null,
+    versions: (type) => types.filter((known) => known.type === type).map((known) => known.typeVersion),
+  };
 }

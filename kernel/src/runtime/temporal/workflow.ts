@@ -2,24 +2,22 @@ import {
   ActivityCancellationType,
   CancellationScope,
   condition,
-  defineSearchAttributeKey,
   defineSignal,
   isCancellation,
   proxyActivities,
-  SearchAttributeType,
   setHandler,
   sleep,
   upsertSearchAttributes,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Item, NodeSettings } from '../../graphs/model.js';
 import type { WaitRequest, WaitResolution } from '../executor/context.js';
-import type { StepErrorInfo } from '../executor/errors.js';
 import { interpret, type ActivationResult, type InterpretedRun } from '../executor/interpreter.js';
 import { planGraph } from '../executor/plan.js';
 import type { Activation } from '../executor/scheduling.js';
-import type { NodeTypeInfo, NodeTypeResolver } from '../types.js';
-import { RUN_SIGNALS, type ActivationRequest, type PlanNodeType, type RunActivities, type RunWorkflowInput, type RunWorkflowResult, type WorkflowWait } from './contract.js';
+import { planResolver, RUN_SIGNALS, type ActivationRequest, type RunActivities, type RunWorkflowInput, type RunWorkflowResult, type WorkflowWait } from './contract.js';
+import { jsonBytes, payloadTooLarge } from './payload.js';
 
 /*
  * The run workflow. It runs inside Temporal's deterministic sandbox, so it imports only the
@@ -89,7 +87,7 @@ class RunWorkflow {
     try {
       this.setStatus('running');
       this.startedAtMs = (await bookkeeping.runStarted({ runId })).startedAtMs;
-      const plan = planGraph(graph.graph, resolverOf(this.input.nodeTypes));
+      const plan = planGraph(graph.graph, planResolver(this.input.nodeTypes));
 
       const body = new CancellationScope();
       let finished = false;
@@ -111,8 +109,8 @@ class RunWorkflow {
       result = { ...this.describeStop(error, timeoutMs), output: [], usage: { tokens: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 } };
     }
 
-    if (result.output.length > 0 && jsonSize(result.output) > this.input.maxPayloadBytes) {
-      result = { status: 'failed', error: payloadError('the run output', this.input.maxPayloadBytes), output: [], usage: result.usage };
+    if (result.output.length > 0 && jsonBytes(result.output) > this.input.maxPayloadBytes) {
+      result = { status: 'failed', error: payloadTooLarge('the run output', this.input.maxPayloadBytes), output: [], usage: result.usage };
     }
     await CancellationScope.nonCancellable(async () => {
       this.setStatus(result.status);
@@ -151,8 +149,8 @@ class RunWorkflow {
       skip: activation.skip,
     };
     if (!activation.skip && hasTemplate(planned.node.parameters)) request.nodeOutputs = nodeOutputs();
-    if (jsonSize(request) > this.input.maxPayloadBytes) {
-      return { kind: 'failed', error: { ...payloadError(`the input of node '${planned.node.name}'`, this.input.maxPayloadBytes), nodeId: planned.node.id, nodeName: planned.node.name } };
+    if (jsonBytes(request) > this.input.maxPayloadBytes) {
+      return { kind: 'failed', error: { ...payloadTooLarge(`the input of node '${planned.node.name}'`, this.input.maxPayloadBytes), nodeId: planned.node.id, nodeName: planned.node.name } };
     }
 
     const node = proxyActivities<RunActivities>(this.activityOptions(planned.node.settings));
@@ -193,6 +191,7 @@ class RunWorkflow {
     return wait.resolution;
   }
 
+  /** Stops before an activation while paused. NOTE: a run paused during a wait stays `waiting` until the wait ends, then pauses. */
   private async holdWhilePaused(): Promise<void> {
     if (!this.paused) return;
     const { runId } = this.input;
@@ -225,38 +224,7 @@ class RunWorkflow {
   }
 }
 
-function resolverOf(types: PlanNodeType[]): NodeTypeResolver {
-  const byKey = new Map(types.map((type) => [`${type.type}@${type.typeVersion}`, { ...type, parameters: {} } satisfies NodeTypeInfo]));
-  return {
-    resolve: (type, typeVersion) => byKey.get(`${type}@${typeVersion}`) ?? null,
-    versions: (type) => types.filter((known) => known.type === type).map((known) => known.typeVersion),
-  };
-}
-
-/** Returns true when a value holds an expression (`{{ … }}`), so the node needs `$node` outputs. */
+/** Returns true when a value contains an expression (`{{ … }}`), so the node needs `$node` outputs. */
 function hasTemplate(value: unknown): boolean {
   return JSON.stringify(value).includes('{{');
-}
-
-/** Size of a value's JSON in UTF-8 bytes, as Temporal's JSON payload converter encodes it. */
-function jsonSize(value: unknown): number {
-  const json = JSON.stringify(value) ?? '';
-  let bytes = 0;
-  for (let index = 0; index < json.length; index++) {
-    const code = json.charCodeAt(index);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 4;
-      index += 1;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-function payloadError(what: string, maxPayloadBytes: number): StepErrorInfo {
-  return {
-    message: `${what} is larger than ${maxPayloadBytes} bytes of JSON, the most the Temporal run back end passes through workflow history (MIFY_TEMPORAL_MAX_PAYLOAD_BYTES); pass fewer or smaller items, or use the embedded back end`,
-    code: 'payload_too_large',
-  };
 }
