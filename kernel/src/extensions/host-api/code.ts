@@ -150,9 +150,10 @@ const DRIVER_SOURCE = String.raw`
       return;
     }
     if (proto !== ObjectPrototype && proto !== null) {
-      const name = value instanceof Date ? 'a Date' : value instanceof Promise ? 'a Promise' : 'an instance of ' + ((value.constructor && value.constructor.name) || 'a class');
-      const fix = value instanceof Date ? 'return date.toISOString()' : value instanceof Promise ? 'the code runs synchronously, so return the value itself' : 'return a plain object or array';
-      throw invalid(path, name, fix);
+      if (value instanceof Date) throw invalid(path, 'a Date', 'return date.toISOString()');
+      if (value instanceof Promise) throw invalid(path, 'a Promise', 'the code runs synchronously, so return the value itself');
+      const className = (value.constructor && value.constructor.name) || 'a class';
+      throw invalid(path, 'an instance of ' + className, 'return a plain object or array');
     }
     seen.push(value);
     for (const key of keys(value)) check(value[key], path + '.' + key, seen);
