@@ -1,5 +1,5 @@
 /**
- * Entry of `mify.control`: routing, loops, merges and sub-workflows. Each node lives in its
+ * Entry of `mify.control`: routing, loops, merges, sub-workflows and waits. Each node lives in its
  * own module under nodes/, keyed here by the type its manifest entry declares.
  */
 import { defineExtension, type NodeImplementation } from '@mify/sdk';
@@ -8,6 +8,7 @@ import { merge } from './nodes/merge.js';
 import { routeIf } from './nodes/route-if.js';
 import { routeSwitch } from './nodes/route-switch.js';
 import { subWorkflow } from './nodes/subworkflow.js';
+import { wait } from './nodes/wait.js';
 
 export default defineExtension({
   nodes: {
@@ -18,5 +19,7 @@ export default defineExtension({
     'mify.control.loop-map': loopMap as unknown as NodeImplementation,
     'mify.control.merge': merge,
     'mify.control.sub-workflow': subWorkflow,
+    // NOTE: NodeOutput in @mify/sdk has no `wait` member, although the kernel's node runner accepts one from wait nodes.
+    'mify.control.wait': wait as unknown as NodeImplementation,
   },
 });

@@ -1,5 +1,6 @@
 import { newId } from '../../auth/tokens.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Item } from '../../graphs/model.js';
 import type { Database } from '../../storage/database.js';
 import type { RunWaits, WaitRequest, WaitResolution } from '../executor/context.js';
@@ -125,6 +126,8 @@ export class WaitStore {
       throw new ConflictError(`Wait '${id}' does not allow editing its items (the node set allowEdit to false); send the decision without items.`, { allowEdit: false });
     }
 
+    if (wait.request.form !== undefined && decision.outcome === 'approved') checkForm(id, wait.request.form, decision.form ?? {});
+
     const body: WaitRecord['decision'] = {};
     if (decision.items !== undefined) body.items = decision.items;
     if (decision.form !== undefined) body.form = decision.form;
@@ -148,6 +151,29 @@ export class WaitStore {
     const rows = await this.db.query<Record<string, unknown>>(`select ${COLUMNS} from run_waits where root_run_id = $1 and status = 'pending' and kind = 'resume'`, [rootRunId]);
     return rows.map(toWait);
   }
+}
+
+const formValidator = new Ajv2020({ allErrors: true, strict: false });
+
+/**
+ * Checks approval form values against the form's JSON Schema.
+ *
+ * @throws ValidationError (422) naming each field that is missing or of the wrong type.
+ */
+function checkForm(waitId: string, schema: Record<string, unknown>, values: Record<string, unknown>): void {
+  let validate;
+  try {
+    validate = formValidator.compile(schema);
+  } catch (error) {
+    throw new ConflictError(`Wait '${waitId}' has a form whose JSON Schema cannot be compiled (${error instanceof Error ? error.message : String(error)}); the node that asked for it must be fixed.`, {});
+  }
+  if (validate(values)) return;
+  const problems = (validate.errors ?? []).map((error) => {
+    const field = error.keyword === 'required' ? String((error.params as { missingProperty?: string }).missingProperty) : error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const message = error.keyword === 'required' ? 'is required' : error.keyword === 'additionalProperties' ? `is not a field of the form (${String((error.params as { additionalProperty?: string }).additionalProperty)})` : (error.message ?? 'is invalid');
+    return { path: field ? `form.${field}` : 'form', message };
+  });
+  throw new ValidationError(`The form values of wait '${waitId}' are invalid: ${problems.map((problem) => `${problem.path} ${problem.message}`).join('; ')}. Send form with every required field, each of the type the form declares.`, problems);
 }
 
 /** In-process wake-ups of waits that are waited for inside the process. */
