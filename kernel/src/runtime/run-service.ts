@@ -1,5 +1,5 @@
 import { newId } from '../auth/tokens.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, MifyError, NotFoundError } from '../errors.js';
 import type { Item } from '../graphs/model.js';
 import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
@@ -214,8 +214,8 @@ export class RunService implements ChildRunStarter {
    * command never call it and so never pick up runs.
    */
   async startExecuting(): Promise<void> {
-    if (this.backend !== 'embedded' || this.pollTimer !== null || this.disposed) return;
-    if (this.settings.releaseStaleOnStart) {
+    if (this.backend === 'memory' || this.pollTimer !== null || this.disposed) return;
+    if (this.settings.releaseStaleOnStart && this.backend === 'embedded') {
       const count = await this.durableStore.releaseStale(this.owner);
       if (count > 0) this.log.info({ runs: count }, 'resuming runs a previous kernel process left unfinished');
     }
@@ -239,7 +239,9 @@ export class RunService implements ChildRunStarter {
 
     let entry: ActiveRun | null = null;
     if (this.backend === 'temporal') {
-      await this.deps.remote!.start({ runId, workspaceId: request.workspaceId, graph: request.graph, input: request.input, createdBy: request.createdBy, journal: request.journal ?? [], overrides: request.overrides ?? null });
+      // Runs hand over to Temporal only when the concurrency limits admit them; the rest stay queued for the dispatcher.
+      const [claimed] = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: 1, onlyRunId: runId, backend: 'temporal' });
+      if (claimed) await this.startRemote(claimed, true);
       if (request.waitForCompletion) return this.awaitFinish(request.workspaceId, runId);
     } else if (this.backend === 'memory') {
       entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null });
@@ -369,6 +371,10 @@ export class RunService implements ChildRunStarter {
     }
 
     if (this.backend === 'temporal') {
+      if (run.status === 'queued' && (await this.durableStore.cancelIdle(runId, { ...describeError(new RunAbortedError('cancelled', 'the run was cancelled')) }, (lastEventId) => ({ id: lastEventId + 1, type: 'run.finished', data: { runId, status: 'cancelled', usage: run.usage, outputItemCount: 0, finishedAt: new Date().toISOString(), durationMs: null } }), { onlyQueued: true }))) {
+        await this.announceFinished(runId);
+        return (await this.store.getRun(workspaceId, runId))!;
+      }
       await this.deps.remote!.cancel(run.depth === 0 ? runId : (await this.rootOf(runId)));
       return this.awaitFinish(workspaceId, runId);
     }
@@ -802,7 +808,7 @@ export class RunService implements ChildRunStarter {
    * queued runs that fit the concurrency limits. Coalesces calls made while one is running.
    */
   private dispatch(): void {
-    if (this.disposed || this.backend !== 'embedded') return;
+    if (this.disposed || this.backend === 'memory') return;
     if (this.dispatching) {
       this.dispatchAgain = true;
       return;
@@ -811,6 +817,11 @@ export class RunService implements ChildRunStarter {
       do {
         this.dispatchAgain = false;
         try {
+          if (this.backend === 'temporal') {
+            const admitted = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: 100, backend: 'temporal' });
+            for (const claimed of admitted) await this.startRemote(claimed);
+            continue;
+          }
           const due = await this.durableStore.claimDue(this.owner, this.settings.leaseMs, this.capacity());
           for (const claimed of due) this.launchClaimed(claimed);
           const admitted = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: this.capacity() });
@@ -822,6 +833,18 @@ export class RunService implements ChildRunStarter {
     })().finally(() => {
       this.dispatching = null;
     });
+  }
+
+  /** Hands an admitted run to the remote back end, which records a run it cannot start as failed. */
+  private async startRemote(claimed: ClaimedRun, rethrow = false): Promise<void> {
+    try {
+      const journal = [...(await this.durableStore.loadJournal(claimed.id)).entries()].map(([stepKey, result]) => ({ stepKey, result }));
+      await this.deps.remote!.start({ runId: claimed.id, workspaceId: claimed.workspaceId, graph: claimed.graph, input: claimed.input, createdBy: claimed.createdBy, journal, overrides: claimed.overrides });
+    } catch (error) {
+      // The back end has recorded the run as failed. A rejected request (e.g. too large) goes back to the caller that started the run.
+      this.log.error({ runId: claimed.id, err: error }, 'could not hand a run to the remote back end');
+      if (rethrow && error instanceof MifyError && error.status < 500) throw error;
+    }
   }
 
   /** Starts or resumes a run this process has just claimed. */

@@ -56,15 +56,15 @@ export class DurableStore {
    * time (a transaction-scoped advisory lock), so the counts it reads stay true until it
    * commits. `onlyRunId` restricts admission to one run, e.g. the one just started.
    */
-  async admit(owner: string, leaseMs: number, options: { maxPerWorkspace: number; limit: number; onlyRunId?: string }): Promise<ClaimedRun[]> {
+  async admit(owner: string, leaseMs: number, options: { maxPerWorkspace: number; limit: number; onlyRunId?: string; backend?: 'embedded' | 'temporal' }): Promise<ClaimedRun[]> {
     if (options.limit <= 0) return [];
     return this.db.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock($1)', [ADMISSION_LOCK]);
       const candidates = await tx.query<{ id: string; workspace_id: string; graph_id: string | null; graph_limit: string | null }>(
         `select id, workspace_id, graph_id, graph #>> '{graph,settings,maxConcurrentRuns}' as graph_limit
-         from runs where status = 'queued' and backend = 'embedded' and depth = 0 ${options.onlyRunId ? 'and id = $2' : ''}
+         from runs where status = 'queued' and backend = $2 and depth = 0 ${options.onlyRunId ? 'and id = $3' : ''}
          order by created_at, id limit $1 for update skip locked`,
-        options.onlyRunId ? [Math.max(options.limit * 4, 50), options.onlyRunId] : [Math.max(options.limit * 4, 50)],
+        options.onlyRunId ? [Math.max(options.limit * 4, 50), options.backend ?? 'embedded', options.onlyRunId] : [Math.max(options.limit * 4, 50), options.backend ?? 'embedded'],
       );
       if (candidates.length === 0) return [];
 
@@ -258,12 +258,10 @@ export class DurableStore {
    * lease) as cancelled, with its sub-workflow runs and open waits. Returns false when a
    * process holds the run, which must then cancel it itself.
    */
-  async cancelIdle(runId: string, error: Record<string, unknown>, eventFor: (lastEventId: number) => { id: number; type: string; data: Record<string, unknown> }): Promise<boolean> {
+  async cancelIdle(runId: string, error: Record<string, unknown>, eventFor: (lastEventId: number) => { id: number; type: string; data: Record<string, unknown> }, options: { onlyQueued?: boolean } = {}): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const [run] = await tx.query<{ status: string }>(
-        `select status from runs where id = $1 and (status in ('queued', 'waiting', 'paused') or (status = 'running' and (lease_until is null or lease_until < now()))) for update`,
-        [runId],
-      );
+      const idle = options.onlyQueued ? `status = 'queued'` : `(status in ('queued', 'waiting', 'paused') or (status = 'running' and (lease_until is null or lease_until < now())))`;
+      const [run] = await tx.query<{ status: string }>(`select status from runs where id = $1 and ${idle} for update`, [runId]);
       if (!run) return false;
       await cancelTree(tx, runId, error);
       const [last] = await tx.query<{ seq: number | null }>('select max(seq) as seq from run_events where run_id = $1', [runId]);

@@ -80,9 +80,8 @@ export class TemporalBackend implements RemoteRunBackend {
     return new TemporalBackend(options, connection, new Client({ connection, namespace: options.namespace }));
   }
 
-  // TODO: the per-workspace and per-graph concurrency limits (MIFY_RUN_MAX_CONCURRENT_PER_WORKSPACE,
-  // maxConcurrentRuns) are not applied here: every run's workflow starts at once.
-  async start(run: { runId: string; workspaceId: string; graph: ExecutableGraph; input: Item[]; createdBy: string | null; journal: Array<{ stepKey: string; result: unknown }> }): Promise<void> {
+  /** Starts the run's workflow. RunService calls it only for runs its admission let through the concurrency limits. */
+  async start(run: { runId: string; workspaceId: string; graph: ExecutableGraph; input: Item[]; createdBy: string | null; journal: Array<{ stepKey: string; result: unknown }>; overrides: Record<string, Record<string, Item[]>> | null }): Promise<void> {
     try {
       const input: RunWorkflowInput = {
         runId: run.runId,
@@ -91,6 +90,7 @@ export class TemporalBackend implements RemoteRunBackend {
         nodeTypes: this.nodeTypesOf(run.graph),
         input: run.input,
         journal: run.journal.map((entry) => ({ stepKey: entry.stepKey, result: entry.result as ActivationResult })),
+        overrides: run.overrides,
         heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
         maxPayloadBytes: this.options.maxPayloadBytes,
       };

@@ -37,6 +37,8 @@ export interface RunWorkflowInput {
   input: Item[];
   /** Activation results to reuse instead of running them (replay, fork), by step key. */
   journal: Array<{ stepKey: string; result: ActivationResult }>;
+  /** Input items that replace what these activations receive, by step key (a fork); absent for other runs. */
+  overrides?: Record<string, Record<string, Item[]>> | null;
   /** Time without a heartbeat after which Temporal retries a node activity, in milliseconds. */
   heartbeatTimeoutMs: number;
   /** Largest JSON sent to or returned from one activity, in bytes. */

@@ -325,6 +325,40 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect(history).not.toContain(secret);
   });
 
+  it('admits runs within the graph concurrency limit and queues the rest', async () => {
+    const document = graph({ nodes: [node('t', 'trigger'), node('nap', 'sleep', { parameters: { ms: 400 } })], edges: [edge('t', 'nap')], settings: { maxConcurrentRuns: 1 } });
+    const started = [];
+    for (let index = 0; index < 3; index++) started.push(await start(document, { graphId: 'g-temporal-limited', wait: false }));
+    expect(started.map((run) => run.status)).toEqual(['running', 'queued', 'queued']);
+
+    const finished = await Promise.all(started.map((run) => runs.waitFor(workspaceId, run.id)));
+    expect(finished.map((run) => run.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    expect(finished[1]!.startedAt!.getTime()).toBeGreaterThanOrEqual(finished[0]!.finishedAt!.getTime());
+    expect(finished[2]!.startedAt!.getTime()).toBeGreaterThanOrEqual(finished[1]!.finishedAt!.getTime());
+  });
+
+  it('cancels a queued run without starting a workflow', async () => {
+    const document = graph({ nodes: [node('t', 'trigger'), node('nap', 'sleep', { parameters: { ms: 300 } })], edges: [edge('t', 'nap')], settings: { maxConcurrentRuns: 1 } });
+    const first = await start(document, { graphId: 'g-temporal-cancel', wait: false });
+    const second = await start(document, { graphId: 'g-temporal-cancel', wait: false });
+    expect(second.status).toBe('queued');
+
+    expect((await runs.cancel(workspaceId, second.id)).status).toBe('cancelled');
+    await expect(client.workflow.getHandle(second.id).describe()).rejects.toThrow();
+    expect((await runs.waitFor(workspaceId, first.id)).status).toBe('succeeded');
+  });
+
+  it('forks a run from a step with new input, as the embedded back end does', async () => {
+    const document = graph({ nodes: [node('t', 'trigger'), node('a', 'pass'), node('b', 'pass')], edges: [edge('t', 'a'), edge('a', 'b')] });
+    const source = await start(document, { input: [{ json: { city: 'Lyon' } }] });
+    const { TimeTravelService } = await import('../durable/time-travel.js');
+    const fork = await new TimeTravelService(runs).fork(workspaceId, source.id, { stepKey: 'a:1' }, { input: [{ json: { city: 'Oslo' } }] }, 'usr_test', true);
+
+    expect(fork.reusedSteps).toBe(1);
+    expect(fork.run).toMatchObject({ status: 'succeeded', mode: 'fork' });
+    expect((fork.run.output as { items: Item[] }).items).toEqual([{ json: { city: 'Oslo', path: ['a', 'b'] } }]);
+  });
+
   it('rejects a run input over the payload limit before starting a workflow', async () => {
     const input = [{ json: { blob: 'x'.repeat(MAX_PAYLOAD_BYTES) } }];
     const error = await start(graph({ nodes: [node('t', 'trigger')], edges: [] }), { input }).catch((caught: unknown) => caught as { code: string; status: number; message: string });

@@ -143,7 +143,7 @@ class RunWorkflow {
       nodeTypes: this.input.nodeTypes,
       nodeId: planned.node.id,
       activation: activation.activation,
-      ports: activation.ports,
+      ports: { ...activation.ports, ...(this.input.overrides?.[stepKey] ?? {}) },
       loop: activation.loop,
       reentry: activation.reentry,
       skip: activation.skip,
