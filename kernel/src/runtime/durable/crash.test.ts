@@ -144,6 +144,7 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
         MIFY_LOG_LEVEL: 'warn',
         MIFY_RUN_POLL_MS: '100',
         MIFY_RUN_LEASE_MS: '2000',
+        MIFY_RUN_INLINE_WAIT_MS: '500',
         MIFY_RATE_LIMIT_KEY_PER_MINUTE: '100000',
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }),
         TEMPORAL_ADDRESS: '',
@@ -252,5 +253,54 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
       const duplicates = [...effects.calls.values()].filter((calls) => calls.length > 1).length;
       expect(duplicates).toBeLessThanOrEqual(RUNS);
     }, 300_000);
+
+    it('keeps approval and timer waits across a kill -9 without running earlier steps again', async () => {
+      for (const kernel of kernels.splice(0)) {
+        kill(kernel);
+        if (kernel.child.exitCode === null && kernel.child.signalCode === null) await new Promise((resolve) => kernel.child.once('exit', resolve));
+      }
+      const before = await startKernel(env);
+      kernels.push(before);
+      await extensionsLoaded(before);
+
+      const effect = (id: string, x: number) => ({ id, type: 'acme.effects.call', typeVersion: 1, name: id, position: { x, y: 0 }, parameters: { url: effects.url } });
+      const link = (from: string, to: string, port = 'main') => ({ from: { node: from, port }, to: { node: to, port: 'main' } });
+      const trigger = { id: 't', type: 'acme.effects.trigger', typeVersion: 1, name: 'Start', position: { x: 0, y: 0 } };
+      const reviewed = { nodes: [trigger, effect('before', 100), { id: 'gate', type: 'mify.human.review-gate', typeVersion: 1, name: 'Gate', position: { x: 200, y: 0 } }, effect('after', 300)], edges: [link('t', 'before'), link('before', 'gate'), link('gate', 'after', 'approved')] };
+      const timed = { nodes: [trigger, effect('before', 100), { id: 'nap', type: 'mify.control.wait', typeVersion: 1, name: 'Nap', position: { x: 200, y: 0 }, parameters: { amount: 4, unit: 'seconds' } }, effect('after', 300)], edges: [link('t', 'before'), link('before', 'nap'), link('nap', 'after')] };
+      const reviewRun = (await api<{ id: string }>(before, '/api/runs', { method: 'POST', json: { graph: reviewed, input: [{ json: { order: 1 } }] } })).id;
+      const timerRun = (await api<{ id: string }>(before, '/api/runs', { method: 'POST', json: { graph: timed, input: [{ json: { order: 2 } }] } })).id;
+
+      const parkedBy = Date.now() + 30_000;
+      while ((await Promise.all([reviewRun, timerRun].map((id) => api<{ status: string }>(before, `/api/runs/${id}`)))).some((run) => run.status !== 'waiting')) {
+        if (Date.now() > parkedBy) throw new Error('the runs did not park at their waits');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      before.child.kill('SIGKILL');
+      await new Promise((resolve) => before.child.once('exit', resolve));
+
+      const after = await startKernel(env);
+      kernels.push(after);
+      await extensionsLoaded(after);
+      const [wait] = (await api<{ items: Array<{ id: string }> }>(after, `/api/waits?status=pending&runId=${reviewRun}`)).items;
+      await api(after, `/api/waits/${wait!.id}/decision`, { method: 'POST', json: { decision: 'approve', comment: 'after the restart' } });
+
+      const doneBy = Date.now() + 60_000;
+      let runs: Array<{ id: string; status: string; output: { items: Array<{ json: Record<string, unknown> }> } | null }> = [];
+      for (;;) {
+        runs = await Promise.all([reviewRun, timerRun].map((id) => api<(typeof runs)[number]>(after, `/api/runs/${id}`)));
+        if (runs.every((run) => ['succeeded', 'failed', 'cancelled'].includes(run.status))) break;
+        if (Date.now() > doneBy) throw new Error(`the waiting runs did not finish after the restart: ${JSON.stringify(runs.map((run) => run.status))}\n${after.output().slice(-2000)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
+      expect(runs[0]!.output!.items[0]!.json).toMatchObject({ order: 1, steps: 2, review: { outcome: 'approved', comment: 'after the restart' } });
+      expect(runs[1]!.output!.items[0]!.json).toMatchObject({ order: 2, steps: 2 });
+      // The steps before each wait ran once, before the kill: the runs continued, they did not start over.
+      for (const runId of [reviewRun, timerRun]) {
+        expect(effects.calls.get(`${runId}:before:1`), runId).toHaveLength(1);
+        expect(effects.calls.get(`${runId}:after:1`), runId).toHaveLength(1);
+      }
+    }, 180_000);
   });
 });
