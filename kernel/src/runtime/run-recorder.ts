@@ -3,7 +3,7 @@ import type { PubSub } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { RunOutcome, StepRecord, StepRecorder } from './executor/context.js';
 import { estimateJsonSize, previewPorts } from './executor/items.js';
-import type { RunEvent, RunStore, StoredStep } from './run-store.js';
+import type { JournalWrite, RunEvent, RunStore, StoredStep } from './run-store.js';
 import type { PortItems } from './types.js';
 
 export type Rigor = 'audited' | 'experimental';
@@ -12,6 +12,12 @@ export type Rigor = 'audited' | 'experimental';
 export function runChannel(runId: string): string {
   return `run:${runId}`;
 }
+
+/** Characters of `step.progress` deltas kept per step (1 Mi); later deltas of the step are dropped. */
+export const MAX_PROGRESS_CHARS_PER_STEP = 1024 * 1024;
+
+/** Longest delta of one `step.progress` event after merging, in characters (64 Ki). */
+const MAX_MERGED_PROGRESS_CHARS = 64 * 1024;
 
 /** Pending records, or their estimated bytes, past which a step waits for the writes in flight. */
 const MAX_PENDING_RECORDS = 500;
@@ -64,6 +70,8 @@ export class RunRecorder implements StepRecorder {
   private pendingBytes = 0;
   private writing: Promise<void> | null = null;
   private failure: unknown = null;
+  /** Characters of progress kept per running step. */
+  private readonly progressChars = new Map<string, number>();
 
   constructor(
     private readonly deps: { store: RunStore; pubsub: PubSub; logger: Logger; runId: string; rigor: Rigor; maxRecordBytes: number; lastEventId?: number },
@@ -106,8 +114,35 @@ export class RunRecorder implements StepRecorder {
     this.enqueue({ ...record, input: null, output: null, oversized: false }, null, 0);
   }
 
+  /**
+   * Queues a `step.progress` event `{ runId, stepId, nodeId, delta }` without waiting for the
+   * write. A delta that arrives while the previous progress event of the same step is still
+   * queued is appended to it, so a fast stream costs one event per write batch rather than one
+   * per delta. Events keep their order, and the step's end event follows its progress.
+   */
+  stepProgress(record: StepRecord, delta: string): boolean {
+    if (this.failure !== null || !this.started.has(record.id)) return false;
+    const kept = this.progressChars.get(record.id) ?? 0;
+    if (kept + delta.length > MAX_PROGRESS_CHARS_PER_STEP) {
+      if (kept <= MAX_PROGRESS_CHARS_PER_STEP) this.deps.logger.warn({ runId: this.deps.runId, stepId: record.id, maxChars: MAX_PROGRESS_CHARS_PER_STEP }, 'step progress passed its limit; later deltas of the step are dropped');
+      this.progressChars.set(record.id, MAX_PROGRESS_CHARS_PER_STEP + 1);
+      return false;
+    }
+    this.progressChars.set(record.id, kept + delta.length);
+
+    const last = this.pendingEvents.at(-1);
+    if (last?.type === 'step.progress' && last.data.stepId === record.id && (last.data.delta as string).length + delta.length <= MAX_MERGED_PROGRESS_CHARS) {
+      last.data.delta = (last.data.delta as string) + delta;
+    } else {
+      this.pendingEvents.push(this.nextEvent('step.progress', { runId: record.runId, stepId: record.id, nodeId: record.nodeId, delta }));
+    }
+    this.startWriting();
+    return true;
+  }
+
   async stepFinished(record: StepRecord): Promise<void> {
     this.throwIfFailed();
+    this.progressChars.delete(record.id);
     const hadStart = this.started.delete(record.id);
     const input = hadStart ? { value: null, oversized: false, bytes: 0 } : recordContent(record.input, this.deps.rigor, this.deps.maxRecordBytes, record.inputBytes);
     const output = recordContent(record.output, this.deps.rigor, this.deps.maxRecordBytes);
@@ -137,6 +172,24 @@ export class RunRecorder implements StepRecorder {
     });
     await this.deps.store.finishRun(this.deps.runId, { status: outcome.status, output, error: outcome.error, usage: { ...outcome.usage }, finishedAt }, event);
     this.publish(event);
+  }
+
+  /**
+   * Stores every queued record and `journal` in one statement, so the history never lags the
+   * journal. Returns false when the journal write was refused because another process holds
+   * the run. The run's steps run one at a time, so nothing is queued while this waits.
+   */
+  async flushWithJournal(journal: JournalWrite): Promise<boolean> {
+    while (this.writing !== null) await this.writing;
+    this.throwIfFailed();
+    const steps = [...this.pendingSteps.values()];
+    const events = this.pendingEvents;
+    this.pendingSteps = new Map();
+    this.pendingEvents = [];
+    this.pendingBytes = 0;
+    const stored = await this.deps.store.writeBatch(steps, events.map((event) => ({ ...event, runId: this.deps.runId })), journal);
+    for (const event of events) this.publish(event);
+    return stored;
   }
 
   /** Resolves once every queued record is stored; rejects when a write failed. */

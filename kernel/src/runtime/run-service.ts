@@ -661,12 +661,11 @@ export class RunService implements ChildRunStarter {
         lastSeq = numbers.seq;
         const entries = await this.durableStore.loadJournal(entry.runId);
         journal = new DurableJournal({
-          store: this.durableStore,
           runId: entry.runId,
           owner: entry.depth === 0 ? this.owner : null,
           entries,
           lastSeq: numbers.journalSeq,
-          beforeWrite: () => entry.recorder.flush(),
+          write: (write) => entry.recorder.flushWithJournal(write),
           onOwnershipLost: () => {
             entry.released = true;
             entry.controller.abort(new RunAbortedError('shutdown', 'another kernel process took over the run'));

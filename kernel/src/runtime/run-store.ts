@@ -130,26 +130,43 @@ export class RunStore {
   }
 
   /**
-   * Writes step rows and events in one statement. A step without a row is inserted, and an
+   * Writes step rows, events and optionally journal entries in one statement. Journal entries
+   * are written only while `journal.owner` holds the run (any holder when null); the result is
+   * false when it does not, so the caller knows another process took the run over. A step
+   * without a row is inserted, and an
    * existing row is updated, keeping its stored input, child run and oversized flag unless the
    * new row sets them. Each step id appears at most once per batch (RunRecorder merges the
    * records of one step), because PostgreSQL cannot update one row twice in one statement.
    */
-  async writeBatch(steps: StoredStep[], events: Array<RunEvent & { runId: string }>): Promise<void> {
-    if (steps.length === 0 && events.length === 0) return;
-    await this.db.query(
-      `with written_steps as (
+  async writeBatch(steps: StoredStep[], events: Array<RunEvent & { runId: string }>, journal: JournalWrite | null = null): Promise<boolean> {
+    if (steps.length === 0 && events.length === 0 && journal === null) return true;
+    const rows = await this.db.query<{ allowed: number | null }>(
+      `with allowed as (select 1 from runs where $3::text is not null and id = $3 and ($4::text is null or owner = $4)),
+       journal as (
+         insert into run_journal (run_id, step_key, seq, result)
+         select $3, entry->>'stepKey', (entry->>'seq')::int, entry->'result' from jsonb_array_elements(coalesce($5::jsonb, '[]'::jsonb)) as entry
+         where exists (select 1 from allowed)
+         on conflict (run_id, step_key) do nothing),
+       written_steps as (
          insert into run_steps (${STEP_COLUMNS.join(', ')})
          select ${STEP_COLUMNS.join(', ')} from jsonb_populate_recordset(null::run_steps, $1::jsonb)
          on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
            output = excluded.output, output_item_count = excluded.output_item_count, error = excluded.error, usage = excluded.usage,
            input = coalesce(excluded.input, run_steps.input), child_run_id = coalesce(excluded.child_run_id, run_steps.child_run_id),
-           oversized = run_steps.oversized or excluded.oversized
-       )
-       insert into run_events (run_id, seq, type, data)
-       select run_id, seq, type, data from jsonb_populate_recordset(null::run_events, $2::jsonb)`,
-      [toJsonb(steps.map(stepRow)), toJsonb(events.map((event) => ({ run_id: event.runId, seq: event.id, type: event.type, data: event.data })))],
+           oversized = run_steps.oversized or excluded.oversized),
+       written_events as (
+         insert into run_events (run_id, seq, type, data)
+         select run_id, seq, type, data from jsonb_populate_recordset(null::run_events, $2::jsonb))
+       select (select count(*) from allowed)::int as allowed`,
+      [
+        toJsonb(steps.map(stepRow)),
+        toJsonb(events.map((event) => ({ run_id: event.runId, seq: event.id, type: event.type, data: event.data }))),
+        journal?.runId ?? null,
+        journal?.owner ?? null,
+        journal ? toJsonb(journal.entries) : null,
+      ],
     );
+    return journal === null || Number(rows[0]?.allowed ?? 0) > 0;
   }
 
   async getRun(workspaceId: string, runId: string): Promise<RunRecord | null> {
@@ -216,6 +233,13 @@ export class RunStore {
     );
     return rows.length;
   }
+}
+
+/** Journal entries written with a batch of records, for the run's holder `owner`. */
+export interface JournalWrite {
+  runId: string;
+  owner: string | null;
+  entries: Array<{ stepKey: string; seq: number; result: unknown }>;
 }
 
 /** A step as the recorder hands it to the store: record content already trimmed for the run's rigor. */

@@ -1,6 +1,6 @@
 import type { StepJournal } from '../executor/context.js';
 import type { ActivationResult } from '../executor/interpreter.js';
-import type { DurableStore } from './durable-store.js';
+import type { JournalWrite } from '../run-store.js';
 
 /**
  * The journal of one run in the database. An activation whose key is recorded returns its
@@ -13,14 +13,13 @@ export class DurableJournal implements StepJournal {
 
   constructor(
     private readonly deps: {
-      store: DurableStore;
       runId: string;
       /** Process that must still hold the run for a write to count; null for sub-workflow runs, which their top-level run's claim covers. */
       owner: string | null;
       entries: Map<string, ActivationResult>;
       lastSeq: number;
-      /** Stores the step records queued so far. */
-      beforeWrite: () => Promise<void>;
+      /** Stores the step records queued so far together with the journal entry; false when another process holds the run. */
+      write: (journal: JournalWrite) => Promise<boolean>;
       /** Called when the run was claimed by another process; the write is dropped. */
       onOwnershipLost: () => void;
     },
@@ -40,9 +39,8 @@ export class DurableJournal implements StepJournal {
 
     const result = await fn();
     if (result.kind === 'failed') return result;
-    await this.deps.beforeWrite();
     this.lastSeq += 1;
-    const stored = await this.deps.store.appendJournal(this.deps.runId, this.deps.owner, [{ stepKey, seq: this.lastSeq, result }]);
+    const stored = await this.deps.write({ runId: this.deps.runId, owner: this.deps.owner, entries: [{ stepKey, seq: this.lastSeq, result }] });
     if (!stored) this.deps.onOwnershipLost();
     this.deps.entries.set(stepKey, result);
     return result;
