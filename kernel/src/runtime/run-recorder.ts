@@ -69,12 +69,24 @@ export class RunRecorder implements StepRecorder {
   private pendingEvents: RunEvent[] = [];
   private pendingBytes = 0;
   private writing: Promise<void> | null = null;
+  /** A write that is due but not started, so records of the next moments can join its batch. */
+  private scheduled: { cancel: () => void; start: () => void } | null = null;
   private failure: unknown = null;
   /** Characters of progress kept per running step. */
   private readonly progressChars = new Map<string, number>();
 
   constructor(
-    private readonly deps: { store: RunStore; pubsub: PubSub; logger: Logger; runId: string; rigor: Rigor; maxRecordBytes: number; lastEventId?: number },
+    private readonly deps: {
+      store: RunStore;
+      pubsub: PubSub;
+      logger: Logger;
+      runId: string;
+      rigor: Rigor;
+      maxRecordBytes: number;
+      lastEventId?: number;
+      /** Wait before writing queued records, in milliseconds; durable runs set it so that a short step is stored in one statement with its journal entry. */
+      writeDelayMs?: number;
+    },
   ) {
     this.lastEventId = deps.lastEventId ?? 0;
   }
@@ -180,6 +192,9 @@ export class RunRecorder implements StepRecorder {
    * the run. The run's steps run one at a time, so nothing is queued while this waits.
    */
   async flushWithJournal(journal: JournalWrite): Promise<boolean> {
+    // The records a scheduled write would store go into this statement instead.
+    this.scheduled?.cancel();
+    this.scheduled = null;
     while (this.writing !== null) await this.writing;
     this.throwIfFailed();
     const steps = [...this.pendingSteps.values()];
@@ -196,6 +211,7 @@ export class RunRecorder implements StepRecorder {
   async flush(): Promise<void> {
     while (this.writing !== null || this.pendingSteps.size > 0 || this.pendingEvents.length > 0) {
       this.startWriting();
+      this.scheduled?.start();
       await this.writing;
       this.throwIfFailed();
     }
@@ -211,17 +227,36 @@ export class RunRecorder implements StepRecorder {
     this.startWriting();
   }
 
+  /**
+   * Schedules a write of the queued records: after one turn of the event loop, or after
+   * `writeDelayMs` when set, so that a short step's start and end share one statement.
+   */
   private startWriting(): void {
-    if (this.writing !== null || this.failure !== null) return;
+    if (this.writing !== null || this.scheduled !== null || this.failure !== null) return;
     if (this.pendingSteps.size === 0 && this.pendingEvents.length === 0) return;
-    this.writing = this.writeQueued().finally(() => {
-      this.writing = null;
-    });
+    const start = () => {
+      if (this.scheduled !== entry) return;
+      this.scheduled = null;
+      cancel();
+      this.writing = this.writeQueued().finally(() => {
+        this.writing = null;
+      });
+    };
+    const delayMs = this.deps.writeDelayMs ?? 0;
+    let cancel: () => void;
+    if (delayMs > 0) {
+      const timer = setTimeout(start, delayMs);
+      cancel = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(start);
+      cancel = () => clearImmediate(immediate);
+    }
+    const entry = { cancel, start };
+    this.scheduled = entry;
   }
 
-  /** Writes batches until the queue is empty. Waits one turn of the event loop first, so records of the same moment share a batch. */
+  /** Writes batches until the queue is empty. */
   private async writeQueued(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
       while (this.pendingSteps.size > 0 || this.pendingEvents.length > 0) {
         const steps = [...this.pendingSteps.values()];

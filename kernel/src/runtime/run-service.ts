@@ -18,7 +18,10 @@ import { recordRunItems, RunRecorder, runChannel } from './run-recorder.js';
 import { decodeRunCursor, encodeRunCursor, RunStore, type RunEvent, type RunRecord, type StepRow } from './run-store.js';
 import type { ExecutableGraph, ExpressionEvaluator, NodeRunner, NodeTypeResolver, PortItems, RunStatus, SubgraphLoader } from './types.js';
 
-/** Pub/sub channel on which kernel processes ask each other to cancel or pause runs they execute, and announce runs that are due. */
+/**
+ * Pub/sub channel of run control messages between kernel processes: requests to cancel or
+ * pause a run that another process executes, and announcements of runs that are due.
+ */
 const CONTROL_CHANNEL = 'runs:control';
 
 const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
@@ -26,25 +29,25 @@ const FINISHED_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed'
 export type RunBackendKind = 'embedded' | 'memory' | 'temporal';
 
 /**
- * A back end that executes runs outside this service, such as Temporal: the service records
- * the run (status queued, graph, input) and hands it over; the back end reports steps, events
- * and the end through the same run tables, so reads, events and time travel work unchanged.
+ * Back end that executes runs outside this service, such as Temporal. The service records the
+ * run (status queued, graph, input) and hands it over. The back end writes steps, events and
+ * the end of the run to the same run tables, so reads, events and time travel work unchanged.
  */
 export interface RemoteRunBackend {
   readonly kind: 'temporal';
-  /** Starts executing a recorded run. `journal` holds activation results to reuse (replay, fork). */
+  /** Starts executing a recorded run. `journal` contains activation results to reuse in a replay or fork. */
   start(run: { runId: string; workspaceId: string; graph: ExecutableGraph; input: Item[]; createdBy: string | null; journal: Array<{ stepKey: string; result: unknown }>; overrides: Record<string, PortItems> | null }): Promise<void>;
-  /** Asks for cancellation; the back end records the end. */
+  /** Requests cancellation of a run. The back end records the end of the run. */
   cancel(runId: string): Promise<void>;
   pause(runId: string): Promise<void>;
   resume(runId: string): Promise<void>;
-  /** A wait of the run was decided; the back end continues the run. */
+  /** Continues the run after one of its waits was decided. */
   decided(wait: WaitRecord): Promise<void>;
   dispose(): Promise<void>;
 }
 
 export interface RunServiceLimits extends ExecutorLimits {
-  /** Top-level runs in progress (running, waiting or paused) at once per workspace; more wait in the queue. */
+  /** Maximum number of top-level runs in progress (running, waiting or paused) per workspace. Further runs stay queued. */
   maxConcurrentPerWorkspace: number;
   /** Largest JSON of a step's input or output kept in full by an audited run, in bytes. */
   maxRecordBytes: number;
@@ -54,11 +57,14 @@ export interface RunServiceLimits extends ExecutorLimits {
 export interface DurableSettings {
   leaseMs: number;
   pollMs: number;
+  /** Maximum number of top-level runs that this process executes at once. */
   maxPerProcess: number;
+  /** Maximum wait in ms that a run spends inside the process. A longer wait parks the run. */
   inlineWaitMs: number;
   /**
-   * Frees at start-up the runs other processes held, so they resume at once instead of after
-   * their lease. Only right when no other process can use the database (the embedded one).
+   * Whether to release, at start-up, the runs that other processes owned, so they resume at once
+   * instead of after their lease lapses. Safe only when no other process can use the database,
+   * as with the embedded PGlite database.
    */
   releaseStaleOnStart: boolean;
 }
@@ -76,8 +82,9 @@ export interface RunServiceDeps {
   subgraphLoader: () => SubgraphLoader | null;
   limits: RunServiceLimits;
   /**
-   * embedded (default): the journal in the database is the source of truth; runs survive a
-   * crash and several processes share them. memory: runs live in this process only.
+   * Run back end. With `embedded` (the default), the journal in the database is the source of
+   * truth, so runs survive a crash and several processes share them. With `memory`, runs live in
+   * this process only. `temporal` hands runs to `remote`.
    */
   backend?: RunBackendKind;
   durable?: Partial<DurableSettings>;
@@ -124,33 +131,37 @@ interface ActiveRun {
   overrides: Record<string, PortItems> | null;
   controller: AbortController;
   recorder: RunRecorder;
-  /** Set when the run stops here without ending: shutdown, or another process took it over. */
+  /** Whether the run stops in this process without ending, because of a shutdown or a takeover by another process. */
   released: boolean;
-  /** A pause was requested; the run suspends before its next activation. */
+  /** Whether a pause was requested. The run then suspends before its next activation. */
   pauseRequested: boolean;
-  /** Stored started_at when the run resumes; null for a run that starts now. */
+  /** Stored start and timeout times of a resumed run; null for a run that starts now. */
   resumedFrom: { startedAt: Date; timeoutAt: Date | null } | null;
-  /** Settles once `run.started` (or `run.resumed`) is stored. */
+  /** Promise that settles once `run.started` or `run.resumed` is stored. */
   started: Promise<void>;
   markStarted: () => void;
-  /** Settles with the final record once the run has ended, or with null when it was suspended or released. */
+  /** Promise of the final record once the run has ended, or of null when the run was suspended or released. */
   done: Promise<RunRecord | null>;
   finish: (record: RunRecord | null) => void;
 }
 
 type LaunchResult = { kind: 'finished'; outcome: RunOutcome } | { kind: 'suspended'; error: RunSuspendedError } | { kind: 'released' };
 
+/** How long a durable run's step records wait to share a statement with the step's journal entry, in milliseconds. */
+const DURABLE_WRITE_DELAY_MS = 25;
+
 const DEFAULT_DURABLE: DurableSettings = { leaseMs: 30_000, pollMs: 1_000, maxPerProcess: 200, inlineWaitMs: 5_000, releaseStaleOnStart: false };
 
 /**
- * Starts, queues, cancels, pauses and reports runs, on one of two back ends:
+ * Starts, queues, cancels, pauses and reports runs, on one of three back ends:
  *
  * - `embedded`: runs are rows that kernel processes claim with a lease (row locks with
- *   SKIP LOCKED). Each finished activation goes to the run's journal before the run moves on,
- *   so a run whose process died is claimed again once its lease lapses and replayed: finished
- *   activations come from the journal and only the rest runs. Waits and pauses park the run
- *   in the database without a process; it is claimed again when it is due.
+ *   SKIP LOCKED). Each finished activation goes to the run's journal before the run moves on.
+ *   A run whose process died is claimed again once its lease lapses and is replayed, so
+ *   finished activations come from the journal and only the rest run. Waits and pauses park
+ *   the run in the database without a process, and it is claimed again when it is due.
  * - `memory`: runs execute in this process with an in-process queue and no journal.
+ * - `temporal`: runs are recorded here and executed by a `RemoteRunBackend`.
  */
 export class RunService implements ChildRunStarter {
   readonly backend: RunBackendKind;
@@ -182,17 +193,18 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Creates the service and listens for control messages from other kernel processes. The
-   * embedded back end then claims the runs that are due, including those a stopped process
-   * left behind (at once with the embedded database, which only this process opens; after
-   * their lease lapses with a server). The memory back end marks such runs failed.
+   * Creates the service and listens for control messages from other kernel processes. Once
+   * `startExecuting` is called, the embedded back end claims the runs that are due, including
+   * those a stopped process left behind. With the embedded PGlite database, which only this
+   * process opens, that happens at once. With a database server, it happens after their lease
+   * lapses. With PGlite, the memory back end marks such runs failed here.
    */
   static async create(deps: RunServiceDeps): Promise<RunService> {
     const service = new RunService(deps);
     service.unsubscribeControl = await deps.sharedState.pubsub.subscribe(CONTROL_CHANNEL, (message) => service.onControlMessage(message));
 
     if (service.backend === 'temporal') {
-      if (!deps.remote) throw new Error('the temporal run back end needs a RemoteRunBackend');
+      if (!deps.remote) throw new Error('Invalid RunService setup: the temporal back end requires deps.remote (a RemoteRunBackend), which is missing.');
       return service;
     }
     if (service.backend === 'memory') {
@@ -209,15 +221,15 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Starts claiming queued, due and abandoned runs (embedded back end). Call it once the
-   * extensions are loaded, so resumed runs find their node types; kernels opened for a CLI
-   * command never call it and so never pick up runs.
+   * Starts claiming queued, due and abandoned runs (embedded and temporal back ends). Call it
+   * once the extensions are loaded, so that resumed runs find their node types. Kernels opened
+   * for a CLI command never call it, so they never pick up runs.
    */
   async startExecuting(): Promise<void> {
     if (this.backend === 'memory' || this.pollTimer !== null || this.disposed) return;
     if (this.settings.releaseStaleOnStart && this.backend === 'embedded') {
       const count = await this.durableStore.releaseStale(this.owner);
-      if (count > 0) this.log.info({ runs: count }, 'resuming runs a previous kernel process left unfinished');
+      if (count > 0) this.log.info({ runs: count }, 'released runs that a previous kernel process left unfinished, to resume them now');
     }
     this.pollTimer = setInterval(() => this.dispatch(), this.settings.pollMs);
     this.pollTimer.unref();
@@ -239,7 +251,7 @@ export class RunService implements ChildRunStarter {
 
     let entry: ActiveRun | null = null;
     if (this.backend === 'temporal') {
-      // Runs hand over to Temporal only when the concurrency limits admit them; the rest stay queued for the dispatcher.
+      // Temporal gets the run only when the concurrency limits admit it. Otherwise the run stays queued for the dispatcher.
       const [claimed] = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: 1, onlyRunId: runId, backend: 'temporal' });
       if (claimed) await this.startRemote(claimed, true);
       if (request.waitForCompletion) return this.awaitFinish(request.workspaceId, runId);
@@ -269,8 +281,8 @@ export class RunService implements ChildRunStarter {
 
   /**
    * Executes a sub-workflow run below `parent` without taking a concurrency slot. When the
-   * parent's step started a child before (the parent is being replayed), that child is
-   * continued from its own journal instead of starting a new one.
+   * parent's step started a child before, because the parent is being replayed, that child
+   * continues from its own journal instead of a new child starting.
    */
   async runChild(request: Parameters<ChildRunStarter['runChild']>[0]): Promise<{ runId: string; outcome: RunOutcome }> {
     const executor = this.executor();
@@ -289,7 +301,10 @@ export class RunService implements ChildRunStarter {
     if (existing) {
       if (FINISHED_STATUSES.has(existing.status as RunStatus)) {
         const record = (await this.store.getRun(existing.workspaceId, existing.id))!;
-        if (record.status !== 'succeeded') return { runId: existing.id, outcome: { status: record.status as RunOutcome['status'], output: [], error: record.error, usage: { ...emptyUsage(), ...record.usage } } };
+        if (record.status !== 'succeeded') {
+          const outcome: RunOutcome = { status: record.status as RunOutcome['status'], output: [], error: record.error, usage: { ...emptyUsage(), ...record.usage } };
+          return { runId: existing.id, outcome };
+        }
       }
       await this.durableStore.setChildStatus(existing.id, 'running');
       const timing = await this.durableStore.timing(existing.id);
@@ -352,16 +367,19 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Cancels a run that has not finished: a queued, waiting or paused run ends at once, a
+   * Cancels a run that has not finished. A queued, waiting or paused run ends at once, and a
    * running one has its current step aborted by the process that executes it. Resolves with
-   * the run after it has ended when it runs in this process.
+   * the run after it has ended when it runs in this process, or else with the run as stored.
    *
    * @throws NotFoundError when the run does not exist in the workspace; ConflictError when it has already finished.
    */
   async cancel(workspaceId: string, runId: string): Promise<RunRecord> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
-    if (FINISHED_STATUSES.has(run.status)) throw new ConflictError(`Run '${runId}' has already ${run.status === 'cancelled' ? 'been cancelled' : run.status}; only unfinished runs can be cancelled.`, { status: run.status });
+    if (FINISHED_STATUSES.has(run.status)) {
+      const ended = run.status === 'cancelled' ? 'been cancelled' : run.status;
+      throw new ConflictError(`Run '${runId}' has already ${ended}. Only unfinished runs can be cancelled.`, { status: run.status });
+    }
 
     await this.store.requestCancel(runId);
     const entry = this.active.get(runId);
@@ -370,21 +388,26 @@ export class RunService implements ChildRunStarter {
       return (await entry.done) ?? (await this.store.getRun(workspaceId, runId))!;
     }
 
+    const error = describeError(new RunAbortedError('cancelled', 'the run was cancelled'));
+    const finishedEvent = (lastEventId: number) => ({
+      id: lastEventId + 1,
+      type: 'run.finished',
+      data: { runId, status: 'cancelled', error, usage: run.usage, outputItemCount: 0, finishedAt: new Date().toISOString(), durationMs: null },
+    });
+
     if (this.backend === 'temporal') {
-      if (run.status === 'queued' && (await this.durableStore.cancelIdle(runId, { ...describeError(new RunAbortedError('cancelled', 'the run was cancelled')) }, (lastEventId) => ({ id: lastEventId + 1, type: 'run.finished', data: { runId, status: 'cancelled', usage: run.usage, outputItemCount: 0, finishedAt: new Date().toISOString(), durationMs: null } }), { onlyQueued: true }))) {
+      // A queued run has no workflow yet, so it ends here. Temporal cancels every other run.
+      if (run.status === 'queued' && (await this.durableStore.cancelIdle(runId, { ...error }, finishedEvent, { onlyQueued: true }))) {
         await this.announceFinished(runId);
         return (await this.store.getRun(workspaceId, runId))!;
       }
-      await this.deps.remote!.cancel(run.depth === 0 ? runId : (await this.rootOf(runId)));
+      const rootRunId = run.depth === 0 ? runId : await this.rootOf(runId);
+      await this.deps.remote!.cancel(rootRunId);
       return this.awaitFinish(workspaceId, runId);
     }
+
     if (this.backend === 'embedded' && run.depth === 0) {
-      const error = describeError(new RunAbortedError('cancelled', 'the run was cancelled'));
-      const ended = await this.durableStore.cancelIdle(runId, { ...error }, (lastEventId) => ({
-        id: lastEventId + 1,
-        type: 'run.finished',
-        data: { runId, status: 'cancelled', error, usage: run.usage, outputItemCount: 0, finishedAt: new Date().toISOString(), durationMs: null },
-      }));
+      const ended = await this.durableStore.cancelIdle(runId, { ...error }, finishedEvent);
       if (ended) {
         this.log.info({ runId }, 'cancelled a run that no process was executing');
         await this.announceFinished(runId);
@@ -396,23 +419,29 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Pauses a running or waiting run: a running one stops before its next activation, a
-   * waiting one stays parked even when its wait ends. Resolves with the run as stored.
+   * Pauses a running or waiting run. A running run stops before its next activation, and a
+   * waiting run stays parked even when its wait ends. Resolves with the run as stored.
    *
-   * @throws ConflictError when the run is not running or waiting, or the back end keeps no journal.
+   * @throws NotFoundError when the run does not exist in the workspace.
+   * @throws ConflictError when the run is not a running or waiting top-level run, or the back end keeps no journal.
    */
   async pause(workspaceId: string, runId: string): Promise<RunRecord> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
-    if (this.backend === 'memory') throw new ConflictError('Runs cannot be paused on the memory run back end, which keeps no journal to continue from; set MIFY_RUN_BACKEND=embedded.', { backend: this.backend });
-    if (run.depth > 0) throw new ConflictError(`Run '${runId}' is a sub-workflow run; pause its top-level run instead.`, { parentRunId: run.parentRunId });
+    if (this.backend === 'memory') {
+      throw new ConflictError('Runs cannot be paused on the memory run back end, which keeps no journal to continue from. Set MIFY_RUN_BACKEND=embedded.', { backend: this.backend });
+    }
+    if (run.depth > 0) throw new ConflictError(`Run '${runId}' is a sub-workflow run. Pause its top-level run instead.`, { parentRunId: run.parentRunId });
+    const notPausable = () => new ConflictError(`Run '${runId}' is ${run.status}. Only running or waiting runs can be paused.`, { status: run.status });
+
     if (this.backend === 'temporal') {
-      if (run.status !== 'running' && run.status !== 'waiting') throw new ConflictError(`Run '${runId}' is ${run.status}; only running or waiting runs can be paused.`, { status: run.status });
+      if (run.status !== 'running' && run.status !== 'waiting') throw notPausable();
       await this.deps.remote!.pause(runId);
       return (await this.store.getRun(workspaceId, runId))!;
     }
+
     const status = await this.durableStore.requestPause(runId);
-    if (status === null) throw new ConflictError(`Run '${runId}' is ${run.status}; only running or waiting runs can be paused.`, { status: run.status });
+    if (status === null) throw notPausable();
 
     if (status === 'paused') {
       await this.appendEvent(runId, 'run.paused', { runId });
@@ -420,6 +449,7 @@ export class RunService implements ChildRunStarter {
       const entry = this.active.get(runId);
       if (entry) entry.pauseRequested = true;
       else await this.deps.sharedState.pubsub.publish(CONTROL_CHANNEL, JSON.stringify({ action: 'pause', runId }));
+      // Wait up to 10 s for the executing process to park the run, so the response usually shows it paused.
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {
         const current = await this.store.getRun(workspaceId, runId);
@@ -431,9 +461,10 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Resumes a paused run, and ends the `resume` waits (pause nodes) it waits on. Resolves
-   * with the run as stored.
+   * Resumes a paused run and ends the pending `resume` waits of its pause nodes. Resolves with
+   * the run as stored.
    *
+   * @throws NotFoundError when the run does not exist in the workspace.
    * @throws ConflictError when the run is neither paused nor waiting on a pause node.
    */
   async resume(workspaceId: string, runId: string, by: string | null): Promise<RunRecord> {
@@ -448,7 +479,7 @@ export class RunService implements ChildRunStarter {
     const resumedRun = run.status === 'paused' && (await this.durableStore.resume(runId));
     for (const wait of resumes) await this.decide(workspaceId, wait.id, { outcome: 'resumed', decidedBy: by });
     if (!resumedRun && resumes.length === 0) {
-      throw new ConflictError(`Run '${runId}' is ${run.status} and waits on no pause node; only paused runs, or runs waiting on a pause node, can be resumed.`, { status: run.status });
+      throw new ConflictError(`Run '${runId}' is ${run.status} and waits on no pause node. Only paused runs, or runs waiting on a pause node, can be resumed.`, { status: run.status });
     }
     if (resumedRun) {
       await this.appendEvent(runId, 'run.resumed', { runId, by });
@@ -458,8 +489,10 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Decides a pending wait (approve, reject, resume), with the reviewer's comment and edited
-   * items, and wakes its run.
+   * Records a decision on a pending wait (approve, reject, resume) with the reviewer's comment
+   * and edited items, and wakes the wait's run.
+   *
+   * @throws NotFoundError, ConflictError or ValidationError as `WaitStore.decide` does.
    */
   async decide(workspaceId: string, waitId: string, decision: WaitDecision): Promise<WaitRecord> {
     const wait = await this.waits.decide(workspaceId, waitId, decision);
@@ -492,7 +525,11 @@ export class RunService implements ChildRunStarter {
     return followRunEvents({ store: this.store, pubsub: this.deps.sharedState.pubsub }, runId, afterId, signal);
   }
 
-  /** Every stored event of a run, for time travel. */
+  /**
+   * Loads a run with all its stored events, step attempts and journal entries, for time travel.
+   *
+   * @throws NotFoundError when the run does not exist in the workspace.
+   */
   async history(workspaceId: string, runId: string): Promise<{ run: RunRecord; events: RunEvent[]; steps: StepRow[]; journal: Array<{ stepKey: string; seq: number; result: unknown; createdAt: Date }> }> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
@@ -500,16 +537,23 @@ export class RunService implements ChildRunStarter {
     return { run, events, steps, journal };
   }
 
-  /** The graph and every input item a run started with, for replay and fork. */
+  /**
+   * Loads the graph, input items and step overrides that a run started with, for replay and fork.
+   *
+   * @throws NotFoundError when the run does not exist in the workspace.
+   * @throws ConflictError when the run was recorded without its graph.
+   */
   async startingPoint(workspaceId: string, runId: string): Promise<{ graph: ExecutableGraph; input: Item[]; overrides: Record<string, PortItems> | null }> {
     const run = await this.store.getRun(workspaceId, runId);
     if (!run) throw new NotFoundError('Run', runId);
     const stored = await this.durableStore.startingPoint(runId);
-    if (!stored) throw new ConflictError(`Run '${runId}' has no stored graph to replay; it ran before durable runs were recorded.`, {});
+    if (!stored) {
+      throw new ConflictError(`Run '${runId}' has no stored graph to replay, because it ran before durable runs were recorded. Start a new run of its graph instead.`, {});
+    }
     return stored;
   }
 
-  /** Stops claiming runs, stops listening for control messages, and hands back or ends the runs in progress. */
+  /** Stops claiming runs, stops listening for control messages, and releases or ends the runs in progress. */
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.deps.remote?.dispose();
@@ -525,7 +569,7 @@ export class RunService implements ChildRunStarter {
       if (entry) this.endQueued(entry, 'shutdown', 'the kernel shut down before the run started');
     }
     for (const entry of pending) {
-      // The embedded back end hands the run back: another process, or this one after a restart, continues it.
+      // The embedded back end releases the run, so another process, or this one after a restart, continues it.
       if (this.backend === 'embedded') entry.released = true;
       entry.controller.abort(new RunAbortedError('shutdown', 'the kernel shut down while the run was in progress'));
     }
@@ -625,27 +669,30 @@ export class RunService implements ChildRunStarter {
     return entry;
   }
 
-  /** Executes a top-level run to its end or suspension and records what happened. Never rejects. */
-  private async launchTopLevel(entry: ActiveRun, holdsSlot: boolean): Promise<void> {
+  /**
+   * Executes a top-level run to its end or suspension and records the result. `usesQueueSlot`
+   * is true when the run took a slot of the in-process queue, which is freed at the end. Never rejects.
+   */
+  private async launchTopLevel(entry: ActiveRun, usesQueueSlot: boolean): Promise<void> {
     const result = await this.launch(entry);
     if (result.kind === 'finished') {
       await this.end(entry, result.outcome, entry.resumedFrom?.startedAt ?? null);
     } else if (result.kind === 'suspended') {
       await this.suspendTopLevel(entry, result.error);
     } else {
-      await this.durableStore.release(this.owner, entry.runId).catch((error: unknown) => this.log.warn({ runId: entry.runId, err: error }, 'could not hand back a run'));
+      await this.durableStore.release(this.owner, entry.runId).catch((error: unknown) => this.log.warn({ runId: entry.runId, err: error }, 'failed to release a run'));
       this.active.delete(entry.runId);
       entry.markStarted();
       entry.finish(null);
-      this.log.info({ runId: entry.runId }, 'run handed back; it continues in the next process that claims it');
+      this.log.info({ runId: entry.runId }, 'run released; the next process that claims it continues it');
     }
-    if (holdsSlot) this.queue.release({ workspaceId: entry.workspaceId, graphId: entry.graph.id });
+    if (usesQueueSlot) this.queue.release({ workspaceId: entry.workspaceId, graphId: entry.graph.id });
     if (this.backend === 'embedded') this.dispatch();
   }
 
   /**
-   * Executes a run (new or resumed) through the executor, with the journal and waits of the
-   * back end. Never rejects: a failure outside the steps becomes a failed outcome.
+   * Executes a new or resumed run through the executor, with the journal and waits of the back
+   * end. Never rejects, because a failure outside the steps becomes a failed outcome.
    */
   private async launch(entry: ActiveRun): Promise<LaunchResult> {
     const settings = entry.graph.graph.settings;
@@ -671,7 +718,17 @@ export class RunService implements ChildRunStarter {
             entry.controller.abort(new RunAbortedError('shutdown', 'another kernel process took over the run'));
           },
         });
-        entry.recorder = new RunRecorder({ store: this.store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId: entry.runId, rigor: settings.rigor, maxRecordBytes: this.deps.limits.maxRecordBytes, lastEventId: numbers.eventId });
+        entry.recorder = new RunRecorder({
+          store: this.store,
+          pubsub: this.deps.sharedState.pubsub,
+          logger: this.log,
+          runId: entry.runId,
+          rigor: settings.rigor,
+          maxRecordBytes: this.deps.limits.maxRecordBytes,
+          lastEventId: numbers.eventId,
+          // A step that ends within this time is stored in one statement with its journal entry; a longer one shows as started after it.
+          writeDelayMs: DURABLE_WRITE_DELAY_MS,
+        });
       }
 
       if (entry.resumedFrom) {
@@ -750,7 +807,7 @@ export class RunService implements ChildRunStarter {
     });
   }
 
-  /** Parks a top-level run that waits or was paused, and frees this process of it. */
+  /** Parks a top-level run that waits or was paused, and removes it from this process. */
   private async suspendTopLevel(entry: ActiveRun, suspension: RunSuspendedError): Promise<void> {
     try {
       await entry.recorder.flush();
@@ -761,12 +818,16 @@ export class RunService implements ChildRunStarter {
       const event = entry.recorder.allocateEvent(status === 'paused' ? 'run.paused' : 'run.waiting', { runId: entry.runId, wakeAt: wakeAt?.toISOString() ?? null, reason: suspension.message });
       const parked = await this.durableStore.suspend(entry.runId, this.owner, status, wakeAt, event);
       if (parked) entry.recorder.publishEvent(event);
-      // A decision made while the run was parking found it still running and could not wake it.
+
+      // A decision made while the run was being parked found it still running, so it could not wake the run. Wake it now.
       const wait = suspension.waitId === null ? null : await this.waits.byId(suspension.waitId);
-      if (parked && wait !== null && wait.status !== 'pending' && (await this.durableStore.wake(entry.runId))) this.dispatch();
+      if (parked && wait !== null && wait.status !== 'pending') {
+        const woken = await this.durableStore.wake(entry.runId);
+        if (woken) this.dispatch();
+      }
       this.log.info({ runId: entry.runId, status, wakeAt }, parked ? 'run suspended' : 'run was taken over before it could be suspended');
     } catch (error) {
-      this.log.error({ runId: entry.runId, err: error }, 'could not suspend a run; it continues when its claim lapses');
+      this.log.error({ runId: entry.runId, err: error }, 'failed to suspend a run; a process resumes it when its lease lapses');
     }
     this.active.delete(entry.runId);
     entry.finish(null);
@@ -803,8 +864,8 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
-   * Claims what is due: runs whose wake time has come or whose owner's lease lapsed, then
-   * queued runs that fit the concurrency limits. Coalesces calls made while one is running.
+   * Claims runs whose wake time has come or whose owner's lease lapsed, then queued runs that fit
+   * the concurrency limits. Calls made while a dispatch is running are merged into one more pass.
    */
   private dispatch(): void {
     if (this.disposed || this.backend === 'memory') return;
@@ -826,7 +887,7 @@ export class RunService implements ChildRunStarter {
           const admitted = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: this.capacity() });
           for (const claimed of admitted) this.launchClaimed(claimed);
         } catch (error) {
-          if (!this.disposed) this.log.error({ err: error }, 'could not claim runs; trying again at the next poll');
+          if (!this.disposed) this.log.error({ err: error }, 'failed to claim runs; retrying at the next poll');
         }
       } while (this.dispatchAgain && !this.disposed);
     })().finally(() => {
@@ -834,14 +895,17 @@ export class RunService implements ChildRunStarter {
     });
   }
 
-  /** Hands an admitted run to the remote back end, which records a run it cannot start as failed. */
+  /**
+   * Starts an admitted run on the remote back end, which records a run it cannot start as failed.
+   * With `rethrow`, a client error (status below 500) is thrown to the caller.
+   */
   private async startRemote(claimed: ClaimedRun, rethrow = false): Promise<void> {
     try {
       const journal = [...(await this.durableStore.loadJournal(claimed.id)).entries()].map(([stepKey, result]) => ({ stepKey, result }));
       await this.deps.remote!.start({ runId: claimed.id, workspaceId: claimed.workspaceId, graph: claimed.graph, input: claimed.input, createdBy: claimed.createdBy, journal, overrides: claimed.overrides });
     } catch (error) {
-      // The back end has recorded the run as failed. A rejected request (e.g. too large) goes back to the caller that started the run.
-      this.log.error({ runId: claimed.id, err: error }, 'could not hand a run to the remote back end');
+      // The back end has recorded the run as failed. A rejected request, such as one too large, is thrown to the caller that started the run.
+      this.log.error({ runId: claimed.id, err: error }, 'failed to start a run on the remote back end');
       if (rethrow && error instanceof MifyError && error.status < 500) throw error;
     }
   }
@@ -860,7 +924,7 @@ export class RunService implements ChildRunStarter {
       executor = this.executor();
       plan = executor.plan(claimed.graph.graph);
     } catch (error) {
-      // The graph no longer plans, e.g. an extension it uses was removed while the run waited.
+      // The graph no longer plans, for example because an extension it uses was removed while the run waited.
       const entry = this.newEntry({ runId: claimed.id, rootRunId: claimed.id, executor: this.executor(), plan: { nodes: [] } as unknown as ExecutionPlan, request, depth: 0, chain: [graphLabel(claimed.graph)], resumedFrom });
       void this.end(entry, { status: 'failed', output: [], error: describeError(error), usage: emptyUsage() }, resumedFrom?.startedAt ?? null);
       return;
@@ -885,7 +949,7 @@ export class RunService implements ChildRunStarter {
       for (const id of ids) {
         const entry = this.active.get(id);
         if (!entry || heldIds.has(id) || entry.controller.signal.aborted) continue;
-        // Not ours any more (its lease lapsed and another process claimed it), or it just ended.
+        // The run is no longer ours because its lease lapsed and another process claimed it, or it has just ended.
         const run = await this.store.getRun(entry.workspaceId, id);
         if (run && run.status === 'running') {
           this.log.warn({ runId: id }, 'lost the claim on a run; another process continues it');
@@ -894,7 +958,7 @@ export class RunService implements ChildRunStarter {
         }
       }
     } catch (error) {
-      this.log.warn({ err: error }, 'could not renew run leases');
+      this.log.warn({ err: error, runIds: ids }, 'failed to renew run leases');
     }
   }
 
@@ -919,7 +983,7 @@ export class RunService implements ChildRunStarter {
     if (event) await this.deps.sharedState.pubsub.publish(runChannel(runId), JSON.stringify(event)).catch(() => {});
   }
 
-  /** Resolves with the run once it has finished, following its events and reading the database now and then. */
+  /** Resolves with the run once it has finished. Follows its events and also reads the database at least every 500 ms. */
   private async awaitFinish(workspaceId: string, runId: string): Promise<RunRecord> {
     const local = this.active.get(runId);
     if (local) {
