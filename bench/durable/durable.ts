@@ -42,7 +42,7 @@ function percentile(values: number[], fraction: number): number {
 /** Creates a user and a workspace for the runs; returns the workspace id. */
 async function setupWorkspace(kernel: Kernel): Promise<string> {
   const user = await kernel.services.userService.createUser({ email: `bench-${Date.now()}@example.com`, password: 'bench-password-1' });
-  return (await kernel.services.userService.createWorkspace({ name: 'Bench', ownerId: user.id })).id;
+  return (await kernel.services.userService.createWorkspace({ name: `Bench ${process.pid} ${Date.now()}`, ownerId: user.id })).id;
 }
 
 const graph = testGraph({
