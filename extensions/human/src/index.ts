@@ -6,7 +6,7 @@ interface Item {
   binary?: Record<string, unknown>;
 }
 
-/** How the kernel reports the end of a wait, as `input.resume`. */
+/** End of a wait, as the kernel passes it to the node in `input.resume`. */
 interface Resume {
   waitId: string;
   kind: 'approval' | 'timer' | 'resume';
@@ -25,11 +25,16 @@ interface NodeInput {
   node: { name: string };
 }
 
-/** Longest wait a node may set: one year, in minutes. */
+/** Maximum wait a node may set, in minutes: 365 days. */
 const MAX_TIMEOUT_MINUTES = 525_600;
 
-/** Thrown for a parameter the node cannot use; the message names it and the fix. */
+/** Error for an invalid node parameter. The message names the parameter and the fix. */
 class ParameterError extends Error {}
+
+/** Count of items with the noun in singular or plural, such as "1 item" or "3 items". */
+function itemCount(items: Item[]): string {
+  return items.length === 1 ? '1 item' : `${items.length} items`;
+}
 
 function optionalString(parameters: Record<string, unknown>, name: string): string | undefined {
   const value = parameters[name];
@@ -45,12 +50,12 @@ function flag(parameters: Record<string, unknown>, name: string, fallback: boole
   return value;
 }
 
-/** `timeoutMinutes` as an ISO deadline from now, or undefined for no deadline. */
+/** Converts `timeoutMinutes` into an ISO 8601 deadline from now. Returns undefined when no deadline is set. */
 function deadline(parameters: Record<string, unknown>): string | undefined {
   const value = parameters.timeoutMinutes;
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMEOUT_MINUTES) {
-    throw new ParameterError(`parameter timeoutMinutes must be a number of minutes above 0 and at most ${MAX_TIMEOUT_MINUTES} (one year), or empty for no deadline; got ${JSON.stringify(value)}`);
+    throw new ParameterError(`invalid parameter timeoutMinutes: ${JSON.stringify(value)}. Set a number of minutes above 0 and at most ${MAX_TIMEOUT_MINUTES} (365 days), or leave it empty for no deadline`);
   }
   return new Date(Date.now() + value * 60_000).toISOString();
 }
@@ -61,7 +66,7 @@ function choice<T extends string>(parameters: Record<string, unknown>, name: str
   return value as T;
 }
 
-/** The review as recorded on each item under `review`. */
+/** Builds the review record that is added to each item under `review`. */
 function review(resume: Resume, outcome: string): Record<string, unknown> {
   return { outcome, comment: resume.comment, reviewer: resume.decidedBy, decidedAt: resume.decidedAt, waitId: resume.waitId };
 }
@@ -77,15 +82,17 @@ interface FormField {
 
 /** Builds the JSON Schema of an approval form from its field list. */
 export function formSchema(fields: unknown): Record<string, unknown> {
-  if (!Array.isArray(fields) || fields.length === 0) throw new ParameterError('parameter fields must list at least one field, such as [{ "name": "budget", "type": "number", "required": true }]');
+  if (!Array.isArray(fields) || fields.length === 0) {
+    throw new ParameterError('missing parameter fields: list at least one field, such as [{ "name": "budget", "type": "number", "required": true }]');
+  }
   const properties: Record<string, unknown> = {};
   const required: string[] = [];
   fields.forEach((raw: unknown, index) => {
     const field = raw as FormField;
     if (typeof field !== 'object' || field === null || typeof field.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(field.name)) {
-      throw new ParameterError(`fields[${index}] needs a name made of letters, digits and underscores, starting with a letter; got ${JSON.stringify(raw)}`);
+      throw new ParameterError(`invalid fields[${index}]: ${JSON.stringify(raw)}. Give it a name of letters, digits and underscores that starts with a letter or underscore`);
     }
-    if (field.name in properties) throw new ParameterError(`fields[${index}] repeats the name "${field.name}"; give each field its own name`);
+    if (field.name in properties) throw new ParameterError(`invalid fields[${index}]: the name "${field.name}" is already used. Give each field its own name`);
     const type = field.type ?? 'string';
     const base: Record<string, unknown> = { title: field.label ?? field.name };
     if (field.description) base.description = field.description;
@@ -97,26 +104,36 @@ export function formSchema(fields: unknown): Record<string, unknown> {
     } else if (type === 'string' || type === 'number' || type === 'boolean') {
       properties[field.name] = { ...base, type };
     } else {
-      throw new ParameterError(`fields[${index}] ("${field.name}") has type ${JSON.stringify(type)}; use "string", "number", "boolean" or "select"`);
+      throw new ParameterError(`invalid fields[${index}] ("${field.name}"): type ${JSON.stringify(type)} is not supported. Use "string", "number", "boolean" or "select"`);
     }
     if (field.required) required.push(field.name);
   });
   return { type: 'object', properties, required, additionalProperties: false };
 }
 
-/** The second call of a gate: routes items by the decision, or applies `onTimeout` when the deadline passed. */
+/**
+ * Routes a gate's items to `approved` or `rejected` on its second call, by the decision or, when
+ * the deadline passed, by `onTimeout`. `extra` adds node-specific fields to the items.
+ */
 function decide(input: NodeInput, extra: (items: Item[]) => Item[]): Record<string, Item[]> {
   const resume = input.resume!;
   let outcome: string = resume.outcome;
   if (outcome === 'expired') {
     const onTimeout = choice(input.parameters, 'onTimeout', ['reject', 'approve', 'fail'] as const, 'reject');
-    if (onTimeout === 'fail') throw new Error(`node '${input.node.name}' was not reviewed before its deadline (timeoutMinutes); the run fails because onTimeout is "fail"`);
+    if (onTimeout === 'fail') {
+      throw new Error(`node '${input.node.name}' was not reviewed before its deadline (timeoutMinutes), and the run fails because onTimeout is "fail"`);
+    }
     outcome = onTimeout === 'approve' ? 'approved' : 'rejected';
   }
   const source = resume.items ?? input.items;
-  const withReview = flag(input.parameters, 'includeReview', true) ? source.map((item) => ({ ...item, json: { ...item.json, review: review(resume, outcome) } })) : source;
+  let withReview = source;
+  if (flag(input.parameters, 'includeReview', true)) {
+    withReview = source.map((item) => ({ ...item, json: { ...item.json, review: review(resume, outcome) } }));
+  }
+
   const items = extra(withReview);
-  return outcome === 'approved' ? { approved: items, rejected: [] } : { approved: [], rejected: items };
+  if (outcome === 'approved') return { approved: items, rejected: [] };
+  return { approved: [], rejected: items };
 }
 
 export default defineExtension({
@@ -129,7 +146,7 @@ export default defineExtension({
           return { wait: { kind: 'resume', ...(message ? { title: message } : {}), ...(until ? { until } : {}) } };
         }
         if (input.resume.outcome === 'expired' && choice(input.parameters, 'onTimeout', ['continue', 'fail'] as const, 'continue') === 'fail') {
-          throw new Error(`node '${input.node.name}' was not resumed before its deadline (timeoutMinutes); the run fails because onTimeout is "fail"`);
+          throw new Error(`node '${input.node.name}' was not resumed before its deadline (timeoutMinutes), and the run fails because onTimeout is "fail"`);
         }
         return { items: input.items };
       },
@@ -138,7 +155,7 @@ export default defineExtension({
       async execute(_ctx: unknown, input: NodeInput) {
         if (!input.resume) {
           const until = deadline(input.parameters);
-          const title = optionalString(input.parameters, 'title') ?? `Review ${input.items.length} item${input.items.length === 1 ? '' : 's'} from ${input.node.name}`;
+          const title = optionalString(input.parameters, 'title') ?? `Review ${itemCount(input.items)} from ${input.node.name}`;
           const instructions = optionalString(input.parameters, 'instructions');
           return { wait: { kind: 'approval', title, ...(instructions ? { instructions } : {}), items: input.items, allowEdit: flag(input.parameters, 'allowEdit', true), ...(until ? { until } : {}) } };
         }
@@ -150,7 +167,7 @@ export default defineExtension({
         const form = formSchema(input.parameters.fields);
         if (!input.resume) {
           const until = deadline(input.parameters);
-          const title = optionalString(input.parameters, 'title') ?? `Approve ${input.items.length} item${input.items.length === 1 ? '' : 's'} from ${input.node.name}`;
+          const title = optionalString(input.parameters, 'title') ?? `Approve ${itemCount(input.items)} from ${input.node.name}`;
           const instructions = optionalString(input.parameters, 'instructions');
           return { wait: { kind: 'approval', title, ...(instructions ? { instructions } : {}), items: input.items, allowEdit: false, form, ...(until ? { until } : {}) } };
         }

@@ -19,16 +19,15 @@ interface Wait {
 }
 
 /**
- * The human-in-the-loop nodes (mify.human) and the wait node (mify.control.wait) in graphs run
- * by a real kernel over HTTP: the extensions are the built bundles in extensions/, which the
- * kernel loads at start.
+ * Human-in-the-loop nodes (mify.human) and the wait node (mify.control.wait) in graphs that a
+ * real kernel runs over HTTP. The kernel loads the built bundles in extensions/ at start.
  */
 describe('human in the loop nodes', () => {
   let t: TestKernel;
   let key: string;
 
   beforeAll(async () => {
-    // Waits longer than 300 ms park the run; due runs are claimed every 100 ms.
+    // Waits longer than 300 ms park the run, and due runs are claimed every 100 ms.
     t = await startTestKernel('pglite', { env: { MIFY_RUN_INLINE_WAIT_MS: '300', MIFY_RUN_POLL_MS: '100' } });
     const owner = await setupOwner(t);
     key = ((await (await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'human', role: 'owner' } })).json()) as { key: string }).key;
@@ -48,7 +47,7 @@ describe('human in the loop nodes', () => {
     for (;;) {
       const value = await read();
       if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 400)}`);
+      if (Date.now() > deadline) throw new Error(`timed out after 15 s waiting for ${what}. Last value: ${JSON.stringify(value).slice(0, 400)}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   };
@@ -56,7 +55,7 @@ describe('human in the loop nodes', () => {
   const finished = (id: string) => until(() => getRun(id), (run) => ['succeeded', 'failed', 'cancelled'].includes(run.status), `run ${id} to finish`);
   const waitOf = async (runId: string) => (await until(() => api<{ items: Wait[] }>(`/api/waits?status=pending&runId=${runId}`), (response) => response.body.items.length === 1, 'a pending wait')).body.items[0]!;
 
-  /** Runs a graph of the one node under test; the run's input items reach it directly. */
+  /** Starts a run of a graph that contains only the node under test, which receives the run's input items directly. */
   const start = async (node: { type: string; parameters?: Record<string, unknown> }, input: Item[]) => {
     const nodes = [{ id: 'gate', type: node.type, typeVersion: 1, name: 'Gate', position: { x: 0, y: 0 }, parameters: node.parameters ?? {} }];
     const response = await api<Run>('/api/runs', { method: 'POST', json: { graph: { nodes, edges: [] }, input } });
@@ -64,7 +63,7 @@ describe('human in the loop nodes', () => {
     return response.body;
   };
 
-  it('review gate: the reviewer edits and approves; items leave on approved with the review', async () => {
+  it('review gate approves edited items', async () => {
     const run = await start({ type: 'mify.human.review-gate', parameters: { title: 'Check the refund', instructions: 'Refunds over 100 need a reason.' } }, [{ json: { refund: 140 } }]);
     const wait = await waitOf(run.id);
     expect(wait).toMatchObject({ kind: 'approval', request: { title: 'Check the refund', instructions: 'Refunds over 100 need a reason.', allowEdit: true, items: [{ json: { refund: 140 } }] } });
@@ -76,17 +75,17 @@ describe('human in the loop nodes', () => {
     expect(done.output!.items).toEqual([{ json: { refund: 100, review: expect.objectContaining({ outcome: 'approved', comment: 'capped at 100', reviewer: expect.any(String), waitId: wait.id }) } }]);
   });
 
-  it('review gate: a rejection leaves on rejected', async () => {
+  it('review gate routes rejection', async () => {
     const run = await start({ type: 'mify.human.review-gate', parameters: { allowEdit: false, includeReview: false } }, [{ json: { id: 7 } }]);
     const wait = await waitOf(run.id);
     expect(wait.request.title).toBe('Review 1 item from Gate');
     await api(`/api/waits/${wait.id}/decision`, { method: 'POST', json: { decision: 'reject' } });
     const done = await finished(run.id);
-    // The graph's output is every sink's output: only the rejected port has items.
+    // The graph's output is the output of every sink, and only the rejected port has items.
     expect(done.output!.items).toEqual([{ json: { id: 7 } }]);
   });
 
-  it('review gate: past its deadline the items are handled by onTimeout', async () => {
+  it('review gate deadline applies onTimeout', async () => {
     const rejected = await start({ type: 'mify.human.review-gate', parameters: { timeoutMinutes: 0.01 } }, [{ json: { id: 1 } }]);
     const done = await finished(rejected.id);
     expect(done.output!.items[0]!.json).toMatchObject({ id: 1, review: { outcome: 'rejected', reviewer: null } });
@@ -99,7 +98,7 @@ describe('human in the loop nodes', () => {
     expect(failed.error!.message).toContain('was not reviewed before its deadline');
   });
 
-  it('approval form: checks the values against the form and adds them to the items', async () => {
+  it('approval form validates and adds values', async () => {
     const fields = [
       { name: 'budget', label: 'Budget', type: 'number', required: true },
       { name: 'priority', type: 'select', options: ['low', 'high'], required: true },
@@ -119,14 +118,14 @@ describe('human in the loop nodes', () => {
     expect(done.output!.items[0]!.json).toMatchObject({ project: 'roof', form: { budget: 1200, priority: 'high' }, review: { outcome: 'approved' } });
   });
 
-  it('approval form: a field list it cannot use fails the step with the field named', async () => {
+  it('approval form rejects invalid fields', async () => {
     const run = await start({ type: 'mify.human.approval-form', parameters: { fields: [{ name: 'level', type: 'select' }] } }, [{ json: {} }]);
     const done = await finished(run.id);
     expect(done.status).toBe('failed');
     expect(done.error!.message).toContain('fields[0] ("level") is a select and needs options');
   });
 
-  it('pause: the run waits until resumed through the runs API', async () => {
+  it('pause waits for the resume endpoint', async () => {
     const run = await start({ type: 'mify.human.pause', parameters: { message: 'Check the stock first' } }, [{ json: { sku: 'A1' } }]);
     const wait = await waitOf(run.id);
     expect(wait).toMatchObject({ kind: 'resume', request: { title: 'Check the stock first' } });
@@ -137,7 +136,7 @@ describe('human in the loop nodes', () => {
     expect(done.output!.items).toEqual([{ json: { sku: 'A1' } }]);
   });
 
-  it('wait: short waits stay in the process, long ones park the run, and bad parameters are named', async () => {
+  it('wait node parks long waits and validates until', async () => {
     const short = await start({ type: 'mify.control.wait', parameters: { amount: 0.1, unit: 'seconds' } }, [{ json: { n: 1 } }]);
     const shortDone = await finished(short.id);
     expect(shortDone.status).toBe('succeeded');
@@ -148,12 +147,12 @@ describe('human in the loop nodes', () => {
     const longDone = await finished(long.id);
     expect(longDone.output!.items).toEqual([{ json: { n: 2 } }]);
 
-    // The graph check refuses a date that is not one before the run starts ...
+    // The graph validation rejects an invalid literal date before the run starts.
     const nodes = [{ id: 'gate', type: 'mify.control.wait', typeVersion: 1, name: 'Gate', position: { x: 0, y: 0 }, parameters: { mode: 'until', until: 'next tuesday' } }];
-    const refused = await api<{ errors: Array<{ path: string; message: string }> }>('/api/runs', { method: 'POST', json: { graph: { nodes, edges: [] } } });
-    expect(refused.status).toBe(422);
-    expect(refused.body.errors[0]).toMatchObject({ path: 'graph.nodes[0].parameters.until' });
-    // ... and the node itself refuses one that an expression produced while the run is under way.
+    const rejected = await api<{ errors: Array<{ path: string; message: string }> }>('/api/runs', { method: 'POST', json: { graph: { nodes, edges: [] } } });
+    expect(rejected.status).toBe(422);
+    expect(rejected.body.errors[0]).toMatchObject({ path: 'graph.nodes[0].parameters.until' });
+    // The node itself rejects an invalid date that an expression produces during the run.
     const bad = await start({ type: 'mify.control.wait', parameters: { mode: 'until', until: '{{ $json.when }}' } }, [{ json: { when: 'next tuesday' } }]);
     const failed = await finished(bad.id);
     expect(failed.status).toBe('failed');

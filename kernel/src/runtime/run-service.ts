@@ -938,9 +938,9 @@ export class RunService implements ChildRunStarter {
     const ids = [...this.active.values()].filter((entry) => entry.depth === 0 && !entry.released).map((entry) => entry.runId);
     if (ids.length === 0 || this.disposed) return;
     try {
-      const held = await this.durableStore.renewLeases(this.owner, this.settings.leaseMs, ids);
-      const heldIds = new Set(held.map((row) => row.id));
-      for (const row of held) {
+      const renewed = await this.durableStore.renewLeases(this.owner, this.settings.leaseMs, ids);
+      const renewedIds = new Set(renewed.map((row) => row.id));
+      for (const row of renewed) {
         const entry = this.active.get(row.id);
         if (!entry) continue;
         if (row.cancelRequested && !entry.controller.signal.aborted) this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
@@ -948,7 +948,7 @@ export class RunService implements ChildRunStarter {
       }
       for (const id of ids) {
         const entry = this.active.get(id);
-        if (!entry || heldIds.has(id) || entry.controller.signal.aborted) continue;
+        if (!entry || renewedIds.has(id) || entry.controller.signal.aborted) continue;
         // The run is no longer ours because its lease lapsed and another process claimed it, or it has just ended.
         const run = await this.store.getRun(entry.workspaceId, id);
         if (run && run.status === 'running') {

@@ -10,17 +10,20 @@ const journalSchema = z.object({ stepKey: z.string(), seq: z.number().int(), cre
 const branchResultSchema = z.object({
   run: runSchema,
   sourceRunId: z.string(),
-  fromStepKey: z.string().describe('First step that runs again'),
+  fromStepKey: z.string().describe('Step key of the first step that runs again'),
   reusedSteps: z.number().int().describe('Activations taken from the source run instead of running again'),
 });
 const pointer = {
-  runId: z.string().describe('Run to go back into'),
+  runId: z.string().describe('Source run to go back into'),
   stepKey: z.string().optional().describe('<nodeId>:<activation> of the step to start from'),
-  seq: z.number().int().min(1).optional().describe('Or the seq of that step in the run'),
-  wait: z.boolean().default(false).describe('Respond when the new run has finished'),
+  seq: z.number().int().min(1).optional().describe('Sequence number of the step in the run, used when stepKey is absent'),
+  wait: z.boolean().default(false).describe('Whether to respond only after the new run has finished'),
 };
 
-/** Time travel over run histories: the same on every run back end. */
+/**
+ * Defines the time-travel routes: run history, replay, fork and run search. The routes are the
+ * same on every run back end, but only the durable ones keep a journal for replay and fork to reuse.
+ */
 export function timeTravelRoutes(services: () => KernelServices): RouteSpec[] {
   const runs = () => services().runService;
   const travel = () => new TimeTravelService(runs());
@@ -30,7 +33,7 @@ export function timeTravelRoutes(services: () => KernelServices): RouteSpec[] {
       method: 'get',
       path: '/api/temporal-time-travel/history/:runId',
       operationId: 'getRunHistory',
-      summary: 'Full event history of a run: events, step attempts and journal',
+      summary: 'Get the full history of a run: events, step attempts and journal',
       tags: ['time travel'],
       auth: 'workspace',
       params: z.object({ runId: z.string() }),

@@ -37,7 +37,10 @@ const waitSchema = z.object({
 
 const waitParams = z.object({ id: z.string().describe('Wait id') });
 
-/** Human-in-the-loop waits: what runs wait for, and the decisions that continue them. */
+/** Wait status that each decision of `POST /api/waits/:id/decision` sets. */
+const DECISION_OUTCOMES = { approve: 'approved', reject: 'rejected', resume: 'resumed' } as const;
+
+/** Defines the routes of human-in-the-loop waits: listing and reading the waits of runs, and deciding them to continue the runs. */
 export function waitRoutes(services: () => KernelServices): RouteSpec[] {
   const runs = () => services().runService;
 
@@ -46,11 +49,11 @@ export function waitRoutes(services: () => KernelServices): RouteSpec[] {
       method: 'get',
       path: '/api/waits',
       operationId: 'listWaits',
-      summary: 'List what runs of the workspace wait for, oldest first',
+      summary: 'List the waits of runs in the workspace, oldest first',
       tags: ['waits'],
       auth: 'workspace',
       query: z.object({
-        status: waitStatusSchema.optional().describe('pending lists the open ones'),
+        status: waitStatusSchema.optional().describe('Status to list; pending lists the open waits'),
         kind: waitKindSchema.optional(),
         runId: z.string().optional().describe('A run, or a top-level run with its sub-workflows'),
         graphId: z.string().optional(),
@@ -62,7 +65,7 @@ export function waitRoutes(services: () => KernelServices): RouteSpec[] {
         const rows = await runs().waits.list(principal!.workspaceId, { ...query, after: query.cursor === undefined ? undefined : decodeCursor(query.cursor), limit: query.limit + 1 });
         const items = rows.slice(0, query.limit);
         const last = items[items.length - 1];
-        const nextCursor = rows.length > query.limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt.toISOString(), id: last.id })).toString('base64url') : null;
+        const nextCursor = rows.length > query.limit && last ? encodeCursor(last) : null;
         return { body: { items, nextCursor } };
       },
     }),
@@ -93,7 +96,7 @@ export function waitRoutes(services: () => KernelServices): RouteSpec[] {
       }),
       responses: { 200: { description: 'The decided wait', schema: waitSchema } },
       handler: async ({ principal, params, body }) => {
-        const outcome = body.decision === 'approve' ? 'approved' : body.decision === 'reject' ? 'rejected' : 'resumed';
+        const outcome = DECISION_OUTCOMES[body.decision];
         const wait = await runs().decide(principal!.workspaceId, params.id, { outcome, items: body.items, form: body.form, comment: body.comment, decidedBy: principal!.userId ?? principal!.apiKeyId });
         return { body: wait };
       },
@@ -101,12 +104,18 @@ export function waitRoutes(services: () => KernelServices): RouteSpec[] {
   ];
 }
 
+/** Encodes the position after `wait` as an opaque page cursor. */
+function encodeCursor(wait: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify({ createdAt: wait.createdAt.toISOString(), id: wait.id })).toString('base64url');
+}
+
+/** @throws BadRequestError (400, `invalid_cursor`) when `cursor` was not produced by `encodeCursor`. */
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { createdAt?: unknown; id?: unknown };
     if (typeof value.createdAt === 'string' && typeof value.id === 'string' && !Number.isNaN(Date.parse(value.createdAt))) return { createdAt: new Date(value.createdAt), id: value.id };
   } catch {
-    // Reported below.
+    // Not base64url JSON: fall through to the error below.
   }
-  throw new BadRequestError('invalid_cursor', 'The cursor is not one returned by GET /api/waits; pass the nextCursor of the previous page unchanged.');
+  throw new BadRequestError('invalid_cursor', 'Invalid cursor: it was not returned by GET /api/waits. Pass the nextCursor of the previous page unchanged.');
 }

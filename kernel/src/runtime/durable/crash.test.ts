@@ -14,13 +14,13 @@ const ENTRY = path.join(KERNEL_DIR, 'src/cli/entry.ts');
 const RUNS = 50;
 const STEPS = 10;
 
-/** Calls the effect server received, by idempotency key, with the time each call arrived. */
+/** Arrival times in ms of the calls that the effect server received, by idempotency key. */
 type CallLog = Map<string, number[]>;
 
 /**
- * A local "external API" that nodes call with their step's idempotency key. It answers after
- * 15 ms, so steps take a little time, and logs every call, so the test can tell which steps
- * executed more than once.
+ * Starts a local "external API" that nodes call with their step's idempotency key. It responds
+ * after 15 ms, so steps take a little time, and logs every call, so the test can tell which
+ * steps executed more than once.
  */
 async function startEffectServer(): Promise<{ url: string; calls: CallLog; total: () => number; close: () => Promise<void> }> {
   const calls: CallLog = new Map();
@@ -45,7 +45,7 @@ async function startEffectServer(): Promise<{ url: string; calls: CallLog; total
   return { url: `http://127.0.0.1:${port}/effect`, calls, total: () => total, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** An extension whose node posts its idempotency key to the effect server. */
+/** Writes an extension whose node posts its idempotency key to the effect server. */
 function writeEffectExtension(dir: string, port: number): void {
   writeIsolateExtension({
     id: 'acme.effects',
@@ -67,7 +67,7 @@ function writeEffectExtension(dir: string, port: number): void {
     'acme.effects.call': {
       async execute(ctx, input) {
         const response = await ctx.host.http.fetch(input.parameters.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: input.run.idempotencyKey }) });
-        if (response.status !== 200) throw new Error('effect server answered ' + response.status);
+        if (response.status !== 200) throw new Error('effect server call failed with status ' + response.status);
         return { items: input.items.map((item) => ({ json: { ...item.json, steps: (item.json.steps || 0) + 1 } })) };
       },
     },
@@ -116,10 +116,10 @@ function kill(kernel: KernelProcess | null): void {
 }
 
 /**
- * The fault test of the durable back end: kernels are killed with SIGKILL while runs are in
- * flight. Every run must complete after a restart (PGlite) or on the surviving process
- * (PostgreSQL server), and no step whose result was journaled may execute again; a step in
- * flight at the kill may run again, with the same idempotency key.
+ * Fault test of the durable back end, which kills kernels with SIGKILL while runs are in flight.
+ * Every run must complete after a restart (PGlite) or on the surviving process (PostgreSQL
+ * server). No step whose result was journaled may execute again, but a step in flight at the
+ * kill may run again with the same idempotency key.
  */
 describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backend) => {
   describe.skipIf(backend.skipReason !== null)(backendTitle(backend), () => {
@@ -166,7 +166,7 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
         headers: { authorization: `Bearer ${apiKey}`, ...(init.json === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
       });
-      if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${pathname} answered ${response.status}: ${(await response.text()).slice(0, 300)}\n${kernel.output().slice(-2000)}`);
+      if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${pathname} failed with status ${response.status}: ${(await response.text()).slice(0, 300)}\n${kernel.output().slice(-2000)}`);
       return (await response.json()) as T;
     };
 
@@ -179,7 +179,7 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
       }
     };
 
-    it(`completes ${RUNS} runs of a ${STEPS}-step graph with no journaled step executed twice`, async () => {
+    it(`${RUNS} runs of ${STEPS} steps finish without journaled reruns`, async () => {
       const graph = {
         nodes: [
           { id: 't', type: 'acme.effects.trigger', typeVersion: 1, name: 'Start', position: { x: 0, y: 0 } },
@@ -190,7 +190,7 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
 
       const first = await startKernel(env);
       kernels.push(first);
-      // With a database server a second process shares the runs from the start and takes over the killed one's.
+      // With a database server, a second process shares the runs from the start and takes over those of the killed process.
       const second = databaseUrl ? await startKernel(env) : null;
       if (second) kernels.push(second);
       await extensionsLoaded(first);
@@ -236,7 +236,7 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
         for (let index = 0; index < STEPS; index++) {
           const key = `${runId}:s${index}:1`;
           const calls = effects.calls.get(key) ?? [];
-          // Every step executed, at most twice, and a second execution only for a step in flight at the kill.
+          // Every step executed once or twice, and twice only when the step was in flight at the kill.
           expect(calls.length, key).toBeGreaterThanOrEqual(1);
           expect(calls.length, key).toBeLessThanOrEqual(2);
           if (calls.length === 2) expect(calls[0]!, key).toBeLessThanOrEqual(killedAt);
@@ -247,14 +247,14 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
           expect(effects.calls.get(`${runId}:${entry.stepKey}`), `journaled step ${entry.stepKey} of ${runId}`).toHaveLength(1);
         }
       }
-      // The kill hit runs in the middle: some resumed, and many steps had been journaled before it.
+      // The kill hit runs in the middle, so some runs resumed and some steps had been journaled before it.
       expect(resumedRuns).toBeGreaterThan(0);
       expect(journaledBeforeKill).toBeGreaterThan(0);
       const duplicates = [...effects.calls.values()].filter((calls) => calls.length > 1).length;
       expect(duplicates).toBeLessThanOrEqual(RUNS);
     }, 300_000);
 
-    it('keeps approval and timer waits across a kill -9 without running earlier steps again', async () => {
+    it('waits survive kill -9 without reruns', async () => {
       for (const kernel of kernels.splice(0)) {
         kill(kernel);
         if (kernel.child.exitCode === null && kernel.child.signalCode === null) await new Promise((resolve) => kernel.child.once('exit', resolve));
@@ -296,7 +296,7 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
       expect(runs.map((run) => run.status)).toEqual(['succeeded', 'succeeded']);
       expect(runs[0]!.output!.items[0]!.json).toMatchObject({ order: 1, steps: 2, review: { outcome: 'approved', comment: 'after the restart' } });
       expect(runs[1]!.output!.items[0]!.json).toMatchObject({ order: 2, steps: 2 });
-      // The steps before each wait ran once, before the kill: the runs continued, they did not start over.
+      // The steps before each wait ran once, before the kill, so the runs continued instead of starting over.
       for (const runId of [reviewRun, timerRun]) {
         expect(effects.calls.get(`${runId}:before:1`), runId).toHaveLength(1);
         expect(effects.calls.get(`${runId}:after:1`), runId).toHaveLength(1);

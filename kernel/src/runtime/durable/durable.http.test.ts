@@ -31,7 +31,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
     let key: string;
 
     beforeAll(async () => {
-      // Timers longer than 200 ms park the run; the dispatcher looks for due runs every 100 ms.
+      // Timers longer than 200 ms park the run, and the dispatcher polls for due runs every 100 ms.
       t = await startTestKernel(backend.name, { env: { MIFY_RUN_INLINE_WAIT_MS: '200', MIFY_RUN_POLL_MS: '100' } });
       const owner = await setupOwner(t);
       key = ((await (await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'durable', role: 'owner' } })).json()) as { key: string }).key;
@@ -54,7 +54,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       for (;;) {
         const value = await read();
         if (done(value)) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value).slice(0, 500)}`);
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}. Last value: ${JSON.stringify(value).slice(0, 500)}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };
@@ -67,7 +67,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
         edges: [edge('t', 'review'), edge('review:approved', 'yes'), edge('review:rejected', 'no')],
       });
 
-    it('parks a run at a review gate and continues it with the reviewer, comment and edited items', async () => {
+    it('review gate parks and continues with decision', async () => {
       const run = await startRun(reviewGraph(), [{ json: { amount: 120 } }]);
       const [wait] = await until(() => pendingWaits(run.id), (waits) => waits.length === 1, 'the approval wait');
       expect(wait).toMatchObject({ kind: 'approval', status: 'pending', nodeName: 'review', request: { allowEdit: true, items: [{ json: { amount: 120, path: ['t'] } }] } });
@@ -87,7 +87,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       expect(again.body.detail).toContain('already approved');
     });
 
-    it('routes a rejection to the rejected port and refuses edits the node does not allow', async () => {
+    it('review gate rejects disallowed edits', async () => {
       const run = await startRun(reviewGraph(false));
       const [wait] = await until(() => pendingWaits(run.id), (waits) => waits.length === 1, 'the approval wait');
 
@@ -103,7 +103,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       expect(finished.output!.items[0]!.json).toMatchObject({ review: { outcome: 'rejected', comment: 'not now' }, path: ['t', 'no'] });
     });
 
-    it('resumes a run waiting on a pause node through POST /api/runs/:id/resume', async () => {
+    it('resume endpoint continues a pause node', async () => {
       const run = await startRun(graph({ nodes: [node('t', 'trigger'), node('hold', 'hold'), node('after', 'pass')], edges: [edge('t', 'hold'), edge('hold', 'after')] }));
       await until(() => getRun(run.id), (current) => current.status === 'waiting', 'the run to wait');
 
@@ -113,10 +113,10 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
 
       const twice = await api<{ detail: string }>(`/api/runs/${run.id}/resume`, { method: 'POST' });
       expect(twice.status).toBe(409);
-      expect(twice.body.detail).toContain('only paused runs');
+      expect(twice.body.detail).toContain('Only paused runs');
     });
 
-    it('pauses a running run between steps and resumes it without running finished steps again', async () => {
+    it('pause and resume skip finished steps', async () => {
       const nodes = [node('t', 'trigger'), ...Array.from({ length: 6 }, (_, index) => node(`s${index}`, 'sleep', { parameters: { ms: 150 } }))];
       const edges = nodes.slice(1).map((current, index) => edge(nodes[index]!.id, current.id));
       const run = await startRun(graph({ nodes, edges }));
@@ -132,11 +132,11 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       const finished = await settled(run.id);
       expect(finished.status).toBe('succeeded');
       const succeeded = (await getRun(run.id)).steps!.filter((step) => step.status === 'succeeded');
-      // Every node ran exactly once: the steps before the pause came from the journal.
+      // Every node ran exactly once, because the steps before the pause came from the journal.
       expect(succeeded.map((step) => step.nodeId).sort()).toEqual(['s0', 's1', 's2', 's3', 's4', 's5', 't']);
     });
 
-    it('cancels a parked run and its open wait', async () => {
+    it('cancel ends a parked run and its wait', async () => {
       const run = await startRun(reviewGraph());
       const [wait] = await until(() => pendingWaits(run.id), (waits) => waits.length === 1, 'the approval wait');
       const cancelled = await api<RunBody>(`/api/runs/${run.id}/cancel`, { method: 'POST' });
@@ -144,7 +144,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       expect((await api<WaitBody>(`/api/waits/${wait!.id}`)).body.status).toBe('cancelled');
     });
 
-    it('parks a run on a long timer and continues it when the timer is due', async () => {
+    it('long timer parks and continues the run', async () => {
       const run = await startRun(graph({ nodes: [node('t', 'trigger'), node('nap', 'timer', { parameters: { ms: 800 } })], edges: [edge('t', 'nap')] }));
       const waiting = await until(() => getRun(run.id), (current) => current.status === 'waiting', 'the run to park');
       expect(waiting.status).toBe('waiting');
@@ -154,7 +154,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       expect(history.events.map((event) => event.type)).toEqual(expect.arrayContaining(['wait.created', 'run.waiting', 'run.resumed', 'run.finished']));
     });
 
-    it('replays a run from a step, reusing the steps before it', async () => {
+    it('replay reuses steps before the chosen one', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('a', 'fail-n-times', { parameters: { failures: 0 } }), node('b', 'pass'), node('c', 'pass')],
         edges: [edge('t', 'a'), edge('a', 'b'), edge('b', 'c')],
@@ -171,7 +171,7 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       expect((replayed.output!.items[0]!.json as { idempotencyKey: string }).idempotencyKey).toBe(`${source.id}:a:1`);
     });
 
-    it('forks a run from a step with new input for that step', async () => {
+    it('fork runs a step with new input', async () => {
       const document = graph({ nodes: [node('t', 'trigger'), node('a', 'pass'), node('b', 'pass')], edges: [edge('t', 'a'), edge('a', 'b')] });
       const source = await settled((await startRun(document, [{ json: { city: 'Lyon' } }])).id);
       const fork = await api<{ run: RunBody; reusedSteps: number }>('/api/temporal-time-travel/fork', { method: 'POST', json: { runId: source.id, seq: 2, input: [{ json: { city: 'Oslo' } }], wait: true } });
@@ -187,7 +187,22 @@ describe.each(databaseBackends)('durable runs on $name', (backend) => {
       expect((await api('/api/temporal-time-travel/replay', { method: 'POST', json: { runId: 'run_missing', seq: 1 } })).status).toBe(404);
     });
 
-    it('lists runs for time travel by graph, user and status', async () => {
+    it('fork rejects a step whose node left the graph', async () => {
+      const document = graph({ nodes: [node('t', 'trigger'), node('a', 'pass'), node('b', 'pass')], edges: [edge('t', 'a'), edge('a', 'b')] });
+      const source = await settled((await startRun(document)).id);
+      // Remove node b from the stored graph, so the run has a step 'b:1' whose node is not in its graph.
+      const [stored] = await t.kernel.services.db.query<{ graph: { graph: MifyGraph } }>('select graph from runs where id = $1', [source.id]);
+      const withoutB = { ...stored!.graph, graph: { ...stored!.graph.graph, nodes: stored!.graph.graph.nodes.filter((candidate) => candidate.id !== 'b'), edges: [stored!.graph.graph.edges[0]] } };
+      await t.kernel.services.db.query('update runs set graph = $2::jsonb where id = $1', [source.id, JSON.stringify(withoutB)]);
+
+      const fork = await api<{ detail: string; errors: Array<{ path: string }> }>('/api/temporal-time-travel/fork', { method: 'POST', json: { runId: source.id, stepKey: 'b:1', input: [{ json: {} }] } });
+      expect(fork.status).toBe(422);
+      expect(fork.body.detail).toContain("from step 'b:1'");
+      expect(fork.body.detail).toContain('t:1, a:1');
+      expect(fork.body.errors[0]!.path).toBe('stepKey');
+    });
+
+    it('run search filters by user and status', async () => {
       const created = await startRun(graph({ nodes: [node('t', 'trigger')], edges: [] }));
       const run = await settled(created.id);
       const me = (await getRun(run.id)) as RunBody & { createdBy: string };

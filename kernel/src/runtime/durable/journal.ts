@@ -3,10 +3,11 @@ import type { ActivationResult } from '../executor/interpreter.js';
 import type { JournalWrite } from '../run-store.js';
 
 /**
- * The journal of one run in the database. An activation whose key is recorded returns its
- * stored result without running; any other runs, and its result is stored before the run
- * moves on, after the step records it produced, so the history never lags the journal.
- * A failed activation ends the run and is not journaled.
+ * Step journal of one run, stored in the database. An activation whose step key is in the
+ * journal returns its stored result without running. Any other activation runs, and its result
+ * is stored before the run moves on. The write also stores the step records that the activation
+ * produced, so the history never lags the journal. A failed activation ends the run and is not
+ * journaled.
  */
 export class DurableJournal implements StepJournal {
   private lastSeq: number;
@@ -14,13 +15,16 @@ export class DurableJournal implements StepJournal {
   constructor(
     private readonly deps: {
       runId: string;
-      /** Process that must still hold the run for a write to count; null for sub-workflow runs, which their top-level run's claim covers. */
+      /**
+       * Process that must still own the run for a write to count. Null for sub-workflow runs,
+       * because the claim of their top-level run covers them.
+       */
       owner: string | null;
       entries: Map<string, ActivationResult>;
       lastSeq: number;
-      /** Stores the step records queued so far together with the journal entry; false when another process holds the run. */
+      /** Stores the step records queued so far together with the journal entry. Returns false when another process owns the run. */
       write: (journal: JournalWrite) => Promise<boolean>;
-      /** Called when the run was claimed by another process; the write is dropped. */
+      /** Called when another process has claimed the run, in which case the write was dropped. */
       onOwnershipLost: () => void;
     },
   ) {

@@ -9,7 +9,7 @@ import { toJsonb } from '../run-store.js';
 
 export type WaitStatus = 'pending' | 'approved' | 'rejected' | 'resumed' | 'elapsed' | 'expired' | 'cancelled';
 
-/** A wait as stored and as the API returns it. */
+/** Wait of a run's step, as stored and as the API returns it. */
 export interface WaitRecord {
   id: string;
   runId: string;
@@ -30,7 +30,7 @@ export interface WaitRecord {
   createdAt: Date;
 }
 
-/** A reviewer's or operator's answer to a wait. */
+/** Decision of a reviewer or operator on a wait. */
 export interface WaitDecision {
   outcome: 'approved' | 'rejected' | 'resumed';
   items?: Item[] | undefined;
@@ -68,11 +68,11 @@ function toWait(row: Record<string, unknown>): WaitRecord {
   };
 }
 
-/** Reads and writes `run_waits`. Reads through the API take the workspace id. */
+/** Store of waits in `run_waits`. Methods that serve API requests take the workspace id. */
 export class WaitStore {
   constructor(private readonly db: Database) {}
 
-  /** Creates the wait of a step, or returns the one created before (a replay asks again). */
+  /** Creates the wait of a step, or returns the one created before, because a replayed step requests its wait again. */
   async ensure(wait: Pick<WaitRecord, 'runId' | 'rootRunId' | 'workspaceId' | 'graphId' | 'nodeId' | 'nodeName' | 'stepKey' | 'request'>): Promise<{ wait: WaitRecord; created: boolean }> {
     const inserted = await this.db.query<Record<string, unknown>>(
       `insert into run_waits (id, run_id, root_run_id, workspace_id, graph_id, node_id, node_name, step_key, kind, status, request, resume_at)
@@ -85,18 +85,20 @@ export class WaitStore {
     return { wait: toWait(row!), created: false };
   }
 
+  /** Loads a wait of any workspace, for the kernel's own use. Returns null when it does not exist. */
   async byId(id: string): Promise<WaitRecord | null> {
     const [row] = await this.db.query<Record<string, unknown>>(`select ${COLUMNS} from run_waits where id = $1`, [id]);
     return row ? toWait(row) : null;
   }
 
+  /** @throws NotFoundError when the wait does not exist in the workspace. */
   async get(workspaceId: string, id: string): Promise<WaitRecord> {
     const [row] = await this.db.query<Record<string, unknown>>(`select ${COLUMNS} from run_waits where id = $1 and workspace_id = $2`, [id, workspaceId]);
     if (!row) throw new NotFoundError('Wait', id);
     return toWait(row);
   }
 
-  /** Waits of a workspace, oldest first, filtered; `afterId` pages on. */
+  /** Lists the waits of a workspace that match `filter`, oldest first, starting after the wait `filter.after`. */
   async list(workspaceId: string, filter: { status?: WaitStatus | undefined; kind?: WaitRecord['kind'] | undefined; runId?: string | undefined; graphId?: string | undefined; after?: { createdAt: Date; id: string } | undefined; limit: number }): Promise<WaitRecord[]> {
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
@@ -113,17 +115,24 @@ export class WaitStore {
   /**
    * Records a decision on a pending wait.
    *
+   * @throws NotFoundError when the wait does not exist in the workspace.
    * @throws ConflictError when the wait is no longer pending, or the decision does not fit its kind.
+   * @throws ValidationError (422) when the values of an approval form are invalid.
    */
   async decide(workspaceId: string, id: string, decision: WaitDecision): Promise<WaitRecord> {
     const wait = await this.get(workspaceId, id);
     if (wait.status !== 'pending') {
-      throw new ConflictError(`Wait '${id}' is already ${wait.status}${wait.decidedBy ? ` (by ${wait.decidedBy})` : ''}; only pending waits can be decided.`, { status: wait.status });
+      const decidedBy = wait.decidedBy ? ` by ${wait.decidedBy}` : '';
+      throw new ConflictError(`Wait '${id}' is already ${wait.status}${decidedBy}. Only pending waits can be decided.`, { status: wait.status });
     }
-    if (wait.kind === 'approval' && decision.outcome === 'resumed') throw new ConflictError(`Wait '${id}' is an approval; decide it with approve or reject.`, { kind: wait.kind });
-    if (wait.kind !== 'approval' && decision.outcome !== 'resumed') throw new ConflictError(`Wait '${id}' is a ${wait.kind} wait; it can only be resumed, not approved or rejected.`, { kind: wait.kind });
+    if (wait.kind === 'approval' && decision.outcome === 'resumed') {
+      throw new ConflictError(`Wait '${id}' is an approval, so it cannot be resumed. Decide it with approve or reject.`, { kind: wait.kind });
+    }
+    if (wait.kind !== 'approval' && decision.outcome !== 'resumed') {
+      throw new ConflictError(`Wait '${id}' is a ${wait.kind} wait, so it can only be resumed, not approved or rejected.`, { kind: wait.kind });
+    }
     if (decision.items !== undefined && wait.request.allowEdit !== true) {
-      throw new ConflictError(`Wait '${id}' does not allow editing its items (the node set allowEdit to false); send the decision without items.`, { allowEdit: false });
+      throw new ConflictError(`Wait '${id}' does not allow editing its items because its node set allowEdit to false. Send the decision without items.`, { allowEdit: false });
     }
 
     if (wait.request.form !== undefined && decision.outcome === 'approved') checkForm(id, wait.request.form, decision.form ?? {});
@@ -136,17 +145,17 @@ export class WaitStore {
        where id = $1 and workspace_id = $2 and status = 'pending' returning ${COLUMNS}`,
       [id, workspaceId, decision.outcome, toJsonb(body), decision.comment ?? null, decision.decidedBy],
     );
-    if (!row) throw new ConflictError(`Wait '${id}' was decided by someone else a moment ago.`, {});
+    if (!row) throw new ConflictError(`Wait '${id}' was decided by another request a moment ago. Read the wait to see its outcome.`, {});
     return toWait(row);
   }
 
-  /** Ends a pending wait whose until time has passed. */
+  /** Ends a pending wait whose `until` time has passed and returns the wait as stored. */
   async expire(id: string, status: 'elapsed' | 'expired'): Promise<WaitRecord> {
     await this.db.query(`update run_waits set status = $2, decided_at = now() where id = $1 and status = 'pending'`, [id, status]);
     return (await this.byId(id))!;
   }
 
-  /** Pending `resume` waits of a run and its sub-workflow runs, for `POST /api/runs/:id/resume`. */
+  /** Lists the pending `resume` waits of a run and its sub-workflow runs, for `POST /api/runs/:id/resume`. */
   async pendingResumes(rootRunId: string): Promise<WaitRecord[]> {
     const rows = await this.db.query<Record<string, unknown>>(`select ${COLUMNS} from run_waits where root_run_id = $1 and status = 'pending' and kind = 'resume'`, [rootRunId]);
     return rows.map(toWait);
@@ -158,25 +167,39 @@ const formValidator = new Ajv2020({ allErrors: true, strict: false });
 /**
  * Checks approval form values against the form's JSON Schema.
  *
- * @throws ValidationError (422) naming each field that is missing or of the wrong type.
+ * @throws ValidationError (422) naming each field that is missing, unknown or of the wrong type.
+ * @throws ConflictError when the form's JSON Schema cannot be compiled.
  */
 function checkForm(waitId: string, schema: Record<string, unknown>, values: Record<string, unknown>): void {
   let validate;
   try {
     validate = formValidator.compile(schema);
   } catch (error) {
-    throw new ConflictError(`Wait '${waitId}' has a form whose JSON Schema cannot be compiled (${error instanceof Error ? error.message : String(error)}); the node that asked for it must be fixed.`, {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConflictError(`Wait '${waitId}' has an invalid form: its JSON Schema failed to compile (${reason}). Fix the node that requested the form.`, {});
   }
   if (validate(values)) return;
+
   const problems = (validate.errors ?? []).map((error) => {
-    const field = error.keyword === 'required' ? String((error.params as { missingProperty?: string }).missingProperty) : error.instancePath.replace(/^\//, '').replaceAll('/', '.');
-    const message = error.keyword === 'required' ? 'is required' : error.keyword === 'additionalProperties' ? `is not a field of the form (${String((error.params as { additionalProperty?: string }).additionalProperty)})` : (error.message ?? 'is invalid');
+    let field: string;
+    let message: string;
+    if (error.keyword === 'required') {
+      field = String((error.params as { missingProperty?: string }).missingProperty);
+      message = 'is required';
+    } else if (error.keyword === 'additionalProperties') {
+      field = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      message = `is not a field of the form (${String((error.params as { additionalProperty?: string }).additionalProperty)})`;
+    } else {
+      field = error.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      message = error.message ?? 'is invalid';
+    }
     return { path: field ? `form.${field}` : 'form', message };
   });
-  throw new ValidationError(`The form values of wait '${waitId}' are invalid: ${problems.map((problem) => `${problem.path} ${problem.message}`).join('; ')}. Send form with every required field, each of the type the form declares.`, problems);
+  const summary = problems.map((problem) => `${problem.path} ${problem.message}`).join('; ');
+  throw new ValidationError(`The form values of wait '${waitId}' are invalid: ${summary}. Send form with every required field, each of the type the form declares.`, problems);
 }
 
-/** In-process wake-ups of waits that are waited for inside the process. */
+/** In-process notifications that wake the runs waiting inside this process for a wait to end. */
 export class WaitSignals {
   private readonly waiters = new Map<string, Set<() => void>>();
 
@@ -206,6 +229,7 @@ export class WaitSignals {
     });
   }
 
+  /** Wakes every caller of `wait` for this wait id. */
   notify(waitId: string): void {
     for (const done of [...(this.waiters.get(waitId) ?? [])]) done();
     this.waiters.delete(waitId);
@@ -213,9 +237,10 @@ export class WaitSignals {
 }
 
 /**
- * The waits of one run, kept in `run_waits`. A wait that is decided, or whose time has come,
+ * Waits of one run, stored in `run_waits`. A wait that is decided, or whose time has come,
  * resolves at once. Otherwise the run waits inside the process when `suspend` is false or the
- * wait ends within `inlineWaitMs`, and is suspended (RunSuspendedError) when not.
+ * wait ends within `inlineWaitMs`. In every other case `resolve` throws RunSuspendedError so
+ * that the run is parked.
  */
 export class DurableRunWaits implements RunWaits {
   constructor(
@@ -247,16 +272,22 @@ export class DurableRunWaits implements RunWaits {
       if (this.deps.suspend && remaining > this.deps.inlineWaitMs) {
         throw new RunSuspendedError('wait', due === undefined ? null : new Date(due), `node '${step.nodeName}' waits (${wait.kind}, wait ${wait.id})`, wait.id);
       }
-      // Waiting here: re-read the wait now and then too, in case a decision made in another process was not signalled.
+      // Re-read the wait at least every second, because a decision made in another process may not reach `signals`.
       await this.deps.signals.wait(wait.id, Math.min(remaining, 1_000), signal);
       wait = (await this.deps.store.byId(wait.id)) ?? wait;
     }
   }
 }
 
-/** What the node receives as `resume`. */
+/**
+ * Converts an ended wait into the `resume` value that its node receives.
+ *
+ * @throws ConflictError when the wait is still pending or was cancelled.
+ */
 export function toResolution(wait: WaitRecord): WaitResolution {
-  if (wait.status === 'cancelled' || wait.status === 'pending') throw new ConflictError(`Wait '${wait.id}' is ${wait.status}.`, { status: wait.status });
+  if (wait.status === 'cancelled' || wait.status === 'pending') {
+    throw new ConflictError(`Wait '${wait.id}' is ${wait.status}, so it has no outcome to pass to its node.`, { status: wait.status });
+  }
   const resolution: WaitResolution = {
     waitId: wait.id,
     kind: wait.kind,

@@ -5,25 +5,25 @@ import type { ExecutionPlan, PlannedNode } from './plan.js';
 import { RunScheduler, type Activation } from './scheduling.js';
 
 /**
- * What one activation of one node produced. Plain JSON data, so a journal can store it and a
+ * Result of one activation of one node. It is plain JSON data, so a journal can store it and a
  * Temporal workflow can receive it from an activity.
  */
 export type ActivationResult =
   | { kind: 'output'; ports: PortItems; state?: unknown; usage?: StepUsage | null }
   | { kind: 'skipped' }
-  /** The run must stop: the node failed with `onError: fail`, or hit a fatal limit. */
+  /** Failure that stops the run, because the node failed with `onError: fail` or hit a fatal limit. */
   | { kind: 'failed'; error: StepErrorInfo };
 
-/** Where the interpreter gets activation results from: by running the node, or from a journal. */
+/** Source of activation results for the interpreter, which runs the node or reads a journal. */
 export interface InterpreterHost {
   /**
-   * Produces the result of one activation. `stepKey` (`<nodeId>:<activation>`) is stable for
-   * a run: a durable host returns the stored result of a key that already finished.
-   * `nodeOutputs` builds `$node` for expressions. May throw to stop the run (cancellation,
-   * timeout, suspension); the interpreter lets such errors through.
+   * Produces the result of one activation. `stepKey` (`<nodeId>:<activation>`) is stable within
+   * a run, so a durable host returns the stored result of a key that already finished.
+   * `nodeOutputs` builds `$node` for expressions. The host may throw to stop the run on
+   * cancellation, timeout or suspension, and the interpreter passes such errors through.
    */
   activate(activation: Activation, stepKey: string, nodeOutputs: () => Record<string, Item[]>): Promise<ActivationResult>;
-  /** Called before each activation; throws to stop or suspend the run. */
+  /** Called before each activation and once after the last. Throws to stop or suspend the run. */
   checkpoint(): void;
 }
 
@@ -35,12 +35,12 @@ export interface InterpretedRun {
 }
 
 /**
- * Walks a planned graph from its input to its end, asking `host` for each activation's result
- * in the order the scheduler fixes. Given the same plan, input and results, it asks for the same
- * activations in the same order, which is what lets a journal (or Temporal's history) replay a
- * run: recorded results come back and only the rest runs.
+ * Walks a planned graph from its input to its end and requests each activation's result from
+ * `host`, in the order the scheduler sets. Given the same plan, input and results, it requests
+ * the same activations in the same order. That is what lets a journal or Temporal's history
+ * replay a run: recorded results come back, and only the remaining activations run.
  *
- * This module and what it imports hold no I/O and no clocks, so the Temporal workflow bundle
+ * This module and its imports do no I/O and read no clock, so the Temporal workflow bundle
  * runs the same code.
  */
 export async function interpret(plan: ExecutionPlan, input: Item[], maxIterations: number, host: InterpreterHost): Promise<InterpretedRun> {
@@ -63,22 +63,26 @@ export async function interpret(plan: ExecutionPlan, input: Item[], maxIteration
 
     const result = await host.activate(activation, stepKeyOf(activation), outputs);
     if (result.kind === 'failed') return { status: 'failed', output: [], error: result.error, usage };
-    if (result.kind === 'output') addUsage(usage, result.usage);
-    scheduler.complete(planned, result.kind === 'skipped' ? null : result.ports, result.kind === 'output' ? result.state : undefined);
+    if (result.kind === 'skipped') {
+      scheduler.complete(planned, null, undefined);
+    } else {
+      addUsage(usage, result.usage);
+      scheduler.complete(planned, result.ports, result.state);
+    }
   }
   host.checkpoint();
 
   const unfinished = scheduler.unfinished();
   if (unfinished.length > 0) {
     const names = unfinished.map((planned) => `'${planned.node.name}'`).join(', ');
-    const message = `the run stopped with nodes that can never get their input: ${names}; a node waits for an input that only arrives after the node itself has run`;
+    const message = `the run stopped with nodes that can never receive their input: ${names}. Each waits for an input that only arrives after the node itself has run`;
     return { status: 'failed', output: [], error: { message, code: 'run_stalled' }, usage };
   }
 
   return { status: 'succeeded', output: runOutput(plan, scheduler), error: null, usage };
 }
 
-/** `<nodeId>:<activation>`: names one activation in a journal, an idempotency key and a wait. */
+/** Returns the step key `<nodeId>:<activation>`, which names one activation in a journal, an idempotency key and a wait. */
 export function stepKeyOf(activation: Pick<Activation, 'planned' | 'activation'>): string {
   return `${activation.planned.node.id}:${activation.activation}`;
 }
@@ -94,7 +98,7 @@ export function addUsage(total: InterpretedRun['usage'], usage: StepUsage | null
   total.costUsd += usage.costUsd ?? 0;
 }
 
-/** Items of every output port of a node's latest activation, in port order. */
+/** Concatenates the items of every output port, declared ports first and undeclared ones after them. */
 function flatten(planned: PlannedNode, ports: PortItems): Item[] {
   const names = [...planned.outputs, ...Object.keys(ports).filter((port) => !planned.outputs.includes(port))];
   let items: Item[] = [];
