@@ -21,6 +21,10 @@ import type { NodeOutputCache } from './runtime/partial/output-cache.js';
 import type { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import type { ExpressionEvaluator, SubgraphLoader } from './runtime/types.js';
 import type { ScheduleService } from './schedules/schedule-service.js';
+import type { KnowledgeBaseService } from './knowledge/knowledge-bases.js';
+import type { VectorStoreService } from './knowledge/vector-store-service.js';
+import type { LlmGateway } from './llm/gateway.js';
+import type { WebhookService } from './webhooks/webhook-service.js';
 
 /**
  * Every kernel service, registered once by name. Tests replace an entry with
@@ -52,6 +56,14 @@ export interface KernelServices {
   partialExecutionService: PartialExecutionService;
   /** Schedules that start graph runs at intervals or by cron expressions. */
   scheduleService: ScheduleService;
+  /** Routes llm.chat and llm.embed to provider extensions. */
+  llmGateway: LlmGateway;
+  /** Knowledge bases: documents parsed, chunked and embedded into a vector collection each. */
+  knowledgeBaseService: KnowledgeBaseService;
+  /** Vector stores of the HTTP API. */
+  vectorStoreService: VectorStoreService;
+  /** Webhook requests: routing to live graph versions, authentication, responses. */
+  webhookService: WebhookService;
   /** Loader of the graphs that sub-workflow nodes run. Optional: without it, sub-workflow nodes fail with a clear error. */
   subgraphLoader?: SubgraphLoader;
   /** Evaluator of expressions in node parameters. Optional: without it, parameters are passed as written. */

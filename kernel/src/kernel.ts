@@ -24,6 +24,11 @@ import { graphRunRoutes } from './http/routes/graph-runs.js';
 import { scheduleRoutes } from './http/routes/schedules.js';
 import { ScheduleService } from './schedules/schedule-service.js';
 import { ScheduleTicker } from './schedules/schedule-ticker.js';
+import { knowledgeBaseRoutes } from './http/routes/knowledge-bases.js';
+import { vectorStoreRoutes } from './http/routes/vector-stores.js';
+import { KnowledgeBaseService } from './knowledge/knowledge-bases.js';
+import { VectorStoreService } from './knowledge/vector-store-service.js';
+import { VectorStore } from './knowledge/vector-store.js';
 import { BaselineService } from './graphs/baselines.js';
 import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { hostGraphServices } from './graphs/host-graph-services.js';
@@ -40,6 +45,8 @@ import { createExpressionEvaluator } from './runtime/expressions/index.js';
 import { createHostBridge, hostAuditQueueFor, purgeExpiredKeyValues } from './extensions/host-api/index.js';
 import { systemRoutes } from './http/routes/system.js';
 import { workspaceRoutes } from './http/routes/workspaces.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 import { createSharedState } from './infra/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { openDatabase } from './storage/database.js';
@@ -137,7 +144,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       sharedState,
       bridgeFactory: (context) =>
         createHostBridge(
-          { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
+          { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, stepId: context.stepId, progress: context.progress, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
           { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
         ),
     });
@@ -230,6 +237,13 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
 
     const scheduleService = new ScheduleService({ db, logger, graphService, graphRuns: () => container.cradle.graphRunService });
     container.register({ scheduleService: asValue(scheduleService) });
+    const vectorStore = new VectorStore({ db, logger });
+    container.register({
+      llmGateway: asValue(llmGateway),
+      knowledgeBaseService: asValue(new KnowledgeBaseService({ db, logger, vectors: vectorStore, gateway: () => llmGateway, extensionHost: () => extensionHost })),
+      vectorStoreService: asValue(new VectorStoreService({ vectors: vectorStore, logger })),
+      webhookService: asValue(new WebhookService({ db, logger, userService: container.cradle.userService, vault: container.cradle.vault, graphRuns: () => container.cradle.graphRunService, runService: () => runService })),
+    });
     const scheduleTicker = new ScheduleTicker({ service: scheduleService, logger, pollMs: config.schedulePollMs });
     // Runs before the run service and baseline closers (closers run in reverse), so no schedule starts a run during shutdown.
     closers.push(() => scheduleTicker.stop());
@@ -244,7 +258,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
 
     const services = container.cradle;
     const resolve = () => container.cradle;
-    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...waitRoutes(resolve), ...timeTravelRoutes(resolve), ...graphRunRoutes(resolve), ...scheduleRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve));
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...waitRoutes(resolve), ...timeTravelRoutes(resolve), ...graphRunRoutes(resolve), ...scheduleRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve), ...knowledgeBaseRoutes(resolve), ...vectorStoreRoutes(resolve), ...webhookRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
 
     // Expired key-value entries are already hidden from reads; this hourly purge frees their space.

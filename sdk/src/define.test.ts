@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 
 import { defineExtension, defineNode, defineRoute, routeName } from './define.js';
 import { ExtensionError, isHostCallError } from './errors.js';
-import { HOST_METHOD_PERMISSIONS, HOST_METHODS, type HostApi, type HostMethod } from './host-api.js';
+import { HOST_METHOD_PERMISSIONS, HOST_METHODS, type CodeRunRequest, type CodeRunResult, type HostApi, type HostMethod, type HttpStreamChunk } from './host-api.js';
 import type { NodeContext, NodeInput, NodeOutput, RouteRequest } from './types.js';
 
 describe('defineExtension', () => {
@@ -97,7 +97,7 @@ describe('errors', () => {
 describe('HOST_METHOD_PERMISSIONS', () => {
   it('lists a method for every namespace of HostApi', () => {
     const namespaces = new Set(HOST_METHODS.map((method) => method.split('.')[0]));
-    expect([...namespaces].sort()).toEqual(['collections', 'credentials', 'events', 'files', 'graphs', 'http', 'kv', 'llm', 'runs', 'vectors']);
+    expect([...namespaces].sort()).toEqual(['code', 'collections', 'credentials', 'events', 'files', 'graphs', 'http', 'kv', 'llm', 'runs', 'vectors']);
   });
 
   it('names exactly the methods of HostApi', () => {
@@ -109,5 +109,54 @@ describe('HOST_METHOD_PERMISSIONS', () => {
 
   it('maps kv.set to kv:write', () => {
     expect(HOST_METHOD_PERMISSIONS['kv.set']).toBe('kv:write');
+  });
+
+  it('maps code.run to code:run', () => {
+    expect(HOST_METHOD_PERMISSIONS['code.run']).toBe('code:run');
+  });
+
+  it('needs no permission for http.read and runs.progress', () => {
+    expect(HOST_METHOD_PERMISSIONS['http.read']).toBeNull();
+    expect(HOST_METHOD_PERMISSIONS['runs.progress']).toBeNull();
+  });
+});
+
+describe('node contract types', () => {
+  it('accepts usage, loop state and wait outputs', () => {
+    const loop = defineNode({
+      execute(_ctx, input) {
+        expectTypeOf(input.state).toEqualTypeOf<unknown>();
+        expectTypeOf(input.iteration).toEqualTypeOf<number | undefined>();
+        return { done: input.items, state: { seen: input.items.length }, usage: { tokens: 3 } };
+      },
+    });
+    const wait = defineNode({
+      execute(_ctx, input): NodeOutput {
+        if (input.resume) {
+          expectTypeOf(input.resume.outcome).toEqualTypeOf<'approved' | 'rejected' | 'resumed' | 'elapsed' | 'expired'>();
+          return { items: input.resume.items ?? input.items };
+        }
+        return { wait: { kind: 'approval', title: 'Check', items: input.items, allowEdit: true, form: { type: 'object' } } };
+      },
+    });
+    const ports: NodeOutput = { true: [], false: [], usage: { costUsd: 0.01 } };
+
+    expect(typeof loop.execute).toBe('function');
+    expect(typeof wait.execute).toBe('function');
+    expect(ports.usage).toEqual({ costUsd: 0.01 });
+  });
+
+  it('rejects a wait of an unknown kind', () => {
+    // @ts-expect-error kind must be approval, timer or resume
+    const output: NodeOutput = { wait: { kind: 'sleep' } };
+
+    expect(output).toBeDefined();
+  });
+
+  it('types the code namespace', () => {
+    expectTypeOf<HostApi['code']['run']>().parameters.toEqualTypeOf<[CodeRunRequest]>();
+    expectTypeOf<Awaited<ReturnType<HostApi['code']['run']>>>().toEqualTypeOf<CodeRunResult>();
+    expectTypeOf<Awaited<ReturnType<HostApi['runs']['progress']>>>().toEqualTypeOf<{ recorded: boolean }>();
+    expectTypeOf<Awaited<ReturnType<HostApi['http']['read']>>>().toEqualTypeOf<HttpStreamChunk>();
   });
 });

@@ -107,13 +107,40 @@ export interface VectorPoint {
   content?: string;
 }
 
-/** A query match, most similar first. */
+/** A query match, best first. */
 export interface VectorMatch {
   id: string;
-  /** Similarity: higher is closer, whatever the metric. */
+  /** Ranking score of the query's mode (similarity, MMR score, or fused rank score for `hybrid`); higher ranks first. */
   score: number;
+  /** Similarity to the query vector: higher is closer, whatever the metric. */
+  similarity: number;
+  /** pgvector's raw distance to the query vector. */
+  distance: number;
   metadata: JsonObject;
   content?: string;
+  /** `hybrid` only: 1-based rank in the vector list and in the full-text list, null where absent. */
+  ranks?: { vector: number | null; text: number | null };
+}
+
+/** Query of {@link VectorsApi.query}. */
+export interface VectorQuery {
+  vector: number[];
+  /** 1 to 100. */
+  topK: number;
+  /** Metadata keys and the JSON values they must equal (at most 16 keys). */
+  filter?: JsonObject;
+  /**
+   * `similarity` (default): nearest neighbours. `mmr`: nearest `candidates` re-ranked by maximal
+   * marginal relevance. `hybrid`: nearest `candidates` and full-text matches of `text`
+   * (any word, PostgreSQL `english` configuration) fused by reciprocal rank.
+   */
+  mode?: 'similarity' | 'mmr' | 'hybrid';
+  /** Query words for `hybrid`, at most 4,096 characters. */
+  text?: string;
+  /** MMR trade-off from 0 (diverse) to 1 (relevant); default 0.5. */
+  lambda?: number;
+  /** Candidates `mmr` re-ranks or each `hybrid` list holds, 1 to 500; default max(4 × topK, 40). */
+  candidates?: number;
 }
 
 /**
@@ -133,10 +160,10 @@ export interface VectorsApi {
    */
   upsert(collection: string, points: VectorPoint[]): Promise<void>;
   /**
-   * Returns the `topK` points closest to `vector` whose metadata matches every `filter` key
-   * exactly. Needs `vectors:read`.
+   * Returns the `topK` best points for `vector` whose metadata matches every `filter` key
+   * exactly, ranked by `mode`. Needs `vectors:read`.
    */
-  query(collection: string, query: { vector: number[]; topK: number; filter?: JsonObject }): Promise<VectorMatch[]>;
+  query(collection: string, query: VectorQuery): Promise<VectorMatch[]>;
   /** Deletes points by id. Resolves to the number deleted. Needs `vectors:write`. */
   delete(collection: string, ids: string[]): Promise<number>;
 }
@@ -146,12 +173,28 @@ export interface HttpRequest {
   /** HTTP method. Defaults to GET. */
   method?: string;
   headers?: Record<string, string>;
-  /** Text body. Use `bodyBase64` for binary data. */
+  /** Text body. Use `bodyBase64` for binary data, such as a multipart upload. */
   body?: string;
   /** Binary body as base64. Ignored when `body` is set. */
   bodyBase64?: string;
   /** Time limit of the whole request in milliseconds. The kernel caps it by the call's own limit. */
   timeoutMs?: number;
+  /** Whether to follow redirects (default true). When false, a 3xx response is returned as it is. */
+  followRedirects?: boolean;
+  /**
+   * When true, the fetch resolves as soon as the response headers arrive, with an empty
+   * `body` and a `streamId`. Read the body with {@link HttpApi.read} as it arrives. The
+   * time limit then covers the whole body, and unread streams are closed when the call that
+   * opened them returns.
+   */
+  stream?: boolean;
+  /**
+   * Time the kernel waits before sending, in milliseconds (0 to 60 000), such as a retry
+   * backoff, because sandboxes have no timers. Not counted in `timeoutMs`.
+   */
+  delayMs?: number;
+  /** Largest response body to accept, in bytes after decompression. The kernel caps it at its own limit (MIFY_HTTP_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
 }
 
 /** Response of {@link HttpApi.fetch}. Non-2xx statuses resolve; they do not reject. */
@@ -159,10 +202,22 @@ export interface HttpResponse {
   status: number;
   /** Header names in lower case. */
   headers: Record<string, string>;
-  /** Body decoded as UTF-8. */
+  /** Body decoded as UTF-8. Empty for a streamed response. */
   body: string;
   /** Raw body as base64, set when the response is not text. */
   bodyBase64?: string;
+  /** Set for a streamed response (`stream: true`): pass it to {@link HttpApi.read}. */
+  streamId?: string;
+}
+
+/** One piece of a streamed response body, as {@link HttpApi.read} returns it. */
+export interface HttpStreamChunk {
+  /** Text received since the previous read, for text content types; '' otherwise. */
+  text: string;
+  /** Bytes received since the previous read as base64, for other content types. */
+  bodyBase64?: string;
+  /** True when the body has ended; the stream is closed and its id is no longer valid. */
+  done: boolean;
 }
 
 /** Outgoing HTTP requests. */
@@ -174,6 +229,14 @@ export interface HttpApi {
    * `network_error` when no response arrives (DNS failure, refused connection).
    */
   fetch(url: string, request?: HttpRequest): Promise<HttpResponse>;
+  /**
+   * Waits for more of a streamed response body (see `stream` in {@link HttpRequest}) and
+   * returns everything received since the previous read. Needs no permission beyond the
+   * fetch that opened the stream. Rejects with `not_found` for an unknown or finished
+   * stream, `timeout` when the fetch's time limit passes, and `response_too_large` past the
+   * kernel's response size limit.
+   */
+  read(streamId: string): Promise<HttpStreamChunk>;
 }
 
 /** A decrypted credential, handed out for the duration of one call. */
@@ -369,6 +432,53 @@ export interface RunsApi {
   start(graphId: string, options?: { items?: Item[]; idempotencyKey?: string }): Promise<RunRecord>;
   /** Reads a run. Needs `runs:read`. Rejects with `not_found` when it does not exist. */
   get(runId: string): Promise<RunRecord>;
+  /**
+   * Reports partial output of the step being executed, such as the text a model has written
+   * so far, as a `step.progress` event `{ nodeId, stepId, delta }` of the run. Needs no
+   * permission, because it reaches only the caller's own step. Resolves to
+   * `{ recorded: false }` when the call belongs to no step (a route, a hook), when a
+   * provider was called without `stream: true`, or past the kernel's limit of events per
+   * step. Rejects with `invalid_argument` for a delta over 64 KiB.
+   */
+  progress(delta: string): Promise<{ recorded: boolean }>;
+}
+
+/** Request of {@link CodeApi.run}. */
+export interface CodeRunRequest {
+  /** Body of a JavaScript function, such as `return items.length;`. */
+  source: string;
+  /** Parameter names of the function body, such as `['items']`. */
+  parameterNames?: string[];
+  /**
+   * One argument list per call of the function; one result comes back per list. Arguments
+   * must be JSON values, such as items; typed `unknown` so item objects need no cast.
+   */
+  calls: unknown[][];
+  /** Time limit of all calls together, in milliseconds (default 1000, at most 30 000). */
+  timeoutMs?: number;
+  /** Heap limit of the code's isolate, in MiB (default 32, 8 to 128). */
+  memoryLimitMb?: number;
+}
+
+/** Result of {@link CodeApi.run}. */
+export interface CodeRunResult {
+  /** One JSON value per entry of `calls`, in order. */
+  results: JsonValue[];
+  /** Console lines the code wrote, at most 100. */
+  logs: string[];
+  /** Console lines dropped past that limit. */
+  droppedLogLines: number;
+}
+
+/** User code in a fresh isolate of its own, with its own memory and time limits. */
+export interface CodeApi {
+  /**
+   * Runs a function body once per argument list. Needs `code:run`. Rejects with
+   * `code_syntax_error`, `code_threw`, `code_timeout`, `code_memory` or
+   * `code_invalid_result` (a result that is not plain JSON), with `line` and `column` in
+   * the error's details when known.
+   */
+  run(request: CodeRunRequest): Promise<CodeRunResult>;
 }
 
 /** The host API on `ctx.host`. */
@@ -391,11 +501,14 @@ export interface HostApi {
   files: FilesApi;
   graphs: GraphsApi;
   runs: RunsApi;
+  code: CodeApi;
 }
 
 /**
  * The permission each host method needs. `http.fetch` needs an `http:fetch:<host>`
  * permission that matches the URL (see `isFetchAllowed`), so its entry is the prefix.
+ * Null marks a method that needs none: `http.read` reads only streams the caller's own
+ * fetches opened, and `runs.progress` reports only on the caller's own step.
  */
 export const HOST_METHOD_PERMISSIONS = {
   'kv.get': 'kv:read',
@@ -411,6 +524,7 @@ export const HOST_METHOD_PERMISSIONS = {
   'vectors.query': 'vectors:read',
   'vectors.delete': 'vectors:write',
   'http.fetch': 'http:fetch:',
+  'http.read': null,
   'credentials.get': 'credentials:read',
   'llm.chat': 'llm:invoke',
   'llm.embed': 'llm:invoke',
@@ -424,7 +538,9 @@ export const HOST_METHOD_PERMISSIONS = {
   'graphs.list': 'graphs:read',
   'runs.start': 'runs:start',
   'runs.get': 'runs:read',
-} as const satisfies Record<string, Permission>;
+  'runs.progress': null,
+  'code.run': 'code:run',
+} as const satisfies Record<string, Permission | null>;
 
 /** Dotted name of a host method, such as `kv.get`. */
 export type HostMethod = keyof typeof HOST_METHOD_PERMISSIONS;

@@ -1,5 +1,5 @@
 import type { ExtensionManifest } from './manifest.js';
-import type { Item, RouteResponse } from './types.js';
+import type { Item, NodeUsage, NodeWait, RouteResponse, WaitResolution } from './types.js';
 
 export interface TestHarnessOptions {
   /** Extension folder holding mify.extension.json and the built entry. */
@@ -8,14 +8,53 @@ export interface TestHarnessOptions {
   workspaceId?: string;
   /** Kernel log level (default `silent`). */
   logLevel?: string;
+  /**
+   * Lets `http.fetch` reach loopback and private addresses, as the operator setting
+   * `MIFY_ALLOW_PRIVATE_NETWORK=true` does, so tests can call stub servers on 127.0.0.1.
+   * Cloud metadata addresses stay blocked. Default false.
+   */
+  allowPrivateNetwork?: boolean;
+}
+
+/** Input of {@link TestHarness.runNode}. */
+export interface TestNodeInput {
+  items: Item[];
+  parameters?: Record<string, unknown>;
+  ports?: Record<string, Item[]>;
+  typeVersion?: number;
+  /** Loop nodes: the `state` returned by the previous activation. */
+  state?: unknown;
+  /** Loop nodes: the activation number, from 1 (default 1 for loop nodes). */
+  iteration?: number;
+  /** Wait nodes: how the wait ended, as the kernel passes it at the node's second call. */
+  resume?: WaitResolution;
+}
+
+/** Everything a node returned, split as the kernel splits it. */
+export interface TestNodeResult {
+  /** Items per output port; empty when the node asked to wait. */
+  ports: Record<string, Item[]>;
+  usage?: NodeUsage;
+  /** Loop nodes: the state for the next activation. */
+  state?: unknown;
+  /** Wait nodes: the wait the node asked for. */
+  wait?: NodeWait;
+  /** Deltas the node reported with `ctx.host.runs.progress`, in order. */
+  progress: string[];
 }
 
 /** An extension loaded into the production sandbox, with the real host API over an in-memory database. */
 export interface TestHarness {
   readonly manifest: ExtensionManifest;
   readonly workspaceId: string;
-  /** Runs a node type of the extension and returns the items per output port. */
-  runNode(type: string, input: { items: Item[]; parameters?: Record<string, unknown>; ports?: Record<string, Item[]>; typeVersion?: number }): Promise<Record<string, Item[]>>;
+  /**
+   * Runs a node type of the extension and returns the items per output port. `usage` and,
+   * for loop nodes, `state` are accepted and left out; a wait request is an error, so use
+   * `runNodeResult` for wait nodes.
+   */
+  runNode(type: string, input: TestNodeInput): Promise<Record<string, Item[]>>;
+  /** Runs a node type of the extension and returns its ports, usage, loop state, wait request and progress deltas. */
+  runNodeResult(type: string, input: TestNodeInput): Promise<TestNodeResult>;
   /** Calls a contributed route as the kernel would. */
   callRoute(method: string, path: string, request?: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> }): Promise<RouteResponse>;
   /** Stores a credential that `ctx.host.credentials.get(name)` returns. */

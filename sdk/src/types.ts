@@ -35,20 +35,105 @@ export interface Item {
 export interface NodeInput {
   items: Item[];
   ports?: Record<string, Item[]>;
+  /** Parameters resolved for the first item; the same object as `ctx.node.parameters`. */
+  parameters?: Record<string, unknown>;
+  /** Parameters resolved per item, in item order; present only when the parameters hold expressions. */
+  itemParameters?: Array<Record<string, unknown>>;
+  /**
+   * Loop nodes (control `loop`) only: the `state` the node returned at its previous
+   * activation. Absent at the first activation after the loop is entered.
+   */
+  state?: unknown;
+  /** Loop nodes only: activations since the loop was entered, from 1. */
+  iteration?: number;
+  /** Wait nodes (control `wait`) only, at their second call: how the wait they asked for ended. */
+  resume?: WaitResolution;
 }
 
 /**
- * Result of {@link NodeImplementation.execute}, in one of two forms:
+ * Usage a node reports beside its items. The kernel adds it to the step and to the run's
+ * totals; `tokens` defaults to `inputTokens + outputTokens`.
+ */
+export interface NodeUsage {
+  tokens?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Cost in US dollars. */
+  costUsd?: number;
+}
+
+/**
+ * What a wait node asks for instead of items. `timer` continues the run at `until`;
+ * `approval` waits for a reviewer's decision; `resume` waits for `POST /api/runs/:id/resume`.
+ * For approval and resume waits, `until` is the time at which the wait expires.
+ */
+export interface NodeWait {
+  kind: 'approval' | 'timer' | 'resume';
+  /** ISO 8601 date-time; required for `timer`. */
+  until?: string;
+  /** Approval waits: heading the reviewer sees. */
+  title?: string;
+  /** Approval waits: what the reviewer should check. */
+  instructions?: string;
+  /** Approval waits: items the reviewer sees and, with `allowEdit`, may edit. */
+  items?: Item[];
+  allowEdit?: boolean;
+  /** Approval waits: JSON Schema of extra fields the reviewer fills in. */
+  form?: JsonObject;
+}
+
+/** Outcome of a wait, handed to the wait node as `input.resume` when it is called again. */
+export interface WaitResolution {
+  waitId: string;
+  kind: NodeWait['kind'];
+  /** approved or rejected: a reviewer decided; resumed: resumed through the API; elapsed: the timer passed; expired: `until` passed before a decision. */
+  outcome: 'approved' | 'rejected' | 'resumed' | 'elapsed' | 'expired';
+  /** The reviewer's edited items, when they edited them. */
+  items?: Item[];
+  /** Values of the approval form. */
+  form?: JsonObject;
+  comment: string | null;
+  /** User id of the reviewer, or null for timers and expiries. */
+  decidedBy: string | null;
+  /** ISO 8601 date-time. */
+  decidedAt: string;
+}
+
+/** Output of a loop node: items keyed by output port, and the `state` handed back at its next activation. */
+export interface LoopNodeOutput {
+  /** Any JSON value; the kernel stores it in the run journal between activations. */
+  state: unknown;
+  usage?: NodeUsage;
+  /** Items per output port, such as `loop` and `done`. */
+  [port: string]: unknown;
+}
+
+/** Output of a wait node that asks the run to wait; the node is called again with `input.resume`. */
+export interface WaitNodeOutput {
+  wait: NodeWait;
+  usage?: NodeUsage;
+}
+
+/**
+ * Result of {@link NodeImplementation.execute}, in one of these forms:
  *
  * - `{ items }`: all items leave through the node's first output port.
  * - `{ [portName]: items }`: items per output port, keyed by the port names declared in the
  *   manifest, such as `{ true: [...], false: [...] }` for an If node. A declared port left
  *   out emits no items, and an undeclared port name fails the step.
+ * - Either form with `usage` beside the ports ({@link NodeUsage}).
+ * - Loop nodes: ports and `state` ({@link LoopNodeOutput}).
+ * - Wait nodes: `{ wait }` instead of items ({@link WaitNodeOutput}).
  *
- * A node that declares an output port named `items` always uses the second form.
- * `normalizeNodeOutput` applies these rules.
+ * A node that declares an output port named `items`, `usage`, `state` or `wait` uses that
+ * name for the port. `normalizeNodeOutput` applies the port rules.
  */
-export type NodeOutput = { items: Item[] } | Record<string, Item[]>;
+export type NodeOutput =
+  | { items: Item[]; usage?: NodeUsage }
+  | Record<string, Item[]>
+  | { usage: NodeUsage; [port: string]: Item[] | NodeUsage }
+  | LoopNodeOutput
+  | WaitNodeOutput;
 
 /** Structured log lines, written by the kernel with the extension, run and step ids. */
 export interface Logger {

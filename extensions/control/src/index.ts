@@ -2,7 +2,7 @@
  * Entry of `mify.control`: routing, loops, merges, sub-workflows and waits. Each node lives in its
  * own module under nodes/, keyed here by the type its manifest entry declares.
  */
-import { defineExtension, type NodeImplementation } from '@mify/sdk';
+import { defineExtension } from '@mify/sdk';
 import { loopMap } from './nodes/loop-map.js';
 import { merge } from './nodes/merge.js';
 import { routeIf } from './nodes/route-if.js';
@@ -14,12 +14,9 @@ export default defineExtension({
   nodes: {
     'mify.control.route-if': routeIf,
     'mify.control.route-switch': routeSwitch,
-    // NOTE: NodeOutput in @mify/sdk has no `state` member, although the kernel's node runner
-    // accepts one from loop nodes, so the loop node's type is widened here.
-    'mify.control.loop-map': loopMap as unknown as NodeImplementation,
+    'mify.control.loop-map': loopMap,
     'mify.control.merge': merge,
     'mify.control.sub-workflow': subWorkflow,
-    // NOTE: NodeOutput in @mify/sdk has no `wait` member, although the kernel's node runner accepts one from wait nodes.
-    'mify.control.wait': wait as unknown as NodeImplementation,
+    'mify.control.wait': wait,
   },
 });

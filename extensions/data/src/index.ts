@@ -3,7 +3,7 @@
  * limiting, aggregation, splitting, dates and hashing. Each node lives in its own module under
  * nodes/, keyed here by the type its manifest entry declares.
  */
-import { defineExtension, type NodeImplementation } from '@mify/sdk';
+import { defineExtension } from '@mify/sdk';
 import { aggregateNode } from './nodes/aggregate.js';
 import { code } from './nodes/code.js';
 import { crypto } from './nodes/crypto.js';
@@ -21,9 +21,7 @@ export default defineExtension({
   nodes: {
     'mify.data.edit-fields': editFields,
     'mify.data.template': template,
-    // NodeContext in @mify/sdk types `ctx.host` without the kernel's `code` namespace, so the
-    // node reaches it through `ctx.host.call`; its narrower context type is widened here.
-    'mify.data.code': code as unknown as NodeImplementation,
+    'mify.data.code': code,
     'mify.data.json': json,
     'mify.data.filter': filter,
     'mify.data.sort': sort,

@@ -4,6 +4,7 @@
  */
 import type { ExtensionContext, HttpResponse } from '@mify/sdk';
 import { LlmError, subject } from './errors.js';
+import { EventStreamParser, type ServerSentEvent } from './sse.js';
 
 /** A vendor request, with the provider, model and credential it is for, which messages name. */
 export interface VendorCall {
@@ -13,23 +14,27 @@ export interface VendorCall {
   credential: string | null;
   url: string;
   headers: Record<string, string>;
+  /** JSON body; ignored when `rawBody` is set. */
   body: unknown;
+  /** A body that is not JSON, such as a multipart upload, as base64 with its content type. */
+  rawBody?: { contentType: string; base64: string };
   timeoutMs?: number;
 }
 
 const MAX_VENDOR_MESSAGE_CHARS = 500;
 
 /**
- * POSTs a JSON body and returns the response. Statuses other than 2xx are thrown as
+ * POSTs a JSON body (or `rawBody`) and returns the response. Statuses other than 2xx are thrown as
  * `LlmError`s. The body is returned as text, because streamed responses are not JSON.
  */
 export async function postJson(ctx: ExtensionContext, call: VendorCall): Promise<HttpResponse> {
   let response: HttpResponse;
   try {
+    const body = call.rawBody ? { bodyBase64: call.rawBody.base64 } : { body: JSON.stringify(call.body) };
     response = await ctx.host.http.fetch(call.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...call.headers },
-      body: JSON.stringify(call.body),
+      headers: { 'content-type': call.rawBody?.contentType ?? 'application/json', accept: 'application/json, text/event-stream', ...call.headers },
+      ...body,
       ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
     });
   } catch (error) {
@@ -38,6 +43,50 @@ export async function postJson(ctx: ExtensionContext, call: VendorCall): Promise
 
   if (response.status >= 200 && response.status < 300) return response;
   throw statusFailure(call, response);
+}
+
+/**
+ * POSTs a JSON body to a server-sent-events API and hands each batch of events to
+ * `onEvents` as the response arrives, one batch per piece of the body the kernel delivers.
+ * Statuses other than 2xx are read whole and thrown as `LlmError`s. Returns the text of an
+ * event the body ended inside, '' when it ended cleanly.
+ */
+export async function postEventStream(ctx: ExtensionContext, call: VendorCall, onEvents: (events: ServerSentEvent[]) => Promise<void>): Promise<{ unterminated: string }> {
+  let response: HttpResponse;
+  try {
+    response = await ctx.host.http.fetch(call.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...call.headers },
+      body: JSON.stringify(call.body),
+      stream: true,
+      ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
+    });
+  } catch (error) {
+    throw fetchFailure(call, error as Error & { code?: string });
+  }
+  const streamId = response.streamId;
+  if (streamId === undefined) throw new LlmError('unavailable', `${subject(call.provider, call.model)} could not be streamed: the kernel returned no stream id. Update the kernel, or set stream to false.`);
+
+  const parser = new EventStreamParser();
+  let errorBody = '';
+  const ok = response.status >= 200 && response.status < 300;
+  for (;;) {
+    let chunk: { text: string; done: boolean };
+    try {
+      chunk = await ctx.host.http.read(streamId);
+    } catch (error) {
+      throw fetchFailure(call, error as Error & { code?: string });
+    }
+    if (!ok) errorBody += chunk.text;
+    else {
+      const events = parser.push(chunk.text);
+      if (events.length > 0) await onEvents(events);
+    }
+    if (chunk.done) break;
+  }
+
+  if (!ok) throw statusFailure(call, { ...response, body: errorBody });
+  return { unterminated: parser.unterminated() };
 }
 
 /** Parses a JSON response body, or throws `invalid_provider_response` naming the provider and model. */
@@ -58,6 +107,9 @@ function fetchFailure(call: VendorCall, error: Error & { code?: string }): LlmEr
   const label = subject(call.provider, call.model);
   if (error.code === 'timeout') {
     return new LlmError('timeout', `${label} timed out: ${error.message} Ask for fewer output tokens (maxTokens), or raise timeoutMs in the node's parameters.`);
+  }
+  if (error.code === 'response_too_large') {
+    return new LlmError('invalid_provider_response', `${label} sent more than the kernel accepts: ${error.message} Ask for fewer output tokens (maxTokens), or ask the operator to raise MIFY_HTTP_MAX_RESPONSE_BYTES.`);
   }
   if (error.code === 'address_blocked') {
     return new LlmError('unavailable', `${label} cannot be reached at ${origin(call.url)}: ${error.message}`);

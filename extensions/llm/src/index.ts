@@ -8,6 +8,7 @@ import { providerImplementation } from './adapters/index.js';
 import { PROVIDERS } from './catalog.js';
 import type { LlmNodeInput } from './nodes/common.js';
 import { executeEmbed } from './nodes/embed.js';
+import { executeImageGenerate, executeSpeechToText, executeTextToSpeech } from './nodes/media.js';
 import { executeClassify, executeExtract, executeModerate } from './nodes/structured.js';
 import { executeChat, executeSummarize, executeTranslate, executeVision } from './nodes/text.js';
 import { executeTokenCount } from './nodes/token-count.js';
@@ -33,5 +34,8 @@ export default defineExtension({
     'mify.llm.tool-calling': node(executeToolCalling),
     'mify.llm.vision': node(executeVision),
     'mify.llm.token-count': node((_ctx, input) => executeTokenCount(input)),
+    'mify.llm.image-generate': node(executeImageGenerate),
+    'mify.llm.speech-to-text': node(executeSpeechToText),
+    'mify.llm.text-to-speech': node(executeTextToSpeech),
   },
 });

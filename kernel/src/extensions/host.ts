@@ -33,6 +33,9 @@ export interface InvocationContext {
   workspaceId: string | null;
   runId?: string;
   nodeId?: string;
+  stepId?: string;
+  /** Records partial output of that step as a `step.progress` event (see `runs.progress`). */
+  progress?: (delta: string) => Promise<boolean>;
 }
 
 export type HostBridgeFactory = (context: InvocationContext & { extensionId: string; manifest: ExtensionManifest }) => HostBridge;
@@ -436,7 +439,11 @@ export class ExtensionHost {
       throw new ExtensionError('extension_inactive', 409, `Extension '${id}' is ${record.enabled ? `not loaded: ${this.loadErrors.get(id) ?? 'unknown error'}` : 'disabled; enable it first'}.`);
     }
     const bridge = this.deps.bridgeFactory({ ...context, extensionId: id, manifest: loaded.record.manifest });
-    return loaded.runtime.invoke(request, bridge);
+    try {
+      return await loaded.runtime.invoke(request, bridge);
+    } finally {
+      bridge.dispose?.();
+    }
   }
 
   /**

@@ -29,9 +29,9 @@ function securityOf(auth: RouteSpec['auth']): Array<Record<string, string[]>> {
   return [{ apiKey: [] }, { session: [] }];
 }
 
-/** Converts `/api/x/:id` to `/api/x/{id}`. */
+/** Converts `/api/x/:id` to `/api/x/{id}`, dropping a parameter's pattern such as the `{.+}` of `:path{.+}`. */
 function openApiPath(path: string): string {
-  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
 }
 
 /** Builds the OpenAPI 3.1 document from the registered routes. */

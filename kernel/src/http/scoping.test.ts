@@ -13,7 +13,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
     let t: TestKernel;
     let keyA: string;
     let viewerKeyA: string;
-    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; runId: string; waitId: string; scheduleId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', runId: '', waitId: '', scheduleId: '', secret: 'b-secret-value-0001' };
+    const b: { apiKeyId: string; credentialId: string; userId: string; workspaceId: string; graphId: string; versionId: string; runId: string; waitId: string; scheduleId: string; knowledgeBaseId: string; vectorStoreId: string; secret: string } = { apiKeyId: '', credentialId: '', userId: '', workspaceId: '', graphId: '', versionId: '', runId: '', waitId: '', scheduleId: '', knowledgeBaseId: 'kb_none', vectorStoreId: 'vcol_none', secret: 'b-secret-value-0001' };
 
     /** For each path parameter of a workspace route: the id of workspace B's resource to probe with. */
     const foreignIds: Record<string, () => string> = {
@@ -55,6 +55,17 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'GET /api/temporal-time-travel/history/:runId': () => b.runId,
       'GET /api/waits/:id': () => b.waitId,
       'POST /api/waits/:id/decision': () => b.waitId,
+      'GET /api/knowledge-bases/:id': () => b.knowledgeBaseId,
+      'DELETE /api/knowledge-bases/:id': () => b.knowledgeBaseId,
+      'POST /api/knowledge-bases/:id/ingest': () => b.knowledgeBaseId,
+      'POST /api/knowledge-bases/:id/search': () => b.knowledgeBaseId,
+      'GET /api/knowledge-bases/:id/documents': () => b.knowledgeBaseId,
+      'DELETE /api/knowledge-bases/:id/documents/:documentId': () => b.knowledgeBaseId,
+      'GET /api/vector-stores/:id': () => b.vectorStoreId,
+      'DELETE /api/vector-stores/:id': () => b.vectorStoreId,
+      'POST /api/vector-stores/:id/vectors': () => b.vectorStoreId,
+      'POST /api/vector-stores/:id/vectors/delete': () => b.vectorStoreId,
+      'POST /api/vector-stores/:id/query': () => b.vectorStoreId,
     };
     /** Routes whose path parameter is not a workspace resource, with the reason. */
     const notWorkspaceResources: Record<string, string> = {
@@ -78,6 +89,13 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/canvas-execute': { graphId: 'any-graph' },
       'POST /api/canvas-execute/admin/cache-clear': {},
       'POST /api/waits/:id/decision': { decision: 'approve' },
+      'POST /api/knowledge-bases': { name: 'probe' },
+      'POST /api/knowledge-bases/:id/ingest': { documents: [{ mediaType: 'text/plain', text: 'probe' }] },
+      'POST /api/knowledge-bases/:id/search': { query: 'probe' },
+      'POST /api/vector-stores': { name: 'probe', dimensions: 2 },
+      'POST /api/vector-stores/:id/vectors': { vectors: [{ id: 'p', vector: [1, 0] }] },
+      'POST /api/vector-stores/:id/vectors/delete': { ids: ['p'] },
+      'POST /api/vector-stores/:id/query': { vector: [1, 0], topK: 1 },
     };
 
     beforeAll(async () => {
@@ -99,6 +117,11 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       b.scheduleId = (await t.kernel.services.scheduleService.create(workspaceB.id, b.graphId, userB.id, { name: 'b-schedule', kind: 'interval', intervalMs: 60_000, version: 'live', enabled: false })).id;
       b.runId = (await t.kernel.services.runService.start({ workspaceId: workspaceB.id, graph: { id: null, versionId: null, workspaceId: workspaceB.id, graph: emptyGraph }, input: [], mode: 'api', createdBy: userB.id, waitForCompletion: true })).id;
       b.waitId = (await t.kernel.services.runService.waits.ensure({ runId: b.runId, rootRunId: b.runId, workspaceId: workspaceB.id, graphId: null, nodeId: 'n', nodeName: 'Review', stepKey: 'n:1', request: { kind: 'approval', title: 'probe' } })).wait.id;
+      // Knowledge bases and vector stores need pgvector; without it the probes use ids that cannot exist, which must be 404 all the same.
+      if (await t.kernel.services.db.hasVector()) {
+        b.knowledgeBaseId = (await t.kernel.services.knowledgeBaseService.create(workspaceB.id, { name: 'b-kb', description: '', embedding: { provider: 'mify-local', model: 'hashed-ngrams-v1' }, chunking: { strategy: 'recursive', chunkSize: 1000, chunkOverlap: 150 }, metric: 'cosine' })).id;
+        b.vectorStoreId = (await t.kernel.services.vectorStoreService.create(workspaceB.id, { name: 'b-store', dimensions: 2, metric: 'cosine' })).id;
+      }
     });
 
     afterAll(async () => {
@@ -146,12 +169,13 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
         const text = await response.text();
 
         expect(response.status, label(route)).toBe(200);
-        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.graphId, b.versionId, b.runId, b.scheduleId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
+        for (const foreign of [b.apiKeyId, b.credentialId, b.userId, b.workspaceId, b.graphId, b.versionId, b.runId, b.scheduleId, b.knowledgeBaseId, b.vectorStoreId, b.secret]) expect(text, `${label(route)} leaks ${foreign}`).not.toContain(foreign);
       }
     });
 
     it('forbids a viewer every writing route', async () => {
-      const writing = workspaceRoutes().filter((route) => route.method !== 'get');
+      // A POST that only reads, such as a search, declares access 'read' and is open to viewers.
+      const writing = workspaceRoutes().filter((route) => route.method !== 'get' && route.access !== 'read');
       expect(writing.length).toBeGreaterThan(0);
 
       for (const route of writing) {

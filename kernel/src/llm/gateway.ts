@@ -12,7 +12,9 @@ const KINDS: Record<LlmOperation, string[]> = { chat: ['llm'], embed: ['embeddin
  * The LLM provider gateway: routes chat and embedding requests to the provider
  * extension that contributes the named provider (or the only one that fits), in
  * its sandbox, and checks what comes back. Vendors are reached by the provider
- * extensions themselves through `http.fetch` with their credentials.
+ * extensions themselves through `http.fetch` with their credentials. For a chat with
+ * `stream: true` the provider's `runs.progress` calls become `step.progress` events of the
+ * caller's step.
  */
 export class LlmGateway {
   constructor(private readonly deps: { contributions: () => ContributionRegistry; extensionHost: () => ExtensionHost; logger: Logger }) {}
@@ -36,7 +38,10 @@ export class LlmGateway {
     }
 
     const started = performance.now();
-    const response = await this.deps.extensionHost().invoke(provider.extensionId, { kind: 'provider', name: provider.id, input: { operation, request } }, context);
+    // The provider may report text deltas with runs.progress; they reach the caller's step only when the caller asked to stream.
+    const { progress, ...invocation } = context;
+    const forwardProgress = operation === 'chat' && request.stream === true && progress !== undefined;
+    const response = await this.deps.extensionHost().invoke(provider.extensionId, { kind: 'provider', name: provider.id, input: { operation, request } }, forwardProgress ? { ...invocation, progress } : invocation);
     const failure = providerFailure(provider.id, request.model, response);
     if (failure) {
       this.deps.logger.warn({ provider: provider.id, model: request.model, operation, code: failure.code, callerExtensionId: context.callerExtensionId, runId: context.runId }, 'llm call failed at the vendor');

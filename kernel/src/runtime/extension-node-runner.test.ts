@@ -79,8 +79,37 @@ describe('ExtensionNodeRunner', () => {
             run: { id: 'run_1', workspaceId: 'ws_1', stepId: 'step_1', idempotencyKey: 'run_1:n1:2', attempt: 1 },
           },
         },
-        context: { workspaceId: 'ws_1', runId: 'run_1', nodeId: 'n1' },
+        context: { workspaceId: 'ws_1', runId: 'run_1', nodeId: 'n1', stepId: 'step_1' },
       },
     ]);
+  });
+
+  it('passes the step progress sink to the invocation', async () => {
+    const contexts: unknown[] = [];
+    const runner = new ExtensionNodeRunner({
+      invoke: async (_extensionId, _request, context) => {
+        contexts.push(context);
+        await (context as { progress?: (delta: string) => Promise<boolean> }).progress?.('partial');
+        return { items: [] };
+      },
+    });
+    const deltas: string[] = [];
+
+    await runner.execute({
+      node: { id: 'n1', type: 'acme.test.echo', typeVersion: 1, name: 'Echo', parameters: {}, position: { x: 0, y: 0 }, settings: {} } as never,
+      type: { extensionId: 'acme.test', outputs: ['main'], control: null } as never,
+      parameters: {},
+      input: { items: [], ports: { main: [] } },
+      step: {
+        runId: 'run_1', graphId: null, workspaceId: 'ws_1', stepId: 'step_1', idempotencyKey: 'run_1:n1:1', attempt: 1, signal: new AbortController().signal,
+        progress: async (delta) => {
+          deltas.push(delta);
+          return true;
+        },
+      },
+    });
+
+    expect(deltas).toEqual(['partial']);
+    expect(contexts[0]).toMatchObject({ stepId: 'step_1' });
   });
 });

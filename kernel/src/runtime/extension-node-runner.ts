@@ -55,7 +55,7 @@ export class ExtensionNodeRunner implements NodeRunner {
     // NOTE: ExtensionHost.invoke takes no AbortSignal, so a timed-out or cancelled call keeps
     // its isolate busy until the sandbox's own CPU and wall-clock limits end it. The executor
     // has already moved on by then and discards the late result.
-    const output = await this.host.invoke(type.extensionId, { kind: 'node', name: node.type, input }, { workspaceId: step.workspaceId, runId: step.runId, nodeId: node.id });
+    const output = await this.host.invoke(type.extensionId, { kind: 'node', name: node.type, input }, { workspaceId: step.workspaceId, runId: step.runId, nodeId: node.id, stepId: step.stepId, ...(step.progress ? { progress: step.progress } : {}) });
     return normalizeRunOutput(output, type.outputs, node.name, type.control);
   }
 }

@@ -3,7 +3,7 @@ import { runChannel } from './run-recorder.js';
 import type { RunEvent, RunStore } from './run-store.js';
 
 /** Event types, in the order a run produces them. */
-export const RUN_EVENT_TYPES = ['run.started', 'step.started', 'step.succeeded', 'step.failed', 'step.skipped', 'step.cancelled', 'run.finished'] as const;
+export const RUN_EVENT_TYPES = ['run.started', 'step.started', 'step.progress', 'step.succeeded', 'step.failed', 'step.skipped', 'step.cancelled', 'run.finished'] as const;
 
 /**
  * Yields a run's events with an id above `afterId`: first those already stored, then live

@@ -16,7 +16,7 @@ export function runChannel(runId: string): string {
 /** Characters of `step.progress` deltas kept per step (1 Mi); later deltas of the step are dropped. */
 export const MAX_PROGRESS_CHARS_PER_STEP = 1024 * 1024;
 
-/** Longest delta of one `step.progress` event after merging, in characters (64 Ki). */
+/** Maximum delta of one `step.progress` event after merging, in characters (64 Ki). */
 const MAX_MERGED_PROGRESS_CHARS = 64 * 1024;
 
 /** Pending records, or their estimated bytes, past which a step waits for the writes in flight. */

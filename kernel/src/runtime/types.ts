@@ -42,6 +42,8 @@ export interface StepContext {
   idempotencyKey: string;
   attempt: number;
   signal: AbortSignal;
+  /** Records partial output of the step as a `step.progress` event; resolves to whether it was recorded. Absent when the recorder keeps no events. */
+  progress?: (delta: string) => Promise<boolean>;
 }
 
 /** Items per output port. */

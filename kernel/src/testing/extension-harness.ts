@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { normalizeNodeOutput, portNames, routeName, type ExtensionManifest, type Item, type RouteResponse } from '@mify/sdk';
+import { portNames, routeName, type ExtensionManifest, type Item, type NodeUsage, type NodeWait, type RouteResponse, type WaitResolution } from '@mify/sdk';
 import { AuditLog } from '../audit/audit-log.js';
 import { loadConfig } from '../config.js';
 import { ContributionRegistry } from '../extensions/contributions.js';
@@ -11,6 +11,7 @@ import { LlmGateway } from '../llm/gateway.js';
 import { createHostBridge, hostAuditQueueFor } from '../extensions/host-api/index.js';
 import { createSharedState } from '../infra/index.js';
 import { createLogger } from '../logger.js';
+import { normalizeRunOutput } from '../runtime/extension-node-runner.js';
 import { openDatabase } from '../storage/database.js';
 import { migrate } from '../storage/migrator.js';
 import { CredentialVault } from '../vault/vault.js';
@@ -22,13 +23,41 @@ export interface ExtensionTestHarnessOptions {
   workspaceId?: string;
   /** Log level of the kernel logger (default `silent`). */
   logLevel?: string;
+  /** Lets `http.fetch` reach loopback and private addresses, as `MIFY_ALLOW_PRIVATE_NETWORK=true` does (default false). */
+  allowPrivateNetwork?: boolean;
+}
+
+/** Input of a node run in the harness. */
+export interface HarnessNodeInput {
+  items: Item[];
+  parameters?: Record<string, unknown>;
+  ports?: Record<string, Item[]>;
+  typeVersion?: number;
+  /** Loop nodes: the `state` of the previous activation. */
+  state?: unknown;
+  /** Loop nodes: activation number from 1 (default 1). */
+  iteration?: number;
+  /** Wait nodes: how the wait ended. */
+  resume?: WaitResolution;
+}
+
+/** A node's output split as the kernel's node runner splits it, with the progress it reported. */
+export interface HarnessNodeResult {
+  ports: Record<string, Item[]>;
+  usage?: NodeUsage;
+  state?: unknown;
+  wait?: NodeWait;
+  /** Deltas reported with `runs.progress`, in order. */
+  progress: string[];
 }
 
 export interface ExtensionTestHarness {
   readonly manifest: ExtensionManifest;
   readonly workspaceId: string;
-  /** Runs a node type of the extension on items, returning the items per output port. */
-  runNode(type: string, input: { items: Item[]; parameters?: Record<string, unknown>; ports?: Record<string, Item[]>; typeVersion?: number }): Promise<Record<string, Item[]>>;
+  /** Runs a node type of the extension on items, returning the items per output port; a wait request is an error. */
+  runNode(type: string, input: HarnessNodeInput): Promise<Record<string, Item[]>>;
+  /** Runs a node type of the extension and returns ports, usage, loop state, wait request and progress. */
+  runNodeResult(type: string, input: HarnessNodeInput): Promise<HarnessNodeResult>;
   /** Calls a route the extension contributes, as the kernel would for `METHOD /api/ext/<id>/<path>`. */
   callRoute(method: string, routePath: string, request?: { query?: Record<string, string>; body?: unknown; headers?: Record<string, string> }): Promise<RouteResponse>;
   /** Stores a credential that `ctx.host.credentials.get(name)` returns. */
@@ -50,7 +79,12 @@ export interface ExtensionTestHarness {
  */
 export async function createExtensionTestHarness(options: ExtensionTestHarnessOptions): Promise<ExtensionTestHarness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-harness-'));
-  const config = loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: options.logLevel ?? 'silent', MIFY_SECRET_KEY: randomBytes(32).toString('hex') });
+  const config = loadConfig({
+    MIFY_DATA_DIR: dataDir,
+    MIFY_LOG_LEVEL: options.logLevel ?? 'silent',
+    MIFY_SECRET_KEY: randomBytes(32).toString('hex'),
+    MIFY_ALLOW_PRIVATE_NETWORK: options.allowPrivateNetwork === true ? 'true' : 'false',
+  });
   const logger = createLogger({ level: config.logLevel });
   const workspaceId = options.workspaceId ?? 'ws_test';
 
@@ -70,7 +104,7 @@ export async function createExtensionTestHarness(options: ExtensionTestHarnessOp
     bundledDirs: [],
     bridgeFactory: (context) =>
       createHostBridge(
-        { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, collections: (context.manifest.collections ?? []).map((c) => ({ name: c.name, indexes: c.indexes ?? [] })), dataDir },
+        { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, stepId: context.stepId, progress: context.progress, collections: (context.manifest.collections ?? []).map((c) => ({ name: c.name, indexes: c.indexes ?? [] })), dataDir },
         { db, vault, auditLog, sharedState, logger, events: { subscribe: (extensionId, topic) => host.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
       ),
   });
@@ -80,33 +114,60 @@ export async function createExtensionTestHarness(options: ExtensionTestHarnessOp
     const manifest = (await host.activeManifests()).find((entry) => entry.manifest.id === status.id)!.manifest;
     let runCount = 0;
 
+    async function runNodeResult(type: string, input: HarnessNodeInput): Promise<HarnessNodeResult> {
+      const contribution = (manifest.contributes?.nodes ?? []).find((node) => node.type === type && (input.typeVersion === undefined || node.typeVersion === input.typeVersion));
+      if (!contribution) throw new Error(`Extension '${manifest.id}' declares no node type '${type}'${input.typeVersion ? ` version ${input.typeVersion}` : ''}.`);
+      if (input.resume !== undefined && contribution.control !== 'wait') throw new Error(`Node type '${type}' is not a wait node (control "wait"), so it never receives resume; remove resume from the input.`);
+      if ((input.state !== undefined || input.iteration !== undefined) && contribution.control !== 'loop') throw new Error(`Node type '${type}' is not a loop node (control "loop"), so it never receives state or iteration; remove them from the input.`);
+
+      runCount++;
+      const runId = `run_test_${runCount}`;
+      const stepId = `${runId}_step_1`;
+      const inputPorts = portNames(contribution.inputs);
+      const progress: string[] = [];
+      const nodeInput: Record<string, unknown> = {
+        items: input.items,
+        ports: input.ports ?? { [inputPorts[0] ?? 'main']: input.items },
+        parameters: input.parameters ?? {},
+        node: { id: 'node_1', name: contribution.name, type, typeVersion: contribution.typeVersion, parameters: input.parameters ?? {} },
+        run: { id: runId, workspaceId, stepId, idempotencyKey: `${runId}:node_1:1`, attempt: 1 },
+      };
+      if (contribution.control === 'loop') {
+        if (input.state !== undefined) nodeInput.state = input.state;
+        nodeInput.iteration = input.iteration ?? 1;
+      }
+      if (input.resume !== undefined) nodeInput.resume = input.resume;
+
+      const output = await host.invoke(manifest.id, { kind: 'node', name: type, input: nodeInput }, {
+        workspaceId,
+        runId,
+        nodeId: 'node_1',
+        stepId,
+        progress: async (delta) => {
+          progress.push(delta);
+          return true;
+        },
+      });
+      // The kernel's own rules split ports, usage, loop state and wait requests.
+      const result = normalizeRunOutput(output, portNames(contribution.outputs), contribution.name, contribution.control ?? null);
+      return {
+        ports: result.ports,
+        ...(result.usage === undefined ? {} : { usage: result.usage }),
+        ...(result.state === undefined ? {} : { state: result.state }),
+        ...(result.wait === undefined ? {} : { wait: result.wait as NodeWait }),
+        progress,
+      };
+    }
+
     return {
       manifest,
       workspaceId,
       async runNode(type, input) {
-        const contribution = (manifest.contributes?.nodes ?? []).find((node) => node.type === type && (input.typeVersion === undefined || node.typeVersion === input.typeVersion));
-        if (!contribution) throw new Error(`Extension '${manifest.id}' declares no node type '${type}'${input.typeVersion ? ` version ${input.typeVersion}` : ''}.`);
-        runCount++;
-        const runId = `run_test_${runCount}`;
-        const stepId = `${runId}_step_1`;
-        const inputPorts = portNames(contribution.inputs);
-        const output = await host.invoke(
-          manifest.id,
-          {
-            kind: 'node',
-            name: type,
-            input: {
-              items: input.items,
-              ports: input.ports ?? { [inputPorts[0] ?? 'main']: input.items },
-              parameters: input.parameters ?? {},
-              node: { id: 'node_1', name: contribution.name, type, typeVersion: contribution.typeVersion, parameters: input.parameters ?? {} },
-              run: { id: runId, workspaceId, stepId, idempotencyKey: `${runId}:node_1:1` },
-            },
-          },
-          { workspaceId, runId, nodeId: 'node_1' },
-        );
-        return normalizeNodeOutput(output as never, portNames(contribution.outputs)) as Record<string, Item[]>;
+        const result = await runNodeResult(type, input);
+        if (result.wait !== undefined) throw new Error(`Node type '${type}' asked to wait (${JSON.stringify(result.wait)}); use runNodeResult to read the wait, then run it again with resume.`);
+        return result.ports;
       },
+      runNodeResult,
       async callRoute(method, routePath, request = {}) {
         const route = (manifest.contributes?.routes ?? []).find((candidate) => candidate.method === method.toUpperCase() && matches(candidate.path, routePath));
         if (!route) throw new Error(`Extension '${manifest.id}' has no route ${method.toUpperCase()} ${routePath}.`);

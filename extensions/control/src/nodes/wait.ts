@@ -1,9 +1,9 @@
+import type { NodeInput, NodeOutput } from '@mify/sdk';
+
 /** Maximum wait in milliseconds: 366 days. */
 const MAX_WAIT_MS = 366 * 24 * 3_600_000;
 
 const UNIT_MS: Record<string, number> = { seconds: 1_000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 };
-
-import type { NodeInput, NodeOutput } from '@mify/sdk';
 
 /** Creates the error, with code `invalid_parameter`, that fails the step. The message names the parameter and the fix. */
 function invalid(nodeName: string, message: string): Error {

@@ -1,17 +1,12 @@
+import type { CodeApi, CodeRunResult } from '@mify/sdk';
 import { describeValue, ItemError, Parameters, type ExecuteContext, type ExecuteInput, type Item } from '../shared.js';
 
 /** Bounds of the host's `code.run`, repeated here so a bad parameter fails before the host call. */
 export const CODE_LIMITS = { maxTimeoutMs: 30_000, minMemoryLimitMb: 8, maxMemoryLimitMb: 128, maxSourceChars: 100_000 } as const;
 
 interface CodeContext extends ExecuteContext {
-  host: { call(method: string, args: unknown[]): Promise<unknown> };
+  host: { code: CodeApi };
   log: ExecuteContext['log'] & { info(message: string, fields?: Record<string, unknown>): void };
-}
-
-interface CodeRunResult {
-  results: unknown[];
-  logs: string[];
-  droppedLogLines: number;
 }
 
 /** Turns one returned value into items: an array gives several, null gives none, `{ json }` keeps binary. */
@@ -51,7 +46,7 @@ export const code = {
 
     let result: CodeRunResult;
     try {
-      result = (await ctx.host.call('code.run', [request])) as CodeRunResult;
+      result = await ctx.host.code.run(request);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const failure = new Error(`Node '${ctx.node.name}': parameter "code" failed: ${message}`);

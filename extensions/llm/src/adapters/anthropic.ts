@@ -6,9 +6,8 @@
  */
 import { LlmError, subject } from '../errors.js';
 import { parseJsonBody, postJson } from '../http.js';
-import { parseEventStream } from '../sse.js';
 import type { ChatMessage, ChatRequest, ChatResponse, JsonObject } from '../types.js';
-import { jsonInstruction, parseChunk, parseToolArguments, streamCutOff, type Adapter, type AdapterCall, type ChatResult } from './shared.js';
+import { jsonInstruction, parseChunk, parseToolArguments, streamChat, streamCutOff, type Adapter, type AdapterCall, type ChatResult, type StreamAssembler } from './shared.js';
 
 /** Version of the Messages API this adapter speaks. */
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -112,9 +111,8 @@ function parseMessage(call: AdapterCall<ChatRequest>, json: Record<string, unkno
  * `content_block_start`, `content_block_delta` (text or partial tool JSON) and
  * `content_block_stop`, then `message_delta` with the stop reason and `message_stop`.
  */
-function parseStream(call: AdapterCall<ChatRequest>, body: string): ChatResult {
+function streamAssembler(call: AdapterCall<ChatRequest>): StreamAssembler {
   const { provider, request } = call;
-  const { events } = parseEventStream(body);
   const blocks: Array<{ type: string; text?: string; id?: string; name?: string; json?: string }> = [];
   let model = request.model;
   let inputTokens = 0;
@@ -122,44 +120,53 @@ function parseStream(call: AdapterCall<ChatRequest>, body: string): ChatResult {
   let stopReason: string | undefined;
   let done = false;
 
-  events.forEach((event, index) => {
-    const data = parseChunk(provider.id, request.model, event.data, index);
-    const type = typeof data.type === 'string' ? data.type : event.event;
+  return {
+    add(event, index) {
+      const data = parseChunk(provider.id, request.model, event.data, index);
+      const type = typeof data.type === 'string' ? data.type : event.event;
 
-    if (type === 'error') {
-      const error = data.error as { type?: string; message?: string } | undefined;
-      const code = error?.type === 'rate_limit_error' ? 'rate_limited' : 'unavailable';
-      throw new LlmError(code, `${subject(provider.id, request.model)} reported ${error?.type ?? 'an error'} in its stream: ${error?.message ?? 'no message'}. Try again later, or set stream to false.`);
-    }
-    if (type === 'message_start') {
-      const message = data.message as { model?: string; usage?: { input_tokens?: number; output_tokens?: number } } | undefined;
-      if (message?.model) model = message.model;
-      inputTokens = message?.usage?.input_tokens ?? inputTokens;
-      outputTokens = message?.usage?.output_tokens ?? outputTokens;
-    } else if (type === 'content_block_start') {
-      const block = data.content_block as { type: string; text?: string; id?: string; name?: string };
-      blocks[Number(data.index)] = { type: block.type, text: block.text ?? '', ...(block.id ? { id: block.id } : {}), ...(block.name ? { name: block.name } : {}), json: '' };
-    } else if (type === 'content_block_delta') {
-      const block = blocks[Number(data.index)];
-      const delta = data.delta as { type?: string; text?: string; partial_json?: string };
-      if (block && delta.type === 'text_delta') block.text = (block.text ?? '') + (delta.text ?? '');
-      if (block && delta.type === 'input_json_delta') block.json = (block.json ?? '') + (delta.partial_json ?? '');
-    } else if (type === 'message_delta') {
-      const delta = data.delta as { stop_reason?: string } | undefined;
-      if (delta?.stop_reason) stopReason = delta.stop_reason;
-      const usage = data.usage as { output_tokens?: number } | undefined;
-      if (typeof usage?.output_tokens === 'number') outputTokens = usage.output_tokens;
-    } else if (type === 'message_stop') {
-      done = true;
-    }
-  });
+      if (type === 'error') {
+        const error = data.error as { type?: string; message?: string } | undefined;
+        const code = error?.type === 'rate_limit_error' ? 'rate_limited' : 'unavailable';
+        throw new LlmError(code, `${subject(provider.id, request.model)} reported ${error?.type ?? 'an error'} in its stream: ${error?.message ?? 'no message'}. Try again later, or set stream to false.`);
+      }
+      if (type === 'message_start') {
+        const message = data.message as { model?: string; usage?: { input_tokens?: number; output_tokens?: number } } | undefined;
+        if (message?.model) model = message.model;
+        inputTokens = message?.usage?.input_tokens ?? inputTokens;
+        outputTokens = message?.usage?.output_tokens ?? outputTokens;
+      } else if (type === 'content_block_start') {
+        const block = data.content_block as { type: string; text?: string; id?: string; name?: string };
+        blocks[Number(data.index)] = { type: block.type, text: block.text ?? '', ...(block.id ? { id: block.id } : {}), ...(block.name ? { name: block.name } : {}), json: '' };
+        return block.type === 'text' ? (block.text ?? '') : '';
+      } else if (type === 'content_block_delta') {
+        const block = blocks[Number(data.index)];
+        const delta = data.delta as { type?: string; text?: string; partial_json?: string };
+        if (block && delta.type === 'text_delta') {
+          block.text = (block.text ?? '') + (delta.text ?? '');
+          return delta.text ?? '';
+        }
+        if (block && delta.type === 'input_json_delta') block.json = (block.json ?? '') + (delta.partial_json ?? '');
+      } else if (type === 'message_delta') {
+        const delta = data.delta as { stop_reason?: string } | undefined;
+        if (delta?.stop_reason) stopReason = delta.stop_reason;
+        const usage = data.usage as { output_tokens?: number } | undefined;
+        if (typeof usage?.output_tokens === 'number') outputTokens = usage.output_tokens;
+      } else if (type === 'message_stop') {
+        done = true;
+      }
+      return '';
+    },
 
-  if (!done) throw streamCutOff(provider.id, request.model, events.length, 'the final message_stop event');
+    finish(events) {
+      if (!done) throw streamCutOff(provider.id, request.model, events, 'the final message_stop event');
 
-  const finished = blocks.filter(Boolean).map((block) =>
-    block.type === 'tool_use' ? { type: 'tool_use', id: block.id, name: block.name, input: parseToolArguments(provider.id, request.model, block.name ?? '', block.json ?? '') } : { type: block.type, text: block.text },
-  );
-  return { model, ...toResult(request, finished as Array<{ type: string }>, stopReason), usage: { inputTokens, outputTokens }, streamEvents: events.length };
+      const finished = blocks.filter(Boolean).map((block) =>
+        block.type === 'tool_use' ? { type: 'tool_use', id: block.id, name: block.name, input: parseToolArguments(provider.id, request.model, block.name ?? '', block.json ?? '') } : { type: block.type, text: block.text },
+      );
+      return { model, ...toResult(request, finished as Array<{ type: string }>, stopReason), usage: { inputTokens, outputTokens } };
+    },
+  };
 }
 
 export const anthropicAdapter: Adapter = {
@@ -169,8 +176,9 @@ export const anthropicAdapter: Adapter = {
     const headers: Record<string, string> = { ...connection.headers, 'anthropic-version': ANTHROPIC_VERSION };
     if (connection.apiKey !== null) headers['x-api-key'] = connection.apiKey;
 
-    const response = await postJson(call.ctx, { ...target, credential: call.credential, headers, body: buildBody(call.request), ...(call.options.timeoutMs === undefined ? {} : { timeoutMs: call.options.timeoutMs }) });
-    if (call.request.stream) return parseStream(call, response.body);
+    const vendorCall = { ...target, credential: call.credential, headers, body: buildBody(call.request), ...(call.options.timeoutMs === undefined ? {} : { timeoutMs: call.options.timeoutMs }) };
+    if (call.request.stream) return streamChat(call, vendorCall, streamAssembler(call));
+    const response = await postJson(call.ctx, vendorCall);
     return parseMessage(call, parseJsonBody(target, response.body));
   },
 

@@ -5,10 +5,9 @@
  */
 import { LlmError, subject } from '../errors.js';
 import { parseJsonBody, postJson } from '../http.js';
-import { parseEventStream } from '../sse.js';
 import { estimateTokens } from '../tokens.js';
 import type { ChatMessage, ChatRequest, ChatResponse, JsonObject } from '../types.js';
-import { parseChunk, streamCutOff, toolCallId, toolNameFor, type Adapter, type AdapterCall, type ChatResult } from './shared.js';
+import { parseChunk, streamChat, streamCutOff, toolCallId, toolNameFor, type Adapter, type AdapterCall, type ChatResult } from './shared.js';
 
 const FINISH_REASONS: Record<string, ChatResponse['finishReason']> = {
   STOP: 'stop',
@@ -125,12 +124,13 @@ interface Accumulated {
   blockReason?: string;
 }
 
-/** Adds one GenerateContentResponse (a whole reply, or one streamed chunk) to the reply so far. */
-function accumulate(into: Accumulated, json: Record<string, unknown>): void {
+/** Adds one GenerateContentResponse (a whole reply, or one streamed chunk) to the reply so far, and returns the reply text it added. */
+function accumulate(into: Accumulated, json: Record<string, unknown>): string {
   const candidate = (json.candidates as Array<{ content?: { parts?: Part[] }; finishReason?: string }> | undefined)?.[0];
+  let added = '';
   for (const part of candidate?.content?.parts ?? []) {
     // Parts marked `thought` hold the model's reasoning summary, not the reply.
-    if (typeof part.text === 'string' && part.thought !== true) into.text += part.text;
+    if (typeof part.text === 'string' && part.thought !== true) added += part.text;
     const functionCall = part.functionCall as { name?: string; args?: JsonObject } | undefined;
     if (functionCall) into.calls.push({ name: functionCall.name ?? '', args: functionCall.args ?? {} });
   }
@@ -139,6 +139,8 @@ function accumulate(into: Accumulated, json: Record<string, unknown>): void {
   if (typeof json.modelVersion === 'string') into.model = json.modelVersion;
   const feedback = json.promptFeedback as { blockReason?: string } | undefined;
   if (feedback?.blockReason) into.blockReason = feedback.blockReason;
+  into.text += added;
+  return added;
 }
 
 function toResult(call: AdapterCall<ChatRequest>, reply: Accumulated): ChatResult {
@@ -168,10 +170,11 @@ export const geminiAdapter: Adapter = {
     const { provider, request, connection } = call;
     const method = request.stream ? 'streamGenerateContent?alt=sse' : 'generateContent';
     const target = { provider: provider.id, model: request.model, url: `${connection.baseUrl}/v1beta/models/${modelPath(request.model)}:${method}` };
-    const response = await postJson(call.ctx, { ...target, credential: call.credential, headers: headers(call), body: buildBody(request), ...(call.options.timeoutMs === undefined ? {} : { timeoutMs: call.options.timeoutMs }) });
+    const vendorCall = { ...target, credential: call.credential, headers: headers(call), body: buildBody(request), ...(call.options.timeoutMs === undefined ? {} : { timeoutMs: call.options.timeoutMs }) };
     const reply: Accumulated = { text: '', calls: [] };
 
     if (!request.stream) {
+      const response = await postJson(call.ctx, vendorCall);
       const json = parseJsonBody(target, response.body);
       if (!Array.isArray(json.candidates) && !json.promptFeedback) {
         throw new LlmError('invalid_provider_response', `${subject(provider.id, request.model)} returned no candidates. Check that the base URL points at the Gemini API.`);
@@ -182,10 +185,13 @@ export const geminiAdapter: Adapter = {
 
     // Each event is a whole GenerateContentResponse. The stream has no end marker, so the
     // last chunk must carry a finish reason (or a block reason) for the reply to be complete.
-    const { events } = parseEventStream(response.body);
-    events.forEach((event, index) => accumulate(reply, parseChunk(provider.id, request.model, event.data, index)));
-    if (!reply.finishReason && !reply.blockReason) throw streamCutOff(provider.id, request.model, events.length, 'a chunk with a finishReason');
-    return { ...toResult(call, reply), streamEvents: events.length };
+    return streamChat(call, vendorCall, {
+      add: (event, index) => accumulate(reply, parseChunk(provider.id, request.model, event.data, index)),
+      finish(events) {
+        if (!reply.finishReason && !reply.blockReason) throw streamCutOff(provider.id, request.model, events, 'a chunk with a finishReason');
+        return toResult(call, reply);
+      },
+    });
   },
 
   async embed(call) {

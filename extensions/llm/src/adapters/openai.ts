@@ -6,10 +6,9 @@
  */
 import { LlmError, subject } from '../errors.js';
 import { parseJsonBody, postJson } from '../http.js';
-import { parseEventStream } from '../sse.js';
 import { estimateChatTokens, estimateTokens } from '../tokens.js';
 import type { ChatMessage, ChatRequest, ChatResponse, EmbedRequest } from '../types.js';
-import { jsonInstruction, parseChunk, parseToolArguments, streamCutOff, type Adapter, type AdapterCall, type ChatResult, type EmbedResult } from './shared.js';
+import { jsonInstruction, parseChunk, parseToolArguments, streamChat, streamCutOff, type Adapter, type AdapterCall, type ChatResult, type EmbedResult, type StreamAssembler } from './shared.js';
 
 /** Providers whose servers accept only `{ type: 'json_object' }`, not a JSON Schema, as response format. */
 const JSON_OBJECT_ONLY = new Set(['deepseek']);
@@ -114,9 +113,8 @@ function usageOf(usage: { prompt_tokens?: number; completion_tokens?: number } |
 }
 
 /** Assembles a streamed reply: `data:` chunks of `chat.completion.chunk` objects, ended by `data: [DONE]`. */
-function parseStream(call: AdapterCall<ChatRequest>, body: string): ChatResult {
+function streamAssembler(call: AdapterCall<ChatRequest>): StreamAssembler {
   const { provider, request } = call;
-  const { events } = parseEventStream(body);
   let content = '';
   let model = request.model;
   let finishReason: string | undefined;
@@ -124,53 +122,59 @@ function parseStream(call: AdapterCall<ChatRequest>, body: string): ChatResult {
   let done = false;
   const toolCalls: Array<{ id: string; name: string; arguments: string }> = [];
 
-  events.forEach((event, index) => {
-    if (event.data === '[DONE]') {
-      done = true;
-      return;
-    }
-    const chunk = parseChunk(provider.id, request.model, event.data, index);
-    if (typeof chunk.error === 'object' && chunk.error !== null) {
-      const message = String((chunk.error as { message?: unknown }).message ?? 'unknown error');
-      throw new LlmError('unavailable', `${subject(provider.id, request.model)} reported an error in its stream: ${message}. Try again, or set stream to false.`);
-    }
-    if (typeof chunk.model === 'string') model = chunk.model;
-    if (chunk.usage) usage = chunk.usage as typeof usage;
-
-    const choice = (chunk.choices as Array<{ delta?: { content?: string; tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }> }; finish_reason?: string | null }> | undefined)?.[0];
-    if (!choice) return;
-    if (typeof choice.delta?.content === 'string') content += choice.delta.content;
-    for (const delta of choice.delta?.tool_calls ?? []) {
-      const slot = delta.index ?? toolCalls.length;
-      toolCalls[slot] ??= { id: '', name: '', arguments: '' };
-      if (delta.id) toolCalls[slot].id = delta.id;
-      if (delta.function?.name) toolCalls[slot].name += delta.function.name;
-      if (delta.function?.arguments) toolCalls[slot].arguments += delta.function.arguments;
-    }
-    if (choice.finish_reason) finishReason = choice.finish_reason;
-  });
-
-  if (!done) throw streamCutOff(provider.id, request.model, events.length, 'the final "data: [DONE]" event');
-
-  const calls = toolCalls.filter(Boolean).map((toolCall, index) => ({
-    id: toolCall.id || `call_${index}`,
-    name: toolCall.name,
-    arguments: parseToolArguments(provider.id, request.model, toolCall.name, toolCall.arguments),
-  }));
   return {
-    model,
-    message: { role: 'assistant', content, ...(calls.length > 0 ? { toolCalls: calls } : {}) },
-    finishReason: FINISH_REASONS[finishReason ?? ''] ?? (calls.length > 0 ? 'tool_calls' : 'stop'),
-    ...usageOf(usage, request, content),
-    streamEvents: events.length,
+    add(event, index) {
+      if (event.data === '[DONE]') {
+        done = true;
+        return '';
+      }
+      const chunk = parseChunk(provider.id, request.model, event.data, index);
+      if (typeof chunk.error === 'object' && chunk.error !== null) {
+        const message = String((chunk.error as { message?: unknown }).message ?? 'unknown error');
+        throw new LlmError('unavailable', `${subject(provider.id, request.model)} reported an error in its stream: ${message}. Try again, or set stream to false.`);
+      }
+      if (typeof chunk.model === 'string') model = chunk.model;
+      if (chunk.usage) usage = chunk.usage as typeof usage;
+
+      const choice = (chunk.choices as Array<{ delta?: { content?: string; tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }> }; finish_reason?: string | null }> | undefined)?.[0];
+      if (!choice) return '';
+      const text = typeof choice.delta?.content === 'string' ? choice.delta.content : '';
+      content += text;
+      for (const delta of choice.delta?.tool_calls ?? []) {
+        const slot = delta.index ?? toolCalls.length;
+        toolCalls[slot] ??= { id: '', name: '', arguments: '' };
+        if (delta.id) toolCalls[slot].id = delta.id;
+        if (delta.function?.name) toolCalls[slot].name += delta.function.name;
+        if (delta.function?.arguments) toolCalls[slot].arguments += delta.function.arguments;
+      }
+      if (choice.finish_reason) finishReason = choice.finish_reason;
+      return text;
+    },
+
+    finish(events) {
+      if (!done) throw streamCutOff(provider.id, request.model, events, 'the final "data: [DONE]" event');
+
+      const calls = toolCalls.filter(Boolean).map((toolCall, index) => ({
+        id: toolCall.id || `call_${index}`,
+        name: toolCall.name,
+        arguments: parseToolArguments(provider.id, request.model, toolCall.name, toolCall.arguments),
+      }));
+      return {
+        model,
+        message: { role: 'assistant', content, ...(calls.length > 0 ? { toolCalls: calls } : {}) },
+        finishReason: FINISH_REASONS[finishReason ?? ''] ?? (calls.length > 0 ? 'tool_calls' : 'stop'),
+        ...usageOf(usage, request, content),
+      };
+    },
   };
 }
 
 export const openaiAdapter: Adapter = {
   async chat(call) {
     const target = { provider: call.provider.id, model: call.request.model, url: `${call.connection.baseUrl}/chat/completions` };
-    const response = await postJson(call.ctx, { ...target, credential: call.credential, headers: headers(call), body: buildChatBody(call), ...(call.options.timeoutMs === undefined ? {} : { timeoutMs: call.options.timeoutMs }) });
-    if (call.request.stream) return parseStream(call, response.body);
+    const vendorCall = { ...target, credential: call.credential, headers: headers(call), body: buildChatBody(call), ...(call.options.timeoutMs === undefined ? {} : { timeoutMs: call.options.timeoutMs }) };
+    if (call.request.stream) return streamChat(call, vendorCall, streamAssembler(call));
+    const response = await postJson(call.ctx, vendorCall);
     return parseChoice(call, parseJsonBody(target, response.body));
   },
 

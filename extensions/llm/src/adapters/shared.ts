@@ -1,6 +1,8 @@
 /** Input and result types of the wire-format adapters, and helpers they share. */
 import type { ProviderDefinition } from '../catalog.js';
 import { LlmError, subject } from '../errors.js';
+import { postEventStream, type VendorCall } from '../http.js';
+import type { ServerSentEvent } from '../sse.js';
 import type { ChatMessage, ChatRequest, ChatResponse, CallOptions, Connection, EmbedRequest, ExtensionContext, JsonObject } from '../types.js';
 
 export interface AdapterCall<R> {
@@ -80,3 +82,35 @@ export function toolNameFor(messages: ChatMessage[], id: string | undefined): st
   return undefined;
 }
 
+
+/** Builds a chat reply from a vendor's stream, one server-sent event at a time. */
+export interface StreamAssembler {
+  /** Adds the event with this 0-based index and returns the reply text it added ('' for none). */
+  add(event: ServerSentEvent, index: number): string;
+  /** Returns the reply after `events` events; throws when the stream ended before its final event. */
+  finish(events: number): ChatResult;
+}
+
+/**
+ * Sends a streaming chat request and assembles the reply as the events arrive. The text of
+ * each piece of the body is reported with `runs.progress`, which the kernel records as a
+ * `step.progress` event of the step the call works for (or ignores outside a step).
+ */
+export async function streamChat(call: AdapterCall<ChatRequest>, vendorCall: VendorCall, assembler: StreamAssembler): Promise<ChatResult> {
+  let count = 0;
+  await postEventStream(call.ctx, vendorCall, async (events) => {
+    let delta = '';
+    for (const event of events) delta += assembler.add(event, count++);
+    if (delta !== '') await reportProgress(call, delta);
+  });
+  return { ...assembler.finish(count), streamEvents: count };
+}
+
+/** Largest delta one `runs.progress` call takes, in characters, as the kernel enforces it. */
+const MAX_PROGRESS_DELTA_CHARS = 64 * 1024;
+
+async function reportProgress(call: AdapterCall<ChatRequest>, delta: string): Promise<void> {
+  for (let start = 0; start < delta.length; start += MAX_PROGRESS_DELTA_CHARS) {
+    await call.ctx.host.runs.progress(delta.slice(start, start + MAX_PROGRESS_DELTA_CHARS));
+  }
+}

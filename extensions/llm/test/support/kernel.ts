@@ -11,6 +11,8 @@ export const EXTENSION_FOLDER = fileURLToPath(new URL('../..', import.meta.url))
 export interface LlmTestKernel {
   t: TestKernel;
   workspaceId: string;
+  /** Session cookie of the workspace owner, for HTTP requests. */
+  cookie: string;
   /** Runs a node of mify.llm and returns its raw output (ports and usage). */
   runNode(type: string, items: Array<{ json: Record<string, unknown>; binary?: Record<string, unknown> }>, parameters: Record<string, unknown>): Promise<Record<string, any>>;
   /** Calls `llm.chat` or `llm.embed` from another extension's node, through the kernel's gateway. */
@@ -24,7 +26,8 @@ let runCount = 0;
 export async function startLlmKernel(): Promise<LlmTestKernel> {
   // The vendor stubs listen on 127.0.0.1, which http.fetch rejects unless private networks are allowed.
   const t = await startTestKernel('pglite', { env: { MIFY_ALLOW_PRIVATE_NETWORK: 'true' } });
-  const workspaceId = (await setupOwner(t)).workspace.id;
+  const owner = await setupOwner(t);
+  const workspaceId = owner.workspace.id;
   const status = (await t.kernel.services.extensionHost.list()).find((extension: { id: string }) => extension.id === 'mify.llm');
   if (!status || status.state !== 'active') throw new Error(`mify.llm is not active in the test kernel (${JSON.stringify(status)}); build it with pnpm run build in ${EXTENSION_FOLDER}.`);
 
@@ -43,6 +46,7 @@ export async function startLlmKernel(): Promise<LlmTestKernel> {
   return {
     t,
     workspaceId,
+    cookie: owner.cookie,
     async runNode(type, items, parameters) {
       runCount += 1;
       const runId = `run_llm_${runCount}`;

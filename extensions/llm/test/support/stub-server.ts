@@ -13,6 +13,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** Parsed JSON body, or the raw text when it is not JSON. */
   body: any;
+  /** The body's exact bytes, for multipart uploads. */
+  bytes: Buffer;
 }
 
 export interface StubReply {
@@ -22,6 +24,10 @@ export interface StubReply {
   body?: unknown;
   /** Server-sent events, written one by one; `cutOff` ends the response without closing the last event. */
   events?: string[];
+  /** With `events`: the first `after` events are sent, then the server waits for `until` before it sends the rest. */
+  hold?: { after: number; until: Promise<void> };
+  /** A binary body sent as it is, such as audio. */
+  raw?: { contentType: string; bytes: Buffer };
 }
 
 export interface StubServer {
@@ -56,14 +62,29 @@ export async function startStubServer(): Promise<StubServer> {
         // Kept as text.
       }
       const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)]));
-      const recorded: RecordedRequest = { method: request.method ?? '', path: request.url ?? '', headers, body };
+      const recorded: RecordedRequest = { method: request.method ?? '', path: request.url ?? '', headers, body, bytes: Buffer.concat(chunks) };
       stub.requests.push(recorded);
 
       const reply = stub.reply(recorded);
       if (reply.events) {
+        const events = reply.events;
         response.writeHead(reply.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
-        for (const event of reply.events) response.write(event);
-        response.end();
+        const hold = reply.hold;
+        const first = hold ? events.slice(0, hold.after) : events;
+        for (const event of first) response.write(event);
+        if (!hold) {
+          response.end();
+          return;
+        }
+        void hold.until.then(() => {
+          for (const event of events.slice(hold.after)) response.write(event);
+          response.end();
+        });
+        return;
+      }
+      if (reply.raw) {
+        response.writeHead(reply.status ?? 200, { 'content-type': reply.raw.contentType, ...reply.headers });
+        response.end(reply.raw.bytes);
         return;
       }
       const isText = typeof reply.body === 'string';

@@ -9,12 +9,14 @@ import { credentialMethods } from './credentials.js';
 import { eventMethods } from './events.js';
 import { fileMethods } from './files.js';
 import { httpMethods } from './http-fetch.js';
+import { HttpStreams } from './http-stream.js';
 import { kvMethods } from './kv.js';
 import { logMethods } from './log.js';
 import { hasPermission, PermissionDeniedError } from './permissions.js';
 import type { HostCallContext, HostCallScope, HostMethod, HostServices } from './types.js';
 import { graphRunMethods } from './graphs-runs.js';
 import { llmMethods } from './llm.js';
+import { progressMethods } from './progress.js';
 import { vectorMethods } from './vectors.js';
 
 /** Every method of the host API, in the order of its namespaces. */
@@ -28,6 +30,7 @@ export const HOST_METHODS: readonly HostMethod[] = [
   ...eventMethods,
   ...fileMethods,
   ...graphRunMethods,
+  ...progressMethods,
   ...llmMethods,
   ...codeMethods,
 ];
@@ -45,6 +48,8 @@ export interface HostApiBridge extends HostBridge {
   readonly context: HostCallContext;
   /** Writes the buffered audit rows of this and every other bridge on the same queue. */
   flush(): Promise<void>;
+  /** Closes what the invocation left open (streamed responses); the extension host calls it when the invocation ends. */
+  dispose(): void;
 }
 
 /**
@@ -80,7 +85,7 @@ export function createHostBridge(context: HostCallContext, services: HostService
   const logger = services.logger.child(bindings);
 
   const auditQueue = services.auditQueue ?? hostAuditQueueFor(services.auditLog, services.logger);
-  const scope: HostCallScope = { context, services, logger, workspaceKey: context.workspaceId ?? '' };
+  const scope: HostCallScope = { context, services, logger, workspaceKey: context.workspaceId ?? '', streams: new HttpStreams() };
 
   function audit(action: string, target: string | undefined, allowed: boolean, error: MifyError | undefined): void {
     auditQueue.enqueue({
@@ -143,6 +148,7 @@ export function createHostBridge(context: HostCallContext, services: HostService
     context,
     call,
     flush: () => auditQueue.flush(),
+    dispose: () => scope.streams.closeAll(),
   };
 }
 

@@ -321,6 +321,36 @@ describe('http.fetch', () => {
       expect(error.message).toContain('timed out after 300 ms');
     });
 
+    it('caps the response at maxResponseBytes', async () => {
+      const error = await rejection(fetchWith(`${base}/hello`, { maxResponseBytes: 3 }));
+
+      expect(error.code).toBe('response_too_large');
+      expect(error.message).toContain(`the request's maxResponseBytes limit of 3 bytes`);
+    });
+
+    it('keeps the kernel limit above maxResponseBytes', async () => {
+      const error = await rejection(fetchWith(`${base}/big`, { maxResponseBytes: MAX_RESPONSE_BYTES * 100 }));
+
+      expect(error.code).toBe('response_too_large');
+      expect(error.message).toContain(`the kernel's limit of ${MAX_RESPONSE_BYTES} bytes`);
+    });
+
+    it('waits delayMs before sending', async () => {
+      const started = performance.now();
+      const response = await fetchWith(`${base}/hello`, { delayMs: 250, timeoutMs: 100 });
+
+      expect(response.body).toBe('hello');
+      expect(performance.now() - started).toBeGreaterThanOrEqual(240);
+    });
+
+    it('rejects a delayMs over the maximum', async () => {
+      const error = await rejection(fetchWith(`${base}/hello`, { delayMs: 60_001 }));
+
+      expect(error.code).toBe('invalid_argument');
+      expect(error.message).toContain('options.delayMs');
+      expect(connect).not.toHaveBeenCalled();
+    });
+
     it('reports a refused connection', async () => {
       const closed = http.createServer();
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

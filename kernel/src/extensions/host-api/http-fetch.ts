@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MifyError } from '../../errors.js';
 import { InvalidArgumentError } from './arguments.js';
 import { checkAddress } from './address-guard.js';
+import { httpStreamMethods } from './http-stream.js';
 import { defaultHttpTransport, type ConnectTarget, type HttpTransport } from './http-transport.js';
 import { PermissionDeniedError } from './permissions.js';
 import { defineHostMethod, type HostCallScope, type HostMethod } from './types.js';
@@ -19,6 +20,12 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 
 /** Maximum request body, in bytes. */
 export const MAX_HTTP_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Longest `delayMs` of one `http.fetch`, in milliseconds. Sandboxes have no timers, so an
+ * extension that backs off between retries asks the kernel to wait before sending.
+ */
+export const MAX_HTTP_DELAY_MS = 60_000;
 
 /** Maximum redirects one `http.fetch` follows; each one is checked like the first request. */
 export const MAX_HTTP_REDIRECTS = 5;
@@ -62,9 +69,15 @@ const fetchOptions = z
     timeoutMs: z.number().int().min(1).optional(),
     /** Whether to follow redirects (default true); when false a 3xx response is returned as it is. */
     followRedirects: z.boolean().default(true),
+    /** Time to wait before sending, in milliseconds, such as a retry backoff; not counted in `timeoutMs`. */
+    delayMs: z.number().int().min(0).max(MAX_HTTP_DELAY_MS).optional(),
+    /** Largest response body to accept, in bytes after decompression; capped at the kernel's `httpMaxResponseBytes`. */
+    maxResponseBytes: z.number().int().min(1).optional(),
+    /** Resolve once the headers arrive and hand the body out piece by piece through `http.read`. */
+    stream: z.boolean().default(false),
   })
   .strict()
-  .default({ method: 'GET', headers: {}, followRedirects: true });
+  .default({ method: 'GET', headers: {}, followRedirects: true, stream: false });
 
 type FetchOptions = z.output<typeof fetchOptions>;
 
@@ -87,6 +100,8 @@ export interface HttpFetchResult {
   body: string;
   /** The body's exact bytes as base64, set when the content type is not text. */
   bodyBase64?: string;
+  /** Id to pass to `http.read`, set for `stream: true`; `body` is then empty. */
+  streamId?: string;
 }
 
 function httpError(code: string, status: number, message: string, details: Record<string, unknown>): MifyError {
@@ -182,8 +197,8 @@ function sendRequest(url: URL, target: ConnectTarget, request: { method: string;
   });
 }
 
-/** Reads a response body, decompressing gzip, deflate and br, and stops past `maxBytes` of decoded data. */
-async function readBody(response: http.IncomingMessage, maxBytes: number, url: URL): Promise<{ bytes: Buffer; decoded: boolean }> {
+/** Returns the response body as it decodes, through a gzip, deflate or br decoder when the response is compressed. */
+function decodedBody(response: http.IncomingMessage): { source: Readable; decoded: boolean } {
   const encoding = (response.headers['content-encoding'] ?? '').trim().toLowerCase();
   const decoders: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
     gzip: () => zlib.createGunzip(),
@@ -192,17 +207,25 @@ async function readBody(response: http.IncomingMessage, maxBytes: number, url: U
     br: () => zlib.createBrotliDecompress(),
   };
   const decoder = decoders[encoding]?.();
-  let source: Readable = response;
-  if (decoder) {
-    response.on('error', (error) => decoder.destroy(error));
-    source = response.pipe(decoder);
-  }
+  if (!decoder) return { source: response, decoded: false };
 
+  response.on('error', (error) => decoder.destroy(error));
+  return { source: response.pipe(decoder), decoded: true };
+}
+
+/** Rejects a response whose declared length passes `maxBytes` before reading it; compressed lengths say nothing about the decoded size. */
+function checkDeclaredLength(response: http.IncomingMessage, decoded: boolean, maxBytes: number, url: URL, limitName: string): void {
   const declared = Number(response.headers['content-length']);
-  if (!decoder && Number.isFinite(declared) && declared > maxBytes) {
+  if (!decoded && Number.isFinite(declared) && declared > maxBytes) {
     response.destroy();
-    throw tooLarge(url, maxBytes);
+    throw tooLarge(url, maxBytes, limitName);
   }
+}
+
+/** Reads a response body, decompressing gzip, deflate and br, and stops past `maxBytes` of decoded data. */
+async function readBody(response: http.IncomingMessage, maxBytes: number, url: URL, limitName: string): Promise<{ bytes: Buffer; decoded: boolean }> {
+  const { source, decoded } = decodedBody(response);
+  checkDeclaredLength(response, decoded, maxBytes, url, limitName);
 
   const chunks: Buffer[] = [];
   let total = 0;
@@ -210,16 +233,16 @@ async function readBody(response: http.IncomingMessage, maxBytes: number, url: U
     total += (chunk as Buffer).length;
     if (total > maxBytes) {
       response.destroy();
-      decoder?.destroy();
-      throw tooLarge(url, maxBytes);
+      source.destroy();
+      throw tooLarge(url, maxBytes, limitName);
     }
     chunks.push(chunk as Buffer);
   }
-  return { bytes: Buffer.concat(chunks), decoded: decoder !== undefined };
+  return { bytes: Buffer.concat(chunks), decoded };
 }
 
-function tooLarge(url: URL, maxBytes: number): MifyError {
-  return httpError('response_too_large', 502, `The response from ${describeUrl(url)} is larger than the kernel's limit of ${maxBytes} bytes; request less data, for example one page at a time.`, { maxBytes });
+function tooLarge(url: URL, maxBytes: number, limitName: string): MifyError {
+  return httpError('response_too_large', 502, `The response from ${describeUrl(url)} is larger than ${limitName} of ${maxBytes} bytes; request less data, for example one page at a time.`, { maxBytes });
 }
 
 function isTextType(contentType: string): boolean {
@@ -227,9 +250,13 @@ function isTextType(contentType: string): boolean {
   return type.startsWith('text/') || /^application\/(?:json|xml|javascript|x-www-form-urlencoded|graphql)$/.test(type) || /\+(?:json|xml)$/.test(type);
 }
 
+function charsetOf(contentType: string): string {
+  return /;\s*charset="?([^";]+)"?/i.exec(contentType)?.[1] ?? 'utf-8';
+}
+
 /** Decodes a body as text in the declared charset, or UTF-8 when none is declared or known. */
 function decodeText(bytes: Buffer, contentType: string): string {
-  const charset = /;\s*charset="?([^";]+)"?/i.exec(contentType)?.[1] ?? 'utf-8';
+  const charset = charsetOf(contentType);
   try {
     return new TextDecoder(charset).decode(bytes);
   } catch {
@@ -267,7 +294,9 @@ function flattenHeaders(response: http.IncomingMessage, decoded: boolean): Recor
 async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, options: FetchOptions): Promise<HttpFetchResult> {
   const { config } = scope.services;
   const transport: HttpTransport = { ...defaultHttpTransport, ...scope.services.httpTransport };
-  const maxBytes = config.httpMaxResponseBytes ?? DEFAULT_HTTP_MAX_RESPONSE_BYTES;
+  const kernelMaxBytes = config.httpMaxResponseBytes ?? DEFAULT_HTTP_MAX_RESPONSE_BYTES;
+  const maxBytes = Math.min(options.maxResponseBytes ?? kernelMaxBytes, kernelMaxBytes);
+  const limitName = maxBytes < kernelMaxBytes ? 'the request\'s maxResponseBytes limit' : 'the kernel\'s limit';
   const maxTimeoutMs = config.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
   const timeoutMs = Math.min(options.timeoutMs ?? maxTimeoutMs, maxTimeoutMs);
 
@@ -284,9 +313,17 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
   requestHeaders['accept-encoding'] ??= 'gzip, deflate, br';
   let method: string = options.method;
 
+  if (options.delayMs !== undefined && options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
+  // A streamed body keeps the timer running until http.read reaches its end or the call ends.
+  let timerHandedOff = false;
   let url = new URL(rawUrl);
+  const timedOut = () => {
+    const hint = timeoutMs < maxTimeoutMs ? `raise options.timeoutMs (kernel maximum ${maxTimeoutMs} ms)` : 'the kernel allows no longer; fetch less data per request';
+    return httpError('timeout', 504, `http.fetch of ${describeUrl(url)} timed out after ${timeoutMs} ms; ${hint}, or try again later.`, { timeoutMs });
+  };
 
   try {
     for (let redirects = 0; ; redirects += 1) {
@@ -318,8 +355,30 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
         continue;
       }
 
-      const { bytes, decoded } = await readBody(response, maxBytes, url);
       const contentType = String(response.headers['content-type'] ?? '');
+      if (options.stream) {
+        const { source, decoded } = decodedBody(response);
+        checkDeclaredLength(response, decoded, maxBytes, url, limitName);
+        const finalUrl = url;
+        const streamId = scope.streams.open({
+          source,
+          // Without a content type the body cannot be sniffed before it arrives, so it is taken as text.
+          text: contentType === '' || isTextType(contentType),
+          charset: charsetOf(contentType),
+          maxBytes,
+          signal: controller.signal,
+          tooLarge: () => tooLarge(finalUrl, maxBytes, limitName),
+          timedOut,
+          release: () => {
+            clearTimeout(timer);
+            response.destroy();
+          },
+        });
+        timerHandedOff = true;
+        return { status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', url: url.toString(), headers: flattenHeaders(response, decoded), body: '', streamId };
+      }
+
+      const { bytes, decoded } = await readBody(response, maxBytes, url, limitName);
       return {
         status: response.statusCode ?? 0,
         statusText: response.statusMessage ?? '',
@@ -330,15 +389,12 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
       };
     }
   } catch (error) {
-    if (controller.signal.aborted) {
-      const hint = timeoutMs < maxTimeoutMs ? `raise options.timeoutMs (kernel maximum ${maxTimeoutMs} ms)` : 'the kernel allows no longer; fetch less data per request';
-      throw httpError('timeout', 504, `http.fetch of ${describeUrl(url)} timed out after ${timeoutMs} ms; ${hint}, or try again later.`, { timeoutMs });
-    }
+    if (controller.signal.aborted) throw timedOut();
     if (error instanceof MifyError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw httpError('network_error', 502, `http.fetch of ${describeUrl(url)} failed: ${code}. Check that the server is reachable and, for https, that its certificate is valid.`, { host: url.host, reason: code });
   } finally {
-    clearTimeout(timer);
+    if (!timerHandedOff) clearTimeout(timer);
   }
 }
 
@@ -356,4 +412,5 @@ export const httpMethods: HostMethod[] = [
     target: ({ url }) => new URL(url).host,
     run: ({ url, options }, scope) => fetchUrlForExtension(scope, url, options),
   }),
+  ...httpStreamMethods,
 ];

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { MifyError } from '../../errors.js';
-import { defineHostMethod, type HostMethod } from './types.js';
+import { defineHostMethod, type HostCallScope, type HostMethod, type StepProgressSink } from './types.js';
 
 /** The LLM gateway behind `llm.*`; the kernel's LlmGateway implements it. */
 export interface HostLlmGateway {
   call(
     operation: 'chat' | 'embed',
     request: { provider?: string; model: string } & Record<string, unknown>,
-    context: { workspaceId: string | null; runId?: string; nodeId?: string; callerExtensionId: string },
+    context: { workspaceId: string | null; runId?: string; nodeId?: string; stepId?: string; progress?: StepProgressSink; callerExtensionId: string },
   ): Promise<unknown>;
 }
 
@@ -25,7 +25,7 @@ const chatRequest = z
     /** JSON Schema the reply must follow; implies a JSON reply. */
     responseSchema: z.record(z.string(), z.unknown()).optional(),
     toolChoice: z.union([z.enum(['auto', 'none', 'required']), z.object({ name: z.string().min(1).max(200) }).strict()]).optional(),
-    /** Asks the provider to use the vendor's streaming API. */
+    /** Asks the provider to use the vendor's streaming API; its text deltas become `step.progress` events of the caller's step. */
     stream: z.boolean().optional(),
     /** Credential reference (id or name) the provider reads its API key from. */
     credential: z.string().min(1).max(200).optional(),
@@ -46,6 +46,12 @@ function gatewayOrFail(gateway: HostLlmGateway | undefined, method: string): Hos
   return gateway;
 }
 
+/** Context the gateway passes to the provider: the caller's run and step, and its progress sink for streamed chats. */
+function gatewayContext(scope: HostCallScope) {
+  const { workspaceId, runId, nodeId, stepId, progress, extensionId } = scope.context;
+  return { workspaceId, runId, nodeId, stepId, progress, callerExtensionId: extensionId };
+}
+
 /** `llm.chat` and `llm.embed`, routed by the gateway to a provider extension. */
 export const llmMethods: HostMethod[] = [
   defineHostMethod({
@@ -54,7 +60,7 @@ export const llmMethods: HostMethod[] = [
     parameters: { request: chatRequest },
     target: ({ request }) => `${request.provider ?? 'default'}/${request.model}`,
     run: ({ request }, scope) =>
-      gatewayOrFail(scope.services.llm, 'llm.chat').call('chat', request, { workspaceId: scope.context.workspaceId, runId: scope.context.runId, nodeId: scope.context.nodeId, callerExtensionId: scope.context.extensionId }),
+      gatewayOrFail(scope.services.llm, 'llm.chat').call('chat', request, gatewayContext(scope)),
   }),
   defineHostMethod({
     name: 'llm.embed',
@@ -62,6 +68,6 @@ export const llmMethods: HostMethod[] = [
     parameters: { request: embedRequest },
     target: ({ request }) => `${request.provider ?? 'default'}/${request.model}`,
     run: ({ request }, scope) =>
-      gatewayOrFail(scope.services.llm, 'llm.embed').call('embed', request, { workspaceId: scope.context.workspaceId, runId: scope.context.runId, nodeId: scope.context.nodeId, callerExtensionId: scope.context.extensionId }),
+      gatewayOrFail(scope.services.llm, 'llm.embed').call('embed', request, gatewayContext(scope)),
   }),
 ];

@@ -3,7 +3,7 @@ import { AuditLog } from '../../audit/audit-log.js';
 import { MifyError } from '../../errors.js';
 import { createMemorySharedState } from '../../infra/memory.js';
 import { createLogger, type Logger } from '../../logger.js';
-import type { Database } from '../../storage/database.js';
+import type { Database, SqlExecutor } from '../../storage/database.js';
 import { openTestDatabase, type DatabaseBackend, type TestDatabase } from '../../test-support/databases.js';
 import { CredentialVault } from '../../vault/vault.js';
 import { HostAuditQueue } from './audit-queue.js';
@@ -92,5 +92,16 @@ function recordingDatabase(db: Database, queries: RecordedQuery[]): Database {
       queries.push({ sql, params });
       return db.query<T>(sql, params);
     },
+    // Queries inside transactions are recorded too, such as vector queries that set hnsw.ef_search locally.
+    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) =>
+      db.transaction((tx) =>
+        fn({
+          ...tx,
+          query: async <R>(sql: string, params: unknown[] = []) => {
+            queries.push({ sql, params });
+            return tx.query<R>(sql, params);
+          },
+        }),
+      ),
   };
 }

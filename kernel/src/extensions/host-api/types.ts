@@ -8,6 +8,7 @@ import type { HostAuditQueue } from './audit-queue.js';
 import type { EventSubscriptions } from './events.js';
 import type { HostGraphServices } from './graphs-runs.js';
 import type { HostLlmGateway } from './llm.js';
+import type { HttpStreams } from './http-stream.js';
 import type { HttpTransport } from './http-transport.js';
 
 /** One index of an extension collection, as declared in the manifest. */
@@ -35,6 +36,14 @@ export interface HostCallContext {
   workspaceId: string | null;
   runId?: string;
   nodeId?: string;
+  /** Step of the run the call works for, when it serves a node (directly or through the LLM gateway). */
+  stepId?: string;
+  /**
+   * Records a `step.progress` event with partial output of that step and resolves to whether
+   * it was recorded. Absent when the call serves no step, or serves a provider that the
+   * caller did not ask to stream.
+   */
+  progress?: StepProgressSink;
   /** The manifest's collection declarations. */
   collections: readonly CollectionDeclaration[];
   /** The kernel's data folder (`MIFY_DATA_DIR`); extension files live under `extension-files/` in it. */
@@ -77,9 +86,14 @@ export interface HostServices {
   httpTransport?: Partial<HttpTransport>;
 }
 
+/** Receives one piece of a step's partial output, such as a text delta of a streamed model reply. */
+export type StepProgressSink = (delta: string) => Promise<boolean>;
+
 /** Context a host method's implementation receives besides its arguments. */
 export interface HostCallScope {
   context: HostCallContext;
+  /** Streamed `http.fetch` responses of this bridge's invocation. */
+  streams: HttpStreams;
   services: HostServices;
   /** Child logger with `extensionId`, `workspaceId`, `runId` and `nodeId`. */
   logger: Logger;

@@ -7,6 +7,8 @@ import { MifyError } from '../../errors.js';
  */
 export interface HostBridge {
   call(method: string, args: unknown[]): Promise<unknown>;
+  /** Releases what the invocation left open, such as streamed responses; called once the invocation ends. */
+  dispose?(): void;
 }
 
 /** What to run inside an extension: one of its contributions and the JSON input for it. */

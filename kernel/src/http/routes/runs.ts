@@ -179,7 +179,8 @@ export function runRoutes(services: () => KernelServices): RouteSpec[] {
       responses: {
         200: {
           description:
-            'Events run.started, step.started, step.succeeded, step.failed, step.skipped, step.cancelled, step.waiting, wait.created, wait.decided, run.waiting, run.paused, run.resumed and run.finished, each with an id counting up from 1. ' +
+            'Events run.started, step.started, step.progress, step.succeeded, step.failed, step.skipped, step.cancelled, step.waiting, wait.created, wait.decided, run.waiting, run.paused, run.resumed and run.finished, each with an id counting up from 1. ' +
+            'step.progress carries partial output of a running step, { runId, stepId, nodeId, delta }, such as the text a streamed model writes; it is not part of the step record. ' +
             'Events already recorded come first; send Last-Event-ID to resume after an id. A comment line every 15 s keeps the stream open; it ends after run.finished.',
           contentType: 'text/event-stream',
         },

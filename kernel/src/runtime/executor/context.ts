@@ -50,6 +50,11 @@ export interface StepRecorder {
   /** A running step got its child run (`childRunId`), before the child starts. */
   stepLinked(record: StepRecord): Promise<void>;
   stepFinished(record: StepRecord): Promise<void>;
+  /**
+   * Partial output of a running step, such as a model's text delta. Returns whether it was
+   * kept; a recorder may merge deltas and drop them past a limit.
+   */
+  stepProgress?(record: StepRecord, delta: string): boolean;
 }
 
 /**

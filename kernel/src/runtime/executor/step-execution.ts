@@ -208,6 +208,7 @@ export class StepExecution {
         idempotencyKey: record.idempotencyKey,
         attempt: record.attempt,
         signal,
+        ...(run.recorder.stepProgress ? { progress: async (delta: string) => run.recorder.stepProgress!(record, delta) } : {}),
       },
     });
   }
