@@ -203,7 +203,9 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     closers.push(() => runService.dispose());
 
     let temporalWorker: RunWorker | null = null;
-    if (temporal && (options.temporalWorker ?? config.temporalWorker)) {
+    // Bundling the workflow code takes seconds, so the worker starts with execution, after a CLI start already serves /api/health.
+    const startTemporalWorker = async () => {
+      if (!temporal || !(options.temporalWorker ?? config.temporalWorker)) return;
       const activities = createRunActivities({
         db,
         sharedState,
@@ -215,11 +217,11 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
         limits: runLimits,
         maxPayloadBytes: config.temporalMaxPayloadBytes,
       });
-      temporalWorker = await startRunWorker({ address: config.temporalAddress!, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, activities, logger });
-      // Closers run in reverse, so the worker stops before the run service, the sandboxes and the database.
-      const worker = temporalWorker;
+      const worker = await startRunWorker({ address: config.temporalAddress!, namespace: config.temporalNamespace, taskQueue: config.temporalTaskQueue, activities, logger });
+      temporalWorker = worker;
+      // Closers run in reverse, so the worker stops before the schedules, the run service, the sandboxes and the database.
       closers.push(() => worker.shutdown());
-    }
+    };
 
     const { graphService } = container.cradle;
     const baselineService = new BaselineService({ db, logger, graphService, runService });
@@ -251,6 +253,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     const startExecution = async () => {
       if (executing) return;
       executing = true;
+      await startTemporalWorker();
       await runService.startExecuting();
       scheduleTicker.start();
     };
@@ -278,7 +281,9 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       container,
       services,
       app,
-      temporalWorker,
+      get temporalWorker() {
+        return temporalWorker;
+      },
       startExecution,
       async close() {
         for (const close of closers.reverse()) {

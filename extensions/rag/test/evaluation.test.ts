@@ -23,9 +23,9 @@ function rankWithRerank(question: string): string[] {
 }
 
 /**
- * Measured retrieval quality of the local embedder on the labelled set of test/eval. The
- * thresholds sit just under the measured values (printed by the test), so a change that
- * makes retrieval worse fails here; the README records the numbers.
+ * Measured retrieval quality of the local embedder on the labelled set of test/eval. The test
+ * prints the measured values, which the README records. A change that makes keyword
+ * retrieval worse fails the thresholds.
  */
 describe('local embedder retrieval quality', () => {
   it('finds keyword questions', async () => {

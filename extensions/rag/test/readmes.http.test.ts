@@ -42,10 +42,10 @@ function readmeOf(packageName: string): string {
 }
 
 /**
- * Real input: the READMEs of packages installed in this repository, ingested by a graph of
- * mify.rag nodes (parse, Markdown chunking, local embedding, store), then questions answered
- * by a second graph (hybrid retrieval, local rerank, extractive answer) with the chunk ids it
- * used. Everything runs in the real executor and sandbox over HTTP on 127.0.0.1.
+ * Real input: a graph of mify.rag nodes (parse, Markdown chunking, local embedding, store)
+ * ingests the READMEs of packages installed in this repository. A second graph (hybrid
+ * retrieval, local rerank, extractive answer) answers questions with the chunk ids it used.
+ * Everything runs in the real executor and sandbox over HTTP on 127.0.0.1.
  */
 describe('rag graphs over real READMEs', () => {
   let t: TestKernel;

@@ -149,6 +149,23 @@ describe.each(databaseBackends)('vector-store API on $name', (backend) => {
       expect(result.problem.errors).toContainEqual(expect.objectContaining({ path: 'body.topK' }));
     });
 
+    it('rejects more than 1,000 vectors per request', async (context) => {
+      requireVector(context);
+      const vectors = Array.from({ length: 1_001 }, (_, index) => ({ id: `v${index}`, vector: [1, 0, 0] }));
+      const upsert = await t.fetch(`/api/vector-stores/${storeId}/vectors`, { method: 'POST', key, json: { vectors } });
+
+      expect(upsert.status).toBe(422);
+      expect(((await upsert.json()) as { errors: Array<{ path: string }> }).errors).toContainEqual(expect.objectContaining({ path: 'body.vectors' }));
+    });
+
+    it('rejects more than 500 candidates', async (context) => {
+      requireVector(context);
+      const result = await query({ vector: [1, 0, 0], mode: 'mmr', candidates: 501 });
+
+      expect(result.status).toBe(422);
+      expect(result.problem.errors).toContainEqual(expect.objectContaining({ path: 'body.candidates' }));
+    });
+
     it('deletes vectors and the store', async (context) => {
       requireVector(context);
       const created = (await (await t.fetch('/api/vector-stores', { method: 'POST', key, json: { name: 'temp', dimensions: 2, metric: 'l2' } })).json()) as { id: string };

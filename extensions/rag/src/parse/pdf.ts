@@ -141,7 +141,10 @@ class PdfReader {
   streamData(object: PdfObject | undefined): Uint8Array | null {
     if (!object?.stream || !isDict(object.value)) return null;
     const filterValue = this.resolve(object.value.dict.Filter);
-    const filters = (Array.isArray(filterValue) ? filterValue : filterValue === undefined ? [] : [filterValue]).map((filter) => (isName(filter) ? filter.name : '?'));
+    let filterList: PdfValue[] = [];
+    if (Array.isArray(filterValue)) filterList = filterValue;
+    else if (filterValue !== undefined) filterList = [filterValue];
+    const filters = filterList.map((filter) => (isName(filter) ? filter.name : '?'));
     let data = object.stream;
     for (const filter of filters) {
       if (filter === 'FlateDecode' || filter === 'Fl') data = inflate(data);
@@ -203,7 +206,7 @@ class PdfReader {
     return /\/Encrypt\s+\d+\s+\d+\s+R/.test(this.source) || /\/Encrypt\s*<</.test(this.source);
   }
 
-  /** The resources of a page, inherited from its ancestors when the page has none. */
+  /** Returns the resources of a page, inherited from its ancestors when the page has none. */
   resources(page: PdfDict['dict']): PdfDict['dict'] | null {
     let node: PdfDict['dict'] | null = page;
     for (let depth = 0; node && depth < 64; depth += 1) {
@@ -327,7 +330,7 @@ export function parseToUnicode(cmap: string): { map: Map<number, string>; codeBy
   return { map, codeBytes };
 }
 
-/** A simple font's code map from its `/Encoding` `/Differences`, or null to use WinAnsi/Latin-1 directly. */
+/** Builds a simple font's code map from its `/Encoding` `/Differences`, or returns null to use WinAnsi/Latin-1 directly. */
 function simpleEncoding(reader: PdfReader, font: PdfDict['dict']): Map<number, string> | null {
   const encoding = reader.dict(font.Encoding);
   const differences = encoding ? reader.resolve(encoding.Differences) : undefined;

@@ -12,6 +12,6 @@ export interface ParsedDocument {
   rows?: Array<Record<string, string>>;
   /** PDF only. */
   pageCount?: number;
-  /** What the parser skipped or could not read, such as a PDF stream with an unsupported filter. */
+  /** Parts the parser skipped or could not read, such as a PDF stream with an unsupported filter. */
   warnings: string[];
 }
