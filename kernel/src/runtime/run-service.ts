@@ -385,7 +385,9 @@ export class RunService implements ChildRunStarter {
     const entry = this.active.get(runId);
     if (entry) {
       this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
-      return (await entry.done) ?? (await this.store.getRun(workspaceId, runId))!;
+      const ended = await entry.done;
+      if (ended) return ended;
+      // The run parked at a wait or was handed back while the cancel was on its way; it is cancelled where it is now.
     }
 
     const error = describeError(new RunAbortedError('cancelled', 'the run was cancelled'));
@@ -818,6 +820,14 @@ export class RunService implements ChildRunStarter {
       const event = entry.recorder.allocateEvent(status === 'paused' ? 'run.paused' : 'run.waiting', { runId: entry.runId, wakeAt: wakeAt?.toISOString() ?? null, reason: suspension.message });
       const parked = await this.durableStore.suspend(entry.runId, this.owner, status, wakeAt, event);
       if (parked) entry.recorder.publishEvent(event);
+      // A cancel from another process that arrived while the run was parking found it owned here and only set the flag.
+      const stored = parked ? await this.store.getRun(entry.workspaceId, entry.runId) : null;
+      if (stored?.cancelRequested && !this.active.get(entry.runId)?.controller.signal.aborted) {
+        this.active.delete(entry.runId);
+        entry.finish(null);
+        await this.cancel(entry.workspaceId, entry.runId).catch((error: unknown) => this.log.warn({ runId: entry.runId, err: error }, 'failed to cancel a run that parked while its cancel was pending'));
+        return;
+      }
 
       // A decision made while the run was being parked found it still running, so it could not wake the run. Wake it now.
       const wait = suspension.waitId === null ? null : await this.waits.byId(suspension.waitId);
