@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { portNames, routeName, type ExtensionManifest, type Item, type NodeUsage, type NodeWait, type RouteResponse, type WaitResolution } from '@mify/sdk';
+import type { TestHarnessOptions, TestNodeInput } from '@mify/sdk/testing';
 import { AuditLog } from '../audit/audit-log.js';
 import { loadConfig } from '../config.js';
 import { ContributionRegistry } from '../extensions/contributions.js';
@@ -16,30 +17,15 @@ import { openDatabase } from '../storage/database.js';
 import { migrate } from '../storage/migrator.js';
 import { CredentialVault } from '../vault/vault.js';
 
-export interface ExtensionTestHarnessOptions {
-  /** Extension folder holding mify.extension.json and the built entry. */
-  folder: string;
-  /** Workspace the calls act in (default `ws_test`). */
-  workspaceId?: string;
-  /** Log level of the kernel logger (default `silent`). */
-  logLevel?: string;
-  /** Lets `http.fetch` reach loopback and private addresses, as `MIFY_ALLOW_PRIVATE_NETWORK=true` does (default false). */
-  allowPrivateNetwork?: boolean;
-}
+/**
+ * Options of `createExtensionTestHarness`. The type is declared once in the SDK, whose
+ * `createTestHarness` passes its options through. The import is type-only, so it adds no
+ * runtime dependency on the SDK.
+ */
+export type ExtensionTestHarnessOptions = TestHarnessOptions;
 
-/** Input of a node run in the harness. */
-export interface HarnessNodeInput {
-  items: Item[];
-  parameters?: Record<string, unknown>;
-  ports?: Record<string, Item[]>;
-  typeVersion?: number;
-  /** Loop nodes: the `state` of the previous activation. */
-  state?: unknown;
-  /** Loop nodes: activation number from 1 (default 1). */
-  iteration?: number;
-  /** Wait nodes: how the wait ended. */
-  resume?: WaitResolution;
-}
+/** Input of a node run in the harness, as declared in the SDK. */
+export type HarnessNodeInput = TestNodeInput;
 
 /** A node's output split as the kernel's node runner splits it, with the progress it reported. */
 export interface HarnessNodeResult {

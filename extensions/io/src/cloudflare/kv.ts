@@ -6,10 +6,10 @@
 import type { Item, NodeContext } from '@mify/sdk';
 import { invalidParameter, IoError } from '../errors.js';
 import { base64Decode, base64Encode, concatBytes, utf8Encode } from '../lib/bytes.js';
-import { enumParameter, integerParameter, optionalInteger, optionalObject, optionalString, parametersFor, requiredString, booleanParameter, type IoNodeInput } from '../lib/parameters.js';
+import { enumParameter, integerParameter, optionalInteger, optionalObject, optionalString, requiredString, booleanParameter, type IoNodeInput } from '../lib/parameters.js';
 import type { QueryPair } from '../lib/url.js';
 import { cloudflareCall, cloudflareFetch, segment } from './client.js';
-import { connectionCache, withOutput } from './common.js';
+import { executeStorageNode, withOutput, type CloudflareCall } from './common.js';
 
 const PERMISSION_READ = 'Workers KV Storage Read';
 const PERMISSION_WRITE = 'Workers KV Storage Write';
@@ -42,7 +42,7 @@ function multipartValue(value: Uint8Array, metadata: Record<string, unknown>): {
   return { bodyBase64: base64Encode(concatBytes(parts)), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-async function put(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: Awaited<ReturnType<ReturnType<typeof connectionCache>>>): Promise<Item> {
+async function put(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item> {
   const key = keyOf(parameters);
   const valueType = enumParameter(parameters, 'valueType', ['text', 'json', 'binary'] as const, 'text');
   let bytes: Uint8Array | null = null;
@@ -82,7 +82,7 @@ async function put(ctx: NodeContext, item: Item, parameters: Record<string, unkn
   return withOutput(item, parameters, 'kv', { key, operation: 'put', stored: true });
 }
 
-async function get(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: Awaited<ReturnType<ReturnType<typeof connectionCache>>>): Promise<Item> {
+async function get(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item> {
   const key = keyOf(parameters);
   const valueType = enumParameter(parameters, 'valueType', ['text', 'json', 'binary'] as const, 'text');
   const failIfMissing = booleanParameter(parameters, 'failIfMissing', false);
@@ -113,7 +113,7 @@ async function get(ctx: NodeContext, item: Item, parameters: Record<string, unkn
   return withOutput(item, parameters, 'value', response.body);
 }
 
-async function remove(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: Awaited<ReturnType<ReturnType<typeof connectionCache>>>): Promise<Item> {
+async function remove(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item> {
   const key = keyOf(parameters);
   await cloudflareCall(ctx, call.connection, { operation: `KV delete of key '${key}'`, tokenPermission: PERMISSION_WRITE, method: 'DELETE', path: valuePath(parameters, key) }, call.options);
   return withOutput(item, parameters, 'kv', { key, operation: 'delete', deleted: true });
@@ -125,7 +125,7 @@ interface KvKey {
   metadata?: unknown;
 }
 
-async function list(ctx: NodeContext, parameters: Record<string, unknown>, call: Awaited<ReturnType<ReturnType<typeof connectionCache>>>): Promise<Item[]> {
+async function list(ctx: NodeContext, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item[]> {
   const namespaceId = requiredString(parameters, 'namespaceId', 'the namespace id from the KV dashboard');
   const prefix = optionalString(parameters, 'prefix');
   const limit = integerParameter(parameters, 'limit', { min: 1, max: 100_000, fallback: 1000 });
@@ -149,20 +149,6 @@ async function list(ctx: NodeContext, parameters: Record<string, unknown>, call:
 }
 
 /** Runs the Cloudflare KV node: get, put and delete per item, or list once per item. */
-export async function executeKv(ctx: NodeContext, input: IoNodeInput): Promise<{ items: Item[] }> {
-  const connectionFor = connectionCache(ctx);
-  const items = input.items.length === 0 ? [{ json: {} }] : input.items;
-  const output: Item[] = [];
-
-  for (let index = 0; index < items.length; index++) {
-    const parameters = parametersFor(input, index);
-    const item = items[index]!;
-    const operation = enumParameter(parameters, 'operation', ['get', 'put', 'list', 'delete'] as const, 'get');
-    const call = await connectionFor(parameters);
-    if (operation === 'get') output.push(await get(ctx, item, parameters, call));
-    else if (operation === 'put') output.push(await put(ctx, item, parameters, call));
-    else if (operation === 'delete') output.push(await remove(ctx, item, parameters, call));
-    else output.push(...(await list(ctx, parameters, call)));
-  }
-  return { items: output };
+export function executeKv(ctx: NodeContext, input: IoNodeInput): Promise<{ items: Item[] }> {
+  return executeStorageNode(ctx, input, { get, put, remove, list });
 }

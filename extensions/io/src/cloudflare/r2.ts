@@ -11,18 +11,16 @@
 import type { Item, NodeContext } from '@mify/sdk';
 import { invalidParameter, IoError } from '../errors.js';
 import { base64Encode, utf8Encode } from '../lib/bytes.js';
-import { enumParameter, integerParameter, optionalInteger, optionalString, parametersFor, requiredString, type IoNodeInput } from '../lib/parameters.js';
+import { enumParameter, integerParameter, optionalInteger, optionalString, requiredString, type IoNodeInput } from '../lib/parameters.js';
 import type { QueryPair } from '../lib/url.js';
 import { cloudflareCall, cloudflareFetch, segment } from './client.js';
-import { connectionCache, withOutput } from './common.js';
+import { executeStorageNode, withOutput, type CloudflareCall } from './common.js';
 
 const PERMISSION_READ = 'Workers R2 Storage Read';
 const PERMISSION_WRITE = 'Workers R2 Storage Write';
 
 /** Largest object key R2 accepts, in bytes. */
 export const MAX_OBJECT_KEY_BYTES = 1024;
-
-type Call = Awaited<ReturnType<ReturnType<typeof connectionCache>>>;
 
 function bucketOf(parameters: Record<string, unknown>): string {
   const bucket = requiredString(parameters, 'bucket', 'my-bucket');
@@ -42,7 +40,7 @@ function objectPath(bucket: string, key: string): string {
   return `/r2/buckets/${segment(bucket)}/objects/${segment(key)}`;
 }
 
-async function put(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: Call): Promise<Item> {
+async function put(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item> {
   const bucket = bucketOf(parameters);
   const key = keyOf(parameters);
   const source = enumParameter(parameters, 'source', ['binary', 'text', 'json'] as const, 'binary');
@@ -75,7 +73,7 @@ async function put(ctx: NodeContext, item: Item, parameters: Record<string, unkn
   return withOutput(item, parameters, 'r2', { bucket, key, operation: 'put', object: envelope.result ?? null });
 }
 
-async function get(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: Call): Promise<Item> {
+async function get(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item> {
   const bucket = bucketOf(parameters);
   const key = keyOf(parameters);
   const format = enumParameter(parameters, 'format', ['binary', 'text', 'json'] as const, 'binary');
@@ -102,14 +100,14 @@ async function get(ctx: NodeContext, item: Item, parameters: Record<string, unkn
   return { json: { ...item.json, r2: { bucket, key, operation: 'get', etag: response.headers.etag ?? null } }, binary: { ...item.binary, [property]: { mimeType, fileName, data } } };
 }
 
-async function remove(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: Call): Promise<Item> {
+async function remove(ctx: NodeContext, item: Item, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item> {
   const bucket = bucketOf(parameters);
   const key = keyOf(parameters);
   await cloudflareCall(ctx, call.connection, { operation: `R2 delete of '${bucket}/${key}'`, tokenPermission: PERMISSION_WRITE, method: 'DELETE', path: objectPath(bucket, key) }, call.options);
   return withOutput(item, parameters, 'r2', { bucket, key, operation: 'delete', deleted: true });
 }
 
-async function list(ctx: NodeContext, parameters: Record<string, unknown>, call: Call): Promise<Item[]> {
+async function list(ctx: NodeContext, parameters: Record<string, unknown>, call: CloudflareCall): Promise<Item[]> {
   const bucket = bucketOf(parameters);
   const prefix = optionalString(parameters, 'prefix');
   const delimiter = optionalString(parameters, 'delimiter');
@@ -125,7 +123,9 @@ async function list(ctx: NodeContext, parameters: Record<string, unknown>, call:
     const envelope = await cloudflareCall<unknown>(ctx, call.connection, { operation: `R2 list of bucket '${bucket}'`, tokenPermission: PERMISSION_READ, method: 'GET', path: `/r2/buckets/${segment(bucket)}/objects`, query }, call.options);
 
     const result = envelope.result as { objects?: unknown[] } | unknown[] | null;
-    const objects = Array.isArray(result) ? result : Array.isArray(result?.objects) ? result.objects : [];
+    let objects: unknown[] = [];
+    if (Array.isArray(result)) objects = result;
+    else if (Array.isArray(result?.objects)) objects = result.objects;
     for (const object of objects) {
       if (output.length >= limit) break;
       output.push({ json: { bucket, ...(object as Record<string, unknown>) } });
@@ -139,20 +139,6 @@ async function list(ctx: NodeContext, parameters: Record<string, unknown>, call:
 }
 
 /** Runs the Cloudflare R2 node: get, put and delete per item, or list once per item. */
-export async function executeR2(ctx: NodeContext, input: IoNodeInput): Promise<{ items: Item[] }> {
-  const connectionFor = connectionCache(ctx);
-  const items = input.items.length === 0 ? [{ json: {} }] : input.items;
-  const output: Item[] = [];
-
-  for (let index = 0; index < items.length; index++) {
-    const parameters = parametersFor(input, index);
-    const item = items[index]!;
-    const operation = enumParameter(parameters, 'operation', ['get', 'put', 'list', 'delete'] as const, 'get');
-    const call = await connectionFor(parameters);
-    if (operation === 'get') output.push(await get(ctx, item, parameters, call));
-    else if (operation === 'put') output.push(await put(ctx, item, parameters, call));
-    else if (operation === 'delete') output.push(await remove(ctx, item, parameters, call));
-    else output.push(...(await list(ctx, parameters, call)));
-  }
-  return { items: output };
+export function executeR2(ctx: NodeContext, input: IoNodeInput): Promise<{ items: Item[] }> {
+  return executeStorageNode(ctx, input, { get, put, remove, list });
 }
