@@ -4,12 +4,12 @@
  *
  *   cd kernel && node --no-node-snapshot --import tsx ../bench/durable/durable.ts
  *
- * Back ends: `memory` (no journal, no durability), `embedded` on PGlite (the default) and,
- * when DATABASE_URL is set, `embedded` on that PostgreSQL server; `temporal` when
- * TEMPORAL_ADDRESS is set. The graph is a trigger and 20 pass-through nodes in the real isolate
- * sandbox. Each back end gets warm-up runs, then sequential runs (per-step latency = run wall
- * time / 21 steps; the table gives the median and p99 over runs), then runs 10 at a time
- * (steps per second).
+ * Back ends: `memory` (no journal, no durability) and `embedded`, both on PGlite (the default
+ * database). When DATABASE_URL is set, both also run on that PostgreSQL server. When
+ * TEMPORAL_ADDRESS is set, `temporal` runs on PGlite too. The graph is a trigger and 20
+ * pass-through nodes in the real isolate sandbox. Each back end gets warm-up runs, then
+ * sequential runs, then runs 10 at a time (steps per second). Per-step latency is run wall
+ * time / 21 steps, and the table gives its median and p99 over the sequential runs.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,7 +39,7 @@ function percentile(values: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
 }
 
-/** Creates a user and a workspace for the runs; returns the workspace id. */
+/** Creates a user and a workspace for the runs and returns the workspace id. */
 async function setupWorkspace(kernel: Kernel): Promise<string> {
   const user = await kernel.services.userService.createUser({ email: `bench-${Date.now()}@example.com`, password: 'bench-password-1' });
   return (await kernel.services.userService.createWorkspace({ name: `Bench ${process.pid} ${Date.now()}`, ownerId: user.id })).id;
@@ -62,7 +62,7 @@ async function measure(label: string, env: Record<string, string>): Promise<Row>
     const runs = kernel.services.runService;
     const runOnce = async () => {
       const run = await runs.start({ workspaceId, graph: executable(workspaceId, graph), input: [{ json: { n: 1 } }], mode: 'api', createdBy: null, waitForCompletion: true });
-      if (run.status !== 'succeeded') throw new Error(`${label}: a run ended ${run.status}: ${JSON.stringify(run.error)}`);
+      if (run.status !== 'succeeded') throw new Error(`${label}: a run ended with status ${run.status} instead of succeeded: ${JSON.stringify(run.error)}`);
     };
 
     for (let index = 0; index < WARMUP; index++) await runOnce();

@@ -12,10 +12,10 @@
  * seed, so every run stores the same text. Chunks are embedded with the local embedder of
  * mify.rag (512 dimensions), bulk-loaded, and then the HNSW index is built (pgvector defaults
  * m = 16, ef_construction = 64). Queries are 8-word texts drawn the same way and embedded
- * before timing; each mode (similarity, MMR, hybrid; topK 10) runs BENCH_RAG_QUERIES queries
- * after 20 warm-up queries, one at a time, through the kernel's VectorStore (the code behind
- * the knowledge-base and vector-store APIs, without HTTP). Recall@10 compares similarity
- * results with an exact scan for 50 queries.
+ * before timing. Each mode (similarity, MMR and hybrid, all with topK 10) runs
+ * BENCH_RAG_QUERIES queries after 20 warm-up queries, one at a time. The queries go through
+ * the kernel's VectorStore, which is the code behind the knowledge-base and vector-store APIs,
+ * without HTTP. Recall@10 compares similarity results with an exact scan for 50 queries.
  *
  * BENCH_RAG_CORPUS=readmes replaces the synthetic corpus with real text: every distinct
  * README.md under node_modules/.pnpm, chunked by the Markdown chunker (800 characters, 100
@@ -59,7 +59,7 @@ interface BackendResult {
   modes: ModeResult[];
 }
 
-/** Mulberry32: a small seeded PRNG, so the corpus is the same on every run. */
+/** Returns a Mulberry32 generator, a small seeded PRNG, so that the corpus is the same on every run. */
 function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -71,7 +71,7 @@ function random(seed: number): () => number {
   };
 }
 
-/** Words of the installed READMEs, most frequent first. */
+/** Reads the installed READMEs and returns their words, most frequent first. */
 function vocabulary(): string[] {
   const store = fileURLToPath(new URL('../../node_modules/.pnpm', import.meta.url));
   const counts = new Map<string, number>();
@@ -125,7 +125,8 @@ async function measure(label: string, db: Database, corpus: { texts: string[]; v
   const store = new VectorStore({ db, logger: createLogger({ level: 'silent' }) });
   const namespace = { owner: '@bench', workspaceKey: '' };
 
-  // Bulk load without the index, then build it: much faster than inserting into a live HNSW graph.
+  // Bulk load without the index and build it afterwards, because that is much faster than
+  // inserting into a live HNSW graph.
   const collection: VectorCollection = await store.createCollection(namespace, 'chunks', { dimensions: LOCAL_DIMENSIONS, metric: 'cosine' });
   const indexName = `vector_items_hnsw_${collection.id.replace(/^vcol_/, '')}`;
   await db.exec(`drop index if exists ${indexName}`);
@@ -178,7 +179,7 @@ async function measure(label: string, db: Database, corpus: { texts: string[]; v
   return { backend: label, chunks: corpus.texts.length, loadSeconds: round(loadSeconds, 1), indexBuildSeconds: round(indexBuildSeconds, 1), recallAt10: round(recallAt10, 3), modes };
 }
 
-/** Distinct README texts under node_modules/.pnpm, in a stable order. */
+/** Reads the distinct README texts under node_modules/.pnpm, in a stable order. */
 function readmes(): string[] {
   const store = fileURLToPath(new URL('../../node_modules/.pnpm', import.meta.url));
   const texts = new Set<string>();

@@ -64,8 +64,8 @@ export interface Kernel {
   /** The Temporal worker this process runs, when the run back end is `temporal` and the worker is on. */
   readonly temporalWorker: RunWorker | null;
   /**
-   * Starts executing queued and interrupted runs and firing schedules. createKernel does it
-   * when it loads the extensions itself; a caller that loads them later (`mify start`, which
+   * Starts executing queued and interrupted runs and firing schedules. createKernel calls it
+   * when it loads the extensions itself. A caller that loads them later (`mify start`, which
    * serves /api/health first) calls it once they are loaded, so resumed runs find their node
    * types. Kernels opened for one-shot CLI commands never call it.
    */
@@ -77,18 +77,22 @@ export interface Kernel {
 export interface CreateKernelOptions {
   config: KernelConfig;
   logger?: Logger;
-  /** Apply pending migrations before serving (default true). */
+  /** Flag to apply pending migrations before serving (default true). */
   migrate?: boolean;
   /** Services to use instead of the defaults, e.g. a database opened by a test. */
   overrides?: Partial<Pick<KernelServices, 'db' | 'sharedState'>>;
-  /** Load enabled extensions at start (default true); one-shot CLI commands that need none skip it. */
+  /** Flag to load enabled extensions at start (default true). One-shot CLI commands that need none skip it. */
   loadExtensions?: boolean;
   /**
-   * Claim and execute queued and interrupted runs (default: when extensions are loaded).
+   * Flag to claim and execute queued and interrupted runs (default: when extensions are loaded).
    * Without it, call `services.runService.startExecuting()` once the extensions are loaded.
    */
   executeRuns?: boolean;
-  /** Run a Temporal worker in this process; defaults to MIFY_TEMPORAL_WORKER. Only used with the `temporal` run back end. */
+  /**
+   * Flag to run a Temporal worker in this process (default: MIFY_TEMPORAL_WORKER). Only used
+   * with the `temporal` run back end.
+   */
+
   temporalWorker?: boolean;
   /** Routes mounted after the kernel's own, e.g. probes used by tests. */
   extraRoutes?: (services: () => KernelServices) => KernelServices['routes'];

@@ -153,7 +153,7 @@ describe('node contract types', () => {
     expect(output).toBeDefined();
   });
 
-  it('types the code namespace', () => {
+  it('types code.run, runs.progress and http.read', () => {
     expectTypeOf<HostApi['code']['run']>().parameters.toEqualTypeOf<[CodeRunRequest]>();
     expectTypeOf<Awaited<ReturnType<HostApi['code']['run']>>>().toEqualTypeOf<CodeRunResult>();
     expectTypeOf<Awaited<ReturnType<HostApi['runs']['progress']>>>().toEqualTypeOf<{ recorded: boolean }>();

@@ -73,7 +73,7 @@ export type FieldCondition =
 
 /** Query of {@link CollectionsApi.find}. */
 export interface FindQuery extends PageOptions {
-  /** Conditions keyed by field name or dotted path (`address.city`), all of which must hold. */
+  /** Conditions keyed by field name or dotted path (`address.city`). A document must match all of them. */
   where?: Record<string, FieldCondition>;
   /** Sort keys, first one first. The default order is by document id. */
   orderBy?: Array<{ field: string; direction?: 'asc' | 'desc' }>;
@@ -98,7 +98,7 @@ export interface CollectionsApi {
   find(collection: string, query?: FindQuery): Promise<Page<CollectionDocument>>;
 }
 
-/** A vector and what it points to. */
+/** A vector with its id, metadata and source text. */
 export interface VectorPoint {
   id: string;
   vector: number[];
@@ -110,22 +110,25 @@ export interface VectorPoint {
 /** A query match, best first. */
 export interface VectorMatch {
   id: string;
-  /** Ranking score of the query's mode (similarity, MMR score, or fused rank score for `hybrid`); higher ranks first. */
+  /**
+   * Ranking score of the query's mode: similarity, MMR score, or fused rank score for
+   * `hybrid`. Higher scores rank first.
+   */
   score: number;
-  /** Similarity to the query vector: higher is closer, whatever the metric. */
+  /** Similarity to the query vector. Higher is closer, whatever the metric. */
   similarity: number;
   /** pgvector's raw distance to the query vector. */
   distance: number;
   metadata: JsonObject;
   content?: string;
-  /** `hybrid` only: 1-based rank in the vector list and in the full-text list, null where absent. */
+  /** `hybrid` only: 1-based rank in the vector list and in the full-text list, or null where absent. */
   ranks?: { vector: number | null; text: number | null };
 }
 
 /** Query of {@link VectorsApi.query}. */
 export interface VectorQuery {
   vector: number[];
-  /** 1 to 100. */
+  /** Number of matches to return, 1 to 100. */
   topK: number;
   /** Metadata keys and the JSON values they must equal (at most 16 keys). */
   filter?: JsonObject;
@@ -137,15 +140,18 @@ export interface VectorQuery {
   mode?: 'similarity' | 'mmr' | 'hybrid';
   /** Query words for `hybrid`, at most 4,096 characters. */
   text?: string;
-  /** MMR trade-off from 0 (diverse) to 1 (relevant); default 0.5. */
+  /** MMR trade-off from 0 (diverse) to 1 (relevant). Default 0.5. */
   lambda?: number;
-  /** Candidates `mmr` re-ranks or each `hybrid` list holds, 1 to 500; default max(4 × topK, 40). */
+  /**
+   * Number of candidates that `mmr` re-ranks or that each `hybrid` list contains, 1 to 500.
+   * Default max(4 × topK, 40).
+   */
   candidates?: number;
 }
 
 /**
  * Vector collections (pgvector), scoped to the extension and the workspace of the call.
- * The server's PostgreSQL needs the pgvector extension; without it every method rejects
+ * The server's PostgreSQL needs the pgvector extension. Without it every method rejects
  * with `unavailable`.
  */
 export interface VectorsApi {
@@ -193,11 +199,14 @@ export interface HttpRequest {
    * backoff, because sandboxes have no timers. Not counted in `timeoutMs`.
    */
   delayMs?: number;
-  /** Largest response body to accept, in bytes after decompression. The kernel caps it at its own limit (MIFY_HTTP_MAX_RESPONSE_BYTES). */
+  /**
+   * Maximum response body size to accept, in bytes after decompression. The kernel caps it at
+   * its own limit (MIFY_HTTP_MAX_RESPONSE_BYTES).
+   */
   maxResponseBytes?: number;
 }
 
-/** Response of {@link HttpApi.fetch}. Non-2xx statuses resolve; they do not reject. */
+/** Response of {@link HttpApi.fetch}. Non-2xx statuses resolve and do not reject. */
 export interface HttpResponse {
   status: number;
   /** Header names in lower case. */
@@ -206,17 +215,17 @@ export interface HttpResponse {
   body: string;
   /** Raw body as base64, set when the response is not text. */
   bodyBase64?: string;
-  /** Set for a streamed response (`stream: true`): pass it to {@link HttpApi.read}. */
+  /** Stream id, set for a streamed response (`stream: true`). Pass it to {@link HttpApi.read}. */
   streamId?: string;
 }
 
 /** One piece of a streamed response body, as {@link HttpApi.read} returns it. */
 export interface HttpStreamChunk {
-  /** Text received since the previous read, for text content types; '' otherwise. */
+  /** Text received since the previous read, for text content types. Empty ('') otherwise. */
   text: string;
   /** Bytes received since the previous read as base64, for other content types. */
   bodyBase64?: string;
-  /** True when the body has ended; the stream is closed and its id is no longer valid. */
+  /** True when the body has ended. The stream is then closed and its id is no longer valid. */
   done: boolean;
 }
 
@@ -287,11 +296,11 @@ export interface ChatRequest {
   tools?: ChatTool[];
   /** `json` requests a single JSON object from the model. */
   responseFormat?: 'text' | 'json';
-  /** JSON Schema the reply must follow; implies `responseFormat: 'json'`. */
+  /** JSON Schema the reply must follow. Implies `responseFormat: 'json'`. */
   responseSchema?: JsonObject;
-  /** Whether the model may, must or must not call tools, or which tool it must call. Default `auto`. */
+  /** Tool choice: whether the model may, must or must not call tools, or which tool it must call. Default `auto`. */
   toolChoice?: 'auto' | 'none' | 'required' | { name: string };
-  /** Asks the provider to use the vendor's streaming API. */
+  /** Requests that the provider use the vendor's streaming API. */
   stream?: boolean;
   /** Credential reference (id or name) the provider reads its API key from. */
   credential?: string;
@@ -415,7 +424,7 @@ export interface RunRecord {
   id: string;
   graphId: string;
   status: RunStatus;
-  /** ISO 8601 timestamps; null until the run starts or finishes. */
+  /** ISO 8601 timestamps. Null until the run starts or finishes. */
   startedAt: string | null;
   finishedAt: string | null;
   /** Message of the error that failed the run. */
@@ -450,8 +459,8 @@ export interface CodeRunRequest {
   /** Parameter names of the function body, such as `['items']`. */
   parameterNames?: string[];
   /**
-   * One argument list per call of the function; one result comes back per list. Arguments
-   * must be JSON values, such as items; typed `unknown` so item objects need no cast.
+   * One argument list per call of the function, and one result per list. Arguments must be
+   * JSON values, such as items. They are typed `unknown` so that item objects need no cast.
    */
   calls: unknown[][];
   /** Time limit of all calls together, in milliseconds (default 1000, at most 30 000). */
@@ -470,7 +479,7 @@ export interface CodeRunResult {
   droppedLogLines: number;
 }
 
-/** User code in a fresh isolate of its own, with its own memory and time limits. */
+/** Execution of user code in a fresh isolate of its own, with its own memory and time limits. */
 export interface CodeApi {
   /**
    * Runs a function body once per argument list. Needs `code:run`. Rejects with

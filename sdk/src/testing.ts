@@ -2,7 +2,7 @@ import type { ExtensionManifest } from './manifest.js';
 import type { Item, NodeUsage, NodeWait, RouteResponse, WaitResolution } from './types.js';
 
 export interface TestHarnessOptions {
-  /** Extension folder holding mify.extension.json and the built entry. */
+  /** Extension folder that contains mify.extension.json and the built entry. */
   folder: string;
   /** Workspace the calls act in (default `ws_test`). */
   workspaceId?: string;
@@ -24,20 +24,20 @@ export interface TestNodeInput {
   typeVersion?: number;
   /** Loop nodes: the `state` returned by the previous activation. */
   state?: unknown;
-  /** Loop nodes: the activation number, from 1 (default 1 for loop nodes). */
+  /** Loop nodes: the activation number, from 1. Default 1 for loop nodes. */
   iteration?: number;
-  /** Wait nodes: how the wait ended, as the kernel passes it at the node's second call. */
+  /** Wait nodes: outcome of the wait, as the kernel passes it at the node's second call. */
   resume?: WaitResolution;
 }
 
-/** Everything a node returned, split as the kernel splits it. */
+/** Full output of a node, split into ports, usage, loop state and wait request as the kernel splits it. */
 export interface TestNodeResult {
-  /** Items per output port; empty when the node asked to wait. */
+  /** Items per output port. Empty when the node requested a wait. */
   ports: Record<string, Item[]>;
   usage?: NodeUsage;
   /** Loop nodes: the state for the next activation. */
   state?: unknown;
-  /** Wait nodes: the wait the node asked for. */
+  /** Wait nodes: the wait that the node requested. */
   wait?: NodeWait;
   /** Deltas the node reported with `ctx.host.runs.progress`, in order. */
   progress: string[];
@@ -49,7 +49,7 @@ export interface TestHarness {
   readonly workspaceId: string;
   /**
    * Runs a node type of the extension and returns the items per output port. `usage` and,
-   * for loop nodes, `state` are accepted and left out; a wait request is an error, so use
+   * for loop nodes, `state` are accepted and left out. A wait request is an error, so use
    * `runNodeResult` for wait nodes.
    */
   runNode(type: string, input: TestNodeInput): Promise<Record<string, Item[]>>;
@@ -67,8 +67,8 @@ export interface TestHarness {
 /**
  * Loads an extension into the same sandbox the kernel uses in production
  * (isolated-vm or Extism WASM, with the manifest's limits and permissions).
- * The sandbox lives in `@mify/kernel`, which this function loads at run time:
- * add it as a dev dependency of the extension. Run Node with `--no-node-snapshot`.
+ * The sandbox lives in `@mify/kernel`, which this function loads at run time,
+ * so add it as a dev dependency of the extension. Run Node with `--no-node-snapshot`.
  *
  * @example
  * import { createTestHarness } from '@mify/sdk/testing';
@@ -85,7 +85,7 @@ export async function createTestHarness(options: TestHarnessOptions): Promise<Te
   try {
     kernel = (await import(specifier)) as typeof kernel;
   } catch (error) {
-    throw new Error(`The test harness needs @mify/kernel (the sandbox it runs extensions in); add it as a dev dependency. Loading it failed: ${(error as Error).message}`, { cause: error });
+    throw new Error(`Failed to load @mify/kernel, which contains the sandbox that the test harness runs extensions in: ${(error as Error).message}. Add @mify/kernel as a dev dependency of the extension.`, { cause: error });
   }
   return kernel.createExtensionTestHarness(options);
 }

@@ -35,9 +35,9 @@ export interface Item {
 export interface NodeInput {
   items: Item[];
   ports?: Record<string, Item[]>;
-  /** Parameters resolved for the first item; the same object as `ctx.node.parameters`. */
+  /** Parameters resolved for the first item. This is the same object as `ctx.node.parameters`. */
   parameters?: Record<string, unknown>;
-  /** Parameters resolved per item, in item order; present only when the parameters hold expressions. */
+  /** Parameters resolved per item, in item order. Present only when the parameters contain expressions. */
   itemParameters?: Array<Record<string, unknown>>;
   /**
    * Loop nodes (control `loop`) only: the `state` the node returned at its previous
@@ -46,13 +46,13 @@ export interface NodeInput {
   state?: unknown;
   /** Loop nodes only: activations since the loop was entered, from 1. */
   iteration?: number;
-  /** Wait nodes (control `wait`) only, at their second call: how the wait they asked for ended. */
+  /** Wait nodes (control `wait`) only, at their second call: outcome of the wait they requested. */
   resume?: WaitResolution;
 }
 
 /**
  * Usage a node reports beside its items. The kernel adds it to the step and to the run's
- * totals; `tokens` defaults to `inputTokens + outputTokens`.
+ * totals. `tokens` defaults to `inputTokens + outputTokens`.
  */
 export interface NodeUsage {
   tokens?: number;
@@ -63,19 +63,20 @@ export interface NodeUsage {
 }
 
 /**
- * What a wait node asks for instead of items. `timer` continues the run at `until`;
- * `approval` waits for a reviewer's decision; `resume` waits for `POST /api/runs/:id/resume`.
- * For approval and resume waits, `until` is the time at which the wait expires.
+ * Wait request that a wait node returns instead of items. `timer` continues the run at
+ * `until`. `approval` waits for a reviewer's decision. `resume` waits for
+ * `POST /api/runs/:id/resume`. For approval and resume waits, `until` is the time at which
+ * the wait expires.
  */
 export interface NodeWait {
   kind: 'approval' | 'timer' | 'resume';
-  /** ISO 8601 date-time; required for `timer`. */
+  /** ISO 8601 date-time. Required for `timer`. */
   until?: string;
-  /** Approval waits: heading the reviewer sees. */
+  /** Approval waits: heading shown to the reviewer. */
   title?: string;
-  /** Approval waits: what the reviewer should check. */
+  /** Approval waits: instructions on what the reviewer should check. */
   instructions?: string;
-  /** Approval waits: items the reviewer sees and, with `allowEdit`, may edit. */
+  /** Approval waits: items shown to the reviewer, who may edit them when `allowEdit` is true. */
   items?: Item[];
   allowEdit?: boolean;
   /** Approval waits: JSON Schema of extra fields the reviewer fills in. */
@@ -86,9 +87,12 @@ export interface NodeWait {
 export interface WaitResolution {
   waitId: string;
   kind: NodeWait['kind'];
-  /** approved or rejected: a reviewer decided; resumed: resumed through the API; elapsed: the timer passed; expired: `until` passed before a decision. */
+  /**
+   * `approved` or `rejected`: a reviewer decided. `resumed`: the run was resumed through the
+   * API. `elapsed`: the timer passed. `expired`: `until` passed before a decision.
+   */
   outcome: 'approved' | 'rejected' | 'resumed' | 'elapsed' | 'expired';
-  /** The reviewer's edited items, when they edited them. */
+  /** Items as edited by the reviewer. Absent when the reviewer did not edit them. */
   items?: Item[];
   /** Values of the approval form. */
   form?: JsonObject;
@@ -101,14 +105,14 @@ export interface WaitResolution {
 
 /** Output of a loop node: items keyed by output port, and the `state` handed back at its next activation. */
 export interface LoopNodeOutput {
-  /** Any JSON value; the kernel stores it in the run journal between activations. */
+  /** Any JSON value. The kernel stores it in the run journal between activations. */
   state: unknown;
   usage?: NodeUsage;
   /** Items per output port, such as `loop` and `done`. */
   [port: string]: unknown;
 }
 
-/** Output of a wait node that asks the run to wait; the node is called again with `input.resume`. */
+/** Output of a wait node that requests a wait. The node is called again with `input.resume`. */
 export interface WaitNodeOutput {
   wait: NodeWait;
   usage?: NodeUsage;
@@ -247,8 +251,8 @@ export interface TriggerPlacement {
  * Input of {@link TriggerImplementation.handle}, one of:
  *
  * - `activate` and `deactivate`: a graph with this trigger was published or unpublished.
- * - `poll`: the kernel polls on the schedule in the parameters. `state` is what the last poll
- *   returned (null the first time).
+ * - `poll`: the kernel polls on the schedule in the parameters. `state` is the state that the
+ *   last poll returned (null the first time).
  * - `webhook`: an HTTP request arrived at the trigger's webhook URL.
  */
 export type TriggerInput =
@@ -257,9 +261,11 @@ export type TriggerInput =
   | { event: 'webhook'; trigger: TriggerPlacement; request: RouteRequest };
 
 /**
- * Result of {@link TriggerImplementation.handle}: nothing for `activate` and `deactivate`;
- * for `poll`, the items that start one run (none when empty) and the state for the next
- * poll; for `webhook`, the items and the HTTP response (200 with no body when absent).
+ * Result of {@link TriggerImplementation.handle}:
+ *
+ * - `activate` and `deactivate`: nothing.
+ * - `poll`: the items that start one run (no run when empty) and the state for the next poll.
+ * - `webhook`: the items and the HTTP response (200 with no body when absent).
  */
 export type TriggerOutput = void | { items: Item[]; state?: JsonValue; response?: RouteResponse };
 

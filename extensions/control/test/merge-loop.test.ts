@@ -73,8 +73,7 @@ describe('merge', () => {
 });
 
 describe('loop-map', () => {
-  // NOTE: the test harness accepts no `state` output and passes no loop state, so the
-  // iterations are tested through the real executor in graph.http.test.ts.
+  // Whole loops, with the executor re-entering the node, are tested in graph.http.test.ts.
   it('rejects a batch size of zero', async () => {
     await expect(harness.runNode('mify.control.loop-map', { items: items({ n: 1 }), parameters: { batchSize: 0 } })).rejects.toThrow(/parameter "batchSize" is 0, below the minimum of 1\. Use a value of at least 1/);
   });

@@ -281,7 +281,7 @@ describe('HTTP request node', () => {
 
       const error = await k.runNodeError(NODE, [{ json: {} }], { url: `${stub.url}/quota`, maxRetryDelayMs: 5000 });
 
-      expect(error.message).toContain('was rate limited (HTTP 429: quota). The server asks to wait 120 s');
+      expect(error.message).toContain('was rate limited (HTTP 429: quota). The server requests a wait of 120 s');
       expect(stub.requests).toHaveLength(1);
     });
 

@@ -1,7 +1,7 @@
 /**
  * The kernel's guards as the HTTP request node meets them: private addresses are rejected
  * unless MIFY_ALLOW_PRIVATE_NETWORK is set, and hosts outside an extension's `http:fetch`
- * permissions are refused.
+ * permissions are rejected.
  */
 import { build } from 'esbuild';
 import fs from 'node:fs';
@@ -57,7 +57,7 @@ describe('network guards', () => {
     expect(error.message).not.toContain('attempts');
   });
 
-  it('refuses a host outside the permissions', async () => {
+  it('rejects a host outside the permissions', async () => {
     const invoke = (url: string) =>
       k.t.kernel.services.extensionHost.invoke('acme.narrow', { kind: 'node', name: 'acme.narrow.http-request', input: { items: [{ json: {} }], parameters: { url, maxRetries: 0 } } }, { workspaceId: k.workspaceId });
 

@@ -20,13 +20,13 @@ export interface ResolvedConnection {
  */
 export async function resolveConnection(ctx: ExtensionContext, provider: ProviderDefinition, model: string, reference: string | undefined): Promise<ResolvedConnection> {
   const name = reference ?? provider.id;
-  const who = subject(provider.id, model);
+  const callSubject = subject(provider.id, model);
   let data: Record<string, unknown> | null = null;
 
   try {
     const credential = await ctx.host.credentials.get(name);
     if (credential.type !== provider.credentialType) {
-      throw new LlmError('invalid_argument', `${who} cannot use credential '${name}': it has type '${credential.type}', expected '${provider.credentialType}'. Choose a credential of that type in the node's credential parameter.`);
+      throw new LlmError('invalid_argument', `${callSubject} cannot use credential '${name}': it has type '${credential.type}', expected '${provider.credentialType}'. Choose a credential of that type in the node's credential parameter.`);
     }
     data = credential.data as Record<string, unknown>;
   } catch (error) {
@@ -36,37 +36,37 @@ export async function resolveConnection(ctx: ExtensionContext, provider: Provide
     if (reference !== undefined || provider.requiresKey || provider.defaultBaseUrl === null) {
       throw new LlmError(
         'invalid_argument',
-        `${who} needs a credential, but '${name}' was not found in this workspace. Create a credential of type '${provider.credentialType}' named '${name}'${provider.requiresKey ? ' with your API key' : ' with the server\'s base URL'}, or pick another one in the node's credential parameter.`,
+        `${callSubject} needs a credential, but '${name}' was not found in this workspace. Create a credential of type '${provider.credentialType}' named '${name}'${provider.requiresKey ? ' with your API key' : ' with the server\'s base URL'}, or pick another one in the node's credential parameter.`,
       );
     }
   }
 
   const apiKey = typeof data?.apiKey === 'string' && data.apiKey.trim() !== '' ? data.apiKey.trim() : null;
   if (provider.requiresKey && apiKey === null) {
-    throw new LlmError('invalid_argument', `${who} needs an API key, but credential '${name}' has no apiKey field. Add the key to that credential.`);
+    throw new LlmError('invalid_argument', `${callSubject} needs an API key, but credential '${name}' has no apiKey field. Add the key to that credential.`);
   }
 
-  const connection: Connection = { baseUrl: baseUrlOf(provider, data, who, name), apiKey, headers: headersOf(data) };
+  const connection: Connection = { baseUrl: baseUrlOf(provider, data, callSubject, name), apiKey, headers: headersOf(data) };
   return { connection, credential: data === null ? null : name };
 }
 
-function baseUrlOf(provider: ProviderDefinition, data: Record<string, unknown> | null, who: string, name: string): string {
+function baseUrlOf(provider: ProviderDefinition, data: Record<string, unknown> | null, callSubject: string, name: string): string {
   const configured = typeof data?.baseUrl === 'string' && data.baseUrl.trim() !== '' ? data.baseUrl.trim() : null;
   let baseUrl = configured ?? provider.defaultBaseUrl;
   if (baseUrl === null) {
-    throw new LlmError('invalid_argument', `${who} has no base URL: set baseUrl in credential '${name}', such as http://127.0.0.1:8000/v1.`);
+    throw new LlmError('invalid_argument', `${callSubject} has no base URL: set baseUrl in credential '${name}', such as http://127.0.0.1:8000/v1.`);
   }
 
   if (baseUrl.includes('{accountId}')) {
     const accountId = typeof data?.accountId === 'string' ? data.accountId.trim() : '';
     if (!/^[A-Za-z0-9]+$/.test(accountId)) {
-      throw new LlmError('invalid_argument', `${who} needs the Cloudflare account id: set accountId (letters and digits) or a full baseUrl in credential '${name}'.`);
+      throw new LlmError('invalid_argument', `${callSubject} needs the Cloudflare account id: set accountId (letters and digits) or a full baseUrl in credential '${name}'.`);
     }
     baseUrl = baseUrl.replace('{accountId}', accountId);
   }
 
   if (!/^https?:\/\/[^\s/?#]+/i.test(baseUrl)) {
-    throw new LlmError('invalid_argument', `${who} has an invalid base URL ${JSON.stringify(baseUrl)} in credential '${name}'; expected an http or https URL such as https://api.openai.com/v1.`);
+    throw new LlmError('invalid_argument', `${callSubject} has an invalid base URL ${JSON.stringify(baseUrl)} in credential '${name}'; expected an http or https URL such as https://api.openai.com/v1.`);
   }
   return baseUrl.replace(/\/+$/, '');
 }

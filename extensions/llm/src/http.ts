@@ -183,7 +183,7 @@ function preview(body: string): string {
   return text;
 }
 
-/** Returns scheme, host and port of a URL, so messages never show query strings that may hold keys. */
+/** Returns scheme, host and port of a URL, so messages never show query strings that may contain keys. */
 export function origin(url: string): string {
   const match = /^(https?:\/\/[^/?#]+)/i.exec(url);
   return match ? match[1]! : '(invalid URL)';

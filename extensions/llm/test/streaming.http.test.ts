@@ -1,8 +1,8 @@
 /**
  * Live streaming end to end: a graph run whose chat node streams from a stub vendor on
- * 127.0.0.1, watched by a client of `GET /api/runs/:id/events`. The stub holds the rest of
- * its reply until the client has seen the first `step.progress` event, so the test fails
- * unless deltas reach the client while the model is still "writing".
+ * 127.0.0.1, watched by a client of `GET /api/runs/:id/events`. The stub withholds the rest
+ * of its reply until the client has received the first `step.progress` event, so the test
+ * fails unless deltas reach the client while the model is still "writing".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStreamParser } from '../src/sse.js';
@@ -123,7 +123,10 @@ describe('chat streaming to run events', () => {
     await stub?.close();
   });
 
-  /** Starts a run of `graph` while the stub holds its reply after the first text piece, and follows its events. */
+  /**
+   * Starts a run of `graph` with the stub reply from `reply`, and returns the run's events.
+   * The reply's pause ends at the first `step.progress` event, or after 5 s without one.
+   */
   async function streamRun(graph: Record<string, unknown>, reply: (release: Promise<void>) => StubReply) {
     let release!: () => void;
     const released = new Promise<void>((resolve) => {

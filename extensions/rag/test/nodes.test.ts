@@ -129,7 +129,7 @@ describe('rag nodes in the sandbox', () => {
   });
 
   it('names the missing query field', async () => {
-    await expect(harness.runNode('mify.rag.retrieve', { items: [{ json: { question: 'x' } }], parameters: { collection: 'guide' } })).rejects.toThrow("Item 0 has no field 'query'. Set parameter 'queryField' to the field that holds the text.");
+    await expect(harness.runNode('mify.rag.retrieve', { items: [{ json: { question: 'x' } }], parameters: { collection: 'guide' } })).rejects.toThrow("Item 0 has no field 'query'. Set parameter 'queryField' to the field that contains the text.");
   });
 
   it('rejects an unknown local model', async () => {

@@ -15,7 +15,7 @@ const PNPM_STORE = fileURLToPath(new URL('../../../node_modules/.pnpm', import.m
 /** Packages whose README the test ingests; all are dependencies of this repository. */
 const PACKAGES = ['fflate', 'awilix', 'pino', 'zod', 'yargs', 'hono', 'semver', 'ioredis'];
 
-/** Questions written for these READMEs, each with the package whose README answers it. */
+/** Questions written for these READMEs, each with the package whose README contains the answer. */
 const QUESTIONS: Array<[question: string, packageName: string]> = [
   ['How do I dispose a container and the instances it created?', 'awilix'],
   ['What is the difference between the PROXY and CLASSIC injection modes?', 'awilix'],
@@ -44,7 +44,7 @@ function readmeOf(packageName: string): string {
 /**
  * Real input: a graph of mify.rag nodes (parse, Markdown chunking, local embedding, store)
  * ingests the READMEs of packages installed in this repository. A second graph (hybrid
- * retrieval, local rerank, extractive answer) answers questions with the chunk ids it used.
+ * retrieval, local rerank, extractive answer) returns an answer to each question with the chunk ids it used.
  * Everything runs in the real executor and sandbox over HTTP on 127.0.0.1.
  */
 describe('rag graphs over real READMEs', () => {

@@ -37,7 +37,7 @@ export function collectTexts(json: Record<string, unknown>, options: CollectOpti
     if (target.text.length > options.maxTextLength) {
       throw new ExtensionError(
         'text_too_long',
-        `Item ${options.itemIndex}: field '${target.path}' holds ${target.text.length} characters, over the limit of ${options.maxTextLength}. Raise the 'maxTextLength' parameter (at most 1000000) or split the text before this node.`,
+        `Item ${options.itemIndex}: field '${target.path}' contains ${target.text.length} characters, over the limit of ${options.maxTextLength}. Raise the 'maxTextLength' parameter (at most 1000000) or split the text before this node.`,
         { details: { itemIndex: options.itemIndex, field: target.path, length: target.text.length, maxTextLength: options.maxTextLength } },
       );
     }
@@ -69,7 +69,9 @@ function select(container: unknown, segments: string[], prefix: string, add: (ta
   if (typeof container !== 'object' || container === null) return false;
 
   const record = container as Record<string, unknown>;
-  const keys = segment === '*' ? Object.keys(record) : Object.hasOwn(record, segment) ? [segment] : [];
+  let keys: string[] = [];
+  if (segment === '*') keys = Object.keys(record);
+  else if (Object.hasOwn(record, segment)) keys = [segment];
   let found = false;
   for (const key of keys) {
     const path = prefix === '' ? key : `${prefix}.${key}`;

@@ -1,6 +1,6 @@
 import type { NodeInput } from '@mify/sdk';
 
-/** Node input as the kernel passes it: parameters, and per-item parameters when they hold expressions. */
+/** Node input as the kernel passes it: parameters, and per-item parameters when they contain expressions. */
 interface ParameterisedInput extends NodeInput {
   parameters?: Record<string, unknown>;
   itemParameters?: Array<Record<string, unknown>>;

@@ -116,7 +116,7 @@ describe('PII detector node', () => {
   });
 
   it('rejects text over maxTextLength', async () => {
-    await expect(run({ text: 'x'.repeat(101) }, { maxTextLength: 100 })).rejects.toThrow(/field 'text' holds 101 characters, over the limit of 100/);
+    await expect(run({ text: 'x'.repeat(101) }, { maxTextLength: 100 })).rejects.toThrow(/field 'text' contains 101 characters, over the limit of 100/);
   });
 
   it('scans text at maxTextLength', async () => {

@@ -50,7 +50,7 @@ const documentSchema = z
   .refine((document) => (document.text === undefined) !== (document.base64 === undefined), { message: 'must have exactly one of text or base64' });
 
 export const ingestSchema = z.strictObject({
-  documents: z.array(documentSchema).min(1).max(MAX_DOCUMENTS_PER_INGEST, `may hold at most ${MAX_DOCUMENTS_PER_INGEST} documents; send the rest in further requests`).describe(`1-${MAX_DOCUMENTS_PER_INGEST} documents`),
+  documents: z.array(documentSchema).min(1).max(MAX_DOCUMENTS_PER_INGEST, `may contain at most ${MAX_DOCUMENTS_PER_INGEST} documents; send the rest in further requests`).describe(`1-${MAX_DOCUMENTS_PER_INGEST} documents`),
   chunking: chunkingSchema.optional().describe("Overrides the knowledge base's chunking for these documents"),
 });
 export type IngestInput = z.output<typeof ingestSchema>;

@@ -88,7 +88,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
       expect(created.body.detail).toContain('need the pgvector extension');
     });
 
-    it('creates a knowledge base with the local embedder', async (context) => {
+    it('creates base with local embedder', async (context) => {
       requireVector(context);
       const created = await post<Record<string, unknown>>('/api/knowledge-bases', { name: 'Defaults' });
 
@@ -112,7 +112,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
       expect(again.body.detail).toContain("A knowledge base named 'Twice' already exists");
     });
 
-    it('rejects an overlap over half the chunk size', async () => {
+    it('rejects overlap over half chunk', async () => {
       const created = await post<Problem>('/api/knowledge-bases', { name: 'Bad chunking', chunking: { chunkSize: 100, chunkOverlap: 80 } });
 
       expect(created.status).toBe(422);
@@ -128,7 +128,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
       expect(created.body.detail).toContain("no active extension contributes a embed provider 'nowhere'");
     });
 
-    it('ingests every media type and searches them', async (context) => {
+    it('ingests and searches every media type', async (context) => {
       requireVector(context);
       const id = await createBase('Mixed', { chunking: { strategy: 'markdown', chunkSize: 200, chunkOverlap: 20 } });
 
@@ -170,7 +170,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
       }
     });
 
-    it('returns search results with ids, scores and text', async (context) => {
+    it('returns results with ids, scores, text', async (context) => {
       requireVector(context);
       const id = await createBase('Shape');
       await post(`/api/knowledge-bases/${id}/ingest`, { documents: [{ id: 'manual', mediaType: 'text/markdown', text: MANUAL }] });
@@ -227,7 +227,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
       expect(found.body.results[0]!.score).toBeGreaterThanOrEqual(found.body.results[1]!.score);
     });
 
-    it('skips unchanged documents and replaces changed ones', async (context) => {
+    it('skips unchanged, replaces changed documents', async (context) => {
       requireVector(context);
       const id = await createBase('Versions', { chunking: { strategy: 'recursive', chunkSize: 60, chunkOverlap: 0 } });
       const long = Array.from({ length: 6 }, (_, index) => `Sentence number ${index} about buoys.`).join(' ');
@@ -293,10 +293,10 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
         const ingested = await post<Problem>(`/api/knowledge-bases/${id}/ingest`, { documents });
 
         expect(ingested.status).toBe(422);
-        expect(ingested.body.errors).toContainEqual(expect.objectContaining({ path: 'body.documents', message: `may hold at most ${MAX_DOCUMENTS_PER_INGEST} documents; send the rest in further requests` }));
+        expect(ingested.body.errors).toContainEqual(expect.objectContaining({ path: 'body.documents', message: `may contain at most ${MAX_DOCUMENTS_PER_INGEST} documents; send the rest in further requests` }));
       });
 
-      it('rejects a document over the size limit', async (context) => {
+      it('rejects document over size limit', async (context) => {
         requireVector(context);
         const ingested = await post<Problem>(`/api/knowledge-bases/${id}/ingest`, { documents: [{ id: 'big', mediaType: 'text/plain', text: 'a'.repeat(MAX_DOCUMENT_BYTES + 1) }] });
 
@@ -304,7 +304,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
         expect(ingested.body.detail).toBe(`documents.0 is ${MAX_DOCUMENT_BYTES + 1} bytes; the maximum is ${MAX_DOCUMENT_BYTES} bytes (5 MiB). Split the document into smaller ones.`);
       });
 
-      it('rejects more chunks than allowed and stores nothing', async (context) => {
+      it('rejects chunk overflow, stores nothing', async (context) => {
         requireVector(context);
         const text = 'word '.repeat((MAX_CHUNKS_PER_INGEST * 50) / 5 + 100);
         const ingested = await post<Problem>(`/api/knowledge-bases/${id}/ingest`, { documents: [{ id: 'small', mediaType: 'text/plain', text: 'fits' }, { id: 'huge', mediaType: 'text/plain', text }] });
@@ -332,7 +332,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
         expect(ingested.body.detail).toContain('documents.0.base64 is not valid base64');
       });
 
-      it('rejects a document with both text and base64', async (context) => {
+      it('rejects document with text and base64', async (context) => {
         requireVector(context);
         const ingested = await post<Problem>(`/api/knowledge-bases/${id}/ingest`, { documents: [{ mediaType: 'text/plain', text: 'a', base64: 'YQ==' }] });
 
@@ -349,7 +349,7 @@ describe.each(databaseBackends)('knowledge-base API on $name', (backend) => {
         expect(ingested.body.detail).toContain('not a PDF');
       });
 
-      it('answers 404 for an unknown knowledge base', async () => {
+      it('unknown knowledge base returns 404', async () => {
         const found = await post<Problem>('/api/knowledge-bases/kb_missing/search', { query: 'x' });
 
         expect(found.status).toBe(404);

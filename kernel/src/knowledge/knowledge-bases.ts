@@ -9,16 +9,17 @@ import type { CreateKnowledgeBaseInput, IngestInput, SearchInput } from './knowl
 import { EMBED_BATCH_SIZE, MAX_CHUNKS_PER_INGEST, MAX_DOCUMENT_BYTES, MAX_KNOWLEDGE_BASES_PER_WORKSPACE } from './limits.js';
 import { MAX_VECTOR_DIMENSIONS, type VectorCollection, type VectorMetric, type VectorNamespace, type VectorStore } from './vector-store.js';
 
-/** Owner of knowledge-base vector collections in `vector_collections`; `@` keeps it apart from extension ids. */
+/** Owner of knowledge-base vector collections in `vector_collections`. The `@` prefix keeps it apart from extension ids. */
 export const KNOWLEDGE_BASE_OWNER = '@knowledge-bases';
 
-/** The extension whose parse, chunk and rerank nodes process knowledge-base documents. */
+/** Id of the extension whose parse, chunk and rerank nodes process knowledge-base documents. */
 export const RAG_EXTENSION_ID = 'mify.rag';
 
 /** Caller name in the LLM gateway's logs for embeddings the kernel requests. */
 const GATEWAY_CALLER = 'kernel:knowledge-bases';
 
-/** Points per upsert statement. */
+/** Maximum points per upsert statement. */
+
 const UPSERT_BATCH = 500;
 
 export interface KnowledgeBase {
@@ -164,7 +165,7 @@ export class KnowledgeBaseService {
     await this.deps.vectors.requireVector();
     const existing = await this.deps.db.query<{ count: string | number }>(`select count(*) as count from knowledge_bases where workspace_id = $1`, [workspaceId]);
     if (Number(existing[0]?.count ?? 0) >= MAX_KNOWLEDGE_BASES_PER_WORKSPACE) {
-      throw new ConflictError(`The workspace has ${MAX_KNOWLEDGE_BASES_PER_WORKSPACE} knowledge bases, the most allowed. Delete one you no longer need first.`, { limit: MAX_KNOWLEDGE_BASES_PER_WORKSPACE });
+      throw new ConflictError(`The workspace has ${MAX_KNOWLEDGE_BASES_PER_WORKSPACE} knowledge bases, the maximum allowed. Delete one you no longer need first.`, { limit: MAX_KNOWLEDGE_BASES_PER_WORKSPACE });
     }
     const duplicate = await this.deps.db.query(`select id from knowledge_bases where workspace_id = $1 and name = $2`, [workspaceId, input.name]);
     if (duplicate.length > 0) throw new ConflictError(`A knowledge base named '${input.name}' already exists in this workspace. Choose another name, or ingest into the existing one.`, { name: input.name });
@@ -173,7 +174,7 @@ export class KnowledgeBaseService {
     const [probe] = await this.embed(workspaceId, input.embedding, ['dimension probe']);
     const dimensions = probe!.length;
     if (dimensions < 1 || dimensions > MAX_VECTOR_DIMENSIONS) {
-      throw new ValidationError(`Model '${input.embedding.model}' returns ${dimensions} dimensions; vector collections hold 1 to ${MAX_VECTOR_DIMENSIONS}. Choose another model.`, [{ path: 'embedding.model', message: `returns ${dimensions} dimensions` }]);
+      throw new ValidationError(`Model '${input.embedding.model}' returns ${dimensions} dimensions, but vector collections support 1 to ${MAX_VECTOR_DIMENSIONS}. Choose another model.`, [{ path: 'embedding.model', message: `returns ${dimensions} dimensions` }]);
     }
 
     const id = newId('kb');

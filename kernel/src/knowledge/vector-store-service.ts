@@ -31,22 +31,24 @@ export class VectorStoreService {
     const existing = await this.deps.vectors.listCollections(this.namespace(workspaceId));
     if (existing.some((store) => store.name === input.name)) throw new ConflictError(`A vector store named '${input.name}' already exists in this workspace. Choose another name.`, { name: input.name });
     if (existing.length >= MAX_VECTOR_STORES_PER_WORKSPACE) {
-      throw new ConflictError(`The workspace has ${MAX_VECTOR_STORES_PER_WORKSPACE} vector stores, the most allowed. Delete one you no longer need first.`, { limit: MAX_VECTOR_STORES_PER_WORKSPACE });
+      throw new ConflictError(`The workspace has ${MAX_VECTOR_STORES_PER_WORKSPACE} vector stores, the maximum allowed. Delete one
+ you no longer need first.`, { limit: MAX_VECTOR_STORES_PER_WORKSPACE });
     }
     const collection = await this.deps.vectors.createCollection(this.namespace(workspaceId), input.name, input);
     this.deps.logger.info({ workspaceId, vectorStoreId: collection.id, dimensions: collection.dimensions }, 'vector store created');
     return { ...collection, count: 0 };
   }
 
-  /** Lists the stores; none can exist without pgvector, so the list is then empty rather than an error. */
+  /** Lists the stores. None can exist without pgvector, so the list is then empty rather than an error. */
   async list(workspaceId: string): Promise<VectorStoreRecord[]> {
     if (!(await this.deps.vectors.hasVector())) return [];
     return this.deps.vectors.listCollections(this.namespace(workspaceId));
   }
 
   /**
-   * Returns a store of the workspace, checking pgvector after the lookup: without pgvector no
+   * Returns a store of the workspace, checking pgvector after the lookup. Without pgvector no
    * store can exist, so an unknown id is `not_found` rather than `unavailable`.
+
    */
   private async find(workspaceId: string, id: string) {
     const collection = await this.deps.vectors.getCollection(this.namespace(workspaceId), id);

@@ -29,7 +29,7 @@ const PGVECTOR_EF_SEARCH = 40;
 // HNSW settings (m, ef_construction, ef_search) are not configurable yet.
 export const DEFAULT_EF_SEARCH = 100;
 
-/** Largest `hnsw.ef_search` pgvector accepts. */
+/** Maximum `hnsw.ef_search` that pgvector accepts. */
 const MAX_EF_SEARCH = 1_000;
 
 /**
@@ -58,7 +58,7 @@ const METRICS: Record<VectorMetric, { operator: string; operatorClass: string }>
 
 /**
  * Owner of a set of collections: an extension id (host API), or a reserved kernel namespace
- * starting with `@`, which no extension id can (manifest ids start with a letter).
+ * starting with `@`. No extension id can start with `@`, because manifest ids start with a letter.
  */
 export interface VectorNamespace {
   owner: string;
@@ -92,7 +92,10 @@ export interface VectorQuery {
   text?: string | undefined;
   /** MMR trade-off from 0 (diverse) to 1 (relevant); default 0.5. */
   lambda?: number | undefined;
-  /** Candidates MMR re-ranks, or each list of `hybrid` holds; default max(4 × topK, 40), capped at MAX_RETRIEVAL_CANDIDATES. */
+  /**
+   * Candidates that MMR re-ranks, or that each list of `hybrid` contains. Default
+   * max(4 × topK, 40), capped at MAX_RETRIEVAL_CANDIDATES.
+   */
   candidates?: number | undefined;
 }
 
@@ -266,7 +269,8 @@ export class VectorStore {
     return rows.map((row) => ({ ...toCollection(row), count: Number(row.count) }));
   }
 
-  /** Number of points in a collection. */
+  /** Counts the points in a collection. */
+
   async countPoints(collection: VectorCollection): Promise<number> {
     const rows = await this.deps.db.query<{ count: string | number }>(`select count(*) as count from vector_items where collection_id = $1`, [collection.id]);
     return Number(rows[0]?.count ?? 0);
@@ -377,9 +381,9 @@ export class VectorStore {
   }
 
   /**
-   * Nearest neighbours through the HNSW index. `hnsw.ef_search` is raised to the number of
-   * rows wanted, and with a filter pgvector 0.8's iterative scan keeps searching until enough
-   * rows pass it, instead of returning fewer than asked.
+   * Finds nearest neighbours through the HNSW index. `hnsw.ef_search` is raised to the number
+   * of rows requested. With a filter, pgvector 0.8's iterative scan keeps searching until
+   * enough rows pass it, instead of returning fewer than requested.
    */
   private async nearest(collection: VectorCollection, query: VectorQuery, limit: number, withEmbedding: boolean): Promise<MatchRow[]> {
     const expression = embeddingExpression(collection.dimensions);
@@ -406,7 +410,8 @@ export class VectorStore {
     });
   }
 
-  /** Full-text matches of any word of `text`, best `ts_rank` first, through the GIN index on content. */
+  /** Finds full-text matches of any word of `text`, best `ts_rank` first, through the GIN index on content. */
+
   private async fullText(collection: VectorCollection, query: VectorQuery, text: string, limit: number): Promise<MatchRow[]> {
     const tsQuery = anyWordTsQuery(text);
     if (tsQuery === null) return [];

@@ -66,7 +66,7 @@ describe.each(databaseBackends)('vector-store API on $name', (backend) => {
       expect(created.status).toBe(503);
     });
 
-    it('gets and lists a store with its count', async (context) => {
+    it('gets and lists store with count', async (context) => {
       requireVector(context);
       const store = (await (await t.fetch(`/api/vector-stores/${storeId}`, { key })).json()) as Record<string, unknown>;
       const listed = (await (await t.fetch('/api/vector-stores', { key })).json()) as { items: Array<Record<string, unknown>> };
@@ -116,7 +116,7 @@ describe.each(databaseBackends)('vector-store API on $name', (backend) => {
       expect(result.problem.errors).toContainEqual({ path: 'body.text', message: 'is required when mode is "hybrid": the words to search for with full-text search' });
     });
 
-    it('rejects a vector of the wrong dimension', async (context) => {
+    it('rejects vector of wrong dimension', async (context) => {
       requireVector(context);
       const upsert = await t.fetch(`/api/vector-stores/${storeId}/vectors`, { method: 'POST', key, json: { vectors: [{ id: 'bad', vector: [1, 0] }] } });
       const result = await query({ vector: [1, 0], topK: 1 });
@@ -149,7 +149,7 @@ describe.each(databaseBackends)('vector-store API on $name', (backend) => {
       expect(result.problem.errors).toContainEqual(expect.objectContaining({ path: 'body.topK' }));
     });
 
-    it('rejects more than 1,000 vectors per request', async (context) => {
+    it('rejects over 1,000 vectors per request', async (context) => {
       requireVector(context);
       const vectors = Array.from({ length: 1_001 }, (_, index) => ({ id: `v${index}`, vector: [1, 0, 0] }));
       const upsert = await t.fetch(`/api/vector-stores/${storeId}/vectors`, { method: 'POST', key, json: { vectors } });

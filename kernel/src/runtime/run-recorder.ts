@@ -13,7 +13,7 @@ export function runChannel(runId: string): string {
   return `run:${runId}`;
 }
 
-/** Characters of `step.progress` deltas kept per step (1 Mi); later deltas of the step are dropped. */
+/** Maximum characters of `step.progress` deltas stored per step (1 Mi). Later deltas of the step are dropped. */
 export const MAX_PROGRESS_CHARS_PER_STEP = 1024 * 1024;
 
 /** Maximum delta of one `step.progress` event after merging, in characters (64 Ki). */
@@ -72,7 +72,7 @@ export class RunRecorder implements StepRecorder {
   /** A write that is due but not started, so records of the next moments can join its batch. */
   private scheduled: { cancel: () => void; start: () => void } | null = null;
   private failure: unknown = null;
-  /** Characters of progress kept per running step. */
+  /** Characters of progress stored per running step. */
   private readonly progressChars = new Map<string, number>();
 
   constructor(
@@ -84,14 +84,20 @@ export class RunRecorder implements StepRecorder {
       rigor: Rigor;
       maxRecordBytes: number;
       lastEventId?: number;
-      /** Wait before writing queued records, in milliseconds; durable runs set it so that a short step is stored in one statement with its journal entry. */
+      /**
+       * Delay before writing queued records, in milliseconds. Durable runs set it so that a
+       * short step is stored in one statement with its journal entry.
+       */
       writeDelayMs?: number;
     },
   ) {
     this.lastEventId = deps.lastEventId ?? 0;
   }
 
-  /** Takes the next event id for an event stored elsewhere, e.g. with a suspension; publish it with `publishEvent` once stored. */
+  /**
+   * Allocates the next event id for an event stored elsewhere, e.g. with a suspension.
+   * Publish the event with `publishEvent` once it is stored.
+   */
   allocateEvent(type: string, data: Record<string, unknown>): RunEvent {
     return this.nextEvent(type, data);
   }
@@ -134,13 +140,13 @@ export class RunRecorder implements StepRecorder {
    */
   stepProgress(record: StepRecord, delta: string): boolean {
     if (this.failure !== null || !this.started.has(record.id)) return false;
-    const kept = this.progressChars.get(record.id) ?? 0;
-    if (kept + delta.length > MAX_PROGRESS_CHARS_PER_STEP) {
-      if (kept <= MAX_PROGRESS_CHARS_PER_STEP) this.deps.logger.warn({ runId: this.deps.runId, stepId: record.id, maxChars: MAX_PROGRESS_CHARS_PER_STEP }, 'step progress passed its limit; later deltas of the step are dropped');
+    const storedChars = this.progressChars.get(record.id) ?? 0;
+    if (storedChars + delta.length > MAX_PROGRESS_CHARS_PER_STEP) {
+      if (storedChars <= MAX_PROGRESS_CHARS_PER_STEP) this.deps.logger.warn({ runId: this.deps.runId, stepId: record.id, maxChars: MAX_PROGRESS_CHARS_PER_STEP }, 'step progress passed its limit; later deltas of the step are dropped');
       this.progressChars.set(record.id, MAX_PROGRESS_CHARS_PER_STEP + 1);
       return false;
     }
-    this.progressChars.set(record.id, kept + delta.length);
+    this.progressChars.set(record.id, storedChars + delta.length);
 
     const last = this.pendingEvents.at(-1);
     if (last?.type === 'step.progress' && last.data.stepId === record.id && (last.data.delta as string).length + delta.length <= MAX_MERGED_PROGRESS_CHARS) {
@@ -188,8 +194,9 @@ export class RunRecorder implements StepRecorder {
 
   /**
    * Stores every queued record and `journal` in one statement, so the history never lags the
-   * journal. Returns false when the journal write was refused because another process holds
-   * the run. The run's steps run one at a time, so nothing is queued while this waits.
+   * journal. Returns false when the journal write was rejected because another process owns
+   * the run.
+ The run's steps run one at a time, so nothing is queued while this waits.
    */
   async flushWithJournal(journal: JournalWrite): Promise<boolean> {
     // The records a scheduled write would store go into this statement instead.

@@ -92,8 +92,9 @@ export class RunStore {
   constructor(private readonly db: Database) {}
 
   /**
-   * Inserts a queued run together with what a durable back end needs to execute or resume it,
-   * in one statement, so no process can claim a run whose graph is not stored yet.
+   * Inserts a queued run together with the data a durable back end needs to execute or resume
+   * it, in one statement, so no process can claim a run whose graph is not stored yet.
+
    */
   async createRun(
     run: Pick<RunRecord, 'id' | 'workspaceId' | 'graphId' | 'versionId' | 'parentRunId' | 'depth' | 'mode' | 'rigor' | 'input' | 'createdBy'>,
@@ -131,12 +132,12 @@ export class RunStore {
 
   /**
    * Writes step rows, events and optionally journal entries in one statement. Journal entries
-   * are written only while `journal.owner` holds the run (any holder when null); the result is
-   * false when it does not, so the caller knows another process took the run over. A step
-   * without a row is inserted, and an
-   * existing row is updated, keeping its stored input, child run and oversized flag unless the
-   * new row sets them. Each step id appears at most once per batch (RunRecorder merges the
-   * records of one step), because PostgreSQL cannot update one row twice in one statement.
+   * are written only while `journal.owner` owns the run (any owner when null). Otherwise the
+   * result is false, which tells the caller that another process took the run over.
+   * A step without a row is inserted. An existing row is updated, keeping its stored input,
+   * child run and oversized flag unless the new row sets them. Each step id appears at most
+   * once per batch (RunRecorder merges the records of one step), because PostgreSQL cannot
+   * update one row twice in one statement.
    */
   async writeBatch(steps: StoredStep[], events: Array<RunEvent & { runId: string }>, journal: JournalWrite | null = null): Promise<boolean> {
     if (steps.length === 0 && events.length === 0 && journal === null) return true;
@@ -204,7 +205,7 @@ export class RunStore {
     return rows.map((row) => ({ id: Number(row.seq), type: row.type, data: row.data }));
   }
 
-  /** Appends an event after the run's last one; retries when a concurrent writer took the same id. */
+  /** Appends an event after the run's last one, and retries when a concurrent writer took the same id. */
   async appendEvent(runId: string, type: string, data: Record<string, unknown>): Promise<RunEvent> {
     for (let attempt = 0; ; attempt++) {
       const rows = await this.db.query<{ seq: number }>(
@@ -235,7 +236,7 @@ export class RunStore {
   }
 }
 
-/** Journal entries written with a batch of records, for the run's holder `owner`. */
+/** Journal entries written with a batch of records, on behalf of the run's owner `owner`. */
 export interface JournalWrite {
   runId: string;
   owner: string | null;

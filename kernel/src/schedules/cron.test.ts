@@ -39,11 +39,11 @@ describe('parseCron', () => {
     expect(values(cron.months)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
-  it('reads a start with a step to the end of the field', () => {
+  it('steps from start to field end', () => {
     expect(values(parseCron('10/20 * * * *').minutes)).toEqual([10, 30, 50]);
   });
 
-  it('reads month and weekday names in any case', () => {
+  it('reads names in any case', () => {
     const cron = parseCron('0 0 * jan,Jul-SEP mon-FRI');
 
     expect(values(cron.months)).toEqual([1, 7, 8, 9]);
@@ -92,14 +92,14 @@ describe('parseCron', () => {
     expect(six.message).toContain('"interval"');
   });
 
-  it('rejects an unknown macro and an empty expression', () => {
+  it('rejects unknown macro and empty expression', () => {
     expect(cronError('@reboot').message).toContain('@hourly');
     expect(cronError('   ').message).toContain('empty');
   });
 });
 
 describe('nextFireAfter in UTC', () => {
-  it('fires later the same day or on the next', () => {
+  it('fires same day or next', () => {
     expect(next('0 9 * * *', '2026-01-01T08:59:30Z')).toBe('2026-01-01T09:00:00.000Z');
     expect(next('0 9 * * *', '2026-01-01T12:00:00Z')).toBe('2026-01-02T09:00:00.000Z');
   });
@@ -108,17 +108,17 @@ describe('nextFireAfter in UTC', () => {
     expect(next('0 9 * * *', '2026-01-01T09:00:00Z')).toBe('2026-01-02T09:00:00.000Z');
   });
 
-  it('fires every quarter hour within office hours on weekdays', () => {
+  it('fires quarter-hourly in weekday office hours', () => {
     // 2026-01-02 is a Friday, so after its last slot comes Monday 2026-01-05.
     expect(fires('*/15 9-17 * * MON-FRI', '2026-01-02T17:40:00Z', 'UTC', 2)).toEqual(['2026-01-02T17:45:00.000Z', '2026-01-05T09:00:00.000Z']);
   });
 
-  it('fires on day-of-month or day-of-week when both are restricted', () => {
+  it('restricted day fields match either', () => {
     // April 2026: Friday the 10th, Monday the 13th, Friday the 17th.
     expect(fires('0 0 13 * FRI', '2026-04-10T00:00:00Z', 'UTC', 2)).toEqual(['2026-04-13T00:00:00.000Z', '2026-04-17T00:00:00.000Z']);
   });
 
-  it('needs both when day-of-week starts with a star', () => {
+  it('star weekday requires both fields', () => {
     // Day 13 on a Sunday, Tuesday, Thursday or Saturday: April 13 is a Monday, May 13 a Wednesday, June 13 a Saturday.
     expect(next('0 0 13 * */2', '2026-04-01T00:00:00Z')).toBe('2026-06-13T00:00:00.000Z');
   });
@@ -134,26 +134,26 @@ describe('nextFireAfter in UTC', () => {
 });
 
 describe('nextFireAfter in time zones', () => {
-  it('uses the standard offset in winter and the daylight offset in summer', () => {
+  it('uses winter and summer offsets', () => {
     expect(next('0 9 * * *', '2026-01-01T12:00:00Z', 'Europe/Berlin')).toBe('2026-01-02T08:00:00.000Z');
     expect(next('0 9 * * *', '2026-07-01T12:00:00Z', 'Europe/Berlin')).toBe('2026-07-02T07:00:00.000Z');
   });
 
-  it('handles an offset of whole hours and minutes', () => {
+  it('handles hour-and-minute offsets', () => {
     // Nepal is UTC+05:45 all year.
     expect(next('0 9 * * *', '2026-01-01T00:00:00Z', 'Asia/Kathmandu')).toBe('2026-01-01T03:15:00.000Z');
   });
 
   // Berlin springs forward on 2026-03-29 at 01:00 UTC: 02:00 CET becomes 03:00 CEST.
-  it('fires a skipped wall time after the change in Berlin', () => {
+  it('fires skipped Berlin time after change', () => {
     expect(fires('30 2 * * *', '2026-03-28T12:00:00Z', 'Europe/Berlin', 2)).toEqual(['2026-03-29T01:30:00.000Z', '2026-03-30T00:30:00.000Z']);
   });
 
-  it('does not make up a skipped hour for an hourly schedule', () => {
+  it('hourly schedule omits skipped hour', () => {
     expect(fires('0 * * * *', '2026-03-28T23:30:00Z', 'Europe/Berlin', 3)).toEqual(['2026-03-29T00:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-29T02:00:00.000Z']);
   });
 
-  it('fires shifted and real wall times once each', () => {
+  it('fires shifted and real times once', () => {
     // 02:10 and 02:30 are skipped and land on 03:10 and 03:30 CEST, which the expression also names.
     expect(fires('10,30 2,3 * * *', '2026-03-28T12:00:00Z', 'Europe/Berlin', 3)).toEqual(['2026-03-29T01:10:00.000Z', '2026-03-29T01:30:00.000Z', '2026-03-30T00:10:00.000Z']);
   });
@@ -163,7 +163,7 @@ describe('nextFireAfter in time zones', () => {
     expect(fires('30 2 * * *', '2026-10-24T12:00:00Z', 'Europe/Berlin', 2)).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']);
   });
 
-  it('fires through a repeated hour when the hour field is a star', () => {
+  it('star hour fires through repeated hour', () => {
     expect(fires('*/30 * * * *', '2026-10-25T00:15:00Z', 'Europe/Berlin', 4)).toEqual([
       '2026-10-25T00:30:00.000Z',
       '2026-10-25T01:00:00.000Z',
@@ -172,7 +172,7 @@ describe('nextFireAfter in time zones', () => {
     ]);
   });
 
-  it('fires a skipped wall time after the change in New York', () => {
+  it('fires skipped New York time after change', () => {
     // New York springs forward on 2026-03-08 at 07:00 UTC: 02:00 EST becomes 03:00 EDT.
     expect(next('30 2 * * *', '2026-03-07T12:00:00Z', 'America/New_York')).toBe('2026-03-08T07:30:00.000Z');
   });

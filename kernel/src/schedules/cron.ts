@@ -11,14 +11,15 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
 /**
- * Largest offset change of a time zone at one daylight-saving transition that the search
+ * Maximum offset change of a time zone at one daylight-saving transition that the search
  * handles, in milliseconds. Real transitions are 30 minutes to 2 hours.
  */
 const TRANSITION_WINDOW_MS = 3 * HOUR_MS;
 
 const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const WEEKDAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-/** Days in each month of a leap year: the most a day-of-month can reach in that month. */
+/** Days in each month of a leap year, which is the maximum day-of-month of that month. */
+
 const MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 interface FieldSpec {

@@ -4,7 +4,8 @@ import { CronError, MAX_CRON_LENGTH, parseCron } from './cron.js';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from './fire-times.js';
 import { isTimeZone } from './zoned-time.js';
 
-/** Most input items one schedule may store. */
+/** Maximum input items one schedule may store. */
+
 export const MAX_SCHEDULE_INPUT_ITEMS = 1_000;
 
 export const scheduleNameSchema = z.string().trim().min(1).max(200).describe('Unique within the graph');

@@ -10,7 +10,7 @@ import { firstFireAt, nextFireAt, type ScheduleTiming } from './fire-times.js';
 import type { CreateScheduleInput, UpdateScheduleInput } from './schedule-schemas.js';
 import { ScheduleStore, timingOf, type FireOutcome, type ScheduleCursor, type ScheduleRecord } from './schedule-store.js';
 
-/** Most schedules one graph may have. */
+/** Maximum schedules one graph may have. */
 export const MAX_SCHEDULES_PER_GRAPH = 100;
 export const DEFAULT_SCHEDULE_PAGE_SIZE = 50;
 export const MAX_SCHEDULE_PAGE_SIZE = 200;
@@ -78,7 +78,8 @@ export class ScheduleService {
     await this.deps.graphService.get(workspaceId, graphId);
     const timing = resolveTiming(input);
     if ((await this.store.countForGraph(workspaceId, graphId)) >= MAX_SCHEDULES_PER_GRAPH) {
-      throw new ConflictError(`Graph '${graphId}' already has ${MAX_SCHEDULES_PER_GRAPH} schedules, the most allowed; delete one first.`, { graphId });
+      throw new ConflictError(`Graph '${graphId}' already has ${MAX_SCHEDULES_PER_GRAPH} schedules, the maximum allowed; delete one first.`
+, { graphId });
     }
 
     const enabled = input.enabled;

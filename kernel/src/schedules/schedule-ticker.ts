@@ -1,9 +1,10 @@
 import type { Logger } from '../logger.js';
 import type { ScheduleService } from './schedule-service.js';
 
-/** Schedules one process fires per claim; a full batch is followed by another claim at once. */
+/** Maximum schedules one process fires per claim. A full batch is followed by another claim at once. */
 const BATCH_SIZE = 20;
-/** Shortest time between two log lines about the same failing poll, in milliseconds. */
+/** Minimum time between two log lines about the same failing poll, in milliseconds. */
+
 const ERROR_LOG_INTERVAL_MS = 60_000;
 
 export interface ScheduleTickerOptions {

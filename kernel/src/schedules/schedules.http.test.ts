@@ -76,12 +76,12 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
       return body.items.filter((run) => run.mode === 'schedule');
     }
 
-    async function waitFor<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+    async function waitFor<T>(description: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const value = await read();
         if (done(value)) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}: ${JSON.stringify(value)}`);
         await sleep(100);
       }
     }
@@ -114,7 +114,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(new Date(enabled.body.nextFireAt!).getTime()).toBeLessThan(Date.now() + 3_600_000 + 1_000);
       });
 
-      it('creates a cron schedule in a time zone', async () => {
+      it('creates zoned cron schedule', async () => {
         const graphId = await createGraph();
 
         const body = await createSchedule(graphId, { name: 'Mornings', kind: 'cron', cron: '0 9 * * MON-FRI', timezone: 'Europe/Berlin', version: 'draft', input: [{ json: { report: 'daily' } }] });
@@ -129,7 +129,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(next.getTime()).toBeGreaterThan(Date.now());
       });
 
-      it('defaults the time zone of a cron schedule to UTC', async () => {
+      it('defaults cron time zone to UTC', async () => {
         const graphId = await createGraph();
 
         const body = await createSchedule(graphId, { name: 'Nightly', kind: 'cron', cron: '@daily', enabled: false });
@@ -137,7 +137,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(body.timezone).toBe('UTC');
       });
 
-      it('lists by graph and by workspace with pages', async () => {
+      it('lists by graph and workspace, paged', async () => {
         const graphId = await createGraph();
         const first = await createSchedule(graphId, { name: 'One', kind: 'interval', intervalMs: 60_000, enabled: false });
         const second = await createSchedule(graphId, { name: 'Two', kind: 'interval', intervalMs: 60_000, enabled: false });
@@ -158,7 +158,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(badCursor.body.type).toContain('invalid_cursor');
       });
 
-      it('rejects a duplicate name in the same graph', async () => {
+      it('rejects duplicate name in graph', async () => {
         const graphId = await createGraph();
         await createSchedule(graphId, { name: 'Same', kind: 'interval', intervalMs: 60_000, enabled: false });
 
@@ -168,7 +168,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(body.detail).toContain("'Same'");
       });
 
-      it('answers 404 for an unknown graph or schedule', async () => {
+      it('unknown graph or schedule returns 404', async () => {
         const graphId = await createGraph();
 
         const noGraph = await call<ProblemBody>('/api/graphs/graph_missing/schedules', { method: 'POST', json: { name: 'x', kind: 'interval', intervalMs: 1000 } });
@@ -211,7 +211,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(body.detail).toContain(hint);
       });
 
-      it('rejects a change to the timing fields of the other kind', async () => {
+      it('rejects timing fields of other kind', async () => {
         const graphId = await createGraph();
         const schedule = await createSchedule(graphId, { name: 'Every minute', kind: 'interval', intervalMs: 60_000, enabled: false });
 
@@ -243,7 +243,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(enabled.body).toMatchObject({ enabled: true, nextFireAt: switched.body.nextFireAt });
       });
 
-      it('rejects a rename to a taken name', async () => {
+      it('rejects rename to taken name', async () => {
         const graphId = await createGraph();
         await createSchedule(graphId, { name: 'Taken', kind: 'interval', intervalMs: 60_000, enabled: false });
         const other = await createSchedule(graphId, { name: 'Other', kind: 'interval', intervalMs: 60_000, enabled: false });
@@ -283,7 +283,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
     });
 
     describe('firing', () => {
-      it('starts runs as the schedule’s creator with its input', async () => {
+      it('runs as creator with input', async () => {
         const graphId = await createGraph();
         const schedule = await createSchedule(graphId, { name: 'Every second', kind: 'interval', intervalMs: 1_000, version: 'draft', input: [{ json: { n: 7 } }] });
 
@@ -311,7 +311,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect((await scheduledRuns(graphId)).length).toBe(count);
       });
 
-      it('records why a fire started no run and keeps going', async () => {
+      it('records failed fire and continues', async () => {
         const graphId = await createGraph();
         const schedule = await createSchedule(graphId, { name: 'Unpublished', kind: 'interval', intervalMs: 1_000 });
 
@@ -343,7 +343,7 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
       });
     });
 
-    it('keeps schedules and fires them after a restart', async () => {
+    it('fires schedules after restart', async () => {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-schedules-restart-'));
       const databaseUrl = backend.name === 'postgres' ? await createServerDatabase() : undefined;
       const env = { MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent', MIFY_SCHEDULE_POLL_MS: '200', MIFY_RATE_LIMIT_IP_PER_MINUTE: '100000', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };

@@ -15,7 +15,7 @@ describe('extension test harness from @mify/sdk/testing', () => {
     for (const harness of harnesses.splice(0)) await harness.close();
   });
 
-  it('runs an isolate node and a route in the production sandbox', async () => {
+  it('runs isolate node and route', async () => {
     const harness = await createTestHarness({ folder: writeIsolateExtension({ id: 'acme.harness' }) });
     harnesses.push(harness);
 
@@ -54,7 +54,7 @@ describe('extension test harness from @mify/sdk/testing', () => {
     expect(calls).toContainEqual({ action: 'host.kv.set', allowed: false });
   });
 
-  it('gives nodes their node and run on ctx and keeps error codes', async () => {
+  it('passes ctx node, run and error codes', async () => {
     const harness = await createTestHarness({
       folder: writeIsolateExtension({
         id: 'acme.ctx',
@@ -80,7 +80,7 @@ describe('extension test harness from @mify/sdk/testing', () => {
   });
 
   describe('node features the kernel supports', () => {
-    /** A manifest with one node type of the given control and output ports. */
+    /** Builds a manifest with one node type, whose fields `node` extends or overrides (such as control and output ports). */
     function nodeManifest(id: string, node: Record<string, unknown>, permissions: string[] = []) {
       return {
         permissions,
@@ -156,20 +156,20 @@ describe('extension test harness from @mify/sdk/testing', () => {
       });
       harnesses.push(harness);
 
-      const asked = await harness.runNodeResult('acme.approve.node', { items: [{ json: { amount: 30 } }] });
+      const waitResult = await harness.runNodeResult('acme.approve.node', { items: [{ json: { amount: 30 } }] });
       const blocked = await harness.runNode('acme.approve.node', { items: [{ json: { amount: 30 } }] }).catch((error: Error) => error);
       const resumed = await harness.runNode('acme.approve.node', {
         items: [{ json: { amount: 30 } }],
         resume: { waitId: 'wait_1', kind: 'approval', outcome: 'approved', items: [{ json: { amount: 25 } }], comment: null, decidedBy: 'user_1', decidedAt: '2030-01-01T00:00:00.000Z' },
       });
 
-      expect(asked.wait).toEqual({ kind: 'approval', title: 'Check the refund', items: [{ json: { amount: 30 } }], allowEdit: true });
-      expect(asked.ports).toEqual({});
+      expect(waitResult.wait).toEqual({ kind: 'approval', title: 'Check the refund', items: [{ json: { amount: 30 } }], allowEdit: true });
+      expect(waitResult.ports).toEqual({});
       expect((blocked as Error).message).toContain('use runNodeResult to read the wait');
       expect(resumed).toEqual({ main: [{ json: { amount: 25, outcome: 'approved', by: 'user_1' } }] });
     });
 
-    it('rejects resume for a node that is not a wait node', async () => {
+    it('rejects resume for non-wait node', async () => {
       const harness = await createTestHarness({ folder: writeIsolateExtension({ id: 'acme.plain' }) });
       harnesses.push(harness);
 

@@ -5,7 +5,8 @@ import { ForbiddenError, MifyError, NotFoundError, UnauthorizedError } from '../
 import type { CredentialVault } from '../vault/vault.js';
 import type { WebhookTarget } from './webhook-registry.js';
 
-/** Credential type whose `headers` hold the header names and secret values of `headerSecret`. */
+/** Credential type whose `headers` contain the header names and secret values of `headerSecret`. */
+
 export const HEADER_SECRET_CREDENTIAL_TYPE = 'mify.io.http-header';
 /** Headers the kernel reads for its own authentication, so a shared secret cannot use them. */
 const RESERVED_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);

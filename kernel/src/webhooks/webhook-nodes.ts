@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * The kernel's view of the webhook nodes of the bundled mify.io extension. The extension runs
- * the nodes in its sandbox; the kernel owns the HTTP side, so it reads the trigger's published
- * parameters to route and authenticate requests, and the respond node's recorded output to
- * respond to them. These schemas mirror the node parameter schemas in extensions/io.
+ * Kernel-side schemas of the webhook nodes of the bundled mify.io extension. The extension runs
+ * the nodes in its sandbox, but the kernel owns the HTTP side. The kernel therefore reads the
+ * trigger's published parameters to route and authenticate requests, and the respond node's
+ * recorded output to respond to them. These schemas mirror the node parameter schemas in
+ * extensions/io.
  */
 export const WEBHOOK_NODE_TYPE = 'mify.io.webhook';
 export const RESPOND_NODE_TYPE = 'mify.io.respond-to-webhook';
@@ -35,12 +36,13 @@ export const webhookSettingsSchema = z.object({
   authentication: z.enum(['none', 'apiKey', 'headerSecret']).default('none'),
   credential: z.string().min(1).optional(),
   responseMode: z.enum(['onReceived', 'lastNode', 'responseNode']).default('onReceived'),
-  /** Wait of the `lastNode` and `responseNode` modes, in milliseconds. */
+  /** Maximum wait of the `lastNode` and `responseNode` modes, in milliseconds. */
   timeoutMs: z.number().int().min(100).max(120_000).default(30_000),
 });
 export type WebhookSettings = z.output<typeof webhookSettingsSchema>;
 
-/** The item the respond node puts on its `response` port. */
+/** Item that the respond node puts on its `response` port. */
+
 export const webhookResponseSchema = z.object({
   statusCode: z.number().int().min(200).max(599),
   headers: z.record(z.string(), z.string()).default({}),

@@ -27,7 +27,8 @@ function decodeText(bytes: Uint8Array, contentType: string): string {
   try {
     return new TextDecoder(charset).decode(bytes);
   } catch {
-    // An unknown charset label: UTF-8 is the only sensible default for a web request.
+    // The charset label is unknown, so fall back to UTF-8, the only sensible default for a web request.
+
     return new TextDecoder('utf-8').decode(bytes);
   }
 }

@@ -4,10 +4,10 @@ import type { RunService } from '../runtime/run-service.js';
 import type { RunRecord } from '../runtime/run-store.js';
 import { RESPOND_NODE_TYPE, RESPONSE_PORT, webhookResponseSchema } from './webhook-nodes.js';
 
-/** Headers a respond node may not set: framing headers of the HTTP server, and cookies on the kernel's origin. */
+/** Headers that a respond node may not set: framing headers of the HTTP server, and cookies on the kernel's origin. */
 const DROPPED_RESPONSE_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer', 'te', 'set-cookie']);
 /**
- * Builds a JSON response with `new Response`: @hono/node-server swaps the global Response class
+ * Builds a JSON response with `new Response`. @hono/node-server swaps the global Response class
  * at start, and the route layer passes a handler's Response on only when it is an instance of that class.
  */
 function jsonResponse(body: unknown, status: number, headers: Record<string, string>): Response {
@@ -58,14 +58,15 @@ export function acceptedResponse(run: Pick<RunRecord, 'id' | 'status'>, detail?:
 /** Creates the error for a run that ended without succeeding. The run's error stays in the run record, which only workspace members can read. */
 export function runFailedError(run: RunRecord): MifyError {
   const code = run.error?.code ?? 'unknown';
-  return new MifyError('webhook_run_failed', 500, `Run ${run.id} of the webhook's graph ended with status '${run.status}' (error code ${code}). Members of the workspace see the error at GET /api/runs/${run.id}.`, { runId: run.id, runStatus: run.status });
+  return new MifyError('webhook_run_failed', 500, `Run ${run.id} of the webhook's graph ended with status '${run.status}' (error code ${code}). Members of the workspace can read the error at GET
+ /api/runs/${run.id}.`, { runId: run.id, runStatus: run.status });
 }
 
 /**
  * Builds the response with the JSON of the run's output items, as an array.
  *
  * @throws MifyError `webhook_run_failed` (500) for a run that did not succeed, `webhook_output_truncated`
- * (500) when the run record holds only a trimmed preview of the output.
+ * (500) when the run record contains only a trimmed preview of the output.
  */
 export function lastNodeResponse(run: RunRecord): Response {
   if (run.status !== 'succeeded') throw runFailedError(run);

@@ -33,9 +33,9 @@ export interface WebhookCall {
 }
 
 /**
- * Serves `/api/webhooks/<workspace>/<path>`: finds the webhook node of a live graph version,
- * checks the request's authentication, starts a run of that version with the request as its
- * input item (mode `webhook`) and responds according to the node's response mode.
+ * Handler of `/api/webhooks/<workspace>/<path>`. It finds the webhook node of a live graph
+ * version, checks the request's authentication, starts a run of that version with the request
+ * as its input item (mode `webhook`) and responds according to the node's response mode.
  */
 export class WebhookService {
   private readonly registry: WebhookRegistry;
@@ -44,7 +44,12 @@ export class WebhookService {
     this.registry = new WebhookRegistry({ db: deps.db, logger: deps.logger });
   }
 
-  /** @throws MifyError with status 400, 401, 403, 404, 405, 409 or 500; see the route's responses. */
+  /**
+   * Handles one webhook request and returns the HTTP response.
+   *
+   * @throws MifyError with status 400, 401, 403, 404, 405, 409 or 500, as listed in the route's responses.
+   */
+
   async handle(call: WebhookCall): Promise<Response> {
     const receivedAt = new Date();
     const method = call.request.method.toUpperCase();

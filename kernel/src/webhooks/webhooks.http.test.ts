@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendTitle, databaseBackends } from '../test-support/databases.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
 
-/** Small enough that a test can exceed it cheaply. */
+/** Request body limit of the test kernel, small enough that a test can exceed it cheaply. */
+
 const BODY_LIMIT_BYTES = 64 * 1024;
 
 interface Problem {
@@ -107,7 +108,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
     });
 
     describe('response modes', () => {
-      it('onReceived answers 202 with the run id at once', async () => {
+      it('onReceived returns 202 immediately', async () => {
         const graphId = await publishGraph('Received', { nodes: [webhookNode({ path: 'received' })], edges: [] });
 
         const response = await callHook('received', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ order: 7 }) });
@@ -122,7 +123,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(run.body.input.items[0]!.json.body).toEqual({ order: 7 });
       });
 
-      it('lastNode answers with the output items as JSON', async () => {
+      it('lastNode returns output items as JSON', async () => {
         await publishGraph('Last node', { nodes: [webhookNode({ path: 'echo/json', responseMode: 'lastNode' })], edges: [] });
 
         const response = await callHook('echo/json', { headers: { 'content-type': 'application/json', cookie: 'mify_session=nope', 'x-trace': 'abc' }, body: JSON.stringify({ name: 'Ada', tags: ['a', 'b'] }) });
@@ -137,7 +138,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(Date.parse(items[0]!.receivedAt)).not.toBeNaN();
       });
 
-      it('responseNode sends the status, headers and text the node describes', async () => {
+      it('responseNode sends described status, headers, text', async () => {
         await publishGraph('Greeter', {
           nodes: [webhookNode({ path: 'greet', responseMode: 'responseNode' }), respondNode({ statusCode: 201, headers: { 'X-Greeting': 'yes' }, body: 'text', text: 'Hello {{ $json.body.name }}' })],
           edges: [edge('hook', 'reply')],
@@ -151,7 +152,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(await response.text()).toBe('Hello Grace');
       });
 
-      it('responseNode sends the JSON of all items', async () => {
+      it('responseNode sends JSON of all items', async () => {
         await publishGraph('All items', {
           nodes: [webhookNode({ path: 'all-items', methods: ['PUT'], responseMode: 'responseNode' }), respondNode({ body: 'allItemsJson' })],
           edges: [edge('hook', 'reply')],
@@ -179,7 +180,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(new Uint8Array(await response.arrayBuffer())).toEqual(bytes);
       });
 
-      it('responseNode answers 500 when the run ends without a respond node', async () => {
+      it('responseNode without respond step returns 500', async () => {
         await publishGraph('No reply', { nodes: [webhookNode({ path: 'no-reply', responseMode: 'responseNode' })], edges: [] });
 
         const response = await callHook('no-reply');
@@ -190,7 +191,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(problem.detail).toContain('respond-to-webhook');
       });
 
-      it('answers 500 naming the run when the run fails', async () => {
+      it('failed run returns 500 with run id', async () => {
         // Binary mode without an attachment makes the respond node fail.
         await publishGraph('Failing', {
           nodes: [webhookNode({ path: 'failing', responseMode: 'lastNode' }), respondNode({ body: 'binary', binaryProperty: 'missing' })],
@@ -206,7 +207,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(problem.detail).toContain(`/api/runs/${String(problem.runId)}`);
       });
 
-      it('answers 202 with a link to the run when the wait times out', async () => {
+      it('wait timeout returns 202 with link', async () => {
         await publishGraph('Slow', {
           nodes: [webhookNode({ path: 'slow', responseMode: 'lastNode', timeoutMs: 300 }), { id: 'nap', name: 'Nap', type: 'mify.control.wait', typeVersion: 1, parameters: { amount: 2, unit: 'seconds' } }],
           edges: [edge('hook', 'nap')],
@@ -235,7 +236,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         return (JSON.parse(text) as RequestJson[])[0]!;
       }
 
-      it('parses form fields, repeated ones as arrays', async () => {
+      it('parses repeated form fields as arrays', async () => {
         const request = await inspect({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=Ada+L&tag=a&tag=b' });
 
         expect(request.body).toEqual({ name: 'Ada L', tag: ['a', 'b'] });
@@ -247,7 +248,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(request.body).toBe('plain text ü');
       });
 
-      it('reads a GET query, repeated parameters as arrays', async () => {
+      it('parses repeated query parameters as arrays', async () => {
         const request = await inspect({ method: 'GET' }, '?q=a%20b&id=1&id=2');
 
         expect(request.method).toBe('GET');
@@ -320,7 +321,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(await runCount(apiKeyGraph)).toBe(before);
       });
 
-      it('accepts the shared header secret and hides it from the run', async () => {
+      it('accepts and hides header secret', async () => {
         const response = await callHook('secure/secret', { headers: { 'x-hook-secret': 's3cret-value' } });
         const [request] = (await response.json()) as RequestJson[];
 
@@ -344,7 +345,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
     });
 
     describe('routing', () => {
-      it('answers only for the published version, with its behaviour', async () => {
+      it('serves only the published version', async () => {
         const graphId = await createGraph('Versioned', { nodes: [webhookNode({ path: 'versioned', responseMode: 'lastNode' })], edges: [] });
 
         const draftOnly = await callHook('versioned');
@@ -368,7 +369,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(await second.text()).toBe('version two');
       });
 
-      it('stops answering when the live version is archived', async () => {
+      it('archived live version stops responding', async () => {
         const graphId = await publishGraph('Archived', { nodes: [webhookNode({ path: 'archived' })], edges: [] });
         expect((await callHook('archived')).status).toBe(202);
 
@@ -379,7 +380,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect((await problemOf(response)).code).toBe('webhook_not_found');
       });
 
-      it('answers 409 naming both graphs of a path conflict', async () => {
+      it('path conflict returns 409 naming graphs', async () => {
         const first = await publishGraph('Orders A', { nodes: [webhookNode({ path: 'orders', methods: ['POST', 'PUT'] })], edges: [] });
         const second = await publishGraph('Orders B', { nodes: [webhookNode({ path: '/orders/', methods: ['POST'] })], edges: [] });
 
@@ -394,7 +395,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect((await callHook('orders', { method: 'PUT' })).status).toBe(202);
       });
 
-      it('answers 404 naming an unknown path', async () => {
+      it('unknown path returns 404', async () => {
         const response = await callHook('nothing/here');
         const problem = await problemOf(response);
 
@@ -402,14 +403,14 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(problem.detail).toContain("path 'nothing/here'");
       });
 
-      it('answers 404 for an unknown workspace', async () => {
+      it('unknown workspace returns 404', async () => {
         const response = await fetch(`${t.url}/api/webhooks/no-such-workspace/received`, { method: 'POST' });
 
         expect(response.status).toBe(404);
         expect((await problemOf(response)).detail).toContain("Workspace 'no-such-workspace'");
       });
 
-      it('answers 405 with Allow for a method the webhook lacks', async () => {
+      it('unaccepted method returns 405 with Allow', async () => {
         await publishGraph('Get only', { nodes: [webhookNode({ path: 'get-only', methods: ['GET'] })], edges: [] });
 
         const response = await callHook('get-only', { method: 'PATCH' });
@@ -419,7 +420,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect((await problemOf(response)).code).toBe('webhook_method_not_allowed');
       });
 
-      it('runs only the branch of the webhook node that matched', async () => {
+      it('runs only the matched webhook branch', async () => {
         await publishGraph('Two hooks', {
           nodes: [
             webhookNode({ path: 'two/a', responseMode: 'responseNode' }, 'hookA'),
@@ -434,7 +435,7 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(await (await callHook('two/b')).text()).toBe('from b');
       });
 
-      it('answers 429 over the rate limit', async () => {
+      it('rate limit returns 429', async () => {
         const limited = await startTestKernel(backend.name, { env: { MIFY_RATE_LIMIT_IP_PER_MINUTE: '3' } });
         try {
           const statuses: number[] = [];

@@ -44,7 +44,10 @@ export function utf8Decode(bytes: Uint8Array): string {
         if ((next & 0xc0) !== 0x80) valid = false;
         else value = (value << 6) | (next & 63);
       }
-      const minimum = length === 2 ? 0x80 : length === 3 ? 0x800 : 0x10000;
+      // The smallest code point for each length, so that overlong encodings are rejected.
+      let minimum = 0x10000;
+      if (length === 2) minimum = 0x80;
+      else if (length === 3) minimum = 0x800;
       if (valid && value >= minimum && value <= 0x10ffff && !(value >= 0xd800 && value <= 0xdfff)) code = value;
       else length = 1;
     }

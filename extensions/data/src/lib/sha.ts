@@ -44,7 +44,7 @@ function integerCbrt(n: bigint): bigint {
   }
 }
 
-/** First `bits` bits of the fractional part of the `degree`-th root of `prime`. */
+/** Returns the first `bits` bits of the fractional part of the `degree`-th root of `prime`. */
 function fractionBits(prime: number, degree: 2 | 3, bits: 32 | 64): bigint {
   const scaled = BigInt(prime) << BigInt(bits * degree);
   const root = degree === 2 ? integerSqrt(scaled) : integerCbrt(scaled);
@@ -64,7 +64,10 @@ function tables256() {
   return sha256Tables;
 }
 
-/** 64-bit words as pairs: index 2i holds the high 32 bits, 2i + 1 the low 32 bits. */
+/**
+ * Computes the SHA-512 round constants and initial hash values once, then returns them.
+ * Each 64-bit word is a pair: index 2i contains the high 32 bits and 2i + 1 the low 32 bits.
+ */
 function tables512() {
   if (sha512Tables) return sha512Tables;
   const primes = firstPrimes(80);
@@ -82,7 +85,7 @@ function pad(message: Uint8Array, blockBytes: number, lengthBytes: number): Uint
   const padded = new Uint8Array(total);
   padded.set(message);
   padded[message.length] = 0x80;
-  // Bit lengths up to 2^53 are exact as doubles, far beyond any message the isolate can hold.
+  // Bit lengths up to 2^53 are exact as doubles, far beyond any message that fits in the isolate's memory.
   let bits = message.length * 8;
   for (let index = total - 1; index >= total - lengthBytes && bits > 0; index--) {
     padded[index] = bits % 256;

@@ -195,7 +195,7 @@ export const dateTime = {
       const fieldText = params.optionalString('field');
       const field = fieldText === undefined ? null : parsePath(fieldText);
       if (fieldText !== undefined && field === null) params.fail('field', `is ${describeValue(fieldText)}, which is not a field path`, 'Use a dot path such as createdAt.');
-      if (field === null && !Object.hasOwn(params.values, 'value')) params.fail('field', 'is missing', 'Set "field" to the field that holds the date, or "value" to a date such as {{ $json.createdAt }}.');
+      if (field === null && !Object.hasOwn(params.values, 'value')) params.fail('field', 'is missing', 'Set "field" to the field that contains the date, or "value" to a date such as {{ $json.createdAt }}.');
       const outputText = params.string('outputField', { default: fieldText ?? 'date' });
       const output = parsePath(outputText);
       if (output === null) params.fail('outputField', `is ${describeValue(outputText)}, which is not a field path`, 'Use a field name such as formatted.');

@@ -71,14 +71,14 @@ function applyOperation(json: Record<string, unknown>, operation: Parameters, it
       return json;
     }
     case 'keepOnly': {
-      const kept: Record<string, unknown> = {};
+      const selectedFields: Record<string, unknown> = {};
       const paths = operation.stringList('paths', { minItems: 1 });
       paths.forEach((text, index) => {
         const path = parsePath(text);
         if (path === null) operation.fail(`paths[${index}]` as string, `is ${describeValue(text)}, which is not a field path`, 'Use a dot path such as id or customer.email.');
-        if (hasPath(json, path)) setPath(kept, path, getPath(json, path));
+        if (hasPath(json, path)) setPath(selectedFields, path, getPath(json, path));
       });
-      return kept;
+      return selectedFields;
     }
   }
 }

@@ -18,7 +18,7 @@ export const json = {
       const fieldText = params.optionalString('field');
       const field = fieldText === undefined ? null : parsePath(fieldText);
       if (fieldText !== undefined && field === null) params.fail('field', `is ${describeValue(fieldText)}, which is not a field path`, 'Use a dot path such as body or response.data.');
-      if (operation === 'parse' && field === null) params.fail('field', 'is missing', 'Name the field that holds the JSON text, such as body.');
+      if (operation === 'parse' && field === null) params.fail('field', 'is missing', 'Name the field that contains the JSON text, such as body.');
       const outputText = params.string('outputField', { default: fieldText ?? 'json' });
       const output = parsePath(outputText);
       if (output === null) params.fail('outputField', `is ${describeValue(outputText)}, which is not a field path`, 'Use a field name such as data.');

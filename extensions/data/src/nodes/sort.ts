@@ -23,7 +23,9 @@ function isMissing(value: unknown): boolean {
 
 function toSortable(value: unknown, type: SortType): unknown {
   if (type === 'number') {
-    const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    let number = Number.NaN;
+    if (typeof value === 'number') number = value;
+    else if (typeof value === 'string' && value.trim() !== '') number = Number(value);
     return Number.isFinite(number) ? number : null;
   }
   if (type === 'date') {

@@ -170,14 +170,14 @@ function cloudflareError(connection: CloudflareConnection, call: CloudflareReque
     return new IoError('unauthorized', `${subject} was rejected: the API token of credential '${connection.credential}' is invalid or expired (${detail}). Create a token with the '${call.tokenPermission}' permission and store it in that credential.`, details);
   }
   if (response.status === 403) {
-    return new IoError('forbidden', `${subject} was refused for account '${connection.accountId}' (${detail}). Give the token of credential '${connection.credential}' the '${call.tokenPermission}' permission for this account.`, details);
+    return new IoError('forbidden', `${subject} was rejected for account '${connection.accountId}' (${detail}). Give the token of credential '${connection.credential}' the '${call.tokenPermission}' permission for this account.`, details);
   }
   if (response.status === 404) {
     return new IoError('not_found', `${subject} found nothing at ${redactUrl(url)} (${detail}). Check the names and ids in the node's parameters and the accountId in credential '${connection.credential}'.`, details);
   }
   if (response.status === 429) {
     const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
-    return new IoError('rate_limited', `${subject} was rate limited after ${attempts} attempts (${detail}).${retryAfterMs === undefined ? '' : ` Cloudflare asks to wait ${Math.ceil(retryAfterMs / 1000)} s.`} Send fewer requests or raise maxRetries.`, details);
+    return new IoError('rate_limited', `${subject} was rate limited after ${attempts} attempts (${detail}).${retryAfterMs === undefined ? '' : ` Cloudflare requests a wait of ${Math.ceil(retryAfterMs / 1000)} s.`} Send fewer requests or raise maxRetries.`, details);
   }
   if (response.status >= 500) return new IoError('cloudflare_error', `${subject} failed on Cloudflare's side after ${attempts} attempts (${detail}). Try again later.`, details);
   return new IoError('cloudflare_error', `${subject} was rejected (${detail}). Check the node's parameters.`, details);

@@ -132,7 +132,11 @@ function messageOf(response: HttpResponse): string {
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
     const error = parsed.error as Record<string, unknown> | string | undefined;
-    const candidate = typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : typeof parsed.message === 'string' ? parsed.message : typeof parsed.detail === 'string' ? parsed.detail : undefined;
+    let candidate: string | undefined;
+    if (typeof error === 'string') candidate = error;
+    else if (typeof error?.message === 'string') candidate = error.message;
+    else if (typeof parsed.message === 'string') candidate = parsed.message;
+    else if (typeof parsed.detail === 'string') candidate = parsed.detail;
     if (candidate !== undefined) return candidate.slice(0, MAX_PREVIEW_CHARS);
   } catch {
     // Not JSON: the text itself is the message.
@@ -150,11 +154,11 @@ function statusError(plan: RequestPlan, url: string, response: HttpResponse, att
   const details = { status: response.status, attempts };
 
   if (response.status === 401) return new IoError('unauthorized', `${target} was rejected as unauthenticated (${detail}). ${credential}.`, details);
-  if (response.status === 403) return new IoError('forbidden', `${target} was refused (${detail}). ${credential} and the permissions of its key.`, details);
+  if (response.status === 403) return new IoError('forbidden', `${target} was rejected (${detail}). ${credential} and the permissions of its key.`, details);
   if (response.status === 404) return new IoError('not_found', `${target} was not found (${detail}). Check the URL and its path parameters.`, details);
   if (response.status === 429) {
     const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
-    const wait = retryAfterMs === undefined ? '' : ` The server asks to wait ${Math.ceil(retryAfterMs / 1000)} s, longer than maxRetryDelayMs allows, or the retries ran out.`;
+    const wait = retryAfterMs === undefined ? '' : ` The server requests a wait of ${Math.ceil(retryAfterMs / 1000)} s, longer than maxRetryDelayMs allows, or the retries ran out.`;
     return new IoError('rate_limited', `${target} was rate limited${tries} (${detail}).${wait} Raise maxRetries or maxRetryDelayMs, or send fewer requests.`, details);
   }
   if (response.status >= 500) return new IoError('http_error', `${target} failed on the server${tries} (${detail}). Try again later, or raise maxRetries.`, details);

@@ -40,7 +40,11 @@ function fileNameOf(response: HttpResponse, url: string): string | undefined {
 export function decodeBody(response: HttpResponse, format: ResponseFormat, url: string): DecodedBody {
   const contentType = response.headers['content-type'] ?? '';
   let chosen: ResponseFormat = format;
-  if (chosen === 'auto') chosen = response.bodyBase64 !== undefined ? 'binary' : isJsonType(contentType) ? 'json' : 'text';
+  if (chosen === 'auto') {
+    if (response.bodyBase64 !== undefined) chosen = 'binary';
+    else if (isJsonType(contentType)) chosen = 'json';
+    else chosen = 'text';
+  }
 
   if (chosen === 'binary') {
     // The kernel sends base64 only for non-text types; a text body is encoded back to UTF-8.

@@ -94,7 +94,7 @@ export async function fetchWithRetries(ctx: ExtensionContext, url: string, reque
 
     const retryAfterMs = parseRetryAfterMs(response.headers['retry-after']);
     if (retryAfterMs !== undefined && retryAfterMs > Math.min(policy.maxDelayMs, MAX_RETRY_DELAY_MS)) {
-      // Waiting longer than the node allows would hold the run; report the server's wait instead.
+      // Waiting longer than the node allows would block the run, so report the server's wait instead.
       ctx.log.warn('Retry-After is longer than the maximum retry delay; not retrying', { subject: label.subject, url: redactUrl(url), status: response.status, retryAfterMs });
       return { response, attempts: attempt };
     }

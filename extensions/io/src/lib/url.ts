@@ -98,7 +98,7 @@ function removeDotSegments(pathAndQuery: string): string {
   return output.join('/') + rest;
 }
 
-/** Returns scheme, host and path of a URL for messages, without the query, which may hold keys. */
+/** Returns scheme, host and path of a URL for messages, without the query, which may contain keys. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1').replace(/[?#].*$/, '');
 }

@@ -14,7 +14,7 @@ export const RESPONSE_MODES = ['onReceived', 'lastNode', 'responseNode'] as cons
 
 /** Maximum length of a webhook path, in characters. */
 export const MAX_PATH_LENGTH = 200;
-/** Wait of the `lastNode` and `responseNode` modes before answering 202, in milliseconds. */
+/** Default wait in ms of the `lastNode` and `responseNode` modes before the webhook responds with 202. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MIN_TIMEOUT_MS = 100;
 export const MAX_TIMEOUT_MS = 120_000;

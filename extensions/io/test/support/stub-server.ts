@@ -1,5 +1,5 @@
 /**
- * An HTTP server on 127.0.0.1 with an ephemeral port. Each test sets `handle` to answer as
+ * An HTTP server on 127.0.0.1 with an ephemeral port. Each test sets `handle` to respond as
  * the API under test would, and reads `requests` to check what the node sent.
  */
 import http from 'node:http';

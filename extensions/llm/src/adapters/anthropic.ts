@@ -60,7 +60,10 @@ function buildBody(request: ChatRequest): Record<string, unknown> {
   const tools: Block[] = (request.tools ?? []).map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.parameters }));
   if (request.toolChoice !== undefined && tools.length > 0) {
     const choice = request.toolChoice;
-    body.tool_choice = choice === 'auto' ? { type: 'auto' } : choice === 'none' ? { type: 'none' } : choice === 'required' ? { type: 'any' } : { type: 'tool', name: choice.name };
+    if (choice === 'auto') body.tool_choice = { type: 'auto' };
+    else if (choice === 'none') body.tool_choice = { type: 'none' };
+    else if (choice === 'required') body.tool_choice = { type: 'any' };
+    else body.tool_choice = { type: 'tool', name: choice.name };
   }
 
   if (request.responseSchema !== undefined) {

@@ -129,7 +129,7 @@ function accumulate(into: Accumulated, json: Record<string, unknown>): string {
   const candidate = (json.candidates as Array<{ content?: { parts?: Part[] }; finishReason?: string }> | undefined)?.[0];
   let added = '';
   for (const part of candidate?.content?.parts ?? []) {
-    // Parts marked `thought` hold the model's reasoning summary, not the reply.
+    // Parts marked `thought` contain the model's reasoning summary, not the reply.
     if (typeof part.text === 'string' && part.thought !== true) added += part.text;
     const functionCall = part.functionCall as { name?: string; args?: JsonObject } | undefined;
     if (functionCall) into.calls.push({ name: functionCall.name ?? '', args: functionCall.args ?? {} });

@@ -194,6 +194,6 @@ export async function synthesizeSpeech(call: MediaCall, request: SpeechRequest):
   return { model: call.model, audio: { mimeType, fileName: `speech.${request.format}`, data: response.bodyBase64 } };
 }
 
-function unsupported(call: MediaCall, what: string, supported: string): LlmError {
-  return new LlmError('invalid_argument', `Provider '${call.provider.id}' has no ${what} API in this extension; use ${supported}.`);
+function unsupported(call: MediaCall, capability: string, supported: string): LlmError {
+  return new LlmError('invalid_argument', `Provider '${call.provider.id}' has no ${capability} API in this extension; use ${supported}.`);
 }

@@ -91,9 +91,9 @@ export function callParameters(parameters: Record<string, unknown>, purpose: 'ch
 }
 
 /**
- * Sends a chat. Providers of this extension run in this sandbox, so a node never waits for
- * a second isolate of its own extension. Providers of other extensions go through the
- * kernel's `llm.chat` gateway.
+ * Sends a chat request. Providers of this extension run in this sandbox, so a node does not
+ * wait for a second isolate of its own extension. Providers of other extensions go through
+ * the kernel's `llm.chat` gateway.
  */
 export async function sendChat(ctx: NodeContext, call: CallParameters, request: Omit<ChatRequest, 'model' | 'provider'>): Promise<LlmChatResponse> {
   const full: ChatRequest = { ...request, model: call.model };

@@ -107,7 +107,7 @@ export async function executeSpeechToText(ctx: NodeContext, input: LlmNodeInput)
     const audio = item.binary?.[property];
     if (!audio) {
       const available = Object.keys(item.binary ?? {});
-      throw new LlmError('invalid_argument', `The item has no binary property '${property}'${available.length > 0 ? `; it has ${available.join(', ')}` : ''}. Set binaryProperty to the property that holds the audio.`);
+      throw new LlmError('invalid_argument', `The item has no binary property '${property}'${available.length > 0 ? `; it has ${available.join(', ')}` : ''}. Set binaryProperty to the property that contains the audio.`);
     }
     const mimeType = audio.mimeType.split(';')[0]!.trim().toLowerCase();
     if (!AUDIO_INPUT_TYPES.has(mimeType)) {

@@ -109,7 +109,7 @@ export async function executeVision(ctx: NodeContext, input: LlmNodeInput): Prom
     const binary = item.binary?.[property];
     if (!binary) {
       const available = Object.keys(item.binary ?? {});
-      throw new LlmError('invalid_argument', `The item has no binary property '${property}'${available.length > 0 ? `; it has ${available.join(', ')}` : ''}. Set binaryProperty to the property that holds the image.`);
+      throw new LlmError('invalid_argument', `The item has no binary property '${property}'${available.length > 0 ? `; it has ${available.join(', ')}` : ''}. Set binaryProperty to the property that contains the image.`);
     }
     if (!IMAGE_TYPES.has(binary.mimeType)) {
       throw new LlmError('invalid_argument', `Binary property '${property}' has type '${binary.mimeType}'; vision models take ${[...IMAGE_TYPES].join(', ')}. Convert the image first.`);

@@ -1,4 +1,4 @@
-/** The answer node: answers each query item from its retrieved chunks, citing the chunk ids used. */
+/** The answer node: writes a response to each query item from its retrieved chunks and cites the chunk ids used. */
 import type { Item, JsonObject, NodeContext } from '@mify/sdk';
 import { RagError } from '../errors.js';
 import { extractAnswer, type SourceChunk } from '../rank/extractive.js';
@@ -18,7 +18,7 @@ function sourceChunks(item: Item, field: string, index: number): SourceChunk[] {
 async function answerWithModel(ctx: NodeContext, parameters: Record<string, unknown>, question: string, chunks: SourceChunk[]) {
   const provider = stringParameter(parameters, 'provider');
   const model = stringParameter(parameters, 'model');
-  if (!provider || !model) throw new RagError('invalid_argument', "Mode 'model' needs parameters 'provider' and 'model'. Use mode 'extractive' to answer without a provider.");
+  if (!provider || !model) throw new RagError('invalid_argument', "Mode 'model' needs parameters 'provider' and 'model'. Use mode 'extractive' to extract answers from the chunks without a provider.");
   const credential = stringParameter(parameters, 'credential');
   let context = '';
   for (const chunk of chunks) {

@@ -2,7 +2,7 @@
 import type { Item } from '@mify/sdk';
 import { RagError } from '../errors.js';
 
-/** The node input as the kernel sends it; `itemParameters` is present when parameters hold expressions. */
+/** The node input as the kernel sends it; `itemParameters` is present when parameters contain expressions. */
 export interface RagNodeInput {
   items: Item[];
   parameters?: Record<string, unknown>;
@@ -62,7 +62,7 @@ export function requiredTextField(item: Item, path: string, index: number, param
   throw new RagError(
     'invalid_argument',
     value === undefined
-      ? `Item ${index} has no field '${path}'. Set parameter '${parameter}' to the field that holds the text.`
+      ? `Item ${index} has no field '${path}'. Set parameter '${parameter}' to the field that contains the text.`
       : `Item ${index} field '${path}' is ${Array.isArray(value) ? 'an array' : typeof value}, not text. Set parameter '${parameter}' to a text field.`,
   );
 }

@@ -341,7 +341,9 @@ function simpleEncoding(reader: PdfReader, font: PdfDict['dict']): Map<number, s
     if (typeof entry === 'number') code = entry;
     else if (isName(entry)) {
       const name = entry.name;
-      const text = GLYPH_NAMES[name] ?? (name.length === 1 ? name : /^uni([0-9A-F]{4})$/.exec(name) ? String.fromCharCode(hexValue(name.slice(3))) : undefined);
+      let text: string | undefined = GLYPH_NAMES[name];
+      if (text === undefined && name.length === 1) text = name;
+      else if (text === undefined && /^uni([0-9A-F]{4})$/.test(name)) text = String.fromCharCode(hexValue(name.slice(3)));
       if (text !== undefined) map.set(code, text);
       code += 1;
     }

@@ -9,7 +9,7 @@ export interface SourceChunk {
 
 export interface ExtractiveAnswer {
   answer: string;
-  /** Chunks the answer's sentences come from, in the order they appear in the answer. */
+  /** Ids of the chunks that the answer's sentences come from, in the order they appear in the answer. */
   chunkIds: string[];
   citations: Array<{ chunkId: string; documentId: string | null; sentence: string }>;
 }

@@ -12,10 +12,10 @@ for (let index = 0; index < BASE64_ALPHABET.length; index += 1) BASE64_VALUES[BA
 BASE64_VALUES['-'.charCodeAt(0)] = 62;
 BASE64_VALUES['_'.charCodeAt(0)] = 63;
 
-/** Decodes base64 (standard or URL-safe, padding optional, whitespace ignored). */
-export function decodeBase64(text: string, what: string): Uint8Array {
+/** Decodes base64 (standard or URL-safe, padding optional, whitespace ignored). `label` names the value in error messages. */
+export function decodeBase64(text: string, label: string): Uint8Array {
   const clean = text.replace(/[\s=]+/g, '');
-  if (clean.length % 4 === 1) throw new RagError('invalid_argument', `${what} is not valid base64: its length without padding (${clean.length}) cannot be a whole number of bytes. Send the document base64-encoded, or as text.`);
+  if (clean.length % 4 === 1) throw new RagError('invalid_argument', `${label} is not valid base64: its length without padding (${clean.length}) cannot be a whole number of bytes. Send the document base64-encoded, or as text.`);
   const output = new Uint8Array(Math.floor((clean.length * 3) / 4));
   let buffer = 0;
   let bits = 0;
@@ -23,7 +23,7 @@ export function decodeBase64(text: string, what: string): Uint8Array {
   for (let index = 0; index < clean.length; index += 1) {
     const code = clean.charCodeAt(index);
     const value = code < 128 ? BASE64_VALUES[code]! : -1;
-    if (value < 0) throw new RagError('invalid_argument', `${what} is not valid base64: character '${clean[index]}' at position ${index}. Send the document base64-encoded, or as text.`);
+    if (value < 0) throw new RagError('invalid_argument', `${label} is not valid base64: character '${clean[index]}' at position ${index}. Send the document base64-encoded, or as text.`);
     buffer = (buffer << 6) | value;
     bits += 6;
     if (bits >= 8) {

@@ -1,4 +1,4 @@
-/** Tokenizing shared by the local embedder, the lexical reranker and extractive answers. */
+/** Tokenization shared by the local embedder, the lexical reranker and the extractive answer mode. */
 
 /** Common English function words, which carry little meaning for retrieval. */
 export const STOP_WORDS = new Set(

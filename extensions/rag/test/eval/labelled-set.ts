@@ -2,7 +2,7 @@
  * A small labelled retrieval set written for this extension: twelve short documents on
  * distinct technical topics, questions that reuse the documents' words ("keyword"), and
  * questions that paraphrase them with few shared words ("paraphrase"). Each question names
- * the one document that answers it.
+ * the one document that contains its answer.
  */
 export interface LabelledDocument {
   id: string;

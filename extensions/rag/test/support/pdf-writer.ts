@@ -1,7 +1,13 @@
 /**
- * Writes small PDFs for tests: pages whose content streams are given as text, optionally
- * Flate-compressed, with a simple Helvetica font (F1) and a Type0 font (F2) whose ToUnicode
- * CMap maps two-byte codes 0x0001… to the characters of `cidText`.
+ * Writes small PDF 1.7 files for the parser tests. Each page's content stream is given as
+ * text and is Flate-compressed when `compress` is set.
+ *
+ * Every page can use two fonts. F1 is Helvetica with WinAnsiEncoding. F2 is a Type0 font
+ * with Identity-H encoding whose ToUnicode CMap maps the two-byte codes 0x0001, 0x0002 and
+ * so on to the characters of `cidText` (default "Ω").
+ *
+ * NOTE: `objectStream` is accepted but ignored. Objects are always written one by one,
+ * with a classic cross-reference table.
  */
 import { strToU8, zlibSync } from 'fflate';
 

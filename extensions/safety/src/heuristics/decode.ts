@@ -17,7 +17,7 @@ const BASE64_VALUES = new Map<string, number>([...BASE64_ALPHABET].map((characte
 BASE64_VALUES.set('-', 62);
 BASE64_VALUES.set('_', 63);
 
-/** Decodes the base64 (or base64url) runs of `text` that hold readable text. */
+/** Decodes the base64 (or base64url) runs of `text` that contain readable text. */
 export function decodeBase64Text(text: string): string[] {
   const decoded: string[] = [];
   const runs = text.match(new RegExp(`[A-Za-z0-9+/_-]{${MIN_BASE64_RUN},}={0,2}`, 'g')) ?? [];
@@ -45,7 +45,7 @@ function base64Bytes(run: string): number[] {
   return bytes;
 }
 
-/** Decodes runs of hexadecimal byte pairs, plain (`69676e6f7265`) or as `\x69` escapes, that hold readable text. */
+/** Decodes runs of hexadecimal byte pairs, plain (`69676e6f7265`) or as `\x69` escapes, that contain readable text. */
 export function decodeHexText(text: string): string[] {
   const decoded: string[] = [];
   const runs = text.match(/(?:\\x[0-9A-Fa-f]{2}){8,}|(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}[ :]?){12,}/g) ?? [];

@@ -151,14 +151,14 @@ function findIbans(text: string): PiiMatch[] {
 
     // The pattern may run into the next word ("... 00 EUR"), so take exactly the country's
     // length of characters and require a word boundary after them.
-    let taken = 0;
+    let ibanCharacters = 0;
     let end = candidate.index;
     const value = candidate[0];
-    for (let offset = 0; offset < value.length && taken < length; offset++) {
-      if (value[offset] !== ' ') taken++;
+    for (let offset = 0; offset < value.length && ibanCharacters < length; offset++) {
+      if (value[offset] !== ' ') ibanCharacters++;
       end = candidate.index + offset + 1;
     }
-    if (taken !== length || /[A-Za-z0-9]/.test(text[end] ?? '')) continue;
+    if (ibanCharacters !== length || /[A-Za-z0-9]/.test(text[end] ?? '')) continue;
 
     const compact = text.slice(candidate.index, end).replace(/ /g, '');
     if (!isIbanValid(compact)) continue;
@@ -317,10 +317,10 @@ export function findPii(text: string, types: readonly PiiType[], minConfidence: 
   }
 
   candidates.sort((a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start);
-  const kept: PiiMatch[] = [];
+  const selected: PiiMatch[] = [];
   for (const candidate of candidates) {
-    if (kept.some((other) => candidate.start < other.end && other.start < candidate.end)) continue;
-    kept.push(candidate);
+    if (selected.some((other) => candidate.start < other.end && other.start < candidate.end)) continue;
+    selected.push(candidate);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return selected.sort((a, b) => a.start - b.start);
 }

@@ -12,34 +12,35 @@ export const MAX_CODE_CALLS = 10_000;
 /** Maximum number of named function parameters. */
 export const MAX_CODE_PARAMETERS = 16;
 
-/** Time limit of one `code.run` when the caller sets none, in milliseconds, for all its calls together. */
+/** Default time limit of one `code.run` for all its calls together, in milliseconds. */
 export const DEFAULT_CODE_TIMEOUT_MS = 1_000;
 
-/** Largest time limit a caller may set, in milliseconds. */
+/** Maximum time limit a caller may set, in milliseconds. */
 export const MAX_CODE_TIMEOUT_MS = 30_000;
 
-/** Heap limit of the code's isolate when the caller sets none, in MiB. */
+/** Default heap limit of the code's isolate, in MiB. */
 export const DEFAULT_CODE_MEMORY_LIMIT_MB = 32;
 
-/** Smallest heap limit isolated-vm 5.0.4 accepts, in MiB. */
+/** Minimum heap limit that isolated-vm 5.0.4 accepts, in MiB. */
 export const MIN_CODE_MEMORY_LIMIT_MB = 8;
 
-/** Largest heap limit a caller may set, in MiB. */
+/** Maximum heap limit a caller may set, in MiB. */
 export const MAX_CODE_MEMORY_LIMIT_MB = 128;
 
 /** Maximum size of the results, as JSON text in UTF-16 code units (8 Mi). Checked inside the isolate. */
 export const MAX_CODE_RESULT_CHARS = 8 * 1024 * 1024;
 
-/** Console lines kept per run; later lines are counted and dropped. */
+/** Maximum console lines stored per run. Later lines are counted and dropped. */
 export const MAX_CODE_LOG_LINES = 100;
 
 /** Maximum length of one console line, in characters. */
 export const MAX_CODE_LOG_LINE_CHARS = 1_000;
 
 /**
- * Code isolates that may exist at once in this process; further calls wait for a free slot.
- * It bounds the memory that user code can take: each isolate may use up to its heap limit
- * (and isolated-vm warns that hostile code can pass the limit 2 to 3 times before it stops).
+ * Maximum code isolates that may exist at once in this process. Further calls wait for a free
+ * slot. The limit bounds the memory that user code can take, because each isolate may use up
+ * to its heap limit, and isolated-vm warns that hostile code can pass that limit 2 to 3 times
+ * before it stops.
  */
 export const MAX_CONCURRENT_CODE_RUNS = 4;
 
@@ -127,8 +128,8 @@ const DRIVER_SOURCE = String.raw`
   }
   globalThis.console = { log: write('log'), info: write('info'), warn: write('warn'), error: write('error'), debug: write('debug') };
 
-  function invalid(path, what, fix) {
-    return new Error(INVALID + path + ' is ' + what + ', which JSON cannot represent; ' + fix);
+  function invalid(path, description, fix) {
+    return new Error(INVALID + path + ' is ' + description + ', which JSON cannot represent; ' + fix);
   }
 
   function check(value, path, seen) {
@@ -236,8 +237,8 @@ function classifyFailure(error: unknown, isolate: ivm.Isolate, request: RunReque
 /**
  * Runs `source` as the body of a function with the parameters `parameterNames`, once per
  * argument list in `calls`, in a fresh isolate of its own that is disposed afterwards. The
- * isolate has the JavaScript built-ins and `Intl`, plus a `console` whose lines are returned;
- * it has no host API, timers, modules or network. Arguments and results are JSON only.
+ * isolate has the JavaScript built-ins and `Intl`, plus a `console` whose lines are returned.
+ * It has no host API, timers, modules or network. Arguments and results are JSON only.
  *
  * @throws CodeRunError when the code does not compile, throws, passes its time or memory
  * limit, or returns a value that is not plain JSON.
@@ -250,7 +251,7 @@ export async function runCode(request: RunRequest): Promise<CodeRunResult> {
     const createDriver = await context.eval(DRIVER_SOURCE, { reference: true, timeout: request.timeoutMs });
     const drive = (await createDriver.apply(undefined, [MAX_CODE_RESULT_CHARS, MAX_CODE_LOG_LINES, MAX_CODE_LOG_LINE_CHARS], { result: { reference: true }, timeout: request.timeoutMs })) as ivm.Reference<(...args: unknown[]) => string>;
 
-    // The wrapper's first line holds the function head, so lineOffset -1 keeps the line
+    // The wrapper's first line contains the function head, so lineOffset -1 keeps the line
     // numbers of stack traces and syntax errors equal to those of the user's source.
     let script: ivm.Script;
     try {
@@ -294,8 +295,9 @@ async function runForExtension(request: RunRequest, scope: HostCallScope): Promi
 
 /**
  * `code.run`: runs user JavaScript in a fresh isolate with its own memory and time limits.
- * Extensions already run inside an isolate and cannot create one, so the kernel does it.
- * Needs `code:run`.
+ * Extensions already run inside an isolate and cannot create one, so the kernel creates it.
+ * Requires the `code:run` permission.
+
  */
 export const codeMethods: HostMethod[] = [
   defineHostMethod({

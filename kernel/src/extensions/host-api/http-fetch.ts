@@ -22,8 +22,8 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 export const MAX_HTTP_REQUEST_BYTES = 10 * 1024 * 1024;
 
 /**
- * Longest `delayMs` of one `http.fetch`, in milliseconds. Sandboxes have no timers, so an
- * extension that backs off between retries asks the kernel to wait before sending.
+ * Maximum `delayMs` of one `http.fetch`, in milliseconds. Sandboxes have no timers, so an
+ * extension that backs off between retries requests the kernel to wait before sending.
  */
 export const MAX_HTTP_DELAY_MS = 60_000;
 
@@ -69,11 +69,11 @@ const fetchOptions = z
     timeoutMs: z.number().int().min(1).optional(),
     /** Whether to follow redirects (default true); when false a 3xx response is returned as it is. */
     followRedirects: z.boolean().default(true),
-    /** Time to wait before sending, in milliseconds, such as a retry backoff; not counted in `timeoutMs`. */
+    /** Delay before sending, in milliseconds, such as a retry backoff. It is not counted in `timeoutMs`. */
     delayMs: z.number().int().min(0).max(MAX_HTTP_DELAY_MS).optional(),
-    /** Largest response body to accept, in bytes after decompression; capped at the kernel's `httpMaxResponseBytes`. */
+    /** Maximum response body to accept, in bytes after decompression. Capped at the kernel's `httpMaxResponseBytes`. */
     maxResponseBytes: z.number().int().min(1).optional(),
-    /** Resolve once the headers arrive and hand the body out piece by piece through `http.read`. */
+    /** Flag to resolve once the headers arrive and hand the body out piece by piece through `http.read`. */
     stream: z.boolean().default(false),
   })
   .strict()
@@ -100,7 +100,7 @@ export interface HttpFetchResult {
   body: string;
   /** The body's exact bytes as base64, set when the content type is not text. */
   bodyBase64?: string;
-  /** Id to pass to `http.read`, set for `stream: true`; `body` is then empty. */
+  /** Id to pass to `http.read`, set for `stream: true`. `body` is then empty. */
   streamId?: string;
 }
 
@@ -213,7 +213,10 @@ function decodedBody(response: http.IncomingMessage): { source: Readable; decode
   return { source: response.pipe(decoder), decoded: true };
 }
 
-/** Rejects a response whose declared length passes `maxBytes` before reading it; compressed lengths say nothing about the decoded size. */
+/**
+ * Rejects a response whose declared length passes `maxBytes` before reading it. Compressed
+ * responses are not checked, because their length does not bound the decoded size.
+ */
 function checkDeclaredLength(response: http.IncomingMessage, decoded: boolean, maxBytes: number, url: URL, limitName: string): void {
   const declared = Number(response.headers['content-length']);
   if (!decoded && Number.isFinite(declared) && declared > maxBytes) {
@@ -321,8 +324,9 @@ async function fetchUrlForExtension(scope: HostCallScope, rawUrl: string, option
   let timerHandedOff = false;
   let url = new URL(rawUrl);
   const timedOut = () => {
-    const hint = timeoutMs < maxTimeoutMs ? `raise options.timeoutMs (kernel maximum ${maxTimeoutMs} ms)` : 'the kernel allows no longer; fetch less data per request';
-    return httpError('timeout', 504, `http.fetch of ${describeUrl(url)} timed out after ${timeoutMs} ms; ${hint}, or try again later.`, { timeoutMs });
+    const hint = timeoutMs < maxTimeoutMs ? `Raise options.timeoutMs (kernel maximum ${maxTimeoutMs} ms)` : 'The kernel allows no longer, so fetch less data per request';
+    return httpError('timeout', 504, `http.fetch of ${describeUrl(url)} timed out after ${timeoutMs} ms. ${hint}, or try again later.`, { timeoutMs });
+
   };
 
   try {

@@ -3,23 +3,23 @@ import { z } from 'zod';
 import { MifyError } from '../../errors.js';
 import { defineHostMethod, type HostMethod } from './types.js';
 
-/** Streamed responses one invocation may have open at once. */
+/** Maximum number of streamed responses one invocation may have open at once. */
 export const MAX_OPEN_HTTP_STREAMS = 8;
 
-/** Most bytes one `http.read` returns; the rest stays buffered for the next read. */
+/** Maximum bytes one `http.read` returns. The rest stays buffered for the next read. */
 export const MAX_HTTP_READ_BYTES = 1024 * 1024;
 
 /** One piece of a streamed body, as `http.read` returns it. */
 export interface HttpStreamChunk {
-  /** Text since the previous read, for text content types; '' otherwise. */
+  /** Text since the previous read for text content types, or '' for other types. */
   text: string;
   /** Bytes since the previous read as base64, for other content types. */
   bodyBase64?: string;
-  /** The body has ended and the stream is closed. */
+  /** Flag set when the body has ended and the stream is closed. */
   done: boolean;
 }
 
-/** What `HttpStreams.open` needs to read one response body. */
+/** Response body and limits that `HttpStreams.open` needs to read one response. */
 export interface OpenStream {
   /** Decoded body (after gzip, deflate or br). */
   source: Readable;
@@ -28,13 +28,13 @@ export interface OpenStream {
   charset: string;
   /** Response size limit after decoding, in bytes. */
   maxBytes: number;
-  /** Aborts when the fetch's time limit passes; the stream then fails with `timeout`. */
+  /** Signal that aborts when the fetch's time limit passes, so the stream fails with `timeout`. */
   signal: AbortSignal;
   /** Error raised for a body past `maxBytes`. */
   tooLarge: () => MifyError;
   /** Error raised when `signal` aborts. */
   timedOut: () => MifyError;
-  /** Releases the connection and the fetch's timer; called once, when the stream ends or is closed. */
+  /** Releases the connection and the fetch's timer. Called once, when the stream ends or is closed. */
   release: () => void;
 }
 
@@ -46,7 +46,7 @@ interface StreamState {
   totalBytes: number;
   ended: boolean;
   failure: MifyError | null;
-  /** Wakes a read that waits for data. */
+  /** Callback that wakes a read waiting for data. */
   wake: (() => void) | null;
   reading: boolean;
 }
@@ -54,9 +54,9 @@ interface StreamState {
 /**
  * The streamed responses (`http.fetch` with `stream: true`) of one invocation, read with
  * `http.read`. Data is buffered as it arrives. The connection is paused while a full
- * read's worth waits, so a slow reader holds at most about MAX_HTTP_READ_BYTES plus one
- * socket chunk. `closeAll` runs when the invocation ends and closes what was not read to
- * its end.
+ * read's worth waits, so a slow reader keeps at most about MAX_HTTP_READ_BYTES plus one
+ * socket chunk in memory. `closeAll` runs when the invocation ends and closes the streams
+ * that were not read to their end.
  */
 export class HttpStreams {
   private readonly streams = new Map<string, StreamState>();
@@ -182,7 +182,8 @@ function textDecoder(charset: string): InstanceType<typeof TextDecoder> {
 export const httpStreamMethods: HostMethod[] = [
   defineHostMethod({
     name: 'http.read',
-    // The fetch that opened the stream was checked; streams are per invocation, so no other caller can read them.
+    // The fetch that opened the stream was checked already. Streams are per invocation, so no other caller can read them.
+
     permission: null,
     parameters: { streamId: z.string().min(1).max(100) },
     target: ({ streamId }) => streamId,

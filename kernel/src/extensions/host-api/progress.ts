@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { defineHostMethod, type HostMethod } from './types.js';
 
-/** Longest delta one `runs.progress` call takes, in characters (64 Ki). */
+/** Maximum delta that one `runs.progress` call accepts, in characters (64 Ki). */
 export const MAX_PROGRESS_DELTA_CHARS = 64 * 1024;
 
 /**
- * `runs.progress(delta)`: partial output of the step the call works for, recorded as a
- * `step.progress` event of its run. It needs no permission, because it reaches only the
- * caller's own step. Calls outside a step, or from a provider whose caller did not ask to
- * stream, resolve to `{ recorded: false }` and record nothing.
+ * `runs.progress(delta)`: records partial output of the calling step as a `step.progress`
+ * event of its run. It needs no permission, because it reaches only the caller's own step.
+ * Calls outside a step, or from a provider whose caller did not request streaming, resolve
+ * to `{ recorded: false }` and record nothing.
+
  */
 export const progressMethods: HostMethod[] = [
   defineHostMethod({

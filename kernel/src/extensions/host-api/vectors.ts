@@ -69,7 +69,8 @@ const ids = z.array(itemId).min(1).max(MAX_VECTOR_BATCH);
 
 const stores = new WeakMap<Database, VectorStore>();
 
-/** The vector store of the call's database, shared by calls so it checks pgvector's version once. */
+/** Returns the vector store of the call's database, shared by calls so it checks pgvector's version once. */
+
 function vectorStore(scope: HostCallScope): VectorStore {
   let store = stores.get(scope.services.db);
   if (!store) {
@@ -99,8 +100,8 @@ async function asHostCall<T>(work: () => Promise<T>): Promise<T> {
  * Vector collections namespaced by extension and workspace, stored by `VectorStore`. Each
  * collection of at most `MAX_HNSW_DIMENSIONS` dimensions has its own partial HNSW index for
  * its metric. `query` returns the best points first, each with a `score` (higher ranks first),
- * its `similarity` and pgvector's raw `distance`; modes `mmr` and `hybrid` are described at
- * `VectorStore.query`.
+ * its `similarity` and pgvector's raw `distance`. `VectorStore.query` describes the modes
+ * `mmr` and `hybrid`.
  */
 export const vectorMethods: HostMethod[] = [
   defineHostMethod({

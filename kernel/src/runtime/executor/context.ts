@@ -4,7 +4,10 @@ import { StepError, type StepErrorInfo } from './errors.js';
 import type { ActivationResult } from './interpreter.js';
 import type { ExecutionPlan } from './plan.js';
 
-/** `waiting`: the node asked to wait and the run is suspended; `interrupted`: the kernel stopped during the step, which runs again when the run resumes. */
+/**
+ * `waiting`: the node requested a wait and the run is suspended.
+ * `interrupted`: the kernel stopped during the step, which runs again when the run resumes.
+ */
 export type StepStatus = 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'waiting' | 'interrupted';
 
 /** Everything the executor records about one step attempt. Recorders decide how many of the items to keep. */
@@ -51,47 +54,53 @@ export interface StepRecorder {
   stepLinked(record: StepRecord): Promise<void>;
   stepFinished(record: StepRecord): Promise<void>;
   /**
-   * Partial output of a running step, such as a model's text delta. Returns whether it was
-   * kept; a recorder may merge deltas and drop them past a limit.
+   * Records partial output of a running step, such as a model's text delta. Returns whether
+   * the delta was stored, because a recorder may merge deltas and drop them past a limit.
    */
   stepProgress?(record: StepRecord, delta: string): boolean;
 }
 
 /**
  * The seam where a durable back end plugs in: every activation goes through `activation`.
- * `stepKey` (`<nodeId>:<activation>`) is stable for a run, so a journal returns the recorded
- * result of an activation that already finished instead of running `fn` again, and records
- * the result of one that had not.
+ * `stepKey` (`<nodeId>:<activation>`) is stable for a run. A journal therefore returns the
+ * recorded result of a finished activation instead of running `fn` again, and records the
+ * result of an activation that had not finished.
  */
 export interface StepJournal {
   activation(stepKey: string, fn: () => Promise<ActivationResult>): Promise<ActivationResult>;
 }
 
-/** Runs every activation; keeps nothing. */
+/** Journal that runs every activation and records nothing. */
 export const directJournal: StepJournal = {
   activation: (_stepKey, fn) => fn(),
 };
 
-/** What a node of control `wait` asks for in the `wait` field of its first result. */
+/** Wait that a node of control `wait` requests in the `wait` field of its first result. */
 export interface WaitRequest {
-  /** approval: a reviewer decides; timer: continue at `until`; resume: continue when resumed through the API. */
+  /**
+   * Wait kind. `approval`: a reviewer decides. `timer`: continue at `until`.
+   * `resume`: continue when resumed through the API.
+   */
   kind: 'approval' | 'timer' | 'resume';
   /** ISO 8601 time at which a timer elapses, or at which an approval or resume wait expires. */
   until?: string;
   title?: string;
   instructions?: string;
-  /** Items the reviewer sees and may edit. */
+  /** Items shown to the reviewer, who may edit them. */
   items?: Item[];
   allowEdit?: boolean;
   /** JSON Schema of extra fields the reviewer fills in (approval forms). */
   form?: Record<string, unknown>;
 }
 
-/** How a wait ended, as handed back to the node in `resume`. */
+/** Outcome of a wait, passed back to the node in `resume`. */
 export interface WaitResolution {
   waitId: string;
   kind: WaitRequest['kind'];
-  /** approved / rejected: a reviewer decided; resumed: resumed through the API; elapsed: a timer passed; expired: `until` passed before a decision. */
+  /**
+   * Outcome. `approved` / `rejected`: a reviewer decided. `resumed`: resumed through the API.
+   * `elapsed`: a timer passed. `expired`: `until` passed before a decision.
+   */
   outcome: 'approved' | 'rejected' | 'resumed' | 'elapsed' | 'expired';
   /** The reviewer's edited items, when they edited them. */
   items?: Item[];
@@ -103,19 +112,19 @@ export interface WaitResolution {
 }
 
 /**
- * Persists the waits of a run. `resolve` creates the wait the first time a step asks, and
- * returns its resolution once there is one. While there is none it either waits in the
- * process (short timers, the in-memory back end) or throws RunSuspendedError so that the run
- * is continued later.
+ * Persists the waits of a run. `resolve` creates the wait on a step's first request and
+ * returns its resolution once there is one. Until then it either waits in the process
+ * (short timers, the in-memory back end) or throws RunSuspendedError so that the run
+ * continues later.
  */
 export interface RunWaits {
   resolve(step: { stepKey: string; nodeId: string; nodeName: string }, request: WaitRequest, signal: AbortSignal): Promise<WaitResolution>;
 }
 
-/** A run without a place to keep waits: waiting nodes fail with a clear error. */
+/** Wait store for runs that cannot store waits, so waiting nodes fail with a clear error. */
 export const noWaits: RunWaits = {
   resolve: async () => {
-    throw new StepError('waits_unavailable', 'this run cannot wait: the node asked to wait, but the run was started without a durable back end', { retryable: false });
+    throw new StepError('waits_unavailable', 'this run cannot wait: the node requested a wait, but the run was started without a durable back end', { retryable: false });
   },
 };
 
@@ -147,17 +156,21 @@ export interface RunContext {
   recorder: StepRecorder;
   journal: StepJournal;
   waits: RunWaits;
-  /** Called between activations; throws RunSuspendedError when a pause was requested. */
+  /** Throws RunSuspendedError when a pause was requested. Called between activations. */
   checkpoint?: () => void;
-  /** Input items that replace what these activations receive, by step key (a fork from a step). */
+  /** Input items by step key that replace the input of those activations (a fork from a step). */
   overrides?: Record<string, PortItems> | null;
   /**
-   * Set when another layer retries failed attempts (the Temporal back end retries the
-   * activity): each step runs one attempt, numbered `attempt`, and throws StepAttemptError
+   * Attempt number, set when another layer retries failed attempts (the Temporal back end
+   * retries the activity). Each step then runs one attempt and throws StepAttemptError
    * where it would otherwise wait and try again.
    */
   externalRetry?: { attempt: number };
-  /** Sequence number of the last step already recorded for the run (0 for a new run), so a resumed run numbers on. */
+  /**
+   * Sequence number of the last step already recorded for the run (0 for a new run), so a
+   * resumed run continues the numbering.
+   */
+
   lastSeq?: number;
 }
 

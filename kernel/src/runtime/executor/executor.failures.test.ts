@@ -48,7 +48,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       throw new Error(`node ${nodeId} of run ${runId} never started`);
     };
 
-    it('retries a failing node with backoff and records every attempt', async () => {
+    it('retries with backoff, records attempts', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('flaky', 'fail-n-times', { parameters: { failures: 2 }, settings: { retry: { maxAttempts: 3, backoffMs: 100, backoffFactor: 2 } } })],
         edges: [edge('t', 'flaky')],
@@ -69,7 +69,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(output(record)[0]!.json).toMatchObject({ attempts: 3, idempotencyKey: `${record.id}:flaky:1` });
     });
 
-    it('caps the backoff at maxBackoffMs and fails after the last attempt', async () => {
+    it('caps backoff, fails after last attempt', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('flaky', 'fail-n-times', { parameters: { failures: 9 }, settings: { retry: { maxAttempts: 3, backoffMs: 50, backoffFactor: 10, maxBackoffMs: 80 } } })],
         edges: [edge('t', 'flaky')],
@@ -81,7 +81,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(record.error!.message).toContain('planned failure on attempt 3');
     });
 
-    it('stops a node at its timeout while it still runs', async () => {
+    it('stops running node at timeout', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('slow', 'sleep', { name: 'Slow', parameters: { ms: 1_500 }, settings: { timeoutMs: 150 } })],
         edges: [edge('t', 'slow')],
@@ -95,7 +95,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(record.error!.message).toBe("node 'Slow' timed out after 150 ms (settings.timeoutMs); make it do less per call or raise the timeout");
     });
 
-    it('passes the input on with the error when onError is continue', async () => {
+    it('onError continue passes input on', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('bad', 'fail', { name: 'Bad', settings: { onError: 'continue' } }), node('after', 'pass')],
         edges: [edge('t', 'bad'), edge('bad', 'after')],
@@ -109,7 +109,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect((output(record)[0]!.json.error as { message: string }).message).toContain('TypeError: always fails');
     });
 
-    it('sends the items to the error port when onError is errorOutput', async () => {
+    it('onError errorOutput uses error port', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('bad', 'fail', { settings: { onError: 'errorOutput' } }), node('ok', 'pass'), node('handler', 'pass')],
         edges: [edge('t', 'bad'), edge('bad', 'ok'), edge('bad:error', 'handler')],
@@ -122,7 +122,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(output(record)[0]!.json).toMatchObject({ n: 1, error: { code: 'extension_threw' } });
     });
 
-    it('records the error with the extension frames only', async () => {
+    it('records error with extension frames only', async () => {
       const record = await run(graph({ nodes: [node('t', 'trigger'), node('bad', 'fail', { name: 'Bad' })], edges: [edge('t', 'bad')] }));
       const error = errorOf(stepsOf(record, 'bad')[0]!);
 
@@ -134,14 +134,14 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(record.error).toEqual(error);
     });
 
-    it('fails a node that returns items for an undeclared port', async () => {
+    it('fails node output on undeclared port', async () => {
       const record = await run(graph({ nodes: [node('t', 'trigger'), node('odd', 'bad-port')], edges: [edge('t', 'odd')] }));
 
       expect(record.error!.code).toBe('invalid_node_output');
       expect(record.error!.message).toContain('"nope"');
     });
 
-    it('fails the run at the run timeout and aborts the running step', async () => {
+    it('run timeout aborts running step', async () => {
       const document = graph({ nodes: [node('t', 'trigger'), node('slow', 'sleep', { parameters: { ms: 1_500 } })], edges: [edge('t', 'slow')], settings: { timeoutMs: 200 } });
       const startedAt = performance.now();
       const record = await run(document);
@@ -153,7 +153,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(stepsOf(record, 'slow')[0]).toMatchObject({ status: 'failed', error: { code: 'run_timeout' } });
     });
 
-    it('cancels a running run and its running step', async () => {
+    it('cancels running run and step', async () => {
       const started = await start(graph({ nodes: [node('t', 'trigger'), node('slow', 'sleep', { parameters: { ms: 1_500 } }), node('after', 'pass')], edges: [edge('t', 'slow'), edge('slow', 'after')] }), undefined, false);
       await waitForRunningStep(started.id, 'slow');
       const cancelledAt = performance.now();
@@ -168,7 +168,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       await expect(runs.cancel(workspaceId, started.id)).rejects.toMatchObject({ status: 409 });
     });
 
-    it('cancels the child run of a cancelled parent', async () => {
+    it('cancels child of cancelled parent', async () => {
       stored.set('sleepy', graph({ nodes: [node('ct', 'trigger'), node('nap', 'sleep', { parameters: { ms: 1_500 } })], edges: [edge('ct', 'nap')] }));
       const started = await start(graph({ nodes: [node('t', 'trigger'), node('sub', 'subflow', { parameters: { graphId: 'sleepy' } })], edges: [edge('t', 'sub')] }), undefined, false);
       await waitForRunningStep(started.id, 'sub');
@@ -180,7 +180,7 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect((await runs.get(workspaceId, started.id)).status).toBe('cancelled');
     });
 
-    it('rejects a million pinned items with a clear error and keeps serving', async () => {
+    it('rejects million pinned items, keeps serving', async () => {
       const million = Array.from({ length: 1_000_000 }, (_, index) => ({ json: { i: index } }));
       const document = graph({ nodes: [node('source', 'fail'), node('next', 'pass', { name: 'Next' })], edges: [edge('source', 'next')] });
       document.pinnedData = { source: million };
@@ -195,12 +195,13 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(source).toMatchObject({ status: 'succeeded', pinned: true, outputItemCount: 1_000_000, oversized: true });
       expect((source.output as { ports: { main: unknown[] } }).ports.main).toHaveLength(20);
       expect(stepsOf(record, 'next')[0]).toMatchObject({ status: 'failed', input: null });
-      // A keep-alive connection from before the long run may be closed by the server just as it is reused; a second request gets a fresh one.
+      // The server may close a keep-alive connection from before the long run just as it is reused.
+      // A second request then gets a fresh connection.
       const health = await t.fetch('/api/health').catch(() => t.fetch('/api/health'));
       expect(health.status).toBe(200);
     }, 60_000);
 
-    it('rejects items over the limit that a node produced', async () => {
+    it('rejects produced items over limit', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('many', 'acme.bulk.many', { parameters: { count: 150_000 } }), node('next', 'pass', { name: 'Next' })],
         edges: [edge('t', 'many'), edge('many', 'next')],
@@ -212,13 +213,14 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect(stepsOf(record, 'many')[0]).toMatchObject({ status: 'succeeded', outputItemCount: 150_000 });
     }, 60_000);
 
-    it('fails a node whose million items pass the sandbox output limit', async () => {
+    it('fails million items past sandbox limit', async () => {
       const document = graph({ nodes: [node('t', 'trigger'), node('many', 'acme.bulk.many', { parameters: { count: 1_000_000 } })], edges: [edge('t', 'many')] });
       const record = await run(document);
 
       expect(record.error).toMatchObject({ code: 'extension_invalid_output', nodeId: 'many' });
       expect(record.error!.message).toContain('characters of JSON');
-      // A keep-alive connection from before the long run may be closed by the server just as it is reused; a second request gets a fresh one.
+      // The server may close a keep-alive connection from before the long run just as it is reused.
+      // A second request then gets a fresh connection.
       const health = await t.fetch('/api/health').catch(() => t.fetch('/api/health'));
       expect(health.status).toBe(200);
     }, 60_000);

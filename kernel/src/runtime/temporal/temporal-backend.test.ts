@@ -11,7 +11,7 @@ import type { RunEvent, RunRecord, StepRow } from '../run-store.js';
 import { ACME_TEST, executable, testEdge as edge, testGraph as graph, testNode as node } from '../testing/acme-extension.js';
 import { ACME_TEMPORAL } from './testing.js';
 
-/** Largest payload the suite's kernel lets through Temporal, small enough to test the limit cheaply. */
+/** Maximum payload that the suite's kernel passes to Temporal, small enough to test the limit cheaply. */
 const MAX_PAYLOAD_BYTES = 200_000;
 
 interface Received {
@@ -20,7 +20,10 @@ interface Received {
   body: string;
 }
 
-/** Runs on the Temporal back end against a real Temporal server, compared with the embedded back end where their records must match. */
+/**
+ * Tests of the Temporal back end against a real Temporal server. Where records must match,
+ * they are compared with those of the embedded back end.
+ */
 describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back end'), () => {
   let temporal: TestTemporal;
   let t: TestKernel;
@@ -56,7 +59,8 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
       env: {
         TEMPORAL_ADDRESS: temporal.address,
         MIFY_RUN_BACKEND: 'temporal',
-        // A queue of its own, so workers of other suites on the same server never take these runs.
+        // A dedicated task queue, so workers of other suites on the same server never take these runs.
+
         MIFY_TEMPORAL_TASK_QUEUE: `mify-test-${process.pid}-${Date.now()}`,
         MIFY_TEMPORAL_HEARTBEAT_TIMEOUT_MS: '2000',
         MIFY_TEMPORAL_MAX_PAYLOAD_BYTES: String(MAX_PAYLOAD_BYTES),
@@ -106,17 +110,17 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
   const durationMs = (duration: { seconds?: unknown; nanos?: unknown } | null | undefined) => Number(duration?.seconds ?? 0) * 1000 + Number(duration?.nanos ?? 0) / 1e6;
 
   /** Polls until `check` returns a value, for states reached asynchronously. */
-  async function until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  async function until<T>(description: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = await check();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${description}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
-  it('runs a multi-node graph with the records of the embedded back end', async () => {
+  it('multi-node graph matches embedded records', async () => {
     const document = graph({
       nodes: [
         node('t', 'trigger'),
@@ -149,7 +153,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect((await runs.history(workspaceId, onTemporal.id)).journal.map((entry) => entry.stepKey)).toEqual(['t:1', 'a:1', 'check:1', 'yes:1', 'no:1', 'end:1']);
   });
 
-  it('retries a node by its retry setting through the activity retry policy', async () => {
+  it('retries node through activity retry policy', async () => {
     const retry = { maxAttempts: 3, backoffMs: 100, backoffFactor: 2, maxBackoffMs: 1_000 };
     const document = graph({ nodes: [node('t', 'trigger'), node('flaky', 'fail-n-times', { parameters: { failures: 2 }, settings: { retry } })], edges: [edge('t', 'flaky')] });
     const record = await runs.get(workspaceId, (await start(document)).id);
@@ -166,7 +170,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect(flakySchedule!.retryPolicy!.backoffCoefficient).toBe(2);
   });
 
-  it('fails a step past its timeoutMs and sets the activity timeout from it', async () => {
+  it('step timeoutMs fails step, sets activity timeout', async () => {
     const document = graph({ nodes: [node('t', 'trigger'), node('slow', 'sleep', { parameters: { ms: 2_000 }, settings: { timeoutMs: 300 } })], edges: [edge('t', 'slow')] });
     const record = await runs.get(workspaceId, (await start(document)).id);
     const step = stepsOf(record, 'slow')[0]!;
@@ -180,7 +184,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect(durationMs(slowSchedule!.startToCloseTimeout)).toBe(10_300);
   });
 
-  it('waits for an approval decided through RunService.decide', async () => {
+  it('waits for approval via RunService.decide', async () => {
     const document = graph({ nodes: [node('t', 'trigger'), node('review', 'acme.temporal.wait', { parameters: { kind: 'approval' } }), node('after', 'pass')], edges: [edge('t', 'review'), edge('review', 'after')] });
     const started = await start(document, { wait: false, input: [{ json: { draft: 'v1' } }] });
     const wait = await until('the approval wait', async () => (await runs.waits.list(workspaceId, { runId: started.id, status: 'pending', limit: 10 }))[0]);
@@ -202,7 +206,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect(types.indexOf('wait.decided')).toBeLessThan(types.indexOf('run.resumed'));
   });
 
-  it('continues after a rejection through POST /api/waits/:id/decision', async () => {
+  it('continues after rejection through API', async () => {
     const document = graph({ nodes: [node('t', 'trigger'), node('review', 'acme.temporal.wait', { parameters: { kind: 'approval' } })], edges: [edge('t', 'review')] });
     const started = await start(document, { wait: false });
     const wait = await until('the approval wait', async () => (await runs.waits.list(workspaceId, { runId: started.id, status: 'pending', limit: 10 }))[0]);
@@ -296,7 +300,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect(stepsOf(record, 'nap').map((step) => [step.status, step.error?.code])).toEqual([['failed', 'run_timeout']]);
   });
 
-  it('lists run workflows by the graphId, userId and status search attributes', async () => {
+  it('lists workflows by search attributes', async () => {
     const graphId = `g-search-${Date.now()}`;
     const finished = await start(graph({ nodes: [node('t', 'trigger'), node('p', 'pass')], edges: [edge('t', 'p')] }), { graphId });
 
@@ -311,7 +315,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect(description.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value]).filter(([name]) => ['graphId', 'userId', 'status'].includes(name as string)).sort()).toEqual([['graphId', graphId], ['status', 'succeeded'], ['userId', 'usr_test']]);
   });
 
-  it('keeps credential secrets out of the workflow history', async () => {
+  it('keeps secrets out of workflow history', async () => {
     const secret = `sk-temporal-${Date.now()}-secret`;
     await t.kernel.services.vault.create(workspaceId, { name: 'crm', type: 'acme.crm', data: { apiKey: secret } });
     const document = graph({ nodes: [node('t', 'trigger'), node('call', 'acme.temporal.secret', { parameters: { credential: 'crm', url: `${base}/secret` } })], edges: [edge('t', 'call')] });
@@ -325,7 +329,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect(history).not.toContain(secret);
   });
 
-  it('admits runs within the graph concurrency limit and queues the rest', async () => {
+  it('queues runs past graph concurrency limit', async () => {
     const document = graph({ nodes: [node('t', 'trigger'), node('nap', 'sleep', { parameters: { ms: 400 } })], edges: [edge('t', 'nap')], settings: { maxConcurrentRuns: 1 } });
     const started = [];
     for (let index = 0; index < 3; index++) started.push(await start(document, { graphId: 'g-temporal-limited', wait: false }));
@@ -348,7 +352,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect((await runs.waitFor(workspaceId, first.id)).status).toBe('succeeded');
   });
 
-  it('forks a run from a step with new input, as the embedded back end does', async () => {
+  it('forks run from step with new input', async () => {
     const document = graph({ nodes: [node('t', 'trigger'), node('a', 'pass'), node('b', 'pass')], edges: [edge('t', 'a'), edge('a', 'b')] });
     const source = await start(document, { input: [{ json: { city: 'Lyon' } }] });
     const { TimeTravelService } = await import('../durable/time-travel.js');
@@ -359,7 +363,7 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     expect((fork.run.output as { items: Item[] }).items).toEqual([{ json: { city: 'Oslo', path: ['a', 'b'] } }]);
   });
 
-  it('rejects a run input over the payload limit before starting a workflow', async () => {
+  it('rejects oversized run input before start', async () => {
     const input = [{ json: { blob: 'x'.repeat(MAX_PAYLOAD_BYTES) } }];
     const error = await start(graph({ nodes: [node('t', 'trigger')], edges: [] }), { input }).catch((caught: unknown) => caught as { code: string; status: number; message: string });
     const [latest] = (await runs.list(workspaceId, { limit: 1 })).items;

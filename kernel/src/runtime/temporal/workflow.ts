@@ -21,7 +21,7 @@ import { jsonBytes, payloadTooLarge } from './payload.js';
 
 /*
  * The run workflow. It runs inside Temporal's deterministic sandbox, so it imports only the
- * interpreter, the planner and types: every effect (node calls, records, waits) is an activity.
+ * interpreter, the planner and types. Every effect (node calls, records, waits) is an activity.
  */
 
 export const pauseSignal = defineSignal(RUN_SIGNALS.pause);
@@ -30,7 +30,10 @@ export const decideSignal = defineSignal<[waitId: string]>(RUN_SIGNALS.decide);
 
 const statusKey = defineSearchAttributeKey('status', SearchAttributeType.KEYWORD);
 
-/** Start-to-close limit of a node activity whose node has no `timeoutMs`; the heartbeat timeout still catches a dead worker. */
+/**
+ * Start-to-close timeout of a node activity whose node has no `timeoutMs`. The heartbeat
+ * timeout still catches a dead worker.
+ */
 const DEFAULT_ACTIVITY_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 /**
  * Time an activity gets past the node's `timeoutMs` to record the timed-out step. The step's
@@ -43,7 +46,7 @@ const ACTIVITY_GRACE_MS = 10_000;
  */
 const INFRASTRUCTURE_ATTEMPTS = 5;
 
-/** Activities that only touch the run tables: short, retried on any failure. */
+/** Activities that only touch the run tables, so they are short and retried on any failure. */
 const bookkeeping = proxyActivities<RunActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
@@ -119,7 +122,7 @@ class RunWorkflow {
     return { status: result.status, error: result.error };
   }
 
-  /** Turns what stopped the interpreter (cancellation, the run timer, a failed activity) into the run's end. */
+  /** Converts the error that stopped the interpreter (cancellation, the run timer, a failed activity) into the run's result. */
   private describeStop(error: unknown, timeoutMs: number | undefined): RunWorkflowResult {
     if (this.timedOut) return { status: 'failed', error: { message: `the run timed out after ${timeoutMs} ms (graph setting timeoutMs)`, code: 'run_timeout' } };
     if (isCancellation(error)) return { status: 'cancelled', error: { message: 'the run was cancelled', code: 'run_cancelled' } };
@@ -162,14 +165,14 @@ class RunWorkflow {
     const resumed = await node.runActivation(request);
     if (resumed.kind !== 'wait') return resumed;
     // The step itself turns a second wait into a failure, so this only guards against a changed activity.
-    return { kind: 'failed', error: { message: `node '${planned.node.name}' asked to wait again after its wait ended`, code: 'invalid_node_output', nodeId: planned.node.id, nodeName: planned.node.name } };
+    return { kind: 'failed', error: { message: `node '${planned.node.name}' requested another wait after its wait ended`, code: 'invalid_node_output', nodeId: planned.node.id, nodeName: planned.node.name } };
   }
 
-  /** Persists the wait a node asked for, then sleeps until its timer, its decision or its `until` time. */
-  private async waitFor(stepKey: string, asked: { request: WaitRequest; nodeId: string; nodeName: string }): Promise<WaitResolution> {
+  /** Persists the wait a node requested, then sleeps until its timer, its decision or its `until` time. */
+  private async waitFor(stepKey: string, requested: { request: WaitRequest; nodeId: string; nodeName: string }): Promise<WaitResolution> {
     const { runId } = this.input;
     this.setStatus('waiting');
-    let wait: WorkflowWait = await bookkeeping.ensureWait({ runId, stepKey, nodeId: asked.nodeId, nodeName: asked.nodeName, request: asked.request });
+    let wait: WorkflowWait = await bookkeeping.ensureWait({ runId, stepKey, nodeId: requested.nodeId, nodeName: requested.nodeName, request: requested.request });
 
     while (wait.resolution === null) {
       const remainingMs = wait.resumeAtMs === null ? null : Math.max(0, wait.resumeAtMs - Date.now());
@@ -180,9 +183,14 @@ class RunWorkflow {
       }
 
       const waitId = wait.id;
-      const decided = remainingMs === null ? (await condition(() => this.decided.has(waitId)), true) : await condition(() => this.decided.has(waitId), remainingMs);
+      let decided = true;
+      if (remainingMs === null) {
+        await condition(() => this.decided.has(waitId));
+      } else {
+        decided = await condition(() => this.decided.has(waitId), remainingMs);
+      }
       wait = await bookkeeping.settleWait({ runId, waitId, expire: decided ? null : 'expired' });
-      // A decision signalled for another wait, or read before it was stored: look again at the next signal.
+      // The signal was for another wait, or arrived before the decision was stored, so check again at the next signal.
       if (wait.resolution === null) this.decided.delete(waitId);
     }
 
@@ -191,7 +199,11 @@ class RunWorkflow {
     return wait.resolution;
   }
 
-  /** Stops before an activation while paused. NOTE: a run paused during a wait stays `waiting` until the wait ends, then pauses. */
+  /**
+   * Blocks before an activation while the run is paused.
+   * NOTE: a run paused during a wait stays `waiting` until the wait ends, then pauses.
+   */
+
   private async holdWhilePaused(): Promise<void> {
     if (!this.paused) return;
     const { runId } = this.input;
