@@ -145,17 +145,22 @@ describe('nextFireAfter in time zones', () => {
   });
 
   // Berlin springs forward on 2026-03-29 at 01:00 UTC: 02:00 CET becomes 03:00 CEST.
-  it('fires skipped Berlin time after change', () => {
-    expect(fires('30 2 * * *', '2026-03-28T12:00:00Z', 'Europe/Berlin', 2)).toEqual(['2026-03-29T01:30:00.000Z', '2026-03-30T00:30:00.000Z']);
+  it('fires skipped Berlin time when the gap ends', () => {
+    expect(fires('30 2 * * *', '2026-03-28T12:00:00Z', 'Europe/Berlin', 2)).toEqual(['2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']);
   });
 
   it('hourly schedule omits skipped hour', () => {
     expect(fires('0 * * * *', '2026-03-28T23:30:00Z', 'Europe/Berlin', 3)).toEqual(['2026-03-29T00:00:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-29T02:00:00.000Z']);
   });
 
-  it('fires shifted and real times once', () => {
-    // 02:10 and 02:30 are skipped and land on 03:10 and 03:30 CEST, which the expression also names.
-    expect(fires('10,30 2,3 * * *', '2026-03-28T12:00:00Z', 'Europe/Berlin', 3)).toEqual(['2026-03-29T01:10:00.000Z', '2026-03-29T01:30:00.000Z', '2026-03-30T00:10:00.000Z']);
+  it('fires skipped times once, then real times', () => {
+    // 02:10 and 02:30 are skipped: one fire at 03:00 CEST stands for both, then 03:10 and 03:30 fire as named.
+    expect(fires('10,30 2,3 * * *', '2026-03-28T12:00:00Z', 'Europe/Berlin', 4)).toEqual([
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-29T01:10:00.000Z',
+      '2026-03-29T01:30:00.000Z',
+      '2026-03-30T00:10:00.000Z',
+    ]);
   });
 
   // Berlin falls back on 2026-10-25 at 01:00 UTC: 03:00 CEST becomes 02:00 CET, so 02:00-02:59 occurs twice.
@@ -172,8 +177,8 @@ describe('nextFireAfter in time zones', () => {
     ]);
   });
 
-  it('fires skipped New York time after change', () => {
+  it('fires skipped New York time when the gap ends', () => {
     // New York springs forward on 2026-03-08 at 07:00 UTC: 02:00 EST becomes 03:00 EDT.
-    expect(next('30 2 * * *', '2026-03-07T12:00:00Z', 'America/New_York')).toBe('2026-03-08T07:30:00.000Z');
+    expect(next('30 2 * * *', '2026-03-07T12:00:00Z', 'America/New_York')).toBe('2026-03-08T07:00:00.000Z');
   });
 });

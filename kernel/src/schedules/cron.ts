@@ -1,5 +1,5 @@
 import { MifyError } from '../errors.js';
-import { ceilToMinute, offsetAt, resolveWallTime, wallTimeOf, type WallTimeResolution } from './zoned-time.js';
+import { Cron } from 'croner';
 
 /** Maximum length of a cron expression, in characters. */
 export const MAX_CRON_LENGTH = 200;
@@ -7,7 +7,6 @@ export const MAX_CRON_LENGTH = 200;
 /** How far ahead `nextFireAfter` looks for a matching time, in years; an expression that matches nothing in that span is rejected. */
 const SEARCH_YEARS = 30;
 
-const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -80,6 +79,8 @@ export interface CronExpression {
   dayOfWeekStar: boolean;
   /** Whether the hour field starts with `*`; decides how daylight-saving changes are handled (see `nextFireAfter`). */
   hourStar: boolean;
+  /** The same schedule written for croner: explicit value lists, with the hour field kept as given when it starts with `*`. */
+  expanded: string;
 }
 
 /**
@@ -127,7 +128,10 @@ export function parseCron(expression: string): CronExpression {
     dayOfMonthStar: parts[2]!.startsWith('*'),
     dayOfWeekStar: parts[4]!.startsWith('*'),
     hourStar: parts[1]!.startsWith('*'),
+    expanded: '',
   };
+  const list = (matches: boolean[]) => matches.flatMap((match, value) => (match ? [value] : [])).join(',');
+  cron.expanded = [list(cron.minutes), cron.hourStar ? parts[1]! : list(cron.hours), list(cron.daysOfMonth), list(cron.months), list(cron.daysOfWeek)].join(' ');
   assertSomeDayExists(cron);
   return cron;
 }
@@ -200,60 +204,15 @@ function assertSomeDayExists(cron: CronExpression): void {
   throw new CronError(`The day-of-month field of '${cron.source}' names no day that exists in ${months}, so the schedule would never fire; choose days up to each month's length (FEB has at most 29).`, 'day-of-month');
 }
 
-function dayMatches(cron: CronExpression, date: Date): boolean {
-  const byMonthDay = cron.daysOfMonth[date.getUTCDate()]!;
-  const byWeekday = cron.daysOfWeek[date.getUTCDay()]!;
-  if (cron.dayOfMonthStar || cron.dayOfWeekStar) return byMonthDay && byWeekday;
-  return byMonthDay || byWeekday;
-}
-
 /**
- * Returns the first wall time at or after `wall` (rounded up to a whole minute) that the
- * expression matches, skipping whole months, days and hours that cannot match.
- */
-function nextMatchingWallTime(cron: CronExpression, wall: number): number {
-  const date = new Date(ceilToMinute(wall));
-  const lastYear = date.getUTCFullYear() + SEARCH_YEARS;
-
-  while (date.getUTCFullYear() <= lastYear) {
-    if (!cron.months[date.getUTCMonth() + 1]) {
-      date.setUTCMonth(date.getUTCMonth() + 1, 1);
-      date.setUTCHours(0, 0, 0, 0);
-      continue;
-    }
-    if (!dayMatches(cron, date)) {
-      date.setUTCDate(date.getUTCDate() + 1);
-      date.setUTCHours(0, 0, 0, 0);
-      continue;
-    }
-    if (!cron.hours[date.getUTCHours()]) {
-      date.setUTCHours(date.getUTCHours() + 1, 0, 0, 0);
-      continue;
-    }
-    if (!cron.minutes[date.getUTCMinutes()]) {
-      date.setUTCMinutes(date.getUTCMinutes() + 1, 0, 0);
-      continue;
-    }
-    return date.getTime();
-  }
-  throw new CronError(`The cron expression '${cron.source}' matches no time in the next ${SEARCH_YEARS} years; check its day-of-month, month and day-of-week fields.`, null);
-}
-
-/** Instants at which a matching wall time fires, following the daylight-saving rules of `nextFireAfter`. */
-function firesAt(cron: CronExpression, resolved: WallTimeResolution): number[] {
-  if (resolved.kind === 'single') return [resolved.instant];
-  if (resolved.kind === 'repeated') return cron.hourStar ? resolved.instants : [resolved.instants[0]];
-  return cron.hourStar ? [] : [resolved.shifted];
-}
-
-/**
- * Returns the first instant strictly after `after` at which `cron` fires in `timeZone`.
+ * Returns the first instant strictly after `after` at which `cron` fires in `timeZone`,
+ * computed by croner (a maintained cron library) from the expression validated above.
  *
- * Daylight-saving changes follow classic cron: an expression whose hour field starts with
- * `*` fires by the clock as it runs, so it neither repeats nor makes up skipped times. Any
- * other expression fires a wall time that occurs twice only at its first occurrence. It fires
- * a skipped wall time as far after the change as it lay inside the skipped span, so 02:30
- * becomes 03:30 when 02:00 jumps to 03:00.
+ * Daylight-saving changes: an expression whose hour field starts with `*` fires by the
+ * clock as it runs, so it neither repeats nor makes up skipped times (croner's `no-wildcard`
+ * rule sees only that field as a wildcard, since `expanded` lists the minutes). Any other expression fires a
+ * wall time that occurs twice only at its first occurrence, and the wall times a change
+ * skips once, at the first valid time after it: 02:30 fires at 03:00 when 02:00 jumps to 03:00.
  *
  * @throws CronError when no time matches within 30 years.
  *
@@ -261,31 +220,26 @@ function firesAt(cron: CronExpression, resolved: WallTimeResolution): number[] {
  * nextFireAfter(parseCron('0 9 * * *'), new Date('2026-01-01T12:00:00Z'), 'Europe/Berlin'); // 2026-01-02T08:00:00Z
  */
 export function nextFireAfter(cron: CronExpression, after: Date, timeZone: string): Date {
-  const afterMs = after.getTime();
-  // Near a backward change, wall times earlier than `after`'s may still lie ahead, so the
-  // search starts a few hours earlier and keeps only instants after `after`.
-  const offset = offsetAt(afterMs, timeZone);
-  const nearTransition = offsetAt(afterMs - TRANSITION_WINDOW_MS, timeZone) !== offset || offsetAt(afterMs + TRANSITION_WINDOW_MS, timeZone) !== offset;
-  let wall = wallTimeOf(nearTransition ? afterMs - TRANSITION_WINDOW_MS : afterMs, timeZone);
-
-  let best: number | null = null;
-  let firstMatchWall = 0;
-  for (;;) {
-    wall = nextMatchingWallTime(cron, wall);
-    if (best !== null && wall > firstMatchWall + TRANSITION_WINDOW_MS) break;
-
-    const resolved = resolveWallTime(wall, timeZone);
-    for (const instant of firesAt(cron, resolved)) {
-      if (instant <= afterMs) continue;
-      if (best === null) firstMatchWall = wall;
-      if (best === null || instant < best) best = instant;
-    }
-
-    // With no offset change around `after` and from the candidate through the next few
-    // hours, later wall times map to later instants, so no later match can fire earlier.
-    const regular = resolved.kind === 'single' && resolved.instant === best;
-    if (regular && !nearTransition && offsetAt(best!, timeZone) === offsetAt(best! + TRANSITION_WINDOW_MS, timeZone)) break;
-    wall += MINUTE_MS;
+  const next = croner(cron, timeZone).nextRun(after);
+  if (!next || next.getTime() - after.getTime() > SEARCH_YEARS * 366 * 86_400_000) {
+    throw new CronError(`The cron expression '${cron.source}' matches no time in the next ${SEARCH_YEARS} years; check its day-of-month, month and day-of-week fields.`, null);
   }
-  return new Date(best!);
+  return next;
+}
+
+/** croner jobs by expression and time zone; a job is only used to compute times, never started. */
+const jobs = new Map<string, Cron>();
+/** Maximum number of cached croner jobs; the cache is cleared when it is full. */
+const MAX_CACHED_JOBS = 1_000;
+
+function croner(cron: CronExpression, timeZone: string): Cron {
+  const key = `${timeZone}\u0000${cron.expanded}`;
+  let job = jobs.get(key);
+  if (!job) {
+    if (jobs.size >= MAX_CACHED_JOBS) jobs.clear();
+    // As in Vixie cron, day-of-month and day-of-week are ORed unless either starts with '*'.
+    job = new Cron(cron.expanded, { timezone: timeZone, mode: '5-part', fixedTimeRule: 'no-wildcard', domAndDow: cron.dayOfMonthStar || cron.dayOfWeekStar, sloppyRanges: true, paused: true });
+    jobs.set(key, job);
+  }
+  return job;
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { itemSchema } from '../graphs/model.js';
 import { CronError, MAX_CRON_LENGTH, parseCron } from './cron.js';
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from './fire-times.js';
-import { isTimeZone } from './zoned-time.js';
+import { isTimeZone } from './time-zones.js';
 
 /** Maximum input items one schedule may store. */
 
@@ -43,6 +43,10 @@ export const scheduleVersionSchema = z.enum(['live', 'draft']).describe('Definit
 
 export const scheduleKindSchema = z.enum(['interval', 'cron']);
 
+export const catchUpSchema = z
+  .enum(['latest', 'skip', 'all'])
+  .describe('Due times missed while no kernel process polled: latest fires once for all of them, skip fires none (a fire over 60 s late is dropped), all fires each one from the last 24 hours');
+
 /** Body of a new schedule. Which timing fields apply depends on `kind`; the service checks them together. */
 export const createScheduleSchema = z.strictObject({
   name: scheduleNameSchema,
@@ -53,6 +57,7 @@ export const createScheduleSchema = z.strictObject({
   input: scheduleInputSchema.optional(),
   version: scheduleVersionSchema.default('live'),
   enabled: z.boolean().default(true),
+  catchUp: catchUpSchema.default('latest'),
 });
 export type CreateScheduleInput = z.output<typeof createScheduleSchema>;
 
@@ -66,5 +71,6 @@ export const updateScheduleSchema = z.strictObject({
   input: scheduleInputSchema.optional(),
   version: scheduleVersionSchema.optional(),
   enabled: z.boolean().optional().describe('Enabling sets the next due time from now; missed due times are not made up'),
+  catchUp: catchUpSchema.optional(),
 });
 export type UpdateScheduleInput = z.output<typeof updateScheduleSchema>;

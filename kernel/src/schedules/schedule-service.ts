@@ -6,7 +6,7 @@ import type { GraphService } from '../graphs/service.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { CronError, parseCron } from './cron.js';
-import { firstFireAt, nextFireAt, type ScheduleTiming } from './fire-times.js';
+import { firesLate, firstFireAt, nextFireAt, type ScheduleTiming } from './fire-times.js';
 import type { CreateScheduleInput, UpdateScheduleInput } from './schedule-schemas.js';
 import { ScheduleStore, timingOf, type FireOutcome, type ScheduleCursor, type ScheduleRecord } from './schedule-store.js';
 
@@ -89,6 +89,7 @@ export class ScheduleService {
       input: input.input ?? DEFAULT_INPUT,
       version: input.version,
       enabled,
+      catchUp: input.catchUp,
       nextFireAt: enabled ? firstFireAt(timing, new Date()) : null,
     });
     if (!record) throw nameTaken(graphId, input.name);
@@ -120,7 +121,7 @@ export class ScheduleService {
 
     let record: ScheduleRecord | null;
     try {
-      record = await this.store.update(workspaceId, graphId, scheduleId, { name: patch.name ?? current.name, timing, input: patch.input ?? current.input, version: patch.version ?? current.version, enabled, nextFireAt: next });
+      record = await this.store.update(workspaceId, graphId, scheduleId, { name: patch.name ?? current.name, timing, input: patch.input ?? current.input, version: patch.version ?? current.version, enabled, catchUp: patch.catchUp ?? current.catchUp, nextFireAt: next });
     } catch (error) {
       if (isUniqueViolation(error)) throw nameTaken(graphId, patch.name ?? current.name);
       throw error;
@@ -144,15 +145,26 @@ export class ScheduleService {
   async fireDue(limit: number): Promise<number> {
     return this.store.fireDue(
       limit,
-      (schedule) => this.fire(schedule),
+      (schedule, now) => this.fire(schedule, now),
       (schedule, now) => this.nextAfterFire(schedule, now),
     );
   }
 
   /** Starts one run of a due schedule as its creator; a failure is returned, not thrown, so the schedule still advances. */
-  private async fire(schedule: ScheduleRecord): Promise<FireOutcome> {
+  private async fire(schedule: ScheduleRecord, now: Date): Promise<FireOutcome> {
     // TODO: an overlap policy; every fire queues a run even while earlier runs of the schedule are queued or in progress.
     const ids = { workspaceId: schedule.workspaceId, graphId: schedule.graphId, scheduleId: schedule.id };
+    const dueAt = schedule.nextFireAt ?? now;
+    if (firesLate(schedule.catchUp, dueAt, now)) {
+      const lateSeconds = Math.round((now.getTime() - dueAt.getTime()) / 1000);
+      this.log.info({ ...ids, dueAt, lateSeconds }, 'schedule skipped a missed due time');
+      return {
+        error: {
+          code: 'missed_due_time',
+          message: `The due time ${dueAt.toISOString()} was missed by ${lateSeconds} s (no kernel process was polling), and the schedule's catch-up policy is "skip"; set catchUp to "latest" or "all" to run missed due times.`,
+        },
+      };
+    }
     try {
       const run = await this.deps.graphRuns().start({
         workspaceId: schedule.workspaceId,
@@ -177,7 +189,7 @@ export class ScheduleService {
 
   private nextAfterFire(schedule: ScheduleRecord, now: Date): Date | null {
     try {
-      return nextFireAt(timingOf(schedule), schedule.nextFireAt ?? now, now);
+      return nextFireAt(timingOf(schedule), schedule.nextFireAt ?? now, now, schedule.catchUp);
     } catch (error) {
       this.log.error({ workspaceId: schedule.workspaceId, scheduleId: schedule.id, err: error }, 'schedule has no further due time; it stays enabled but will not fire until its timing is changed');
       return null;

@@ -1,7 +1,7 @@
 import type { Item } from '../graphs/model.js';
 import { toJsonb } from '../runtime/run-store.js';
 import type { Database, SqlExecutor } from '../storage/database.js';
-import type { ScheduleTiming } from './fire-times.js';
+import type { CatchUpPolicy, ScheduleTiming } from './fire-times.js';
 
 /** A schedule as stored and as the API returns it. */
 export interface ScheduleRecord {
@@ -19,6 +19,8 @@ export interface ScheduleRecord {
   input: Item[];
   version: 'live' | 'draft';
   enabled: boolean;
+  /** What the schedule does with due times missed while no process polled it. */
+  catchUp: CatchUpPolicy;
   /** Null while disabled. */
   nextFireAt: Date | null;
   lastFiredAt: Date | null;
@@ -37,13 +39,14 @@ export interface ScheduleFields {
   input: Item[];
   version: 'live' | 'draft';
   enabled: boolean;
+  catchUp: CatchUpPolicy;
   nextFireAt: Date | null;
 }
 
 /** Outcome of one fire: the run it started, or why it started none. */
 export type FireOutcome = { runId: string } | { error: { code: string; message: string } };
 
-const COLUMNS = `id, workspace_id, graph_id, name, kind, interval_ms, cron, timezone, input, version, enabled, next_fire_at,
+const COLUMNS = `id, workspace_id, graph_id, name, kind, interval_ms, cron, timezone, input, version, enabled, catch_up, next_fire_at,
   last_fired_at, last_run_id, last_error, created_by, created_at, updated_at`;
 
 const toDate = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string | Date));
@@ -61,6 +64,7 @@ function toRecord(row: Record<string, unknown>): ScheduleRecord {
     input: row.input as Item[],
     version: row.version as ScheduleRecord['version'],
     enabled: Boolean(row.enabled),
+    catchUp: row.catch_up as CatchUpPolicy,
     nextFireAt: toDate(row.next_fire_at),
     lastFiredAt: toDate(row.last_fired_at),
     lastRunId: (row.last_run_id as string | null) ?? null,
@@ -119,10 +123,10 @@ export class ScheduleStore {
   /** Inserts a schedule; returns null when the graph already has one of that name. */
   async insert(id: string, workspaceId: string, graphId: string, createdBy: string | null, fields: ScheduleFields): Promise<ScheduleRecord | null> {
     const rows = await this.db.query<Record<string, unknown>>(
-      `insert into schedules (id, workspace_id, graph_id, name, kind, interval_ms, cron, timezone, input, version, enabled, next_fire_at, created_by)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13)
+      `insert into schedules (id, workspace_id, graph_id, name, kind, interval_ms, cron, timezone, input, version, enabled, next_fire_at, created_by, catch_up)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14)
        on conflict (graph_id, name) do nothing returning ${COLUMNS}`,
-      [id, workspaceId, graphId, fields.name, fields.timing.kind, ...timingColumns(fields.timing), toJsonb(fields.input), fields.version, fields.enabled, fields.nextFireAt, createdBy],
+      [id, workspaceId, graphId, fields.name, fields.timing.kind, ...timingColumns(fields.timing), toJsonb(fields.input), fields.version, fields.enabled, fields.nextFireAt, createdBy, fields.catchUp],
     );
     return rows[0] ? toRecord(rows[0]) : null;
   }
@@ -134,9 +138,9 @@ export class ScheduleStore {
   async update(workspaceId: string, graphId: string, id: string, fields: ScheduleFields): Promise<ScheduleRecord | null> {
     const [row] = await this.db.query<Record<string, unknown>>(
       `update schedules set name = $4, kind = $5, interval_ms = $6, cron = $7, timezone = $8, input = $9::jsonb, version = $10, enabled = $11,
-         next_fire_at = $12, updated_at = now()
+         next_fire_at = $12, catch_up = $13, updated_at = now()
        where workspace_id = $1 and graph_id = $2 and id = $3 returning ${COLUMNS}`,
-      [workspaceId, graphId, id, fields.name, fields.timing.kind, ...timingColumns(fields.timing), toJsonb(fields.input), fields.version, fields.enabled, fields.nextFireAt],
+      [workspaceId, graphId, id, fields.name, fields.timing.kind, ...timingColumns(fields.timing), toJsonb(fields.input), fields.version, fields.enabled, fields.nextFireAt, fields.catchUp],
     );
     return row ? toRecord(row) : null;
   }
@@ -164,7 +168,7 @@ export class ScheduleStore {
    * connection, whose transaction lock would block the queries `fire` makes, and only one
    * process can open it. The update keeps a due time that an edit changed meanwhile.
    */
-  async fireDue(limit: number, fire: (schedule: ScheduleRecord) => Promise<FireOutcome>, next: (schedule: ScheduleRecord, now: Date) => Date | null): Promise<number> {
+  async fireDue(limit: number, fire: (schedule: ScheduleRecord, now: Date) => Promise<FireOutcome>, next: (schedule: ScheduleRecord, now: Date) => Date | null): Promise<number> {
     const claim = async (tx: SqlExecutor) => {
       const rows = await tx.query<Record<string, unknown>>(
         `select ${COLUMNS}, now() as db_now from schedules where enabled and next_fire_at <= now()
@@ -174,7 +178,7 @@ export class ScheduleStore {
       for (const row of rows) {
         const schedule = toRecord(row);
         const now = toDate(row.db_now)!;
-        const outcome = await fire(schedule);
+        const outcome = await fire(schedule, now);
         const runId = 'runId' in outcome ? outcome.runId : null;
         const error = 'error' in outcome ? { ...outcome.error, at: now.toISOString() } : null;
         await tx.query(

@@ -22,6 +22,7 @@ interface ScheduleBody {
   input: unknown[];
   version: string;
   enabled: boolean;
+  catchUp: string;
   nextFireAt: string | null;
   lastFiredAt: string | null;
   lastRunId: string | null;
@@ -340,6 +341,47 @@ describe.each(databaseBackends)('schedules API on $name', (backend) => {
         expect(runs).toHaveLength(1);
         expect(await scheduledRuns(graphId)).toHaveLength(1);
         expect(new Date(after.body.nextFireAt!).getTime()).toBe(overdue.getTime() + 11 * 60_000);
+      });
+
+      it('skips missed due time under skip policy', async () => {
+        const graphId = await createGraph();
+        const schedule = await createSchedule(graphId, { name: 'Skip', kind: 'interval', intervalMs: 60_000, version: 'draft', catchUp: 'skip' });
+        const overdue = new Date(Date.now() - 5.5 * 60_000);
+        await t.kernel.services.db.query('update schedules set next_fire_at = $2 where id = $1', [schedule.id, overdue]);
+
+        const after = await waitFor('the skipped fire', async () => (await call<ScheduleBody>(`/api/graphs/${graphId}/schedules/${schedule.id}`)).body, (body) => body.lastError !== null);
+        await call(`/api/graphs/${graphId}/schedules/${schedule.id}`, { method: 'PATCH', json: { enabled: false } });
+
+        expect(after.catchUp).toBe('skip');
+        expect(after.lastError!.code).toBe('missed_due_time');
+        expect(after.lastError!.message).toContain('"skip"');
+        expect(new Date(after.nextFireAt!).getTime()).toBe(overdue.getTime() + 6 * 60_000);
+        expect(await scheduledRuns(graphId)).toEqual([]);
+      });
+
+      it('fires each missed due time under all policy', async () => {
+        const graphId = await createGraph();
+        const schedule = await createSchedule(graphId, { name: 'All', kind: 'interval', intervalMs: 60_000, version: 'draft', catchUp: 'all' });
+        // Due 3.5 intervals ago: the due times at -3.5, -2.5, -1.5 and -0.5 minutes were missed.
+        const overdue = new Date(Date.now() - 3.5 * 60_000);
+        await t.kernel.services.db.query('update schedules set next_fire_at = $2 where id = $1', [schedule.id, overdue]);
+
+        const runs = await waitFor('four catch-up runs', () => scheduledRuns(graphId), (items) => items.length >= 4);
+        await sleep(1_000);
+        const after = await call<ScheduleBody>(`/api/graphs/${graphId}/schedules/${schedule.id}`);
+        await call(`/api/graphs/${graphId}/schedules/${schedule.id}`, { method: 'PATCH', json: { enabled: false } });
+
+        expect(runs).toHaveLength(4);
+        expect(await scheduledRuns(graphId)).toHaveLength(4);
+        expect(new Date(after.body.nextFireAt!).getTime()).toBe(overdue.getTime() + 4 * 60_000);
+      });
+
+      it('rejects unknown catch-up policy', async () => {
+        const graphId = await createGraph();
+        const response = await call<{ errors: Array<{ path: string }> }>(`/api/graphs/${graphId}/schedules`, { method: 'POST', json: { name: 'Bad', kind: 'interval', intervalMs: 60_000, catchUp: 'sometimes' } });
+
+        expect(response.status).toBe(422);
+        expect(JSON.stringify(response.body)).toContain('catchUp');
       });
     });
 

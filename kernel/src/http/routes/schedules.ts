@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { KernelServices } from '../../container.js';
 import { itemSchema } from '../../graphs/model.js';
-import { createScheduleSchema, updateScheduleSchema } from '../../schedules/schedule-schemas.js';
+import { catchUpSchema, createScheduleSchema, updateScheduleSchema } from '../../schedules/schedule-schemas.js';
 import { MAX_SCHEDULE_PAGE_SIZE } from '../../schedules/schedule-service.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 
@@ -17,6 +17,7 @@ const scheduleSchema = z.object({
   input: z.array(itemSchema),
   version: z.enum(['live', 'draft']),
   enabled: z.boolean(),
+  catchUp: catchUpSchema,
   nextFireAt: z.date().nullable().describe('Next due time; null while disabled'),
   lastFiredAt: z.date().nullable(),
   lastRunId: z.string().nullable().describe('Run started by the last fire that started one'),
