@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
+import { CollabService } from './collab/collab-service.js';
 import type { Kernel } from './kernel.js';
 
 type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next?: () => void) => void;
@@ -13,6 +14,8 @@ export const DEFAULT_WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.me
 export interface RunningServer {
   url: string;
   server: http.Server;
+  /** The live collaboration server on `/api/collab`. */
+  collab: CollabService;
   /** Stops accepting connections, waits for in-flight requests up to the shutdown timeout, then closes the kernel. */
   close(): Promise<void>;
 }
@@ -72,6 +75,8 @@ export async function startServer(kernel: Kernel, options: { host?: string; port
     }
   });
   server.keepAliveTimeout = 5_000;
+  const collab = new CollabService(kernel.services);
+  collab.attach(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -89,10 +94,12 @@ export async function startServer(kernel: Kernel, options: { host?: string; port
   return {
     url,
     server,
+    collab,
     close() {
       closing ??= (async () => {
         draining = true;
         logger.info({ inFlight }, 'shutting down: no new connections, draining in-flight requests');
+        await collab.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
 

@@ -41,6 +41,9 @@ export const MAX_GRAPH_PAGE_SIZE = 200;
 /** Problems shown in the `detail` of a 422 response; the `errors` member lists all of them. */
 const PROBLEMS_IN_DETAIL = 3;
 
+/** Called after a draft is saved, with the stored definition. */
+export type DraftSavedListener = (saved: { workspaceId: string; graphId: string; draft: unknown; draftUpdatedAt: Date }) => void | Promise<void>;
+
 /**
  * Graphs of a workspace: metadata, the editable draft and its published
  * versions. Every query goes through a workspace-scoped client, so an id from
@@ -48,9 +51,19 @@ const PROBLEMS_IN_DETAIL = 3;
  */
 export class GraphService {
   private readonly versionStore: GraphVersions;
+  private readonly draftListeners = new Set<DraftSavedListener>();
 
   constructor(private readonly deps: GraphServiceDeps) {
     this.versionStore = new GraphVersions({ ...deps, validate: (definition, label) => this.validateOrThrow(definition, label) });
+  }
+
+  /**
+   * Calls `listener` after each draft saved through this service, in this process. Returns
+   * the function that removes it. A listener that throws is logged and does not fail the save.
+   */
+  onDraftSaved(listener: DraftSavedListener): () => void {
+    this.draftListeners.add(listener);
+    return () => this.draftListeners.delete(listener);
   }
 
   /** Validates a graph document against the node types installed now. */
@@ -151,7 +164,15 @@ export class GraphService {
     const draft = this.validateOrThrow(definition, 'The definition');
     const now = new Date();
     const row = await db.graph.update({ where: { id }, data: { draft: draft as never, draftUpdatedAt: now, updatedAt: now }, select: graphRecordSelect });
-    return toGraphRecord(row);
+    const record = toGraphRecord(row);
+    for (const listener of this.draftListeners) {
+      try {
+        await listener({ workspaceId, graphId: id, draft: record.draft, draftUpdatedAt: now });
+      } catch (error) {
+        this.deps.logger.error({ err: error, workspaceId, graphId: id }, 'a draft-saved listener failed; the draft was saved');
+      }
+    }
+    return record;
   }
 
   /** Deletes a graph with all its versions. */
