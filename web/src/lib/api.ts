@@ -230,3 +230,243 @@ export function toProblem(error: unknown): Problem {
   const detail = error instanceof Error ? error.message : String(error);
   return { type: 'about:blank', title: 'Error', status: 0, code: 'client_error', detail };
 }
+
+// ---------------------------------------------------------------------------
+// Graph list, versions, graph settings, runs and extensions pages.
+// ---------------------------------------------------------------------------
+
+import type {
+  ContributionList,
+  CursorPage,
+  ExtensionSource,
+  ExtensionStatus,
+  GraphDetail,
+  GraphDiff,
+  GraphMetadataPatch,
+  GraphSummary,
+  GraphVersionDetail,
+  GraphVersionInfo,
+  Run,
+  RunBranch,
+  RunDetail,
+  RunHistory,
+  RunItem,
+  RunListQuery,
+  WorkflowEndpointInfo,
+} from './api-types';
+
+export interface ApiRequestOptions extends ApiClientOptions {
+  body?: unknown;
+  /** Non-2xx statuses whose body is still the expected result. */
+  acceptStatuses?: number[];
+}
+
+/**
+ * Sends one request to any `/api` path and parses the JSON response, with the
+ * same error handling as `createApi`. The workspace header is sent when
+ * `workspace` is set. Extension panels use it for their routes under `/api/ext`.
+ *
+ * @example
+ * const rows = await apiRequest<{ items: unknown[] }>('GET', '/api/ext/acme.crm/contacts', { workspace: 'my-team' });
+ */
+export async function apiRequest<T>(method: string, path: string, options: ApiRequestOptions = {}): Promise<T> {
+  const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.workspace) headers[WORKSPACE_HEADER] = options.workspace;
+
+  let response: Response;
+  try {
+    response = await fetchImpl(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch (cause) {
+    throw new ApiError(networkProblem(path, cause), { cause });
+  }
+
+  const accepted = response.ok || (options.acceptStatuses ?? []).includes(response.status);
+  if (!accepted) throw new ApiError(await parseProblem(response));
+  if (response.status === 204) return undefined as T;
+  return (await response.json()) as T;
+}
+
+/** Builds a query string from the defined values, with the leading `?`, or an empty string. */
+export function queryString(values: Record<string, string | number | undefined | null>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/**
+ * Creates the client of the graph, version, run and extension pages. Every
+ * call is workspace-scoped except the extension management calls, which the
+ * kernel allows to instance administrators only.
+ *
+ * @example
+ * const pages = createGraphPagesApi({ fetch, workspace: 'my-team' });
+ * const { items, nextCursor } = await pages.listRuns({ status: 'failed' });
+ */
+export function createGraphPagesApi(options: ApiClientOptions = {}) {
+  const workspace = options.workspace ?? null;
+  const segment = encodeURIComponent;
+
+  function scoped<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (!workspace) {
+      return Promise.reject(
+        new ApiError({
+          type: 'about:blank',
+          title: 'No workspace selected',
+          status: 400,
+          code: 'no_workspace_selected',
+          detail: 'No workspace is selected. Choose one in the workspace switcher, or create one.',
+        }),
+      );
+    }
+    return apiRequest<T>(method, path, { fetch: options.fetch, workspace, body });
+  }
+
+  return {
+    listGraphs: (query: { q?: string; tag?: string; cursor?: string; limit?: number } = {}) => scoped<CursorPage<GraphSummary>>('GET', `/api/graphs${queryString(query)}`),
+    createGraph: (input: { name: string; description?: string; tags?: string[] }) => scoped<GraphDetail>('POST', '/api/graphs', input),
+    getGraph: (id: string) => scoped<GraphDetail>('GET', `/api/graphs/${segment(id)}`),
+    updateGraph: (id: string, patch: GraphMetadataPatch) => scoped<GraphDetail>('PUT', `/api/graphs/${segment(id)}`, patch),
+    deleteGraph: (id: string) => scoped<void>('DELETE', `/api/graphs/${segment(id)}`),
+
+    listVersions: (id: string, query: { cursor?: string; limit?: number } = {}) => scoped<CursorPage<GraphVersionInfo>>('GET', `/api/graphs/${segment(id)}/versions${queryString(query)}`),
+    /** Reads a version by id or number, with its definition. */
+    getVersion: (id: string, versionRef: string) => scoped<GraphVersionDetail>('GET', `/api/graphs/${segment(id)}/versions/${segment(versionRef)}`),
+    /** Compares two versions (ids, numbers, or `draft`) structurally. */
+    diffVersions: (id: string, from: string, to: string) => scoped<GraphDiff>('GET', `/api/graphs/${segment(id)}/versions/${segment(from)}/diff/${segment(to)}`),
+    publish: (id: string) => scoped<GraphVersionInfo>('POST', `/api/graphs/${segment(id)}/publish`),
+    /** Archives the version named by `versionRef`, or the live one when it is left out. */
+    archive: (id: string, versionRef?: string) =>
+      scoped<{ archived: GraphVersionInfo; live: GraphVersionInfo | null }>('POST', `/api/graphs/${segment(id)}/archive${queryString({ versionId: versionRef })}`),
+    draftFromVersion: (id: string, versionRef: string) => scoped<GraphDetail>('POST', `/api/graphs/${segment(id)}/draft-from/${segment(versionRef)}`),
+    endpointInfo: (slug: string) => scoped<WorkflowEndpointInfo>('GET', `/api/workflow-endpoints/${segment(slug)}/info`),
+
+    listRuns: (query: RunListQuery = {}) => scoped<CursorPage<Run>>('GET', `/api/runs${queryString({ ...query })}`),
+    getRun: (id: string) => scoped<RunDetail>('GET', `/api/runs/${segment(id)}`),
+    runHistory: (id: string) => scoped<RunHistory>('GET', `/api/temporal-time-travel/history/${segment(id)}`),
+    pauseRun: (id: string) => scoped<Run>('POST', `/api/runs/${segment(id)}/pause`),
+    resumeRun: (id: string) => scoped<Run>('POST', `/api/runs/${segment(id)}/resume`),
+    cancelRun: (id: string) => scoped<Run>('POST', `/api/runs/${segment(id)}/cancel`),
+    /** Starts a new run that re-executes `runId` from the step with this key (`<nodeId>:<activation>`). */
+    replayRun: (runId: string, stepKey: string) => scoped<RunBranch>('POST', '/api/temporal-time-travel/replay', { runId, stepKey }),
+    /** Starts a new run from a step of `runId` with `input` as the items of the step's first input port. */
+    forkRun: (runId: string, stepKey: string, input: RunItem[]) => scoped<RunBranch>('POST', '/api/temporal-time-travel/fork', { runId, stepKey, input }),
+
+    listExtensions: () => scoped<ItemList<ExtensionStatus>>('GET', '/api/extensions'),
+    getExtension: (id: string) => scoped<ExtensionStatus>('GET', `/api/extensions/${segment(id)}`),
+    contributions: () => scoped<ContributionList>('GET', '/api/extensions/contributions'),
+    enableExtension: (id: string) => scoped<ExtensionStatus>('POST', `/api/extensions/${segment(id)}/enable`),
+    disableExtension: (id: string) => scoped<ExtensionStatus>('POST', `/api/extensions/${segment(id)}/disable`),
+    installExtension: (source: ExtensionSource) => scoped<ExtensionStatus>('POST', '/api/extensions', source),
+  };
+}
+
+export type GraphPagesApi = ReturnType<typeof createGraphPagesApi>;
+
+// ---------------------------------------------------------------------------
+// Graph editor (canvas): draft, validation, runs from the canvas.
+// ---------------------------------------------------------------------------
+
+import type { CanvasExecuteInput, CanvasExecuteResult, ContributionList as CanvasContributionList, GraphProblem, Item, MifyGraph, RunRecord } from './canvas/types';
+
+/** A graph with its draft, as the editor loads it (`GET /api/graphs/:id`). */
+export interface EditorGraph {
+  id: string;
+  name: string;
+  description: string;
+  slug: string | null;
+  draft: MifyGraph;
+  draftUpdatedAt: string;
+  liveVersion: { id: string; number: number; publishedAt: string } | null;
+}
+
+/**
+ * Creates the client of the graph editor. Every call is workspace-scoped.
+ *
+ * @example
+ * const editor = createCanvasApi({ workspace: 'my-team' });
+ * const graph = await editor.getGraph('graph_1');
+ */
+export function createCanvasApi(options: ApiClientOptions = {}) {
+  const workspace = options.workspace ?? null;
+  const segment = encodeURIComponent;
+
+  function scoped<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (!workspace) {
+      return Promise.reject(
+        new ApiError({
+          type: 'about:blank',
+          title: 'No workspace selected',
+          status: 400,
+          code: 'no_workspace_selected',
+          detail: 'No workspace is selected. Choose one in the workspace switcher, or create one.',
+        }),
+      );
+    }
+    return apiRequest<T>(method, path, { fetch: options.fetch, workspace, body });
+  }
+
+  return {
+    getGraph: (id: string) => scoped<EditorGraph>('GET', `/api/graphs/${segment(id)}`),
+    /** Replaces the draft; a 422 lists every problem with a path such as `$.nodes[2].parameters.url`. */
+    saveDraft: (id: string, graph: MifyGraph) => scoped<EditorGraph>('PUT', `/api/graphs/${segment(id)}/definition`, graph),
+    validateDraft: (id: string) => scoped<{ ok: boolean; problems: GraphProblem[] }>('GET', `/api/graphs/${segment(id)}/validation`),
+    /** Reads the definition of a version by id or number. */
+    getVersionDefinition: (id: string, versionRef: string) => scoped<{ id: string; number: number; definition: MifyGraph }>('GET', `/api/graphs/${segment(id)}/versions/${segment(versionRef)}`),
+    contributions: () => scoped<CanvasContributionList>('GET', '/api/extensions/contributions'),
+    /** Starts a run of the stored draft and returns it running or queued. */
+    runDraft: (id: string, input?: Item[]) => scoped<RunRecord>('POST', `/api/graphs/${segment(id)}/runs`, { version: 'draft', ...(input ? { input } : {}) }),
+    getRun: (runId: string) => scoped<RunRecord>('GET', `/api/runs/${segment(runId)}`),
+    /** Lists the newest runs of a graph, without their steps. */
+    recentRuns: (graphId: string, limit = 5) => scoped<{ items: RunRecord[]; nextCursor: string | null }>('GET', `/api/runs${queryString({ graphId, limit })}`),
+    /** Runs the canvas state and responds when the run has finished. */
+    canvasExecute: (input: CanvasExecuteInput) => scoped<CanvasExecuteResult>('POST', '/api/canvas-execute', input),
+  };
+}
+
+export type CanvasApi = ReturnType<typeof createCanvasApi>;
+
+// ---------------------------------------------------------------------------
+// AI builder: POST /api/ai-builder/generate (graph from a request in words).
+// ---------------------------------------------------------------------------
+
+/** Request of the AI builder. Without `provider`, the kernel's only chat provider is used. */
+export interface AiBuilderInput {
+  prompt: string;
+  provider?: string;
+  model: string;
+  credential?: string;
+  /** Saves the generated graph as a new graph of the workspace. */
+  save?: boolean;
+  name?: string;
+}
+
+/** Result of the AI builder: the valid graph, the model calls it took, and the saved graph's id. */
+export interface AiBuilderResult {
+  graph: import('./canvas/types').MifyGraph;
+  attempts: number;
+  graphId: string | null;
+}
+
+/**
+ * Creates the client of the AI builder. A 422 with code `graph_generation_failed` lists the
+ * last validation problems in `errors`.
+ *
+ * @example
+ * const builder = createAiBuilderApi({ workspace: 'my-team' });
+ * const { graphId } = await builder.generate({ prompt: 'Summarise new tickets', model: 'gpt-4.1-mini', save: true });
+ */
+export function createAiBuilderApi(options: ApiClientOptions = {}) {
+  return {
+    generate: (input: AiBuilderInput) => apiRequest<AiBuilderResult>('POST', '/api/ai-builder/generate', { fetch: options.fetch, workspace: options.workspace ?? null, body: input }),
+  };
+}
