@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../graphs/records.js';
 import type { GraphService } from '../graphs/service.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
+import type { KernelEventStore } from '../triggers/kernel-events.js';
 import { CronError, parseCron } from './cron.js';
 import { firesLate, firstFireAt, nextFireAt, type ScheduleTiming } from './fire-times.js';
 import type { CreateScheduleInput, UpdateScheduleInput } from './schedule-schemas.js';
@@ -26,6 +27,8 @@ export interface ScheduleServiceDeps {
   graphService: Pick<GraphService, 'get'>;
   /** Resolved at each fire, because the graph run service is registered after this one may be created. */
   graphRuns: () => Pick<GraphRunService, 'start'>;
+  /** Event log that receives schedule.fired and schedule.failed; without it no event is recorded. */
+  events?: KernelEventStore;
 }
 
 /**
@@ -176,15 +179,40 @@ export class ScheduleService {
         wait: false,
       });
       this.log.info({ ...ids, runId: run.id, status: run.status, dueAt: schedule.nextFireAt }, 'schedule fired');
+      await this.recordFire(schedule, dueAt, run.id);
       return { runId: run.id };
     } catch (error) {
       if (error instanceof MifyError && error.status < 500) {
         this.log.warn({ ...ids, code: error.code, err: error }, 'schedule fired but could not start a run');
-        return { error: { code: error.code, message: error.message } };
+        return this.failed(schedule, dueAt, { code: error.code, message: error.message });
       }
       this.log.error({ ...ids, err: error }, 'schedule fired but starting its run failed');
-      return { error: { code: error instanceof MifyError ? error.code : 'internal_error', message: error instanceof Error ? error.message : String(error) } };
+      return this.failed(schedule, dueAt, { code: error instanceof MifyError ? error.code : 'internal_error', message: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /**
+   * Links the run to the schedule and due time (the executions API reads the link) and
+   * records a schedule.fired event. A failure is logged and does not undo the fire.
+   *
+   * NOTE: the run is stored before the link, so a process that dies between the two leaves
+   * a run of mode `schedule` that the schedule's executions do not list.
+   */
+  private async recordFire(schedule: ScheduleRecord, dueAt: Date, runId: string): Promise<void> {
+    try {
+      await this.deps.db.query(`insert into schedule_runs (run_id, schedule_id, workspace_id, due_at) values ($1, $2, $3, $4) on conflict do nothing`, [runId, schedule.id, schedule.workspaceId, dueAt]);
+      await this.deps.events?.record(this.deps.db, { id: `schedule.fired:${schedule.id}:${dueAt.toISOString()}`, workspaceId: schedule.workspaceId, type: 'schedule.fired', data: { scheduleId: schedule.id, graphId: schedule.graphId, runId, dueAt: dueAt.toISOString() } });
+    } catch (error) {
+      this.log.error({ workspaceId: schedule.workspaceId, scheduleId: schedule.id, runId, err: error }, 'could not record the run of a schedule fire');
+    }
+  }
+
+  /** Records a schedule.failed event for a fire that started no run, and returns the fire's outcome. */
+  private async failed(schedule: ScheduleRecord, dueAt: Date, error: { code: string; message: string }): Promise<FireOutcome> {
+    await this.deps.events
+      ?.record(this.deps.db, { id: `schedule.failed:${schedule.id}:${dueAt.toISOString()}`, workspaceId: schedule.workspaceId, type: 'schedule.failed', data: { scheduleId: schedule.id, graphId: schedule.graphId, runId: null, dueAt: dueAt.toISOString(), error } })
+      .catch((recordError: unknown) => this.log.error({ workspaceId: schedule.workspaceId, scheduleId: schedule.id, err: recordError }, 'could not record a schedule.failed event'));
+    return { error };
   }
 
   private nextAfterFire(schedule: ScheduleRecord, now: Date): Date | null {
