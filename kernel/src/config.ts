@@ -40,6 +40,14 @@ const envSchema = z.object({
   MIFY_WEB_DIR: z.string().optional().describe('Folder of the built studio (SvelteKit adapter-node output)'),
   MIFY_TRUSTED_SIGNING_KEYS: z.string().regex(/^([0-9a-f]{64})?(,[0-9a-f]{64})*$/, 'expected comma-separated SHA-256 fingerprints (64 hex characters) of ed25519 public keys').default('').describe('Fingerprints of the keys whose signed extension packages install without --allow-unsigned'),
   MIFY_ALLOW_UNSIGNED_EXTENSIONS: booleanString.default(false).describe('Install extension packages that are unsigned or signed by an untrusted key'),
+  MIFY_REGISTRY_URL: z.url({ protocol: /^https?$/, error: 'expected an http or https URL such as https://registry.example.com' }).optional().describe('Extension registry that `mify ext install <id>@<range>` and registry installs use when they name none'),
+  MIFY_REGISTRY_PUBLIC_KEY: z
+    .string()
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]+={0,2})$/, 'expected the hex SHA-256 fingerprint (64 characters) or the base64 SPKI DER ed25519 public key that GET /api/registry/keys returns')
+    .optional()
+    .describe('Pinned signing key of the registry; unset pins the key a registry reports on the first install from it (stored in MIFY_DATA_DIR/registry-keys.json)'),
+  MIFY_REGISTRY_MOUNT: booleanString.default(false).describe('Serve the extension registry from this kernel under /api/registry (needs the registry built: pnpm --filter @mify/registry build)'),
+  MIFY_REGISTRY_ADMIN_TOKEN: z.string().min(16, 'expected at least 16 characters').optional().describe('Admin token of the mounted registry, which may create publisher tokens (POST /api/registry/tokens)'),
   MIFY_ALLOW_PRIVATE_NETWORK: booleanString.default(false).describe('Let extensions fetch loopback, private and link-local addresses'),
   MIFY_HTTP_MAX_RESPONSE_BYTES: positiveInt('bytes').default(10 * 1024 * 1024).describe('Largest response body an extension may fetch'),
   MIFY_HTTP_TIMEOUT_MS: positiveInt('milliseconds').default(30_000).describe('Time limit of one extension HTTP request'),
@@ -86,6 +94,11 @@ export interface KernelConfig {
   webDir: string | undefined;
   trustedSigningKeys: string[];
   allowUnsignedExtensions: boolean;
+  /** Extension registry; see the MIFY_REGISTRY_* variables. */
+  registryUrl: string | undefined;
+  registryPublicKey: string | undefined;
+  registryMount: boolean;
+  registryAdminToken: string | undefined;
   allowPrivateNetwork: boolean;
   httpMaxResponseBytes: number;
   httpTimeoutMs: number;
@@ -133,7 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = parsed.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? '');
       const received = relevant[variable];
-      const shown = variable === 'MIFY_SECRET_KEY' || variable === 'DATABASE_URL' || variable === 'REDIS_URL' ? '(hidden)' : JSON.stringify(received);
+      const shown = variable === 'MIFY_SECRET_KEY' || variable === 'MIFY_REGISTRY_ADMIN_TOKEN' || variable === 'DATABASE_URL' || variable === 'REDIS_URL' ? '(hidden)' : JSON.stringify(received);
       return { variable, message: `${variable}=${shown} is invalid: ${issue.message}` };
     });
     throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`, problems);
@@ -165,6 +178,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webDir: e.MIFY_WEB_DIR ? path.resolve(e.MIFY_WEB_DIR) : undefined,
     trustedSigningKeys: e.MIFY_TRUSTED_SIGNING_KEYS.split(',').filter(Boolean),
     allowUnsignedExtensions: e.MIFY_ALLOW_UNSIGNED_EXTENSIONS,
+    registryUrl: e.MIFY_REGISTRY_URL,
+    registryPublicKey: e.MIFY_REGISTRY_PUBLIC_KEY,
+    registryMount: e.MIFY_REGISTRY_MOUNT,
+    registryAdminToken: e.MIFY_REGISTRY_ADMIN_TOKEN,
     allowPrivateNetwork: e.MIFY_ALLOW_PRIVATE_NETWORK,
     httpMaxResponseBytes: e.MIFY_HTTP_MAX_RESPONSE_BYTES,
     httpTimeoutMs: e.MIFY_HTTP_TIMEOUT_MS,

@@ -1,7 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import semver from 'semver';
 import { isRole, type Role } from '../auth/roles.js';
 import { describeEnvironment, loadConfig, type KernelConfig } from '../config.js';
 import { ConfigError, MifyError } from '../errors.js';
+import { GraphImportService, IMPORT_PLATFORMS, importTooLargeMessage, MAX_IMPORT_FILE_BYTES, type ImportReport } from '../graphs/imports.js';
+import type { InstallSource } from '../extensions/host.js';
+import { loadRegistryRoutes } from '../extensions/registry-mount.js';
 import { createKernel, type Kernel } from '../kernel.js';
 import { createLogger } from '../logger.js';
 import { openDatabase } from '../storage/database.js';
@@ -80,8 +86,9 @@ const commands: Record<string, Command> = {
       if (typeof values.host === 'string') env.MIFY_HOST = values.host;
       if (typeof values.port === 'string') env.MIFY_PORT = values.port;
       const config = loadConfig(env);
+      const registry = config.registryMount ? { extraRoutes: await loadRegistryRoutes(config, createLogger({ level: config.logLevel })) } : {};
       // Extensions load after the server listens, so /api/health responds while their sandboxes start.
-      const kernel = await createKernel({ config, loadExtensions: false });
+      const kernel = await createKernel({ config, loadExtensions: false, ...registry });
       const running = await startServer(kernel);
       // Runs start executing once the extensions are loaded, so runs resumed after a crash find their node types.
       kernel.services.extensionHost
@@ -214,6 +221,39 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  import: {
+    usage: `mify import <${IMPORT_PLATFORMS.join('|')}> <file> [--workspace SLUG_OR_ID] [--name NAME] [--confirm-newer-version]`,
+    summary: 'Import a workflow file of another platform as a new graph and print the import report',
+    options: { workspace: { type: 'string' }, name: { type: 'string' }, 'confirm-newer-version': { type: 'boolean' } },
+    positionals: 2,
+    async run(values, io, positionals) {
+      const usage = commands.import!.usage;
+      const [platform, file] = positionals as [string, string];
+      if (!(IMPORT_PLATFORMS as readonly string[]).includes(platform)) throw new UsageError(`Platform '${platform}' is unknown; use one of ${IMPORT_PLATFORMS.join(', ')}.`, usage);
+      if (!fs.existsSync(file)) throw new UsageError(`File ${file} does not exist.`, usage);
+      const bytes = fs.statSync(file).size;
+      if (bytes > MAX_IMPORT_FILE_BYTES) {
+        io.err(`Error: ${importTooLargeMessage(bytes)}`);
+        return 1;
+      }
+      const content = fs.readFileSync(file, 'utf8');
+
+      const result = await withKernel(io, async (kernel) => {
+        const { userService, db, extensionHost, contributions, graphService, logger } = kernel.services;
+        const workspace = await resolveWorkspace(values.workspace as string | undefined, usage, (ref) => userService.findWorkspace(ref), () => db.prisma.workspace.findMany({ take: 2, select: { id: true, slug: true } }));
+        const service = new GraphImportService({ extensionHost, contributions, graphService, logger });
+        return service.importFile(workspace.id, { type: 'user', id: 'mify-cli' }, platform, {
+          fileName: path.basename(file),
+          content,
+          confirmNewerVersion: values['confirm-newer-version'] === true,
+          ...(typeof values.name === 'string' ? { name: values.name } : {}),
+        });
+      }, { loadExtensions: true });
+
+      for (const entry of [{ graph: result.graph, report: result.report }, ...result.additionalGraphs]) printImport(io, entry.graph, entry.report);
+      return 0;
+    },
+  },
   'ext list': {
     usage: 'mify ext list',
     summary: 'List installed extensions with state and health',
@@ -230,9 +270,9 @@ const commands: Record<string, Command> = {
     },
   },
   'ext install': {
-    usage: 'mify ext install <folder|package.tgz> [--allow-unsigned]',
-    summary: 'Install an extension from a folder or a package file',
-    options: { 'allow-unsigned': { type: 'boolean' } },
+    usage: 'mify ext install <folder|package.tgz|id@range> [--registry URL] [--allow-unsigned]',
+    summary: 'Install an extension from a folder, a package file or a registry (id@range, such as acme.hello@^1.0.0)',
+    options: { 'allow-unsigned': { type: 'boolean' }, registry: { type: 'string' } },
     positionals: 1,
     async run(values, io, positionals) {
       const source = sourceFrom(positionals[0], values, commands['ext install']!.usage);
@@ -242,9 +282,9 @@ const commands: Record<string, Command> = {
     },
   },
   'ext upgrade': {
-    usage: 'mify ext upgrade <id> <folder|package.tgz> [--allow-unsigned]',
+    usage: 'mify ext upgrade <id> <folder|package.tgz|id@range> [--registry URL] [--allow-unsigned]',
     summary: 'Upgrade an extension; the previous version is restored if the new one fails to load',
-    options: { 'allow-unsigned': { type: 'boolean' } },
+    options: { 'allow-unsigned': { type: 'boolean' }, registry: { type: 'string' } },
     positionals: 2,
     async run(values, io, positionals) {
       const usage = commands['ext upgrade']!.usage;
@@ -270,6 +310,39 @@ const commands: Record<string, Command> = {
   },
 };
 
+/** Finds the workspace named by --workspace, or the only workspace when the option is left out. */
+async function resolveWorkspace(
+  ref: string | undefined,
+  usage: string,
+  find: (ref: string) => Promise<{ id: string; slug: string } | null>,
+  firstTwo: () => Promise<Array<{ id: string; slug: string }>>,
+): Promise<{ id: string; slug: string }> {
+  if (ref) {
+    const workspace = await find(ref);
+    if (!workspace) throw new UsageError(`Workspace '${ref}' was not found; pass its slug or id.`, usage);
+    return workspace;
+  }
+  const workspaces = await firstTwo();
+  if (workspaces.length === 1) return workspaces[0]!;
+  throw new UsageError(workspaces.length === 0 ? 'There is no workspace yet; run `mify setup` first.' : 'There are several workspaces; choose one with --workspace.', usage);
+}
+
+/** Prints the new graph and its import report: one line per source node, then credentials, schedules and warnings. */
+function printImport(io: CliIo, graph: { id: string; name: string }, report: ImportReport): void {
+  io.out(`Imported '${graph.name}' as graph ${graph.id} (${report.format}): ${report.counts.mapped} mapped, ${report.counts.approximated} approximated, ${report.counts.opaque} opaque.`);
+  const width = Math.max(...report.nodes.map((node) => node.source.name.length), 4);
+  for (const node of report.nodes) {
+    io.out(`  ${node.status.padEnd(12)} ${node.source.name.padEnd(width)}  ${node.source.type} -> ${node.nodeType ?? '(folded into another node)'}${node.flags.length > 0 ? `  [${node.flags.join(', ')}]` : ''}`);
+    for (const note of node.notes) io.out(`${' '.repeat(16)}- ${note}`);
+  }
+  for (const credential of report.credentials) {
+    io.out(`  credential to bind: node '${credential.nodeName}', parameter ${credential.parameter}: ${credential.platformType}${credential.platformName ? ` '${credential.platformName}'` : ''} (suggested: ${credential.suggestedTypes.join(', ')})`);
+  }
+  for (const hint of report.scheduleHints) io.out(`  schedule hint: ${hint.cron}${hint.timezone ? ` (${hint.timezone})` : ''}`);
+  if (report.stickyNotes > 0) io.out(`  sticky notes: ${report.stickyNotes}`);
+  for (const warning of report.warnings) io.out(`  warning: ${warning}`);
+}
+
 /** Builds `mify ext enable|disable <id>`, which reports the extension's state afterwards. */
 function extensionStateCommand(action: 'enable' | 'disable', summary: string): Command {
   return {
@@ -287,10 +360,27 @@ function extensionStateCommand(action: 'enable' | 'disable', summary: string): C
   };
 }
 
-function sourceFrom(target: string | undefined, values: Record<string, unknown>, usage: string): { folder?: string; packageFile?: string; allowUnsigned: boolean } {
-  if (!target) throw new UsageError('Missing the folder or package file to install from.', usage);
+/** Registry references on the command line: `acme.hello`, `acme.hello@^1.2.0`, `acme.hello@1.2.3`. */
+const REGISTRY_REFERENCE = /^([a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)+)(?:@(.+))?$/;
+
+/**
+ * Reads the install target: an existing folder or package file, or else a registry
+ * reference `id@range` (the newest compatible version when the range is left out).
+ */
+function sourceFrom(target: string | undefined, values: Record<string, unknown>, usage: string): InstallSource {
+  if (!target) throw new UsageError('Missing the folder, package file or id@range to install from.', usage);
   const allowUnsigned = values['allow-unsigned'] === true;
-  return /\.(tgz|tar\.gz)$/.test(target) ? { packageFile: target, allowUnsigned } : { folder: target, allowUnsigned };
+  const registryUrl = typeof values.registry === 'string' ? values.registry : undefined;
+  const isFile = /\.(tgz|tar\.gz)$/.test(target);
+  const reference = REGISTRY_REFERENCE.exec(target);
+
+  if (fs.existsSync(target) || isFile || !reference) {
+    if (registryUrl) throw new UsageError(`--registry applies to registry installs (id@range), but ${target} is a folder or package file.`, usage);
+    return isFile ? { packageFile: target, allowUnsigned } : { folder: target, allowUnsigned };
+  }
+  const range = reference[2] ?? '*';
+  if (semver.validRange(range) === null) throw new UsageError(`'${range}' in ${target} is not a semver range; use a version (1.2.0) or a range such as ^1.0.0.`, usage);
+  return { registry: { id: reference[1]!, range, url: registryUrl }, allowUnsigned };
 }
 
 /** Returns why `mify worker` cannot run with this environment, or null when it can. */

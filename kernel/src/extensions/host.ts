@@ -9,8 +9,9 @@ import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { KERNEL_VERSION } from '../version.js';
-import { ensureCollectionIndexes, extensionFilesRoot, HOST_METHOD_NAMES } from './host-api/index.js';
+import { ensureCollectionIndexes, extensionFilesRoot, HOST_METHOD_NAMES, type HostCaller } from './host-api/index.js';
 import { PackageError } from './errors-package.js';
+import type { RegistrySource } from './registry-client.js';
 import { createIsolateRuntime, FailureWindow } from './runtime/isolate/index.js';
 import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest } from './runtime/types.js';
 import { ExtensionStore, type ExtensionSource, type InstalledRecord } from './store.js';
@@ -36,6 +37,19 @@ export interface InvocationContext {
   stepId?: string;
   /** Records partial output of that step as a `step.progress` event (see `runs.progress`). */
   progress?: (delta: string) => Promise<boolean>;
+  /** Sender of the HTTP request a route call serves. */
+  caller?: HostCaller;
+  /** Filled with the runs `endpoints.invoke` starts during the call, by run id, with their workspace. */
+  startedRuns?: Map<string, string>;
+}
+
+/** Source of an install or upgrade: exactly one of folder, packageFile and registry. */
+export interface InstallSource {
+  folder?: string | undefined;
+  packageFile?: string | undefined;
+  registry?: RegistrySource | undefined;
+  /** Accept a package that is unsigned (or, from a package file, signed by an untrusted key). */
+  allowUnsigned?: boolean | undefined;
 }
 
 export type HostBridgeFactory = (context: InvocationContext & { extensionId: string; manifest: ExtensionManifest }) => HostBridge;
@@ -112,6 +126,14 @@ function extensionState(enabled: boolean, loaded: boolean): ExtensionStatus['sta
   return loaded ? 'active' : 'failed';
 }
 
+/** Base path of the routes of extensions without a mount. */
+const EXTENSION_ROUTE_BASE = '/api/ext';
+
+/** Distinct `mount` paths of a manifest's routes. */
+function routeMounts(manifest: ExtensionManifest): string[] {
+  return [...new Set((manifest.contributes?.routes ?? []).flatMap((route) => (route.mount ? [route.mount] : [])))];
+}
+
 function httpHosts(manifest: ExtensionManifest): string[] {
   return manifest.permissions.filter((p) => p.startsWith('http:fetch:')).map((p) => p.slice('http:fetch:'.length));
 }
@@ -127,6 +149,8 @@ export class ExtensionHost {
   private readonly loadErrors = new Map<string, string>();
   private readonly lastErrors = new Map<string, string>();
   private readonly log: Logger;
+  /** Mounted base paths of the active extensions; rebuilt after a load or unload. */
+  private mountTable: Map<string, string> | null = null;
   /** Live event subscriptions, `<extension id> <topic>` → unsubscribe. */
   private readonly eventSubscriptions = new Map<string, () => Promise<void>>();
 
@@ -140,6 +164,8 @@ export class ExtensionHost {
       bundledDirs?: string[];
       /** Pub/sub that carries extension events; without it `events.subscribe` delivers nothing. */
       sharedState?: SharedState;
+      /** Path patterns of the kernel's own routes, which a route mount may not overlap. */
+      kernelRoutePaths?: () => readonly string[];
     },
   ) {
     this.store = new ExtensionStore(deps.db);
@@ -232,6 +258,7 @@ export class ExtensionHost {
     };
 
     try {
+      this.assertMountsFree(manifest);
       const entry = path.join(record.location, manifest.entry);
       if (!fs.existsSync(entry)) throw new ExtensionError('extension_entry_missing', 422, `Extension '${record.id}' has no entry file ${manifest.entry} in ${record.location}; build it first (npm run build).`);
       if (manifest.collections?.length) await ensureCollectionIndexes(this.deps.db, record.id, manifest.collections);
@@ -253,6 +280,7 @@ export class ExtensionHost {
 
       const loaded = { record, runtime, failures };
       this.loaded.set(record.id, loaded);
+      this.mountTable = null;
       await this.restoreEventSubscriptions(record.id);
       this.loadErrors.delete(record.id);
       this.log.info({ extensionId: record.id, version: record.version, runtime: manifest.runtime }, 'extension loaded');
@@ -265,7 +293,51 @@ export class ExtensionHost {
     }
   }
 
+  /**
+   * Rejects an extension whose route mounts overlap a kernel route, the extension route prefix
+   * `/api/ext`, or another active extension's mount.
+   */
+  private assertMountsFree(manifest: ExtensionManifest): void {
+    const kernelPaths = this.deps.kernelRoutePaths?.() ?? [];
+    for (const mount of routeMounts(manifest)) {
+      const kernelPath = [EXTENSION_ROUTE_BASE, ...kernelPaths].find((candidate) => candidate === mount || candidate.startsWith(`${mount}/`));
+      if (kernelPath) {
+        throw new ExtensionError('route_mount_conflict', 409, `Extension '${manifest.id}' mounts routes at ${mount}, but the kernel route ${kernelPath} uses that path. Choose another mount path in contributes.routes[].mount and its routes:mount permission.`, { extensionId: manifest.id, mount });
+      }
+      const owner = [...this.loaded.values()].find((other) => other.record.id !== manifest.id && routeMounts(other.record.manifest).includes(mount));
+      if (owner) {
+        throw new ExtensionError('route_mount_conflict', 409, `Extension '${manifest.id}' mounts routes at ${mount}, which extension '${owner.record.id}' already mounts. Disable one of them, or change its mount path.`, { extensionId: manifest.id, mount, owner: owner.record.id });
+      }
+    }
+  }
+
+  /**
+   * Checks the mounts of the extensions loaded before the kernel's routes were registered,
+   * and unloads each one whose mount overlaps a kernel route, with the error as its load error.
+   */
+  async enforceRouteMounts(): Promise<void> {
+    for (const loaded of [...this.loaded.values()]) {
+      try {
+        this.assertMountsFree(loaded.record.manifest);
+      } catch (error) {
+        await this.unload(loaded.record.id);
+        this.loadErrors.set(loaded.record.id, (error as Error).message);
+        this.log.error({ extensionId: loaded.record.id, err: error }, 'extension route mount rejected');
+      }
+    }
+  }
+
+  /** The mounted base paths of the active extensions, by path. */
+  routeMountTable(): Map<string, string> {
+    if (this.mountTable) return this.mountTable;
+    const table = new Map<string, string>();
+    for (const loaded of this.loaded.values()) for (const mount of routeMounts(loaded.record.manifest)) table.set(mount, loaded.record.id);
+    this.mountTable = table;
+    return table;
+  }
+
   private async unload(id: string): Promise<void> {
+    this.mountTable = null;
     for (const [key, unsubscribe] of this.eventSubscriptions) {
       if (!key.startsWith(`${id} `)) continue;
       this.eventSubscriptions.delete(key);
@@ -286,7 +358,7 @@ export class ExtensionHost {
     return target;
   }
 
-  private async resolveSource(source: { folder?: string; packageFile?: string; allowUnsigned?: boolean }): Promise<{ folder: string; cleanup: () => void; kind: ExtensionSource }> {
+  private async resolveSource(source: InstallSource): Promise<{ folder: string; cleanup: () => void; kind: ExtensionSource }> {
     if (source.folder) {
       if (!fs.existsSync(source.folder)) throw new ExtensionError('extension_source_missing', 422, `Folder ${source.folder} does not exist.`);
       return { folder: path.resolve(source.folder), cleanup: () => {}, kind: 'folder' };
@@ -304,14 +376,26 @@ export class ExtensionHost {
       }
       return { folder: verified.folder, cleanup, kind: 'package' };
     }
-    throw new ValidationError('Give a folder or a package file to install from.', [{ path: 'source', message: 'folder or packageFile is required' }]);
+    if (source.registry) {
+      // Loaded on demand, like the package reader.
+      const { downloadFromRegistry } = await import('./registry-client.js');
+      const downloaded = await downloadFromRegistry(source.registry, { config: this.deps.config, logger: this.deps.logger, allowUnsigned: source.allowUnsigned === true });
+      return { folder: downloaded.folder, cleanup: downloaded.cleanup, kind: 'registry' };
+    }
+    throw new ValidationError('Give a folder, a package file or a registry source to install from.', [{ path: 'source', message: 'folder, packageFile or registry is required' }]);
   }
 
   /**
-   * Installs an extension from a folder or a verified package file and loads
-   * it. Nothing is kept when it fails to load.
+   * Installs an extension from a folder, a verified package file or a registry
+   * (see registry-client.ts for the checks) and loads it. Nothing is kept when it
+   * fails to load.
    */
-  async install(source: { folder?: string; packageFile?: string; allowUnsigned?: boolean }): Promise<ExtensionStatus> {
+  async install(source: InstallSource): Promise<ExtensionStatus> {
+    if (source.registry) {
+      // Checked before the download, which may be large.
+      const existing = await this.store.get(source.registry.id);
+      if (existing) throw new ConflictError(`Extension '${source.registry.id}' is already installed (version ${existing.version}); upgrade it instead.`, { extensionId: source.registry.id });
+    }
     const resolved = await this.resolveSource(source);
     try {
       const manifest = readManifest(resolved.folder);
@@ -339,7 +423,7 @@ export class ExtensionHost {
    * Replaces an installed extension with another version. When the new
    * version fails to load, the previous one is restored and loaded again.
    */
-  async upgrade(id: string, source: { folder?: string; packageFile?: string; allowUnsigned?: boolean }): Promise<ExtensionStatus> {
+  async upgrade(id: string, source: InstallSource): Promise<ExtensionStatus> {
     const current = await this.requireRecord(id);
     const resolved = await this.resolveSource(source);
     try {
@@ -428,6 +512,12 @@ export class ExtensionHost {
   /** Manifests of the active extensions, for contribution listings. */
   activeManifests(): Array<{ manifest: ExtensionManifest; healthy: boolean }> {
     return [...this.loaded.values()].map((loaded) => ({ manifest: loaded.record.manifest, healthy: loaded.failures.healthy }));
+  }
+
+  /** Manifest and health of one active extension, or undefined when it is not loaded. */
+  activeManifest(id: string): { manifest: ExtensionManifest; healthy: boolean } | undefined {
+    const loaded = this.loaded.get(id);
+    return loaded ? { manifest: loaded.record.manifest, healthy: loaded.failures.healthy } : undefined;
   }
 
   /** Calls a contribution of an active extension in its sandbox. */

@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { z } from 'zod';
 import type { KernelServices } from '../../container.js';
 import { defineRoute, type RouteSpec } from '../route.js';
@@ -17,13 +18,30 @@ const statusSchema = z.object({
   permissions: z.array(z.string()),
   previousVersion: z.string().nullable(),
 });
+const registryUrlSchema = z.url({ protocol: /^https?$/ }).describe('Registry base URL; MIFY_REGISTRY_URL when unset');
+const registrySearchQuery = z.object({
+  q: z.string().max(200).default(''),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+  url: registryUrlSchema.optional(),
+});
+const registrySourceSchema = z.object({
+  id: z.string().min(1).describe('Extension id in the registry, such as acme.hello'),
+  range: z
+    .string()
+    .default('*')
+    .refine((value) => semver.validRange(value) !== null, { message: 'expected a semver range such as ^1.0.0 or an exact version such as 1.2.0' })
+    .describe('Semver range of versions; the highest unyanked version whose engines.mify accepts this kernel is installed'),
+  url: registryUrlSchema.optional(),
+});
 const sourceSchema = z
   .object({
     folder: z.string().optional().describe('Folder on the server holding mify.extension.json'),
     packageFile: z.string().optional().describe('Package file (.tgz) on the server'),
-    allowUnsigned: z.boolean().default(false).describe('Accept a package that is unsigned or signed by an untrusted key'),
+    registry: registrySourceSchema.optional().describe('Extension in a registry; its signature and checksums are verified before it is installed'),
+    allowUnsigned: z.boolean().default(false).describe('Accept a package that is unsigned (or, from a package file, signed by an untrusted key)'),
   })
-  .refine((value) => Boolean(value.folder) !== Boolean(value.packageFile), { message: 'give exactly one of folder and packageFile' });
+  .refine((value) => [value.folder, value.packageFile, value.registry].filter(Boolean).length === 1, { message: 'give exactly one of folder, packageFile and registry' });
 const idParams = z.object({ id: z.string() });
 
 export function extensionRoutes(services: () => KernelServices): RouteSpec[] {
@@ -50,6 +68,35 @@ export function extensionRoutes(services: () => KernelServices): RouteSpec[] {
     }),
     defineRoute({
       method: 'get',
+      path: '/api/extensions/registry/search',
+      operationId: 'searchExtensionRegistry',
+      summary: 'Search a registry (MIFY_REGISTRY_URL, or url) for extensions to install',
+      tags: ['extensions'],
+      auth: 'admin',
+      query: registrySearchQuery,
+      responses: { 200: { description: 'Matches: { total, items: [{ id, name, description, owner, latestVersion }] }' } },
+      handler: async ({ query }) => {
+        const { searchRegistry } = await import('../../extensions/registry-client.js');
+        return { body: await searchRegistry(query, services().config) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/extensions/registry/packages/:id',
+      operationId: 'getExtensionRegistryPackage',
+      summary: 'A registry package with its versions, for choosing one to install',
+      tags: ['extensions'],
+      auth: 'admin',
+      params: idParams,
+      query: z.object({ url: registryUrlSchema.optional() }),
+      responses: { 200: { description: 'Package: { id, name, description, owner, latestVersion, versions }' } },
+      handler: async ({ params, query }) => {
+        const { registryPackage } = await import('../../extensions/registry-client.js');
+        return { body: await registryPackage(params.id, services().config, query.url) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
       path: '/api/extensions/:id',
       operationId: 'getExtension',
       summary: 'One installed extension',
@@ -63,7 +110,7 @@ export function extensionRoutes(services: () => KernelServices): RouteSpec[] {
       method: 'post',
       path: '/api/extensions',
       operationId: 'installExtension',
-      summary: 'Install an extension from a folder or a package file on the server',
+      summary: 'Install an extension from a folder or a package file on the server, or from a registry (signature and checksums verified)',
       tags: ['extensions'],
       auth: 'admin',
       body: sourceSchema,
