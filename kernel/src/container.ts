@@ -11,6 +11,7 @@ import type { Database } from './storage/database.js';
 import type { CredentialVault } from './vault/vault.js';
 import type { ContributionRegistry } from './extensions/contributions.js';
 import type { ExtensionHost } from './extensions/host.js';
+import type { EndpointService } from './endpoints/endpoint-service.js';
 import type { ContributionNodeTypeResolver } from './graphs/node-types.js';
 import type { GraphService } from './graphs/service.js';
 import type { RunService } from './runtime/run-service.js';
@@ -20,6 +21,8 @@ import type { RunTemplateService } from './graphs/run-templates.js';
 import type { NodeOutputCache } from './runtime/partial/output-cache.js';
 import type { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import type { ExpressionEvaluator, SubgraphLoader } from './runtime/types.js';
+import type { HomeScheduleService } from './schedules/home-schedules.js';
+import type { ScheduleNotificationService } from './schedules/schedule-notifications.js';
 import type { ScheduleService } from './schedules/schedule-service.js';
 import type { KnowledgeBaseService } from './knowledge/knowledge-bases.js';
 import type { VectorStoreService } from './knowledge/vector-store-service.js';
@@ -42,6 +45,7 @@ export interface KernelServices {
   vault: CredentialVault;
   extensionHost: ExtensionHost;
   contributions: ContributionRegistry;
+  endpointService: EndpointService;
   /** Node types of the enabled extensions, read from their manifests. */
   nodeTypes: ContributionNodeTypeResolver;
   graphService: GraphService;
@@ -56,6 +60,10 @@ export interface KernelServices {
   partialExecutionService: PartialExecutionService;
   /** Schedules that start graph runs at intervals or by cron expressions. */
   scheduleService: ScheduleService;
+  /** Notification URLs of schedules and their signed deliveries. */
+  scheduleNotificationService: ScheduleNotificationService;
+  /** Schedules from starter templates, their executions and approvals, by schedule id. */
+  homeScheduleService: HomeScheduleService;
   /** Routes llm.chat and llm.embed to provider extensions. */
   llmGateway: LlmGateway;
   /** Knowledge bases: documents parsed, chunked and embedded into a vector collection each. */

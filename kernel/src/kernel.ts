@@ -11,6 +11,8 @@ import { authRoutes } from './http/routes/auth.js';
 import { credentialRoutes } from './http/routes/credentials.js';
 import { extensionRoutes } from './http/routes/extensions.js';
 import { graphRoutes } from './http/routes/graphs.js';
+import { graphImportRoutes } from './http/routes/graph-import.js';
+import { aiBuilderRoutes } from './http/routes/ai-builder.js';
 import { ContributionRegistry } from './extensions/contributions.js';
 import { ExtensionHost } from './extensions/host.js';
 import { ContributionNodeTypeResolver } from './graphs/node-types.js';
@@ -24,6 +26,12 @@ import { graphRunRoutes } from './http/routes/graph-runs.js';
 import { scheduleRoutes } from './http/routes/schedules.js';
 import { ScheduleService } from './schedules/schedule-service.js';
 import { ScheduleTicker } from './schedules/schedule-ticker.js';
+import { HomeScheduleService } from './schedules/home-schedules.js';
+import { ScheduleNotificationService } from './schedules/schedule-notifications.js';
+import { homeScheduleRoutes } from './http/routes/home-schedules.js';
+import { EventTriggerService } from './triggers/event-triggers.js';
+import { KernelEventStore } from './triggers/kernel-events.js';
+import { TriggerDispatcher } from './triggers/trigger-dispatcher.js';
 import { knowledgeBaseRoutes } from './http/routes/knowledge-bases.js';
 import { vectorStoreRoutes } from './http/routes/vector-stores.js';
 import { KnowledgeBaseService } from './knowledge/knowledge-bases.js';
@@ -32,6 +40,7 @@ import { VectorStore } from './knowledge/vector-store.js';
 import { BaselineService } from './graphs/baselines.js';
 import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { hostGraphServices } from './graphs/host-graph-services.js';
+import { EndpointService } from './endpoints/endpoint-service.js';
 import { LlmGateway } from './llm/gateway.js';
 import { RunTemplateService } from './graphs/run-templates.js';
 import { NodeOutputCache } from './runtime/partial/output-cache.js';
@@ -140,19 +149,21 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
 
     // Resolved on first use: the graph services are registered after the extension host.
     const graphsForExtensions = hostGraphServices(() => container.cradle as never);
+    const endpointService = new EndpointService({ db, logger, sharedState, graphRuns: () => container.cradle.graphRunService, runService: () => container.cradle.runService });
     const llmGateway = new LlmGateway({ contributions: () => container.cradle.contributions, extensionHost: () => extensionHost, logger });
     const extensionHost: ExtensionHost = new ExtensionHost({
       db,
       logger,
       config,
       sharedState,
+      kernelRoutePaths: () => container.cradle.routes.map((route) => route.path),
       bridgeFactory: (context) =>
         createHostBridge(
-          { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, stepId: context.stepId, progress: context.progress, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
-          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
+          { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, stepId: context.stepId, progress: context.progress, caller: context.caller, startedRuns: context.startedRuns, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
+          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, endpoints: endpointService, knowledge: { search: (workspaceId, id, input) => container.cradle.knowledgeBaseService.search(workspaceId, id, input) }, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
         ),
     });
-    container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)) });
+    container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)), endpointService: asValue(endpointService) });
     const nodeTypes = new ContributionNodeTypeResolver(container.cradle.contributions);
     container.register({ nodeTypes: asValue(nodeTypes), graphService: asValue(new GraphService({ db, logger, auditLog, nodeTypes })) });
     if (options.loadExtensions !== false) await extensionHost.start();
@@ -241,8 +252,17 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     // Runs before runService.dispose (closers run in reverse), so runs ending at shutdown are not compared.
     closers.push(() => baselineService.dispose());
 
-    const scheduleService = new ScheduleService({ db, logger, graphService, graphRuns: () => container.cradle.graphRunService });
-    container.register({ scheduleService: asValue(scheduleService) });
+    const kernelEvents = new KernelEventStore(db);
+    const scheduleService = new ScheduleService({ db, logger, graphService, graphRuns: () => container.cradle.graphRunService, events: kernelEvents });
+    const scheduleNotificationService = new ScheduleNotificationService({ db, logger, secretKey: loadSecretKey({ secretKey: config.secretKey, dataDir: config.dataDir, logger }), allowPrivateNetwork: config.allowPrivateNetwork });
+    container.register({
+      scheduleService: asValue(scheduleService),
+      scheduleNotificationService: asValue(scheduleNotificationService),
+      homeScheduleService: asValue(new HomeScheduleService({ db, logger, graphService, scheduleService, notifications: scheduleNotificationService, runService: () => runService })),
+    });
+    const triggerDispatcher = new TriggerDispatcher({ events: kernelEvents, triggers: new EventTriggerService({ db, logger, graphRuns: () => container.cradle.graphRunService }), notifications: scheduleNotificationService, logger, pollMs: config.schedulePollMs });
+    // Runs before the run service closer (closers run in reverse), so no event trigger starts a run during shutdown.
+    closers.push(() => triggerDispatcher.stop());
     const vectorStore = new VectorStore({ db, logger });
     container.register({
       llmGateway: asValue(llmGateway),
@@ -260,13 +280,16 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       await startTemporalWorker();
       await runService.startExecuting();
       scheduleTicker.start();
+      triggerDispatcher.start();
     };
     if (options.executeRuns ?? options.loadExtensions !== false) await startExecution();
 
     const services = container.cradle;
     const resolve = () => container.cradle;
-    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...runRoutes(resolve), ...waitRoutes(resolve), ...timeTravelRoutes(resolve), ...graphRunRoutes(resolve), ...scheduleRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve), ...knowledgeBaseRoutes(resolve), ...vectorStoreRoutes(resolve), ...webhookRoutes(resolve));
+    services.routes.push(...systemRoutes(resolve), ...authRoutes(resolve), ...workspaceRoutes(resolve), ...apiKeyRoutes(resolve), ...credentialRoutes(resolve), ...extensionRoutes(resolve), ...graphRoutes(resolve), ...graphImportRoutes(resolve), ...aiBuilderRoutes(resolve), ...runRoutes(resolve), ...waitRoutes(resolve), ...timeTravelRoutes(resolve), ...graphRunRoutes(resolve), ...scheduleRoutes(resolve), ...homeScheduleRoutes(resolve), ...graphBaselineRoutes(resolve), ...canvasExecuteRoutes(resolve), ...knowledgeBaseRoutes(resolve), ...vectorStoreRoutes(resolve), ...webhookRoutes(resolve));
     if (options.extraRoutes) services.routes.push(...options.extraRoutes(resolve));
+    // Extensions were loaded before the kernel's routes existed, so their mounts are checked now.
+    await extensionHost.enforceRouteMounts();
 
     // Expired key-value entries are already hidden from reads; this hourly purge frees their space.
     const purgeTimer = setInterval(() => {

@@ -3,9 +3,9 @@
  * returns its argument unchanged.
  */
 import type { RouteContribution } from './manifest.js';
+import type { ImporterImplementation } from './importers.js';
 import type {
   ExtensionDefinition,
-  ImporterImplementation,
   NodeImplementation,
   ProviderImplementation,
   RouteImplementation,

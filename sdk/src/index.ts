@@ -9,3 +9,4 @@ export * from './host-api.js';
 export * from './errors.js';
 export * from './define.js';
 export * from './node-output.js';
+export * from './importers.js';

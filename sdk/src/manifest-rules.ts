@@ -25,7 +25,7 @@ export function checkCrossFieldRules(input: unknown): ManifestProblem[] {
   const errors: ManifestProblem[] = [
     ...checkEntryMatchesRuntime(input),
     ...checkNodes(input.id, contributes.nodes),
-    ...checkRoutes(contributes.routes),
+    ...checkRoutes(contributes.routes, input.permissions),
     ...checkUnique(['collections'], input.collections, 'name', 'collection'),
     ...checkUnique(['contributes', 'triggers'], contributes.triggers, 'type', 'trigger type'),
     ...checkUnique(['contributes', 'credentialTypes'], contributes.credentialTypes, 'type', 'credential type'),
@@ -111,15 +111,32 @@ function checkUniquePorts(nodeIndex: number, key: 'inputs' | 'outputs', ports: u
   return errors;
 }
 
-function checkRoutes(routes: unknown): ManifestProblem[] {
+function checkRoutes(routes: unknown, permissions: unknown): ManifestProblem[] {
   const errors: ManifestProblem[] = [];
   const firstIndexByKey = new Map<string, number>();
+  const granted = Array.isArray(permissions) ? permissions : [];
 
   for (const [index, route] of recordsIn(routes)) {
-    const { method, path, auth, access } = route;
+    const { method, path, auth, access, mount } = route;
+
+    if (typeof mount === 'string' && !granted.includes(`routes:mount:${mount}`)) {
+      errors.push({
+        path: formatJsonPath(['contributes', 'routes', index, 'mount']),
+        message: `mounting a route at ${JSON.stringify(mount)} needs the permission "routes:mount:${mount}", add it to "permissions"`,
+        expected: `routes:mount:${mount}`,
+      });
+    }
+
+    if ((path === '' || path === '/') && typeof mount !== 'string') {
+      errors.push({
+        path: formatJsonPath(['contributes', 'routes', index, 'path']),
+        message: `an empty route path serves the mount path itself and needs a "mount", such as "/api/forms"; add a mount or give the route a path such as "items"`,
+      });
+    }
 
     if (typeof method === 'string' && typeof path === 'string') {
       // `items/:id` and `items/:key` match the same requests, so parameter names are ignored.
+      // The mount is left out, because the route's name (`routeName`) does not contain it.
       const key = `${method} ${path.replace(/\/$/, '').replace(/:[A-Za-z_]\w*/g, ':')}`;
       const firstIndex = firstIndexByKey.get(key);
       if (firstIndex === undefined) firstIndexByKey.set(key, index);

@@ -88,7 +88,7 @@ describe('validateManifest error paths and expected forms', () => {
     { name: 'entry with backslashes', change: (m) => (m.entry = 'dist\\index.js'), path: '$.entry', message: /relative path inside the extension/ },
     { name: 'isolate entry not JavaScript', change: (m) => (m.entry = 'dist/plugin.wasm'), path: '$.entry', message: /runtime "isolate" expects a JavaScript file/ },
     { name: 'homepage not a URL', change: (m) => (m.homepage = 'example'), path: '$.homepage', message: /expected an http or https URL/ },
-    { name: 'unknown permission', change: (m) => (m.permissions = ['kv:read', 'kv:admin']), path: '$.permissions[1]', message: /unknown permission "kv:admin", expected one of graphs:read.*files:write, or http:fetch:<host>/ },
+    { name: 'unknown permission', change: (m) => (m.permissions = ['kv:read', 'kv:admin']), path: '$.permissions[1]', message: /unknown permission "kv:admin", expected one of graphs:read.*endpoints:run.*routes:mount:\/api\/<segment>.*, or http:fetch:<host>/ },
     { name: 'http permission with bad host', change: (m) => (m.permissions = ['http:fetch:bad_host!']), path: '$.permissions[0]', message: /invalid host in "http:fetch:bad_host!"/ },
     { name: 'memory limit too large', change: (m) => (m.limits = { memoryLimitMb: 1024 }), path: '$.limits.memoryLimitMb', message: /^expected an integer from 1 to 512, got 1024$/ },
     { name: 'timeout not an integer', change: (m) => (m.limits = { timeoutMs: 1.5 }), path: '$.limits.timeoutMs', message: /expected an integer, got 1\.5/ },
@@ -203,7 +203,15 @@ describe('validateManifest route rules', () => {
   });
 
   it('reports an unknown auth mode', () => {
-    expect(errorAt(withRoutes([{ ...route, auth: 'admin' }]), '$.contributes.routes[0].auth').message).toMatch(/expected one of "public", "user", "workspace"/);
+    expect(errorAt(withRoutes([{ ...route, auth: 'admin' }]), '$.contributes.routes[0].auth').message).toMatch(/expected one of "public", "optional", "user", "workspace"/);
+  });
+
+  it('reports a mount without its permission', () => {
+    expect(errorAt(withRoutes([{ ...route, mount: '/api/things' }]), '$.contributes.routes[0].mount').message).toBe('mounting a route at "/api/things" needs the permission "routes:mount:/api/things", add it to "permissions"');
+  });
+
+  it('reports a mount path of two segments', () => {
+    expect(errorAt(withRoutes([{ ...route, mount: '/api/a/b' }]), '$.contributes.routes[0].mount').message).toMatch(/top-level base path such as \/api\/workflow-endpoints/);
   });
 
   it('reports duplicate routes that differ only in parameter names', () => {
@@ -217,6 +225,22 @@ describe('validateManifest route rules', () => {
 
   it('reports access on a route without workspace auth', () => {
     expect(errorAt(withRoutes([{ ...route, auth: 'public', access: 'read' }]), '$.contributes.routes[0].access').message).toMatch(/access applies only to routes with auth "workspace"/);
+  });
+
+  it.each(['', '/'])('allows the empty path %j under a mount', (path) => {
+    const manifest = { ...withRoutes([{ ...route, path, mount: '/api/things' }]), permissions: ['routes:mount:/api/things'] };
+
+    expect(validateManifest(manifest).ok).toBe(true);
+  });
+
+  it('reports an empty path without a mount', () => {
+    expect(errorAt(withRoutes([{ ...route, path: '' }]), '$.contributes.routes[0].path').message).toMatch(/empty route path serves the mount path itself and needs a "mount"/);
+  });
+
+  it('reports "" and "/" as the same route', () => {
+    const manifest = { ...withRoutes([{ ...route, path: '', mount: '/api/things' }, { ...route, path: '/', mount: '/api/things' }]), permissions: ['routes:mount:/api/things'] };
+
+    expect(errorAt(manifest, '$.contributes.routes[1].path').message).toMatch(/matches the same requests as \$\.contributes\.routes\[0\]/);
   });
 });
 

@@ -6,7 +6,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 
-import { parsePermission, PERMISSION_FORMS, PERMISSIONS } from './permissions.js';
+import { MOUNT_PATH_PATTERN, parsePermission, PERMISSION_FORMS, PERMISSIONS } from './permissions.js';
 
 /** Extension ids: 2 to 6 lower-case dot-separated segments, such as `acme.crm-sync`. */
 export const EXTENSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*){1,5}$/;
@@ -14,7 +14,7 @@ export const EXTENSION_ID_PATTERN = /^[a-z0-9][a-z0-9-]*(?:\.[a-z0-9][a-z0-9-]*)
 const PORT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const FIELD_PATH_PATTERN = /^[A-Za-z_$][\w$-]*(?:\.[A-Za-z_$][\w$-]*)*$/;
 const COLLECTION_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,62}$/;
-const ROUTE_SEGMENT_PATTERN = /^(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*|:[A-Za-z_][A-Za-z0-9_]*)$/;
+const ROUTE_SEGMENT_PATTERN = /^(?:\.?[A-Za-z0-9_~-][A-Za-z0-9._~-]*|:[A-Za-z_][A-Za-z0-9_]*)$/;
 const EXPORT_NAME_PATTERN = /^[A-Za-z_$][\w$]*$/;
 const SEMVER_PATTERN = '^\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$';
 
@@ -51,7 +51,9 @@ export function isRelativeInnerPath(value: string): boolean {
 
 // Checks that a route path is relative and made of plain segments and `:name` parameters.
 function isRoutePath(value: string): boolean {
-  if (value === '' || value.startsWith('/')) return false;
+  // '' and '/' name the mount's own path; manifest-rules rejects them on a route without a mount.
+  if (value === '' || value === '/') return true;
+  if (value.startsWith('/')) return false;
 
   const segments = value.replace(/\/$/, '').split('/');
   return segments.every((segment) => segment !== '.' && ROUTE_SEGMENT_PATTERN.test(segment));
@@ -116,10 +118,16 @@ export const nodeContributionSchema = z.strictObject({
 export const routeContributionSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
   path: format('a relative route path such as items/:id', isRoutePath, {
-    description: 'Path relative to /api/ext/<extension id>/, such as items/:id.',
+    description: 'Path relative to the mount (or /api/ext/<extension id>/ without one), such as items/:id. A segment may start with one dot, as in .well-known. "" or "/" serves the mount path itself, such as POST /api/forms, and needs a mount.',
   }),
-  auth: z.enum(['public', 'user', 'workspace']).meta({
-    description: 'public: no sign-in. user: any signed-in user. workspace: a member of the workspace in the request.',
+  mount: format('a top-level base path such as /api/workflow-endpoints', (value) => MOUNT_PATH_PATTERN.test(value), {
+    description:
+      'Top-level base path the route is served under instead of /api/ext/<extension id>, such as /api/workflow-endpoints. Needs the permission routes:mount:<mount>. The kernel rejects the extension at load time when a kernel route or another extension already uses the path.',
+    pattern: MOUNT_PATH_PATTERN.source,
+  }).optional(),
+  auth: z.enum(['public', 'optional', 'user', 'workspace']).meta({
+    description:
+      'public: no sign-in, and the route sees no workspace. optional: no sign-in needed, but a request with an API key or a session runs in that caller\'s workspace. user: any signed-in user. workspace: a member of the workspace in the request.',
   }),
   access: z.enum(['read', 'write', 'manage']).optional().meta({ description: 'Access the caller needs in the workspace when auth is workspace.' }),
   summary: nonEmpty('One line for the OpenAPI document.'),
@@ -213,7 +221,7 @@ export const manifestSchema = z
             const parsed = parsePermission(value);
             if (!parsed.ok) context.addIssue({ code: 'custom', message: parsed.message, params: { expected: PERMISSION_FORMS, message: parsed.message } });
           })
-          .meta({ pattern: `^(?:${PERMISSIONS.join('|')}|http:fetch:\\S+)$` }),
+          .meta({ pattern: `^(?:${PERMISSIONS.join('|')}|http:fetch:\\S+|routes:mount:/api/\\S+)$` }),
       )
       .default([])
       .meta({ description: 'Host API permissions. Every call outside them is denied.' }),

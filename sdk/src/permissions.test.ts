@@ -15,6 +15,10 @@ describe('parsePermission', () => {
     expect(parsePermission('llm:invoke')).toEqual({ ok: true, permission: { kind: 'named', permission: 'llm:invoke', namespace: 'llm', action: 'invoke' } });
   });
 
+  it('parses a route mount', () => {
+    expect(parsePermission('routes:mount:/api/workflow-endpoints')).toEqual({ ok: true, permission: { kind: 'routes:mount', permission: 'routes:mount:/api/workflow-endpoints', path: '/api/workflow-endpoints' } });
+  });
+
   it('parses an exact host', () => {
     expect(parsePermission('http:fetch:api.example.com')).toEqual({ ok: true, permission: { kind: 'http:fetch', permission: 'http:fetch:api.example.com', host: 'api.example.com' } });
   });
@@ -33,7 +37,10 @@ describe('parsePermission', () => {
   });
 
   const invalid: Array<[string, RegExp]> = [
-    ['kv:admin', /^unknown permission "kv:admin", expected one of graphs:read, .*files:write, or http:fetch:<host>/],
+    ['kv:admin', /^unknown permission "kv:admin", expected one of graphs:read, .*endpoints:run.*routes:mount:\/api\/<segment> .*, or http:fetch:<host>/],
+    ['routes:mount:/api', /invalid mount path/],
+    ['routes:mount:/api/a/b', /invalid mount path/],
+    ['routes:mount:/other/x', /invalid mount path/],
     ['http:fetch:', /the host is empty/],
     ['http:fetch:*.com', /covers a whole top-level domain/],
     ['http:fetch:a.*.com', /not a valid host pattern/],

@@ -26,7 +26,10 @@ export class ContributionRegistry {
       for (const point of POINTS) {
         for (const entry of manifest.contributes?.[point] ?? []) {
           const listed: Record<string, unknown> = { ...(entry as object), extensionId: manifest.id, extensionVersion: manifest.version, healthy };
-          if (point === 'routes') listed.url = `${extensionRoutePrefix(manifest.id)}/${String((entry as { path: string }).path).replace(/^\//, '')}`;
+          if (point === 'routes') {
+            const route = entry as { path: string; mount?: string };
+            listed.url = `${route.mount ?? extensionRoutePrefix(manifest.id)}/${route.path.replace(/^\//, '')}`;
+          }
           result[point].push(listed);
         }
       }

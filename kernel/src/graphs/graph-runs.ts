@@ -30,6 +30,8 @@ export interface StartGraphRunRequest {
   mode: string;
   createdBy: string | null;
   wait: boolean;
+  /** Id of the new run; see StartRunRequest.runId. */
+  runId?: string;
 }
 
 /** Problems quoted in the `detail` of a 422; the `errors` member lists all of them. */
@@ -76,7 +78,7 @@ export class GraphRunService {
     const graph = this.validate(definition, request.graphId);
     const executable: ExecutableGraph = { id: request.graphId, versionId: definition.versionId, workspaceId: request.workspaceId, graph };
 
-    const run = await this.deps.runService.start({ workspaceId: request.workspaceId, graph: executable, input: request.input, mode: request.mode, createdBy: request.createdBy, waitForCompletion: request.wait });
+    const run = await this.deps.runService.start({ workspaceId: request.workspaceId, graph: executable, input: request.input, mode: request.mode, createdBy: request.createdBy, waitForCompletion: request.wait, ...(request.runId ? { runId: request.runId } : {}) });
     // With wait the run has finished, so its comparison is stored before the response.
     const compared = this.deps.baselines.track(request.workspaceId, request.graphId, run.id);
     if (request.wait) await compared;

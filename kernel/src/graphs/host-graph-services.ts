@@ -12,6 +12,7 @@ function toHostRun(run: RunRecord): HostRunRecord {
     startedAt: run.startedAt?.toISOString() ?? null,
     finishedAt: run.finishedAt?.toISOString() ?? null,
     ...(run.error ? { error: run.error.message } : {}),
+    ...(run.status === 'succeeded' && run.output && typeof run.output === 'object' && Array.isArray((run.output as { items?: unknown }).items) ? { output: (run.output as { items: unknown[] }).items } : {}),
   };
 }
 
@@ -30,8 +31,8 @@ export function hostGraphServices(services: () => { graphService: GraphService; 
       const page = await services().graphService.list(workspaceId, { cursor: options.cursor, limit: options.limit });
       return { data: page.items, nextCursor: page.nextCursor };
     },
-    async startRun(workspaceId, graphId, items) {
-      const run = await services().graphRunService.start({ workspaceId, graphId, version: 'live', input: items, mode: 'extension', createdBy: null, wait: false });
+    async startRun(workspaceId, graphId, items, runId) {
+      const run = await services().graphRunService.start({ workspaceId, graphId, version: 'live', input: items, mode: 'extension', createdBy: null, wait: false, ...(runId ? { runId } : {}) });
       return toHostRun(run);
     },
     async getRun(workspaceId, runId) {

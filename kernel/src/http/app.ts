@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import type { KernelServices } from '../container.js';
 import { MifyError } from '../errors.js';
+import { importTooLargeMessage, MAX_IMPORT_BODY_BYTES } from '../graphs/imports.js';
 import { authenticate, rateLimit, requestContext } from './middleware.js';
 import { mountExtensionRoutes } from './extension-routes.js';
 import { mountRoute } from './mount.js';
@@ -43,8 +44,17 @@ export function createApp(services: KernelServices): Hono<AppEnv> {
           instance: c.req.path,
         }),
   });
+  // Import routes take whole workflow files, so they have their own, larger limit and respond with 422 past it.
+  const limitImportBody = bodyLimit({
+    maxSize: Math.max(config.bodyLimitBytes, MAX_IMPORT_BODY_BYTES),
+    onError: (c) =>
+      problemResponse({ type: problemType('import_file_too_large'), title: 'Unprocessable Content', status: 422, code: 'import_file_too_large', detail: importTooLargeMessage(null), instance: c.req.path }),
+  });
   // Requests without a body skip the limit: checking it makes the Node adapter build a full Request object.
-  app.use('/api/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
+  app.use('/api/*', (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return c.req.path.startsWith('/api/graphs/import/') ? limitImportBody(c, next) : limitBody(c, next);
+  });
   app.use('/api/*', authenticate({ apiKeys: services.apiKeyService, sessions: services.sessionService }));
   app.use('/api/*', rateLimit({ sharedState: services.sharedState, perIpPerMinute: config.rateLimitIpPerMinute, perKeyPerMinute: config.rateLimitKeyPerMinute }));
 

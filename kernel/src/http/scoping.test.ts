@@ -33,6 +33,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/graphs/:id/archive': () => b.graphId,
       'POST /api/graphs/:id/draft-from/:versionId': () => b.graphId,
       'GET /api/graphs/:id/versions/:from/diff/:to': () => b.graphId,
+      'GET /api/graphs/:id/export/n8n': () => b.graphId,
       'POST /api/graphs/:id/runs': () => b.graphId,
       'GET /api/graphs/:id/run-templates': () => b.graphId,
       'POST /api/graphs/:id/run-templates': () => b.graphId,
@@ -47,6 +48,12 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'GET /api/graphs/:id/schedules/:scheduleId': () => b.graphId,
       'PATCH /api/graphs/:id/schedules/:scheduleId': () => b.graphId,
       'DELETE /api/graphs/:id/schedules/:scheduleId': () => b.graphId,
+      'GET /api/home/schedules/:id/waiting': () => b.scheduleId,
+      'POST /api/home/schedules/:id/approve': () => b.scheduleId,
+      'GET /api/home/schedules/:id/executions': () => b.scheduleId,
+      'GET /api/home/schedules/:id/notifications': () => b.scheduleId,
+      'POST /api/home/schedules/:id/notifications': () => b.scheduleId,
+      'DELETE /api/home/schedules/:id/notifications/:notificationId': () => b.scheduleId,
       'GET /api/runs/:id': () => b.runId,
       'POST /api/runs/:id/cancel': () => b.runId,
       'GET /api/runs/:id/events': () => b.runId,
@@ -79,6 +86,10 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'PUT /api/credentials/:id': { name: 'renamed' },
       'PUT /api/workspace/members/:userId': { role: 'viewer' },
       'POST /api/graphs': { name: 'probe' },
+      'POST /api/graphs/import/n8n': { content: '{"nodes":[],"connections":{}}' },
+      'POST /api/graphs/import/flowise': { content: '{"nodes":[],"edges":[]}' },
+      'POST /api/graphs/import/dify': { content: 'kind: app' },
+      'POST /api/graphs/import/langflow': { content: '{"data":{"nodes":[],"edges":[]}}' },
       'PUT /api/graphs/:id': { name: 'renamed' },
       'PUT /api/graphs/:id/definition': { nodes: [], edges: [] },
       'POST /api/graphs/:id/runs': { version: 'live' },
@@ -86,6 +97,9 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       'POST /api/graphs/:id/baseline': { runId: 'run_probe' },
       'POST /api/graphs/:id/schedules': { name: 'probe', kind: 'interval', intervalMs: 60_000 },
       'PATCH /api/graphs/:id/schedules/:scheduleId': { enabled: false },
+      'POST /api/home/schedules/from-template': { templateId: 'daily-digest', schedule: { kind: 'interval', intervalMs: 60_000, enabled: false } },
+      'POST /api/home/schedules/:id/approve': {},
+      'POST /api/home/schedules/:id/notifications': { url: 'https://example.com/hooks/mify' },
       'POST /api/canvas-execute': { graphId: 'any-graph' },
       'POST /api/canvas-execute/admin/cache-clear': {},
       'POST /api/waits/:id/decision': { decision: 'approve' },
@@ -114,7 +128,7 @@ describe.each(databaseBackends)('workspace scoping on $name', (backend) => {
       b.graphId = (await graphService.create(workspaceB.id, { type: 'user', id: userB.id }, { name: 'b-graph' })).id;
       b.versionId = (await graphService.publish(workspaceB.id, b.graphId, { type: 'user', id: userB.id })).version.id;
       const emptyGraph = mifyGraphSchema.parse({ nodes: [], edges: [] });
-      b.scheduleId = (await t.kernel.services.scheduleService.create(workspaceB.id, b.graphId, userB.id, { name: 'b-schedule', kind: 'interval', intervalMs: 60_000, version: 'live', enabled: false })).id;
+      b.scheduleId = (await t.kernel.services.scheduleService.create(workspaceB.id, b.graphId, userB.id, { name: 'b-schedule', kind: 'interval', intervalMs: 60_000, version: 'live', enabled: false, catchUp: 'latest' })).id;
       b.runId = (await t.kernel.services.runService.start({ workspaceId: workspaceB.id, graph: { id: null, versionId: null, workspaceId: workspaceB.id, graph: emptyGraph }, input: [], mode: 'api', createdBy: userB.id, waitForCompletion: true })).id;
       b.waitId = (await t.kernel.services.runService.waits.ensure({ runId: b.runId, rootRunId: b.runId, workspaceId: workspaceB.id, graphId: null, nodeId: 'n', nodeName: 'Review', stepKey: 'n:1', request: { kind: 'approval', title: 'probe' } })).wait.id;
       // Knowledge bases and vector stores need pgvector; without it the probes use ids that cannot exist, which must be 404 all the same.

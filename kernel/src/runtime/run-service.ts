@@ -104,7 +104,8 @@ export interface StartRunRequest {
   /** Results of activations to reuse instead of running them (replay and fork), by step key. */
   journal?: Array<{ stepKey: string; result: unknown }>;
   /** Input items that replace what these activations receive, by step key (fork). */
-  overrides?: Record<string, PortItems> | null;
+  overrides?: Record<string, PortItems> | null;  /** Id of the new run; default a new random id. A caller that must find the run again after a crash passes one it stored first. */
+  runId?: string;
 }
 
 export interface RunListQuery {
@@ -246,7 +247,7 @@ export class RunService implements ChildRunStarter {
   async start(request: StartRunRequest): Promise<RunRecord> {
     const executor = this.executor();
     const plan = executor.plan(request.graph.graph);
-    const runId = newId('run');
+    const runId = request.runId ?? newId('run');
     await this.createRun(runId, { ...request, parentRunId: null, parentStepKey: null, rootRunId: runId, depth: 0 });
 
     let entry: ActiveRun | null = null;

@@ -52,6 +52,8 @@ export interface StepRow {
   error: unknown;
   idempotencyKey: string;
   usage: unknown;
+  /** Entries the node stored with `runs.trace`, in order, each with its `seq` and `at`; empty when it stored none. */
+  trace: Array<Record<string, unknown>>;
 }
 
 /** One entry of a run's event history; `id` is the SSE event id. */
@@ -176,7 +178,11 @@ export class RunStore {
   }
 
   async listSteps(runId: string): Promise<StepRow[]> {
-    const rows = await this.db.query<Record<string, unknown>>('select * from run_steps where run_id = $1 order by seq', [runId]);
+    const rows = await this.db.query<Record<string, unknown>>(
+      `select s.*, (select jsonb_agg(t.entry || jsonb_build_object('seq', t.seq) order by t.seq) from run_step_traces t where t.step_id = s.id) as trace
+       from run_steps s where s.run_id = $1 order by s.seq`,
+      [runId],
+    );
     return rows.map(toStepRow);
   }
 
@@ -339,6 +345,7 @@ function toStepRow(row: Record<string, unknown>): StepRow {
     error: row.error ?? null,
     idempotencyKey: row.idempotency_key as string,
     usage: row.usage ?? null,
+    trace: (row.trace as Array<Record<string, unknown>> | null) ?? [],
   };
 }
 

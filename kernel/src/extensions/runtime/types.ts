@@ -13,7 +13,8 @@ export interface HostBridge {
 
 /** What to run inside an extension: one of its contributions and the JSON input for it. */
 export interface InvokeRequest {
-  kind: 'node' | 'route' | 'trigger' | 'importer' | 'provider' | 'hook';
+  /** `exporter` calls the `export` function of an importer contribution. */
+  kind: 'node' | 'route' | 'trigger' | 'importer' | 'exporter' | 'provider' | 'hook';
   /** Contribution name as declared in the manifest, e.g. the node type `mify.data.set`. */
   name: string;
   input: unknown;

@@ -69,6 +69,9 @@ export const stepSchema = z.object({
   error: z.unknown(),
   idempotencyKey: z.string().describe('<run id>:<node id>:<activation>, the same for every attempt'),
   usage: z.unknown(),
+  trace: z
+    .array(z.object({ type: z.string(), seq: z.number().int(), at: z.string() }).catchall(z.unknown()))
+    .describe('Entries the node recorded with the runs.trace host method, in order, such as the thoughts, tool calls and observations of an agent'),
 });
 
 const runParams = z.object({ id: z.string().describe('Run id') });

@@ -36,6 +36,7 @@ const KIND_LABELS: Readonly<Record<InvokeRequest['kind'], string>> = {
   route: 'route',
   trigger: 'trigger',
   importer: 'importer',
+  exporter: 'exporter',
   provider: 'provider',
   hook: 'hook',
 };
@@ -96,7 +97,7 @@ export interface IsolateRuntime extends ExtensionRuntime {
  *
  * Inside the isolate, `invoke({ kind: 'node', name, input })` calls
  * `nodes[name].execute(ctx, input)` of the bundle's default export (route and trigger:
- * `handle`, importer: `import`, provider: `call`, hook: the function itself). `ctx` is a
+ * `handle`, importer: `import`, exporter: the importer's `export`, provider: `call`, hook: the function itself). `ctx` is a
  * frozen object `{ extensionId, kind, name, host, log }`: `host.call(method, args)` and the
  * `hostMethods` shortcuts return promises of the HostBridge result, and `log.info(message,
  * fields)` (also debug, warn, error) and `console.*` send log lines without waiting.

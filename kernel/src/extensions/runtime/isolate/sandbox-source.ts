@@ -90,6 +90,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     route: ObjectFreeze({ __proto__: null, section: 'routes', method: 'handle', label: 'route' }),
     trigger: ObjectFreeze({ __proto__: null, section: 'triggers', method: 'handle', label: 'trigger' }),
     importer: ObjectFreeze({ __proto__: null, section: 'importers', method: 'import', label: 'importer' }),
+    exporter: ObjectFreeze({ __proto__: null, section: 'importers', method: 'export', label: 'exporter' }),
     provider: ObjectFreeze({ __proto__: null, section: 'providers', method: 'call', label: 'provider' }),
     hook: ObjectFreeze({ __proto__: null, section: 'hooks', method: null, label: 'hook' }),
   });
