@@ -116,8 +116,8 @@ export function bootstrap({ buildWeb = true } = {}) {
     run(pnpm, ['--filter', '@mify/kernel', 'exec', 'prisma', 'generate', '--schema', schema], { env: { PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
   }, [generated]);
 
-  log('building the kernel and SDK');
-  run(pnpm, ['exec', 'tsc', '-b', 'sdk', 'kernel']);
+  log('building the kernel, SDK and registry');
+  run(pnpm, ['exec', 'tsc', '-b', 'sdk', 'kernel', 'registry']);
 
   const extensionSources = listFiles(path.join(ROOT, 'extensions'));
   step('extensions', hashFiles(extensionSources), () => {

@@ -403,8 +403,20 @@ describeWithChromium(title, () => {
     await screenshot('extension-panel');
   });
 
+  it('registry install without a registry says how to set one', async () => {
+    await page.goto('/settings/extensions');
+    await page.getByLabel('Extension id').fill('acme.crm');
+    await page.getByLabel('Version range').fill('^1.0.0');
+    await page.getByRole('button', { name: 'Install extension' }).click();
+
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    await expect(alert.textContent()).resolves.toContain('MIFY_REGISTRY_URL');
+  });
+
   it('install names a missing folder', async () => {
     await page.goto('/settings/extensions');
+    await page.getByLabel('Folder on the server').check();
     await page.getByLabel('Folder path').fill('/nonexistent/mify-extension');
     await page.getByRole('button', { name: 'Install extension' }).click();
 

@@ -365,10 +365,15 @@ export interface ExtensionStatus {
   previousVersion: string | null;
 }
 
-/** Install source of an extension: a folder or a package file on the server. */
+/**
+ * Install source of an extension: a folder or a package file on the server, or
+ * a package of an extension registry (`range` defaults to any version; `url`
+ * to the kernel's MIFY_REGISTRY_URL).
+ */
 export interface ExtensionSource {
   folder?: string;
   packageFile?: string;
+  registry?: { id: string; range?: string; url?: string };
   allowUnsigned?: boolean;
 }
 
