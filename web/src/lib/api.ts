@@ -470,3 +470,125 @@ export function createAiBuilderApi(options: ApiClientOptions = {}) {
     generate: (input: AiBuilderInput) => apiRequest<AiBuilderResult>('POST', '/api/ai-builder/generate', { fetch: options.fetch, workspace: options.workspace ?? null, body: input }),
   };
 }
+
+// ---------------------------------------------------------------------------
+// Workflow import: POST /api/graphs/import/<platform>, and the n8n export.
+// ---------------------------------------------------------------------------
+
+/** Platforms whose workflow exports the kernel imports. */
+export type ImportPlatform = 'n8n' | 'flowise' | 'dify' | 'langflow';
+
+/** Outcome for one node of the imported file. */
+export interface ImportReportEntry {
+  source: { id: string; name: string; type: string; typeVersion?: string | number | null };
+  nodeId: string | null;
+  nodeType: string | null;
+  status: 'mapped' | 'approximated' | 'opaque';
+  /** Approximated: what differs. Opaque: why there is no mapping. */
+  notes: string[];
+  flags: Array<'carries-code' | 'needs-python-runtime' | 'needs-credential' | 'needs-platform'>;
+}
+
+/** The importer's report: every node, the credentials to bind, schedules and warnings. */
+export interface ImportReport {
+  platform: string;
+  format: string;
+  sourceVersion: string | null;
+  nodes: ImportReportEntry[];
+  credentials: Array<{ nodeId: string; nodeName: string; parameter: string; platformType: string; platformName: string | null; suggestedTypes: string[] }>;
+  scheduleHints: Array<{ cron: string; timezone?: string; description?: string }>;
+  stickyNotes: number;
+  warnings: string[];
+  counts: { mapped: number; approximated: number; opaque: number };
+}
+
+/** Result of an import: the new graph (several for a Flowise workspace export) and its report. */
+export interface ImportResult {
+  graph: { id: string; name: string };
+  report: ImportReport;
+  additionalGraphs: Array<{ graph: { id: string; name: string }; report: ImportReport }>;
+}
+
+/** A file to import. `confirmNewerVersion` accepts a Dify DSL of a newer major version. */
+export interface ImportFileInput {
+  fileName: string;
+  content: string;
+  name?: string;
+  confirmNewerVersion?: boolean;
+}
+
+/**
+ * Creates the client of the workflow importers. A file the importer cannot read is an
+ * ApiError with status 422 whose detail names the problem (with code `unsupported_version`,
+ * retry with `confirmNewerVersion`).
+ *
+ * @example
+ * const imports = createImportApi({ workspace: 'my-team' });
+ * const { graph, report } = await imports.importFile('n8n', { fileName: file.name, content: await file.text() });
+ */
+export function createImportApi(options: ApiClientOptions = {}) {
+  const request = { fetch: options.fetch, workspace: options.workspace ?? null };
+  return {
+    importFile: (platform: ImportPlatform, input: ImportFileInput) => apiRequest<ImportResult>('POST', `/api/graphs/import/${platform}`, { ...request, body: input }),
+    /** URL of the n8n export of a graph's draft, for a download link. */
+    exportN8nUrl: (graphId: string) => `/api/graphs/${encodeURIComponent(graphId)}/export/n8n`,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Chat widget: the public routes of mify.chat that the /embed/chat page calls
+// without a session, and the members' widget settings under /api/chat/widgets.
+// ---------------------------------------------------------------------------
+
+/** The public part of a chat widget, as GET /api/chat-widget/config/:id returns it. */
+export interface ChatWidgetConfig {
+  id: string;
+  title: string;
+  greeting: string;
+}
+
+/** The answer to one visitor message. `message` is the text as stored, with personal data redacted. */
+export interface ChatWidgetReply {
+  reply: string;
+  message: string;
+  remainingToday: number;
+}
+
+/** A chat widget's settings, as members read and write them. */
+export interface ChatWidgetSettings {
+  id: string;
+  graphId: string;
+  title: string;
+  greeting: string;
+  dailyQuota: number;
+  perIpPerMinute: number;
+  memoryMessages: number;
+  redactPii: boolean;
+  allowedOrigins: string[];
+  /** Path of the embeddable page, such as `/embed/chat?widget=…`. */
+  embedPath: string;
+}
+
+/**
+ * Creates the chat widget client. Visitor calls send no workspace and no session; an
+ * exhausted quota or rate limit is an ApiError with status 429 (code `quota_exhausted`
+ * or `rate_limited`) whose detail the page shows.
+ *
+ * @example
+ * const chat = createChatWidgetApi();
+ * const { reply } = await chat.send({ widgetId, sessionId, content: 'Hello' });
+ */
+export function createChatWidgetApi(options: ApiClientOptions = {}) {
+  const member = { fetch: options.fetch, workspace: options.workspace ?? null };
+  const visitor = { fetch: options.fetch };
+  const widgetPath = (id: string) => `/api/chat/widgets/${encodeURIComponent(id)}`;
+  return {
+    config: (widgetId: string) => apiRequest<ChatWidgetConfig>('GET', `/api/chat-widget/config/${encodeURIComponent(widgetId)}`, visitor),
+    send: (input: { widgetId: string; sessionId: string; content: string }) => apiRequest<ChatWidgetReply>('POST', '/api/chat-widget/message', { ...visitor, body: input }),
+    createWidget: (settings: Partial<Omit<ChatWidgetSettings, 'id' | 'embedPath'>> & { graphId: string }) => apiRequest<ChatWidgetSettings>('POST', '/api/chat/widgets', { ...member, body: settings }),
+    getWidget: (id: string) => apiRequest<ChatWidgetSettings>('GET', widgetPath(id), member),
+    updateWidget: (id: string, settings: Partial<Omit<ChatWidgetSettings, 'id' | 'embedPath'>>) => apiRequest<ChatWidgetSettings>('PUT', widgetPath(id), { ...member, body: settings }),
+  };
+}
+
+export type ChatWidgetApi = ReturnType<typeof createChatWidgetApi>;
