@@ -1,6 +1,10 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineRoute } from './http/route.js';
+import { startServer } from './server.js';
 import { startTestKernel, type TestKernel } from './test-support/kernel.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
@@ -66,5 +70,31 @@ describe('server shutdown', () => {
 
     expect(response.status).toBe(200);
     expect(response.body).toContain('studio has not been built');
+  });
+});
+
+describe('studio assets', () => {
+  it('answers 404 for an asset removed by a rebuild', async () => {
+    const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
+    fs.mkdirSync(path.join(webDir, 'client', '_app', 'immutable'), { recursive: true });
+    fs.writeFileSync(path.join(webDir, 'client', '_app', 'immutable', 'present.js'), 'export {};');
+    // A stand-in for the SvelteKit handler that answers every request it gets.
+    fs.writeFileSync(path.join(webDir, 'handler.js'), "export function handler(req, res) { res.end('studio ' + req.url); }\n");
+    const kernel = await startTestKernel('pglite');
+    const server = await startServer(kernel.kernel, { host: '127.0.0.1', port: 0, webDir });
+    try {
+      const gone = await get(`${server.url}/_app/immutable/gone.js`);
+      const present = await get(`${server.url}/_app/immutable/present.js`);
+      const page = await get(`${server.url}/graphs`);
+
+      expect(gone.status).toBe(404);
+      expect(gone.body).toContain('reload the page');
+      expect(present.body).toBe('studio /_app/immutable/present.js');
+      expect(page.body).toBe('studio /graphs');
+    } finally {
+      server.server.close();
+      await kernel.close();
+      fs.rmSync(webDir, { recursive: true, force: true });
+    }
   });
 });

@@ -27,6 +27,20 @@ async function loadStudio(webDir: string): Promise<NodeHandler | null> {
   return module.handler;
 }
 
+/** Tells whether `url` names a built studio asset (under `/_app/`) whose file no longer exists. */
+function staticFileGone(webDir: string, url: string): boolean {
+  if (!url.startsWith('/_app/')) return false;
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(url.split(/[?#]/)[0]!);
+  } catch {
+    return false;
+  }
+  const file = path.join(webDir, 'client', pathname);
+  if (!file.startsWith(path.join(webDir, 'client') + path.sep)) return false;
+  return !fs.existsSync(file);
+}
+
 const STUDIO_MISSING_PAGE = `<!doctype html><meta charset="utf-8"><title>MIFY</title>
 <body style="font-family: system-ui; max-width: 40rem; margin: 4rem auto">
 <h1>MIFY kernel is running</h1>
@@ -46,7 +60,8 @@ export async function startServer(kernel: Kernel, options: { host?: string; port
   const host = options.host ?? config.host;
   const port = options.port ?? config.port;
   const api = getRequestListener(kernel.app.fetch);
-  const studio = await loadStudio(options.webDir ?? config.webDir ?? DEFAULT_WEB_DIR);
+  const studioDir = options.webDir ?? config.webDir ?? DEFAULT_WEB_DIR;
+  const studio = await loadStudio(studioDir);
   if (!studio) logger.warn('studio build not found; serving the API only');
 
   let inFlight = 0;
@@ -64,6 +79,11 @@ export async function startServer(kernel: Kernel, options: { host?: string; port
     const url = req.url ?? '/';
     if (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?')) {
       api(req, res);
+    } else if (studio && staticFileGone(studioDir, url)) {
+      // The studio was rebuilt under the running kernel: its file index names files that are
+      // gone, and serving one would fail on a stream nobody listens to.
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Not found: the studio was rebuilt; reload the page.');
     } else if (studio) {
       studio(req, res, () => {
         res.statusCode = 404;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendTitle, databaseBackends } from '../test-support/databases.js';
 import { writeIsolateExtension } from '../test-support/extensions.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
+import { BUNDLED_EXTENSIONS_DIR, MANIFEST_FILE } from './host.js';
 import { keyFingerprint, packExtension } from './package.js';
 
 const echoInput = { items: [{ json: { text: 'hi' } }] };
@@ -50,6 +51,16 @@ describe.each(databaseBackends)('extension host on $name', (backend) => {
       expect(body.routes).toContainEqual(expect.objectContaining({ url: '/api/ext/acme.echo/hello/:name' }));
       // acme.echo contributes no importer; the bundled importer extensions do.
       expect(body.importers.filter((importer) => importer.extensionId === 'acme.echo')).toEqual([]);
+    });
+
+    it('keeps parameter order of manifest', async () => {
+      const file = JSON.parse(fs.readFileSync(path.join(BUNDLED_EXTENSIONS_DIR, 'data', MANIFEST_FILE), 'utf8')) as { contributes: { nodes: Array<{ type: string; parameters: { properties: Record<string, unknown> } }> } };
+      const declared = file.contributes.nodes.find((node) => node.type === 'mify.data.edit-fields')!;
+      const response = await t.fetch('/api/extensions/contributions', { cookie: admin.cookie });
+      const body = (await response.json()) as { nodes: Array<{ type: string; parameters: { properties: Record<string, unknown> } }> };
+      const served = body.nodes.find((node) => node.type === 'mify.data.edit-fields')!;
+
+      expect(Object.keys(served.parameters.properties)).toEqual(Object.keys(declared.parameters.properties));
     });
 
     it('serves a contributed route', async () => {

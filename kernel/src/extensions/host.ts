@@ -5,6 +5,7 @@ import { checkEngine, validateManifest, type ExtensionManifest } from '@mify/sdk
 import semver from 'semver';
 import type { KernelConfig } from '../config.js';
 import { ConflictError, MifyError, NotFoundError, ValidationError } from '../errors.js';
+import { canonicalJson } from '../graphs/canonical.js';
 import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
@@ -129,6 +130,20 @@ function extensionState(enabled: boolean, loaded: boolean): ExtensionStatus['sta
 /** Base path of the routes of extensions without a mount. */
 const EXTENSION_ROUTE_BASE = '/api/ext';
 
+/**
+ * Returns the record with its manifest as the extension's own file writes it, when the file
+ * says the same. The database keeps manifests as jsonb, which reorders object keys, and the
+ * studio shows parameters in the order of their schema's properties.
+ */
+function withDeclaredKeyOrder(record: InstalledRecord): InstalledRecord {
+  try {
+    const fromFile = JSON.parse(fs.readFileSync(path.join(record.location, MANIFEST_FILE), 'utf8')) as unknown;
+    return canonicalJson(fromFile) === canonicalJson(record.manifest) ? { ...record, manifest: fromFile as InstalledRecord['manifest'] } : record;
+  } catch {
+    return record;
+  }
+}
+
 /** Distinct `mount` paths of a manifest's routes. */
 function routeMounts(manifest: ExtensionManifest): string[] {
   return [...new Set((manifest.contributes?.routes ?? []).flatMap((route) => (route.mount ? [route.mount] : [])))];
@@ -248,7 +263,8 @@ export class ExtensionHost {
   }
 
   /** Creates the sandbox of an installed extension. Records the error and rethrows when it cannot load. */
-  private async load(record: InstalledRecord): Promise<LoadedExtension> {
+  private async load(stored: InstalledRecord): Promise<LoadedExtension> {
+    const record = withDeclaredKeyOrder(stored);
     const { manifest } = record;
     const failures = new FailureWindow({ maxFailures: UNHEALTHY_AFTER_FAILURES, windowMs: FAILURE_WINDOW_MS });
     const onFailure = (error: ExtensionCallError) => {
