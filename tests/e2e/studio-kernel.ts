@@ -57,15 +57,18 @@ function exited(child: ChildProcess): Promise<void> {
 
 /**
  * Starts `mify start` on a free port with an empty data directory, and
- * resolves once /api/health responds with 200.
+ * resolves once /api/health responds with 200. `prepare` runs first, with the
+ * data directory, for set-up through the CLI (which needs the embedded
+ * database to itself).
  *
  * @example
  * const kernel = await startKernel();
  * try { await fetch(`${kernel.url}/api/health`); } finally { await kernel.stop(); }
  */
-export async function startKernel(): Promise<RunningKernel> {
+export async function startKernel(options: { prepare?: (dataDir: string) => void } = {}): Promise<RunningKernel> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-e2e-'));
+  options.prepare?.(dataDir);
   const url = `http://127.0.0.1:${port}`;
   let log = '';
 
