@@ -338,7 +338,7 @@ export class EndpointService {
         if (parsed.data.bodyType === 'binary') return problem(500, 'endpoint_binary_response', `The respond-to-webhook node of run ${run.id} sends a binary body, which workflow endpoints do not carry; use a webhook for binary responses.`, { runId: run.id });
         return { ok: true, response: { statusCode: parsed.data.statusCode, headers: parsed.data.headers, body: parsed.data.bodyType === 'empty' ? null : (parsed.data.body ?? null) } };
       }
-      if (step) return problem(500, 'endpoint_invalid_response', `The respond-to-webhook step of run ${run.id} has no usable response record; set the graph's rigor to audited.`, { runId: run.id });
+      if (step) return problem(500, 'endpoint_invalid_response', `The respond-to-webhook step of run ${run.id} has no usable response record; its response may be larger than MIFY_RUN_RECORD_MAX_BYTES.`, { runId: run.id });
     }
 
     const output = run.output as { items?: Item[]; truncated?: boolean } | null;

@@ -13,6 +13,13 @@ export function runChannel(runId: string): string {
   return `run:${runId}`;
 }
 
+/**
+ * Node types whose output is kept whole at every rigor, up to the record size limit: a
+ * respond-to-webhook step's output is the HTTP response that webhooks and workflow endpoints
+ * send, read back from its record.
+ */
+const FULL_OUTPUT_NODE_TYPES = new Set(['mify.io.respond-to-webhook']);
+
 /** Maximum characters of `step.progress` deltas stored per step (1 Mi). Later deltas of the step are dropped. */
 export const MAX_PROGRESS_CHARS_PER_STEP = 1024 * 1024;
 
@@ -163,7 +170,7 @@ export class RunRecorder implements StepRecorder {
     this.progressChars.delete(record.id);
     const hadStart = this.started.delete(record.id);
     const input = hadStart ? { value: null, oversized: false, bytes: 0 } : recordContent(record.input, this.deps.rigor, this.deps.maxRecordBytes, record.inputBytes);
-    const output = recordContent(record.output, this.deps.rigor, this.deps.maxRecordBytes);
+    const output = recordContent(record.output, FULL_OUTPUT_NODE_TYPES.has(record.nodeType) ? 'audited' : this.deps.rigor, this.deps.maxRecordBytes);
     const stored: StoredStep = { ...record, input: input.value, output: output.value, oversized: input.oversized || output.oversized };
     this.enqueue(stored, this.nextEvent(`step.${record.status}`, stepEventData(record)), input.bytes + output.bytes);
     await this.applyBackpressure();

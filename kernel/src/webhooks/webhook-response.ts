@@ -99,7 +99,7 @@ export function respondNodeResponse(run: RunRecord & { steps: Array<{ id: string
     throw new MifyError(
       'webhook_response_truncated',
       500,
-      `The respond-to-webhook node '${step.nodeName}' of run ${run.id} ran, but its record keeps only a trimmed preview, because the graph's rigor is experimental or the response is larger than MIFY_RUN_RECORD_MAX_BYTES. Set the graph's rigor to audited, or send a smaller body.`,
+      `The respond-to-webhook node '${step.nodeName}' of run ${run.id} ran, but its record keeps only a trimmed preview, because the response is larger than MIFY_RUN_RECORD_MAX_BYTES. Send a smaller body, or raise that limit.`,
       { runId: run.id, stepId },
     );
   }

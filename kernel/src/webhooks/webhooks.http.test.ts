@@ -166,6 +166,21 @@ describe.each(databaseBackends)('webhooks on $name', (backend) => {
         expect(body.map((item) => item.body)).toEqual([{ n: 1 }]);
       });
 
+      it('responseNode answers with experimental rigor', async () => {
+        // Experimental runs keep previews of step outputs, but the response step is kept whole.
+        const long = 'x'.repeat(5_000);
+        await publishGraph('Experimental', {
+          nodes: [webhookNode({ path: 'experimental', responseMode: 'responseNode' }), respondNode({ body: 'text', text: `${long}{{ $json.body.name }}` })],
+          edges: [edge('hook', 'reply')],
+          settings: { rigor: 'experimental' },
+        });
+
+        const response = await callHook('experimental', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) });
+
+        expect(response.status).toBe(200);
+        expect(await response.text()).toBe(`${long}Ada`);
+      });
+
       it('responseNode echoes a binary body', async () => {
         await publishGraph('Binary echo', {
           nodes: [webhookNode({ path: 'echo/binary', responseMode: 'responseNode' }), respondNode({ body: 'binary', binaryProperty: 'data' })],
