@@ -14,6 +14,13 @@ describe('SseParser', () => {
     expect(parser.push(': heartbeat\n\ndata: a\ndata: b\n\n')).toEqual([{ id: null, event: 'message', data: 'a\nb' }]);
   });
 
+  it('keeps the last id for later messages and ignores an id with NUL', () => {
+    const parser = new SseParser();
+    parser.push('id: 7\ndata: a\n\n');
+
+    expect(parser.push('id: 8\0\ndata: b\n\n')).toEqual([{ id: '7', event: 'message', data: 'b' }]);
+  });
+
   it('handles CRLF line ends split between chunks', () => {
     const parser = new SseParser();
     expect(parser.push('id: 4\r')).toEqual([]);

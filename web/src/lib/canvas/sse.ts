@@ -42,7 +42,7 @@ export class SseParser {
       const field = colon === -1 ? line : line.slice(0, colon);
       let value = colon === -1 ? '' : line.slice(colon + 1);
       if (value.startsWith(' ')) value = value.slice(1);
-      if (field === 'id') this.id = value;
+      if (field === 'id' && !value.includes('\0')) this.id = value;
       else if (field === 'event') this.event = value;
       else if (field === 'data') this.data.push(value);
     }
