@@ -304,19 +304,12 @@ export function queryString(values: Record<string, string | number | undefined |
 }
 
 /**
- * Creates the client of the graph, version, run and extension pages. Every
- * call is workspace-scoped except the extension management calls, which the
- * kernel allows to instance administrators only.
- *
- * @example
- * const pages = createGraphPagesApi({ fetch, workspace: 'my-team' });
- * const { items, nextCursor } = await pages.listRuns({ status: 'failed' });
+ * Returns a request function bound to the workspace of `options`. Without a
+ * workspace every call rejects with a problem that says to choose one.
  */
-export function createGraphPagesApi(options: ApiClientOptions = {}) {
+function workspaceRequest(options: ApiClientOptions): <T>(method: string, path: string, body?: unknown) => Promise<T> {
   const workspace = options.workspace ?? null;
-  const segment = encodeURIComponent;
-
-  function scoped<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return <T>(method: string, path: string, body?: unknown): Promise<T> => {
     if (!workspace) {
       return Promise.reject(
         new ApiError({
@@ -329,7 +322,21 @@ export function createGraphPagesApi(options: ApiClientOptions = {}) {
       );
     }
     return apiRequest<T>(method, path, { fetch: options.fetch, workspace, body });
-  }
+  };
+}
+
+/**
+ * Creates the client of the graph, version, run and extension pages. Every
+ * call is workspace-scoped except the extension management calls, which the
+ * kernel allows to instance administrators only.
+ *
+ * @example
+ * const pages = createGraphPagesApi({ fetch, workspace: 'my-team' });
+ * const { items, nextCursor } = await pages.listRuns({ status: 'failed' });
+ */
+export function createGraphPagesApi(options: ApiClientOptions = {}) {
+  const segment = encodeURIComponent;
+  const scoped = workspaceRequest(options);
 
   return {
     listGraphs: (query: { q?: string; tag?: string; cursor?: string; limit?: number } = {}) => scoped<CursorPage<GraphSummary>>('GET', `/api/graphs${queryString(query)}`),
@@ -397,23 +404,8 @@ export interface EditorGraph {
  * const graph = await editor.getGraph('graph_1');
  */
 export function createCanvasApi(options: ApiClientOptions = {}) {
-  const workspace = options.workspace ?? null;
   const segment = encodeURIComponent;
-
-  function scoped<T>(method: string, path: string, body?: unknown): Promise<T> {
-    if (!workspace) {
-      return Promise.reject(
-        new ApiError({
-          type: 'about:blank',
-          title: 'No workspace selected',
-          status: 400,
-          code: 'no_workspace_selected',
-          detail: 'No workspace is selected. Choose one in the workspace switcher, or create one.',
-        }),
-      );
-    }
-    return apiRequest<T>(method, path, { fetch: options.fetch, workspace, body });
-  }
+  const scoped = workspaceRequest(options);
 
   return {
     getGraph: (id: string) => scoped<EditorGraph>('GET', `/api/graphs/${segment(id)}`),
@@ -592,3 +584,81 @@ export function createChatWidgetApi(options: ApiClientOptions = {}) {
 }
 
 export type ChatWidgetApi = ReturnType<typeof createChatWidgetApi>;
+
+// ---------------------------------------------------------------------------
+// Forms: the routes of mify.forms under /api/forms, for the forms list, the
+// rendered form and the builder.
+// ---------------------------------------------------------------------------
+
+/** Field types a form supports. */
+export type FormFieldType = 'text' | 'textarea' | 'number' | 'email' | 'select' | 'checkbox' | 'date';
+
+/** One field of a form, as the forms API stores it. */
+export interface FormField {
+  /** Key of the answer: letters, digits and `_`, unique in the form. */
+  name: string;
+  label: string;
+  type: FormFieldType;
+  required?: boolean;
+  /** Bounds of a number, or lengths of a text in characters. */
+  min?: number;
+  max?: number;
+  /** Regular expression the whole text must match. */
+  pattern?: string;
+  options?: Array<{ value: string; label: string }>;
+  /** Shows the field only when `field` is shown and answered (with `equals`, with that value). */
+  showWhen?: { field: string; equals?: string | number | boolean };
+  help?: string;
+}
+
+export interface FormPage {
+  title: string;
+  fields: FormField[];
+}
+
+/** A form's definition: what POST /api/forms and PUT /api/forms/:id take. */
+export interface FormDefinition {
+  name: string;
+  description: string;
+  graphId: string;
+  pages: FormPage[];
+}
+
+export interface FormRecord extends FormDefinition {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A stored submission; `runId` is the run of the bound graph once it started. */
+export interface FormSubmission {
+  id: string;
+  formId: string;
+  answers: Record<string, string | number | boolean>;
+  status: 'received' | 'started' | 'failed';
+  runId?: string;
+  createdAt?: string;
+}
+
+/**
+ * Creates the forms client. Invalid answers are an ApiError with status 422 whose
+ * `problem.errors` lists one entry per field, with paths such as `answers.email`.
+ *
+ * @example
+ * const forms = createFormsApi({ workspace: 'my-team' });
+ * const form = await forms.get('doc_1');
+ */
+export function createFormsApi(options: ApiClientOptions = {}) {
+  const request = { fetch: options.fetch, workspace: options.workspace ?? null };
+  const formPath = (id: string) => `/api/forms/${encodeURIComponent(id)}`;
+  return {
+    list: (query: { cursor?: string } = {}) => apiRequest<{ items: FormRecord[]; nextCursor: string | null }>('GET', `/api/forms${queryString({ cursor: query.cursor })}`, request),
+    create: (definition: FormDefinition) => apiRequest<FormRecord>('POST', '/api/forms', { ...request, body: definition }),
+    get: (id: string) => apiRequest<FormRecord>('GET', formPath(id), request),
+    update: (id: string, definition: FormDefinition) => apiRequest<FormRecord>('PUT', formPath(id), { ...request, body: definition }),
+    submit: (id: string, input: { answers: Record<string, unknown>; submissionId?: string }) => apiRequest<FormSubmission>('POST', `${formPath(id)}/submit`, { ...request, body: input }),
+    submissions: (id: string) => apiRequest<{ items: FormSubmission[]; nextCursor: string | null }>('GET', `${formPath(id)}/submissions`, request),
+  };
+}
+
+export type FormsApi = ReturnType<typeof createFormsApi>;
