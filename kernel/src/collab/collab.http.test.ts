@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { readGraphFromDoc, writeGraphToDoc, type GraphJson } from '@mify/sdk/graph-doc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,9 @@ import { startServer } from '../server.js';
 import { backendTitle, createServerDatabase, databaseBackends, dropServerDatabase } from '../test-support/databases.js';
 import { writeIsolateExtension } from '../test-support/extensions.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
+
+/** Public workflow exports of other platforms (see SOURCES.md there). */
+const IMPORT_FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../tests/fixtures/imports');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -99,6 +103,27 @@ describe.each(databaseBackends)('live collaboration on $name', (backend) => {
 
     afterAll(async () => {
       await t?.close();
+    });
+
+    const importFixtures = fs.readdirSync(IMPORT_FIXTURES).flatMap((platform) =>
+      fs.statSync(path.join(IMPORT_FIXTURES, platform)).isDirectory() ? fs.readdirSync(path.join(IMPORT_FIXTURES, platform)).map((file) => [platform, file] as const) : [],
+    );
+
+    it.each(importFixtures)('imported %s/%s converts losslessly', async (platform, file) => {
+      const content = fs.readFileSync(path.join(IMPORT_FIXTURES, platform, file), 'utf8');
+      const imported = await t.fetch(`/api/graphs/import/${platform}`, { method: 'POST', key: editorKey, json: { fileName: file, content, confirmNewerVersion: true } });
+      const body = (await imported.json()) as { graph: { id: string }; additionalGraphs?: Array<{ graph: { id: string } }> };
+      expect(imported.status, JSON.stringify(body)).toBe(201);
+
+      for (const { id } of [body.graph, ...(body.additionalGraphs ?? []).map((entry) => entry.graph)]) {
+        const stored = (await (await t.fetch(`/api/graphs/${id}`, { key: editorKey })).json()) as { draft: GraphJson };
+        const doc = new Y.Doc();
+        writeGraphToDoc(doc, stored.draft);
+        const copy = new Y.Doc();
+        Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+
+        expect(readGraphFromDoc(copy)).toEqual(stored.draft);
+      }
     });
 
     it('two providers see each other edits', async () => {
