@@ -14,6 +14,21 @@ function messageText(body: unknown): unknown {
   return first?.results?.message?.text ?? first?.outputs?.message?.message ?? null;
 }
 
+/**
+ * Returns the detail of a Langflow (FastAPI) error `{ detail }`, which is a text or a list of field
+ * errors. For any other body it returns the start of the body.
+ */
+function errorDetail(body: string): string {
+  try {
+    const detail = (JSON.parse(body) as { detail?: unknown }).detail;
+    if (typeof detail === 'string') return detail;
+    if (Array.isArray(detail)) return detail.map((entry) => (typeof entry === 'object' && entry !== null && typeof (entry as { msg?: unknown }).msg === 'string' ? (entry as { msg: string }).msg : JSON.stringify(entry))).join('; ');
+  } catch {
+    // The body is not JSON, so its start is the detail.
+  }
+  return body.slice(0, 300) || 'empty response';
+}
+
 export const langflowPlatformNode = {
   async execute(ctx: OpaqueContext, input: NodeInput) {
     const parameters = ctx.node.parameters;
@@ -25,23 +40,39 @@ export const langflowPlatformNode = {
     }
 
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (typeof parameters.credential === 'string' && parameters.credential !== '') {
-      const data = (await ctx.host.credentials.get(parameters.credential)).data;
+    const credential = typeof parameters.credential === 'string' ? parameters.credential : '';
+    if (credential !== '') {
+      const data = (await ctx.host.credentials.get(credential)).data;
       const key = data.apiKey ?? data.token;
-      if (typeof key === 'string' && key !== '') headers['x-api-key'] = key;
+      if (typeof key !== 'string' || key === '') throw new ExtensionError('invalid_credential', `Node '${ctx.node.name}': credential '${credential}' has no apiKey or token field with a Langflow API key.`);
+      headers['x-api-key'] = key;
     }
     const field = typeof parameters.inputField === 'string' && parameters.inputField !== '' ? parameters.inputField : 'text';
 
+    const url = `${baseUrl}/api/v1/run/${encodeURIComponent(flowId)}`;
     const items: Item[] = [];
     for (const item of input.items) {
-      const response = await ctx.host.http.fetch(`${baseUrl}/api/v1/run/${encodeURIComponent(flowId)}`, {
+      const response = await ctx.host.http.fetch(url, {
         method: 'POST',
         headers,
         body: JSON.stringify({ input_value: String(item.json[field] ?? ''), input_type: 'chat', output_type: 'chat' }),
         timeoutMs: typeof parameters.timeoutMs === 'number' ? parameters.timeoutMs : 60_000,
       });
-      if (response.status < 200 || response.status > 299) throw new ExtensionError('platform_request_failed', `Node '${ctx.node.name}': Langflow responded with status ${response.status}: ${response.body.slice(0, 300)}`);
-      items.push({ json: { ...item.json, text: messageText(JSON.parse(response.body)) } });
+      if (response.status < 200 || response.status > 299) {
+        let hint = '';
+        const unauthorized = response.status === 401 || response.status === 403;
+        if (unauthorized && credential === '') hint = ' Langflow requires an API key, so set credential to a credential whose apiKey field contains it (sent as x-api-key).';
+        if (unauthorized && credential !== '') hint = ` Check that credential '${credential}' contains a valid Langflow API key.`;
+        if (response.status === 404) hint = ` Check flowId '${flowId}' and baseUrl.`;
+        throw new ExtensionError('platform_request_failed', `Node '${ctx.node.name}': Langflow (POST ${url}) responded with status ${response.status}: ${errorDetail(response.body).replace(/\.$/, '')}.${hint}`);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(response.body) as unknown;
+      } catch {
+        throw new ExtensionError('invalid_platform_response', `Node '${ctx.node.name}': Langflow (POST ${url}) returned text that is not JSON (${response.body.slice(0, 80)}); check that baseUrl is the Langflow server.`);
+      }
+      items.push({ json: { ...item.json, text: messageText(body) } });
     }
     return { items };
   },
