@@ -35,6 +35,10 @@ const envSchema = z.object({
   MIFY_SESSION_TTL_HOURS: positiveInt('hours').default(24 * 14),
   MIFY_SHUTDOWN_TIMEOUT_MS: positiveInt('milliseconds').default(10_000),
   MIFY_TRUST_PROXY: booleanString.default(false).describe('Take the client address from X-Forwarded-For'),
+  MIFY_DEMO_RUNNER: booleanString.default(false).describe('Let anonymous callers run starter templates through /api/public-demo-run (extension mify.demo-runner)'),
+  MIFY_DEMO_WORKSPACE: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'expected a workspace slug: 1-48 characters of a-z, 0-9 and dashes').default('public-demo').describe('Slug of the workspace, created on first use without members, that runs the demo runs'),
+  MIFY_DEMO_DAILY_TOKENS: positiveInt('tokens').default(200_000).describe('Model tokens all demo runs together may use per UTC day; starts past it are rejected'),
+  MIFY_DEMO_MIN_TOKENS_PER_RUN: positiveInt('tokens').default(100).describe('Tokens every demo run counts at least, so runs without model calls also count against the daily ceiling'),
   MIFY_COOKIE_SECURE: booleanString.default(false).describe('Mark session cookies Secure (set when served over HTTPS)'),
   MIFY_EXTENSIONS_DIR: z.string().optional().describe('Extra folder of bundled extensions; defaults to extensions/ of the repository'),
   MIFY_WEB_DIR: z.string().optional().describe('Folder of the built studio (SvelteKit adapter-node output)'),
@@ -118,6 +122,8 @@ export interface KernelConfig {
   runPollMs: number;
   runMaxPerProcess: number;
   runInlineWaitMs: number;
+  /** The public demo runner, from MIFY_DEMO_*. */
+  demoRunner: { enabled: boolean; workspaceSlug: string; dailyTokens: number; minTokensPerRun: number };
   runMaxSubworkflowDepth: number;
   /** Poll interval of the schedule ticker; see MIFY_SCHEDULE_POLL_MS. */
   schedulePollMs: number;
@@ -198,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runPollMs: e.MIFY_RUN_POLL_MS,
     runMaxPerProcess: e.MIFY_RUN_MAX_PER_PROCESS,
     runInlineWaitMs: e.MIFY_RUN_INLINE_WAIT_MS,
+    demoRunner: { enabled: e.MIFY_DEMO_RUNNER, workspaceSlug: e.MIFY_DEMO_WORKSPACE, dailyTokens: e.MIFY_DEMO_DAILY_TOKENS, minTokensPerRun: e.MIFY_DEMO_MIN_TOKENS_PER_RUN },
     runMaxSubworkflowDepth: e.MIFY_RUN_MAX_SUBWORKFLOW_DEPTH,
     schedulePollMs: e.MIFY_SCHEDULE_POLL_MS,
     runRecordMaxBytes: e.MIFY_RUN_RECORD_MAX_BYTES,

@@ -40,6 +40,7 @@ import { VectorStore } from './knowledge/vector-store.js';
 import { BaselineService } from './graphs/baselines.js';
 import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { hostGraphServices } from './graphs/host-graph-services.js';
+import { DemoWorkspace } from './demo/demo-workspace.js';
 import { EndpointService } from './endpoints/endpoint-service.js';
 import { LlmGateway } from './llm/gateway.js';
 import { RunTemplateService } from './graphs/run-templates.js';
@@ -149,6 +150,8 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
 
     // Resolved on first use: the graph services are registered after the extension host.
     const graphsForExtensions = hostGraphServices(() => container.cradle as never);
+    const demoWorkspace = new DemoWorkspace({ db, logger, sharedState, config: config.demoRunner, graphService: () => container.cradle.graphService });
+    const demoForExtensions = { graphFor: (templateId: string) => demoWorkspace.graphFor(templateId), settings: () => config.demoRunner };
     const endpointService = new EndpointService({ db, logger, sharedState, graphRuns: () => container.cradle.graphRunService, runService: () => container.cradle.runService });
     const llmGateway = new LlmGateway({ contributions: () => container.cradle.contributions, extensionHost: () => extensionHost, logger });
     const extensionHost: ExtensionHost = new ExtensionHost({
@@ -160,7 +163,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       bridgeFactory: (context) =>
         createHostBridge(
           { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, stepId: context.stepId, progress: context.progress, caller: context.caller, startedRuns: context.startedRuns, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
-          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, endpoints: endpointService, knowledge: { search: (workspaceId, id, input) => container.cradle.knowledgeBaseService.search(workspaceId, id, input) }, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
+          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, demo: demoForExtensions, endpoints: endpointService, knowledge: { search: (workspaceId, id, input) => container.cradle.knowledgeBaseService.search(workspaceId, id, input) }, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
         ),
     });
     container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)), endpointService: asValue(endpointService) });

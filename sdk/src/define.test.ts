@@ -97,7 +97,7 @@ describe('errors', () => {
 describe('HOST_METHOD_PERMISSIONS', () => {
   it('lists a method for every namespace of HostApi', () => {
     const namespaces = new Set(HOST_METHODS.map((method) => method.split('.')[0]));
-    expect([...namespaces].sort()).toEqual(['code', 'collections', 'credentials', 'endpoints', 'events', 'files', 'graphs', 'http', 'knowledge', 'kv', 'llm', 'runs', 'vectors']);
+    expect([...namespaces].sort()).toEqual(['code', 'collections', 'credentials', 'demo', 'endpoints', 'events', 'files', 'graphs', 'http', 'knowledge', 'kv', 'limits', 'llm', 'runs', 'vectors']);
   });
 
   it('names exactly the methods of HostApi', () => {

@@ -46,6 +46,36 @@ export interface KvApi {
   delete(key: string): Promise<boolean>;
   /** Lists keys in lexical order, optionally only those starting with `prefix`. Needs `kv:read`. */
   list(options?: PageOptions & { prefix?: string }): Promise<Page<{ key: string; value: JsonValue }>>;
+  /**
+   * Adds `by` (a whole number, negative to subtract) to the counter at `key`, atomically: one
+   * SQL statement reads and writes the row, so concurrent calls never lose an increment and
+   * never pass `max`. A missing or expired counter starts at `by`, and `windowSeconds` makes
+   * it expire that many seconds after that first increment. With `max`, an increment that
+   * would take the counter above `max` is not applied (`applied: false`, `value` unchanged).
+   * Needs `kv:write`. Rejects with `invalid_argument` when the key holds a value that is not a number.
+   *
+   * @example
+   * const day = new Date().toISOString().slice(0, 10);
+   * const { applied } = await ctx.host.kv.increment(`quota:${widgetId}:${day}`, 1, { windowSeconds: 172_800, max: 500 });
+   * if (!applied) return { status: 429, body: { detail: 'The daily quota of 500 messages is used up.' } };
+   */
+  increment(key: string, by: number, options?: { windowSeconds?: number; max?: number }): Promise<{ value: number; applied: boolean }>;
+}
+
+/**
+ * Rate limits on the kernel's sliding-window limiter (Redis when the kernel has `REDIS_URL`,
+ * in process otherwise), namespaced by extension and workspace.
+ */
+export interface LimitsApi {
+  /**
+   * Records one hit in `bucket` and resolves to whether it is within `limit` hits per
+   * `windowSeconds` (1 to 86 400). A rejected hit is not recorded. Needs `kv:write`.
+   *
+   * @example
+   * const hit = await ctx.host.limits.hit(`ip:${request.caller?.clientIp}`, 20, 60);
+   * if (!hit.allowed) return { status: 429, headers: { 'retry-after': String(hit.retryAfterSeconds) } };
+   */
+  hit(bucket: string, limit: number, windowSeconds: number): Promise<{ allowed: boolean; limit: number; remaining: number; retryAfterSeconds: number }>;
 }
 
 /** A document of an extension collection. */
@@ -80,22 +110,39 @@ export interface FindQuery extends PageOptions {
 }
 
 /**
+ * Where a collection call reads and writes:
+ *
+ * - `workspace` (default): the documents of the call's workspace, or the extension-level
+ *   documents when the call has no workspace.
+ * - `extension`: the extension-level documents, which calls without a workspace (public
+ *   routes, install hooks) read and write freely. A call serving a workspace reaches only
+ *   ids that start with `<workspace id>:`; the kernel rejects other ids with
+ *   `permission_denied`, `find` returns only those documents, and `put` without an id
+ *   generates one with that prefix. So members store settings that a public route of the
+ *   same extension finds by id, and no workspace reads or overwrites another's.
+ */
+export interface CollectionScopeOptions {
+  scope?: 'workspace' | 'extension';
+}
+
+/**
  * Extension collections: namespaced JSON documents with the indexes declared under
- * `collections` in the manifest, scoped to the extension and the workspace of the call.
+ * `collections` in the manifest, scoped to the extension and the workspace of the call
+ * (see {@link CollectionScopeOptions} for the extension-level scope).
  * Every method rejects with `not_found` when the collection is not declared in the manifest.
  */
 export interface CollectionsApi {
   /** Reads one document. Returns null when it does not exist. Needs `collections:read`. */
-  get(collection: string, id: string): Promise<CollectionDocument | null>;
+  get(collection: string, id: string, options?: CollectionScopeOptions): Promise<CollectionDocument | null>;
   /**
    * Inserts or replaces a document. Without `id` the kernel generates one. Needs
    * `collections:write`. Rejects with `conflict` when a unique index already has the values.
    */
-  put(collection: string, document: { id?: string; data: JsonObject }): Promise<CollectionDocument>;
+  put(collection: string, document: { id?: string; data: JsonObject }, options?: CollectionScopeOptions): Promise<CollectionDocument>;
   /** Deletes a document. Resolves to whether it existed. Needs `collections:write`. */
-  delete(collection: string, id: string): Promise<boolean>;
-  /** Finds documents by field conditions. Needs `collections:read`. */
-  find(collection: string, query?: FindQuery): Promise<Page<CollectionDocument>>;
+  delete(collection: string, id: string, options?: CollectionScopeOptions): Promise<boolean>;
+  /** Finds documents by field conditions. Pass `null` as `query` to give only options. Needs `collections:read`. */
+  find(collection: string, query?: FindQuery | null, options?: CollectionScopeOptions): Promise<Page<CollectionDocument>>;
 }
 
 /** A vector with its id, metadata and source text. */
@@ -429,18 +476,33 @@ export interface RunRecord {
   finishedAt: string | null;
   /** Message of the error that failed the run. */
   error?: string;
+  /** Usage the steps reported (`tokens`, `inputTokens`, `outputTokens`, `costUsd`), summed over the run. */
+  usage?: Record<string, number>;
 }
 
 /** Runs of graphs in the workspace of the call. */
 export interface RunsApi {
   /**
    * Starts a run of a graph's published version with `items` as the input of its trigger.
-   * Needs `runs:start`. Calls with the same `idempotencyKey` start one run and resolve to it.
-   * Rejects with `not_found` when the graph does not exist.
+   * Needs `runs:start`. Calls with the same `idempotencyKey` start one run and resolve to it,
+   * also after a kernel crash between the two. Outside a workspace (a public route), pass a
+   * `grant` from {@link RunsApi.grant}. Rejects with `not_found` when the graph does not exist
+   * and `invalid_grant` for a grant of another graph.
    */
-  start(graphId: string, options?: { items?: Item[]; idempotencyKey?: string }): Promise<RunRecord>;
-  /** Reads a run. Needs `runs:read`. Rejects with `not_found` when it does not exist. */
-  get(runId: string): Promise<RunRecord>;
+  start(graphId: string, options?: { items?: Item[]; idempotencyKey?: string; grant?: string }): Promise<RunRecord>;
+  /**
+   * Reads a run, with the output items of a succeeded run. With `waitMs` (at most 30 000) it
+   * reads again until the run has finished or that time has passed. Outside a workspace, a
+   * `grant` reads the runs of its graph. Needs `runs:read`. Rejects with `not_found` when it
+   * does not exist.
+   */
+  get(runId: string, options?: { grant?: string; waitMs?: number }): Promise<RunRecord & { output?: Item[] }>;
+  /**
+   * Creates a grant with which this extension starts and reads runs of one graph of the
+   * caller's workspace from calls outside a workspace, such as a public route. Call it while
+   * serving a member of the workspace and store the grant. Needs `runs:start`.
+   */
+  grant(graphId: string): Promise<{ grant: string }>;
   /**
    * Reports partial output of the step being executed, such as the text a model has written
    * so far, as a `step.progress` event `{ nodeId, stepId, delta }` of the run. Needs no
@@ -450,6 +512,170 @@ export interface RunsApi {
    * step. Rejects with `invalid_argument` for a delta over 64 KiB.
    */
   progress(delta: string): Promise<{ recorded: boolean }>;
+  /**
+   * Stores entries with the step being executed, such as an agent's thoughts, tool calls and
+   * observations. `GET /api/runs/:id` and the run history return them in order as the step's
+   * `trace`, each with `seq` order and `at`, the time the kernel stored it. Each entry is a
+   * JSON object with a `type` (1 to 64 characters) and at most 64 KiB of JSON. Needs no
+   * permission, because it reaches only the caller's own step. Resolves to
+   * `{ recorded: 0, dropped: 0 }` when the call belongs to no step. A step keeps at most 2,000
+   * entries, and later ones are counted in `dropped`. Rejects with `invalid_argument` for more
+   * than 100 entries in one call or an entry without `type`.
+   *
+   * @example
+   * await ctx.host.runs.trace([{ type: 'tool_call', tool: 'search', arguments: { q: 'mify' } }]);
+   */
+  trace(entries: Array<{ type: string } & JsonObject>): Promise<{ recorded: number; dropped: number }>;
+  /**
+   * Waits until a run of the workspace has finished (succeeded, failed or cancelled) and
+   * resolves to it, with `output` (its output items as recorded) when it succeeded, and
+   * `outputTruncated` when the record keeps only a preview. When `timeoutMs` (default 60 000,
+   * at most 300 000) passes first, resolves to the unfinished run. The sandbox call's own time
+   * limit still applies. Needs `runs:read`. Rejects with `not_found` for a run of another
+   * workspace.
+   *
+   * @example
+   * const run = await ctx.host.runs.start(graphId, { items: [{ json: { city: 'Oslo' } }] });
+   * const done = await ctx.host.runs.wait(run.id, { timeoutMs: 20_000 });
+   */
+  wait(runId: string, options?: { timeoutMs?: number }): Promise<RunRecord & { output?: Item[]; outputTruncated?: boolean }>;
+}
+
+/** A published graph as programs call it: its slug, access rule, schemas and live version. */
+export interface PublishedEndpoint {
+  graphId: string;
+  slug: string;
+  name: string;
+  description: string;
+  /** `api-key`: callers send a workspace API key. `public`: anyone may call. */
+  auth: 'api-key' | 'public';
+  /** The live published version, or null when the graph has none (drafts and archived versions never answer). */
+  publishedVersion: { id: string; version: number } | null;
+  /** JSON Schema of the input object (see docs/publishing.md for where it comes from). */
+  inputSchema: JsonObject;
+  /** JSON Schema of the output a synchronous call returns. */
+  outputSchema: JsonObject;
+  /** Rate limit of calls to this graph: per API key, or per client address for public calls without a key. */
+  rateLimit: { limit: number; windowSeconds: number; scope: 'api-key' | 'ip' };
+  /** Time a synchronous call waits for the run, in milliseconds. */
+  timeoutMs: number;
+  workspaceId: string;
+}
+
+/** Options of {@link EndpointsApi.get} and {@link EndpointsApi.invoke}. */
+export interface EndpointLookupOptions {
+  /**
+   * Workspace slug or id, for a call without an API key or session, when several workspaces
+   * publish a public graph with the same slug. Ignored when the caller has a workspace.
+   */
+  workspace?: string;
+}
+
+/** An error of {@link EndpointsApi.invoke}, shaped as an RFC 9457 problem. */
+export interface EndpointProblem {
+  status: number;
+  /** Stable code, such as `endpoint_not_found` or `rate_limited`. */
+  code: string;
+  title: string;
+  detail: string;
+  /** Seconds to wait, for status 429. */
+  retryAfterSeconds?: number;
+  /** Input problems by JSON path, for status 422. */
+  errors?: Array<{ path: string; message: string }>;
+  /** Run the call started, when the problem is about its outcome. */
+  runId?: string;
+}
+
+/** Result of {@link EndpointsApi.invoke}. */
+export type EndpointInvokeResult =
+  | {
+      ok: true;
+      runId: string;
+      /** Run status: `succeeded` for a finished synchronous call, `queued` or `running` otherwise. */
+      status: string;
+      /** True when `wait` was set and the run had not finished within the endpoint's timeout. */
+      timedOut: boolean;
+      /** The graph's response, for a finished run: a respond-to-webhook node's response, else the output items' JSON. */
+      response?: { statusCode: number; headers: Record<string, string>; body: JsonValue };
+      endpoint: PublishedEndpoint;
+    }
+  | { ok: false; problem: EndpointProblem };
+
+/**
+ * Published graphs of the caller's workspace, as programs reach them. With no workspace
+ * (a public request without an API key) only graphs whose endpoint auth is `public` are seen.
+ */
+export interface EndpointsApi {
+  /** Lists the graphs that have a slug and a published version. Needs `endpoints:read`. */
+  list(options?: PageOptions & EndpointLookupOptions): Promise<Page<PublishedEndpoint>>;
+  /** Finds a graph by slug. Resolves to null when no graph visible to the caller has it. Needs `endpoints:read`. */
+  get(slug: string, options?: EndpointLookupOptions): Promise<PublishedEndpoint | null>;
+  /**
+   * Checks the caller's access and rate limit, validates `input` against the input schema,
+   * and starts a run of the live version; with `wait`, waits for its response up to the
+   * endpoint's timeout. Every refusal resolves as `{ ok: false, problem }` with an HTTP
+   * status (401, 404, 422, 429, 500), so the caller can answer in its own protocol.
+   * Needs `endpoints:run`.
+   */
+  invoke(slug: string, request: { input: JsonValue; wait?: boolean } & EndpointLookupOptions): Promise<EndpointInvokeResult>;
+  /**
+   * Reads a run that `invoke` started: its status and, once finished, the graph's response
+   * or the problem. Resolves to null for a run the caller cannot see (runs of other
+   * workspaces, except those of public graphs). Needs `endpoints:run`.
+   */
+  result(runId: string): Promise<EndpointRunResult | null>;
+}
+
+/** Result of {@link EndpointsApi.result}. */
+export interface EndpointRunResult {
+  runId: string;
+  slug: string;
+  status: string;
+  finished: boolean;
+  response?: { statusCode: number; headers: Record<string, string>; body: JsonValue };
+  problem?: EndpointProblem;
+}
+
+/** Query of {@link KnowledgeApi.search}. */
+export interface KnowledgeSearchQuery {
+  /** What to look for, 1 to 4,096 characters. */
+  query: string;
+  /** `similarity` (default), `mmr` or `hybrid`, as in {@link VectorQuery}. */
+  mode?: 'similarity' | 'mmr' | 'hybrid';
+  /** Number of results, 1 to 50 (default 5). */
+  topK?: number;
+  /** Metadata keys (such as `documentId`) and the JSON values they must equal. */
+  filters?: JsonObject;
+  /** MMR trade-off from 0 (diverse) to 1 (relevant). Default 0.5. */
+  lambda?: number;
+  /** Candidates that `mmr` re-ranks or that each `hybrid` list contains. */
+  candidates?: number;
+  /** Reorders the results with the local lexical reranker of mify.rag. Default false. */
+  rerank?: boolean;
+}
+
+/** One result of {@link KnowledgeApi.search}, best first. */
+export interface KnowledgeSearchResult {
+  chunkId: string;
+  documentId: string | null;
+  /** Ranking score of the mode, or the rerank score with `rerank`. Higher first. */
+  score: number;
+  similarity: number;
+  text: string;
+  metadata: JsonObject;
+}
+
+/** The workspace's knowledge bases (`/api/knowledge-bases`), read-only. */
+export interface KnowledgeApi {
+  /**
+   * Searches a knowledge base of the workspace of the call: embeds the query with the base's
+   * embedder and retrieves its best chunks. Needs `knowledge:read`. Rejects with `not_found`
+   * for a knowledge base of another workspace, and `unavailable` without pgvector.
+   *
+   * @example
+   * const { results } = await ctx.host.knowledge.search('kb_123', { query: 'refund policy', topK: 3 });
+   */
+  search(knowledgeBaseId: string, query: KnowledgeSearchQuery): Promise<{ query: string; mode: string; results: KnowledgeSearchResult[] }>;
 }
 
 /** Request of {@link CodeApi.run}. */
@@ -490,6 +716,23 @@ export interface CodeApi {
   run(request: CodeRunRequest): Promise<CodeRunResult>;
 }
 
+/**
+ * The kernel's public demo workspace, which runs starter templates for anonymous callers.
+ * Both methods need `demo:run`, so only an extension that declares it can start runs that
+ * no workspace member pays for, and reject with `demo_disabled` (404) unless the operator
+ * sets MIFY_DEMO_RUNNER=true.
+ */
+export interface DemoApi {
+  /**
+   * Returns a run grant for the demo graph of a starter template, created with the demo
+   * workspace on first use. Use the grant with `runs.start`, `runs.get` and a route's
+   * `stream`. Rejects with `template_not_found` (404) for an id that is not a starter template.
+   */
+  prepare(templateId: string): Promise<{ grant: string; graphId: string; estimatedTokens: number }>;
+  /** Returns the operator's token settings: `dailyTokens` for all demo runs per UTC day, and `minTokensPerRun`. */
+  settings(): Promise<{ dailyTokens: number; minTokensPerRun: number }>;
+}
+
 /** The host API on `ctx.host`. */
 export interface HostApi {
   /**
@@ -501,6 +744,7 @@ export interface HostApi {
    */
   call(method: HostMethod | (string & {}), args: JsonValue[]): Promise<unknown>;
   kv: KvApi;
+  limits: LimitsApi;
   collections: CollectionsApi;
   vectors: VectorsApi;
   http: HttpApi;
@@ -510,20 +754,25 @@ export interface HostApi {
   files: FilesApi;
   graphs: GraphsApi;
   runs: RunsApi;
+  demo: DemoApi;
   code: CodeApi;
+  knowledge: KnowledgeApi;
+  endpoints: EndpointsApi;
 }
 
 /**
  * The permission each host method needs. `http.fetch` needs an `http:fetch:<host>`
  * permission that matches the URL (see `isFetchAllowed`), so its entry is the prefix.
  * Null marks a method that needs none: `http.read` reads only streams the caller's own
- * fetches opened, and `runs.progress` reports only on the caller's own step.
+ * fetches opened, and `runs.progress` and `runs.trace` reach only the caller's own step.
  */
 export const HOST_METHOD_PERMISSIONS = {
   'kv.get': 'kv:read',
   'kv.set': 'kv:write',
   'kv.delete': 'kv:write',
   'kv.list': 'kv:read',
+  'kv.increment': 'kv:write',
+  'limits.hit': 'kv:write',
   'collections.get': 'collections:read',
   'collections.put': 'collections:write',
   'collections.delete': 'collections:write',
@@ -547,8 +796,18 @@ export const HOST_METHOD_PERMISSIONS = {
   'graphs.list': 'graphs:read',
   'runs.start': 'runs:start',
   'runs.get': 'runs:read',
+  'runs.grant': 'runs:start',
+  'demo.prepare': 'demo:run',
+  'demo.settings': 'demo:run',
   'runs.progress': null,
+  'runs.trace': null,
+  'runs.wait': 'runs:read',
   'code.run': 'code:run',
+  'knowledge.search': 'knowledge:read',
+  'endpoints.list': 'endpoints:read',
+  'endpoints.get': 'endpoints:read',
+  'endpoints.invoke': 'endpoints:run',
+  'endpoints.result': 'endpoints:run',
 } as const satisfies Record<string, Permission | null>;
 
 /** Dotted name of a host method, such as `kv.get`. */

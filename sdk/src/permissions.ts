@@ -25,6 +25,10 @@ export const PERMISSIONS = [
   'events:subscribe',
   'files:read',
   'files:write',
+  'endpoints:read',
+  'endpoints:run',
+  'knowledge:read',
+  'demo:run',
 ] as const;
 
 /** A permission with a fixed name, such as `kv:read`. */
@@ -33,8 +37,17 @@ export type NamedPermission = (typeof PERMISSIONS)[number];
 /** Prefix of the permissions that allow outgoing HTTP requests to one host pattern. */
 export const HTTP_FETCH_PREFIX = 'http:fetch:';
 
+/** Prefix of the permissions that let routes claim a top-level base path under /api. */
+export const ROUTES_MOUNT_PREFIX = 'routes:mount:';
+
+/**
+ * Top-level base paths an extension may mount routes at: `/api/` and one segment of
+ * lower-case letters, digits and inner dashes, such as `/api/workflow-endpoints`.
+ */
+export const MOUNT_PATH_PATTERN = /^\/api\/[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
 /** Any permission string a manifest may list. */
-export type Permission = NamedPermission | `http:fetch:${string}`;
+export type Permission = NamedPermission | `http:fetch:${string}` | `routes:mount:${string}`;
 
 /** A permission split into its parts. */
 export type ParsedPermission =
@@ -45,6 +58,12 @@ export type ParsedPermission =
       namespace: string;
       /** Access the permission grants in that namespace, such as `read`. */
       action: string;
+    }
+  | {
+      kind: 'routes:mount';
+      permission: string;
+      /** Base path the routes may be mounted at, such as `/api/workflow-endpoints`. */
+      path: string;
     }
   | {
       kind: 'http:fetch';
@@ -63,7 +82,7 @@ export type ParsedPermission =
 export type ParsePermissionResult = { ok: true; permission: ParsedPermission } | { ok: false; message: string };
 
 /** Human-readable list of the valid permission forms, used in error messages. */
-export const PERMISSION_FORMS = `${PERMISSIONS.join(', ')}, or http:fetch:<host>[:<port>] where <host> is a hostname such as api.example.com, a wildcard such as *.example.com, or *`;
+export const PERMISSION_FORMS = `${PERMISSIONS.join(', ')}, routes:mount:/api/<segment> such as routes:mount:/api/workflow-endpoints, or http:fetch:<host>[:<port>] where <host> is a hostname such as api.example.com, a wildcard such as *.example.com, or *`;
 
 const HOST_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_HOSTNAME_LENGTH = 253;
@@ -85,6 +104,14 @@ export function parsePermission(value: string): ParsePermissionResult {
   if ((PERMISSIONS as readonly string[]).includes(value)) {
     const [namespace = '', action = ''] = value.split(':');
     return { ok: true, permission: { kind: 'named', permission: value as NamedPermission, namespace, action } };
+  }
+
+  if (value.startsWith(ROUTES_MOUNT_PREFIX)) {
+    const path = value.slice(ROUTES_MOUNT_PREFIX.length);
+    if (!MOUNT_PATH_PATTERN.test(path)) {
+      return { ok: false, message: `invalid mount path in ${JSON.stringify(value)}, expected /api/ and one segment of a-z, 0-9 and inner dashes, such as routes:mount:/api/workflow-endpoints` };
+    }
+    return { ok: true, permission: { kind: 'routes:mount', permission: value, path } };
   }
 
   if (!value.startsWith(HTTP_FETCH_PREFIX)) {

@@ -4,6 +4,7 @@
  * the object passed to `defineExtension` implements it under the same name.
  */
 import type { ChatRequest, ChatResponse, EmbedRequest, EmbedResponse, ExtensionEvent, HostApi } from './host-api.js';
+import type { ImporterImplementation } from './importers.js';
 
 /** Any value JSON can represent. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -211,14 +212,82 @@ export interface RouteRequest {
   headers: Record<string, string>;
   /** Parsed JSON body, the text of a non-JSON body, or null without a body. */
   body: JsonValue;
+  /**
+   * The request's `Idempotency-Key` header (1-255 characters; the kernel rejects longer ones
+   * with 400), or null without one. A route that starts work passes it on, for example as
+   * the `idempotencyKey` of `runs.start`, so a retried request starts no second run.
+   */
+  idempotencyKey?: string | null;
+  /**
+   * The kernel's view of the caller: the workspace and API key the request authenticated
+   * with (null without one), the request id, and the client's IP address. Routes of auth
+   * `optional` and `workspace` have a workspace when the caller has one. `clientIp` is the
+   * socket's address, or the first `X-Forwarded-For` address when the operator sets
+   * `MIFY_TRUST_PROXY`; public routes use it for per-client rate limits.
+   */
+  caller?: { workspaceId: string | null; userId: string | null; apiKeyId?: string | null; requestId: string; clientIp?: string | null };
+}
+
+/**
+ * A route response that the kernel turns into Server-Sent Events of a run. Without `format`
+ * each run event is sent as `id: <event id>`, `event: <event type>`, `data: <event data>`.
+ * With `format`, the kernel calls the extension's `stream` hook once per run event with
+ * {@link StreamEventInput} and sends the frames it returns, so the extension formats the
+ * stream for its protocol. The stream ends after `run.finished`, or when the hook returns
+ * `end: true`.
+ */
+export interface RouteStreamDirective {
+  /** Run whose events are streamed; it must belong to the workspace of the route call, or to the graph of `grant`. */
+  runId: string;
+  /**
+   * A grant from `runs.grant` (or `demo.prepare`) held by this extension. It lets a route
+   * without a workspace stream a run of the grant's graph that an earlier request started.
+   */
+  grant?: string;
+  /** Name of the extension's format, passed to its `stream` hook, such as `a2a`. */
+  format?: string;
+  /** JSON the hook receives with every event, such as a JSON-RPC request id. */
+  context?: JsonValue;
+  /** Frames sent before the first run event. */
+  initialFrames?: StreamFrame[];
+}
+
+/** One Server-Sent Event. An object `data` is sent as JSON. */
+export interface StreamFrame {
+  event?: string;
+  id?: string;
+  data: JsonValue;
+}
+
+/** Input of the `stream` hook: one run event, the directive's format and context, and the hook's last state. */
+export interface StreamEventInput {
+  format: string;
+  event: { id: number; type: string; data: JsonObject };
+  context: JsonValue;
+  /** `state` the hook returned for the previous event; null for the first one. */
+  state: JsonValue;
+}
+
+/** Result of the `stream` hook. */
+export interface StreamEventOutput {
+  frames: StreamFrame[];
+  state?: JsonValue;
+  /** Ends the stream after these frames. */
+  end?: boolean;
 }
 
 /** The response of a route. */
 export interface RouteResponse {
-  status: number;
+  status?: number;
   headers?: Record<string, string>;
-  /** A string is sent as is. Any other value is sent as JSON. */
+  /**
+   * A string is sent as is when `headers` sets a content type. Any other value is sent as
+   * JSON, with the content type from `headers` (such as application/problem+json) or
+   * application/json.
+   */
   body?: JsonValue;
+  /** Answers with Server-Sent Events of a run instead of `body`. */
+  stream?: RouteStreamDirective;
 }
 
 /** `ctx` of {@link RouteImplementation.handle}. */
@@ -305,25 +374,6 @@ export interface MifyGraph {
   settings?: Record<string, unknown>;
 }
 
-/** Input of {@link ImporterImplementation.import}: one file exported from another platform. */
-export interface ImportInput {
-  fileName: string;
-  /** File content as text. */
-  content: string;
-}
-
-/** Result of {@link ImporterImplementation.import}. */
-export interface ImportOutput {
-  graphs: MifyGraph[];
-  /** Parts that could not be imported faithfully, such as a node type with no MIFY counterpart. */
-  warnings: string[];
-}
-
-/** Implementation of an importer, keyed by its platform in `defineExtension({ importers })`. */
-export interface ImporterImplementation {
-  import(ctx: ExtensionContext, input: ImportInput): ImportOutput | Promise<ImportOutput>;
-}
-
 /** A request the kernel's provider gateway sends to a provider contribution. */
 export type ProviderRequest =
   | { operation: 'chat'; request: ChatRequest }
@@ -365,6 +415,8 @@ export interface ExtensionHooks {
   uninstall?(ctx: ExtensionContext, input: undefined): void | Promise<void>;
   /** Receives events of the topics the extension subscribed to with `ctx.host.events.subscribe`. */
   event?(ctx: ExtensionContext, event: ExtensionEvent): void | Promise<void>;
+  /** Formats one run event of a route's stream (see {@link RouteStreamDirective}) as Server-Sent Events. */
+  stream?(ctx: ExtensionContext, input: StreamEventInput): StreamEventOutput | Promise<StreamEventOutput>;
 }
 
 /**

@@ -12,6 +12,7 @@ function toHostRun(run: RunRecord): HostRunRecord {
     startedAt: run.startedAt?.toISOString() ?? null,
     finishedAt: run.finishedAt?.toISOString() ?? null,
     ...(run.error ? { error: run.error.message } : {}),
+    usage: run.usage ?? {},
     ...(run.status === 'succeeded' && run.output && typeof run.output === 'object' && Array.isArray((run.output as { items?: unknown }).items) ? { output: (run.output as { items: unknown[] }).items } : {}),
   };
 }

@@ -571,15 +571,15 @@ export interface ChatWidgetSettings {
  * const { reply } = await chat.send({ widgetId, sessionId, content: 'Hello' });
  */
 export function createChatWidgetApi(options: ApiClientOptions = {}) {
-  const member = { fetch: options.fetch, workspace: options.workspace ?? null };
+  const member = workspaceRequest(options);
   const visitor = { fetch: options.fetch };
   const widgetPath = (id: string) => `/api/chat/widgets/${encodeURIComponent(id)}`;
   return {
     config: (widgetId: string) => apiRequest<ChatWidgetConfig>('GET', `/api/chat-widget/config/${encodeURIComponent(widgetId)}`, visitor),
     send: (input: { widgetId: string; sessionId: string; content: string }) => apiRequest<ChatWidgetReply>('POST', '/api/chat-widget/message', { ...visitor, body: input }),
-    createWidget: (settings: Partial<Omit<ChatWidgetSettings, 'id' | 'embedPath'>> & { graphId: string }) => apiRequest<ChatWidgetSettings>('POST', '/api/chat/widgets', { ...member, body: settings }),
-    getWidget: (id: string) => apiRequest<ChatWidgetSettings>('GET', widgetPath(id), member),
-    updateWidget: (id: string, settings: Partial<Omit<ChatWidgetSettings, 'id' | 'embedPath'>>) => apiRequest<ChatWidgetSettings>('PUT', widgetPath(id), { ...member, body: settings }),
+    createWidget: (settings: Partial<Omit<ChatWidgetSettings, 'id' | 'embedPath'>> & { graphId: string }) => member<ChatWidgetSettings>('POST', '/api/chat/widgets', settings),
+    getWidget: (id: string) => member<ChatWidgetSettings>('GET', widgetPath(id)),
+    updateWidget: (id: string, settings: Partial<Omit<ChatWidgetSettings, 'id' | 'embedPath'>>) => member<ChatWidgetSettings>('PUT', widgetPath(id), settings),
   };
 }
 
@@ -649,15 +649,15 @@ export interface FormSubmission {
  * const form = await forms.get('doc_1');
  */
 export function createFormsApi(options: ApiClientOptions = {}) {
-  const request = { fetch: options.fetch, workspace: options.workspace ?? null };
+  const request = workspaceRequest(options);
   const formPath = (id: string) => `/api/forms/${encodeURIComponent(id)}`;
   return {
-    list: (query: { cursor?: string } = {}) => apiRequest<{ items: FormRecord[]; nextCursor: string | null }>('GET', `/api/forms${queryString({ cursor: query.cursor })}`, request),
-    create: (definition: FormDefinition) => apiRequest<FormRecord>('POST', '/api/forms', { ...request, body: definition }),
-    get: (id: string) => apiRequest<FormRecord>('GET', formPath(id), request),
-    update: (id: string, definition: FormDefinition) => apiRequest<FormRecord>('PUT', formPath(id), { ...request, body: definition }),
-    submit: (id: string, input: { answers: Record<string, unknown>; submissionId?: string }) => apiRequest<FormSubmission>('POST', `${formPath(id)}/submit`, { ...request, body: input }),
-    submissions: (id: string) => apiRequest<{ items: FormSubmission[]; nextCursor: string | null }>('GET', `${formPath(id)}/submissions`, request),
+    list: (query: { cursor?: string } = {}) => request<{ items: FormRecord[]; nextCursor: string | null }>('GET', `/api/forms${queryString({ cursor: query.cursor })}`),
+    create: (definition: FormDefinition) => request<FormRecord>('POST', '/api/forms', definition),
+    get: (id: string) => request<FormRecord>('GET', formPath(id)),
+    update: (id: string, definition: FormDefinition) => request<FormRecord>('PUT', formPath(id), definition),
+    submit: (id: string, input: { answers: Record<string, unknown>; submissionId?: string }) => request<FormSubmission>('POST', `${formPath(id)}/submit`, input),
+    submissions: (id: string) => request<{ items: FormSubmission[]; nextCursor: string | null }>('GET', `${formPath(id)}/submissions`),
   };
 }
 

@@ -6,23 +6,32 @@ import { EXTENSION_ID_PATTERN } from './collection-indexes.js';
 import { codeMethods } from './code.js';
 import { collectionMethods } from './collections.js';
 import { credentialMethods } from './credentials.js';
+import { demoMethods } from './demo.js';
 import { eventMethods } from './events.js';
 import { fileMethods } from './files.js';
 import { httpMethods } from './http-fetch.js';
 import { HttpStreams } from './http-stream.js';
+import { knowledgeMethods } from './knowledge.js';
 import { kvMethods } from './kv.js';
+import { kvCounterMethods } from './kv-counters.js';
+import { limitMethods } from './limits.js';
 import { logMethods } from './log.js';
 import { hasPermission, PermissionDeniedError } from './permissions.js';
 import type { HostCallContext, HostCallScope, HostMethod, HostServices } from './types.js';
+import { endpointMethods } from './endpoints.js';
 import { graphRunMethods } from './graphs-runs.js';
 import { llmMethods } from './llm.js';
 import { progressMethods } from './progress.js';
+import { runWaitMethods } from './run-wait.js';
+import { traceMethods } from './trace.js';
 import { vectorMethods } from './vectors.js';
 
 /** Every method of the host API, in the order of its namespaces. */
 export const HOST_METHODS: readonly HostMethod[] = [
   ...logMethods,
   ...kvMethods,
+  ...kvCounterMethods,
+  ...limitMethods,
   ...collectionMethods,
   ...vectorMethods,
   ...httpMethods,
@@ -30,9 +39,14 @@ export const HOST_METHODS: readonly HostMethod[] = [
   ...eventMethods,
   ...fileMethods,
   ...graphRunMethods,
+  ...demoMethods,
   ...progressMethods,
+  ...traceMethods,
+  ...runWaitMethods,
   ...llmMethods,
   ...codeMethods,
+  ...knowledgeMethods,
+  ...endpointMethods,
 ];
 
 /** Dotted names of every host method, e.g. `kv.get`. */

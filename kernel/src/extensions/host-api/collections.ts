@@ -76,6 +76,16 @@ const putDocumentInput = z
   })
   .strict();
 
+const scopeOptions = z
+  .object({
+    /** `workspace` (default): the call's workspace. `extension`: the extension-level documents, see `extensionScope`. */
+    scope: z.enum(['workspace', 'extension']).default('workspace'),
+  })
+  .strict()
+  .optional();
+
+type ScopeOptions = z.output<typeof scopeOptions>;
+
 /** Position after the last document of a page, handed back to the caller as an opaque string. */
 const cursorSchema = z.object({
   orderBy: z.array(z.object({ field: z.string(), direction: z.enum(['asc', 'desc']) })),
@@ -213,7 +223,7 @@ function afterCursor(cursor: Cursor, orderBy: SortKey[], params: Parameters): st
   return `(${alternatives.map((alternative) => `(${alternative})`).join(' or ')})`;
 }
 
-async function findDocuments(scope: HostCallScope, name: string, query: FindQuery) {
+async function findDocuments(scope: HostCallScope, name: string, query: FindQuery, idPrefix: string | null = null) {
   const collection = declaredCollection(scope, name);
   for (const field of Object.keys(query.where)) requireIndexedField(collection, field, 'filter');
   for (const key of query.orderBy) requireIndexedField(collection, key.field, 'sort');
@@ -224,6 +234,7 @@ async function findDocuments(scope: HostCallScope, name: string, query: FindQuer
     `workspace_id = ${params.bind(scope.workspaceKey)}`,
     `collection = ${params.bind(collection.name)}`,
   ];
+  if (idPrefix !== null) conditions.push(`starts_with(id, ${params.bind(idPrefix)})`);
   for (const [field, filter] of Object.entries(query.where)) conditions.push(...fieldConditions(field, filter, params));
   if (query.cursor !== undefined) conditions.push(afterCursor(decodeCursor(query.cursor, query.orderBy), query.orderBy, params));
 
@@ -336,6 +347,40 @@ async function deleteDocument(scope: HostCallScope, name: string, id: string): P
   return rows.length > 0;
 }
 
+/** Rows one call reaches: the scope whose `workspaceKey` selects them, and the id prefix the call is confined to. */
+interface DocumentScope {
+  scope: HostCallScope;
+  /** Ids outside it are rejected; null when the call may reach every id of the rows. */
+  idPrefix: string | null;
+}
+
+/**
+ * Resolves the rows a call reaches. With `scope: 'extension'` these are the extension-level
+ * rows (`workspace_id` ''), which public routes of the extension read. A call that serves a
+ * workspace reaches there only ids starting with `<workspace id>:`, so members of one
+ * workspace can neither read nor overwrite another workspace's extension-level documents.
+ *
+ * NOTE: unique indexes of extension-level documents span all workspaces, and a conflict
+ * message names the other document's id, which may belong to another workspace.
+ */
+function documentScope(scope: HostCallScope, options: ScopeOptions): DocumentScope {
+  if ((options?.scope ?? 'workspace') === 'workspace') return { scope, idPrefix: null };
+
+  const workspaceId = scope.context.workspaceId;
+  return { scope: { ...scope, workspaceKey: '' }, idPrefix: workspaceId ? `${workspaceId}:` : null };
+}
+
+/** Throws `permission_denied` (403) when `id` is outside the call's id prefix. */
+function requireOwnId(target: DocumentScope, method: string, id: string): void {
+  if (target.idPrefix === null || id.startsWith(target.idPrefix)) return;
+  throw new MifyError(
+    'permission_denied',
+    403,
+    `${method} with scope 'extension' from a call of workspace '${target.scope.context.workspaceId}' may only use ids that start with '${target.idPrefix}', got '${id}'. Prefix the id with the workspace id, or omit it in put to get a generated one.`,
+    { extensionId: target.scope.context.extensionId, id },
+  );
+}
+
 /**
  * Extension collections on table `extension_documents`: JSON documents namespaced by
  * extension, workspace and a collection the manifest declares. `find` filters and sorts
@@ -345,29 +390,46 @@ export const collectionMethods: HostMethod[] = [
   defineHostMethod({
     name: 'collections.get',
     permission: 'collections:read',
-    parameters: { collection: collectionName, id: documentId },
+    parameters: { collection: collectionName, id: documentId, options: scopeOptions },
     target: ({ collection }) => collection,
-    run: ({ collection, id }, scope) => getDocument(scope, collection, id),
+    run: ({ collection, id, options }, scope) => {
+      const target = documentScope(scope, options);
+      requireOwnId(target, 'collections.get', id);
+      return getDocument(target.scope, collection, id);
+    },
   }),
   defineHostMethod({
     name: 'collections.put',
     permission: 'collections:write',
-    parameters: { collection: collectionName, document: putDocumentInput },
+    parameters: { collection: collectionName, document: putDocumentInput, options: scopeOptions },
     target: ({ collection }) => collection,
-    run: ({ collection, document }, scope) => putDocument(scope, collection, document),
+    run: ({ collection, document, options }, scope) => {
+      const target = documentScope(scope, options);
+      const id = document.id ?? (target.idPrefix === null ? undefined : `${target.idPrefix}${newId('doc')}`);
+      if (id !== undefined) requireOwnId(target, 'collections.put', id);
+      return putDocument(target.scope, collection, { ...document, ...(id === undefined ? {} : { id }) });
+    },
   }),
   defineHostMethod({
     name: 'collections.delete',
     permission: 'collections:write',
-    parameters: { collection: collectionName, id: documentId },
+    parameters: { collection: collectionName, id: documentId, options: scopeOptions },
     target: ({ collection }) => collection,
-    run: ({ collection, id }, scope) => deleteDocument(scope, collection, id),
+    run: ({ collection, id, options }, scope) => {
+      const target = documentScope(scope, options);
+      requireOwnId(target, 'collections.delete', id);
+      return deleteDocument(target.scope, collection, id);
+    },
   }),
   defineHostMethod({
     name: 'collections.find',
     permission: 'collections:read',
-    parameters: { collection: collectionName, query: findQuery },
+    // null stands for the default query, so options can follow it.
+    parameters: { collection: collectionName, query: z.preprocess((value) => value ?? undefined, findQuery), options: scopeOptions },
     target: ({ collection }) => collection,
-    run: ({ collection, query }, scope) => findDocuments(scope, collection, query),
+    run: ({ collection, query, options }, scope) => {
+      const target = documentScope(scope, options);
+      return findDocuments(target.scope, collection, query, target.idPrefix);
+    },
   }),
 ];

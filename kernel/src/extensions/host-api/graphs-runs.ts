@@ -14,6 +14,8 @@ export interface HostRunRecord {
   error?: string;
   /** Output items of a succeeded run. */
   output?: unknown[];
+  /** Usage the steps reported, `{ tokens, inputTokens, outputTokens, costUsd }`, summed over the run. */
+  usage?: Record<string, number>;
 }
 
 /** The kernel services behind `graphs.*` and `runs.*`, scoped by the caller's workspace. */
@@ -56,7 +58,7 @@ function graphServices(scope: HostCallScope, method: string): HostGraphServices 
   return services;
 }
 
-const hashGrant = (token: string) => createHash('sha256').update(token).digest('hex');
+export const hashGrant = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /**
  * Creates a grant with which calls of this extension that run outside a workspace (public

@@ -10,4 +10,5 @@ export { extensionFilesRoot } from './files.js';
 export { purgeExpiredKeyValues } from './kv.js';
 export { InvalidArgumentError } from './arguments.js';
 export { PermissionDeniedError } from './permissions.js';
-export type { CollectionDeclaration, CollectionIndexDeclaration, HostApiConfig, HostCallContext, HostServices } from './types.js';
+export type { CollectionDeclaration, CollectionIndexDeclaration, HostApiConfig, HostCallContext, HostCaller, HostServices } from './types.js';
+export type { HostEndpointServices } from './endpoints.js';

@@ -6,7 +6,11 @@ import type { Database } from '../../storage/database.js';
 import type { CredentialVault } from '../../vault/vault.js';
 import type { HostAuditQueue } from './audit-queue.js';
 import type { EventSubscriptions } from './events.js';
+import type { Role } from '../../auth/roles.js';
+import type { HostDemoServices } from './demo.js';
+import type { HostEndpointServices } from './endpoints.js';
 import type { HostGraphServices } from './graphs-runs.js';
+import type { HostKnowledgeServices } from './knowledge.js';
 import type { HostLlmGateway } from './llm.js';
 import type { HttpStreams } from './http-stream.js';
 import type { HttpTransport } from './http-transport.js';
@@ -46,8 +50,24 @@ export interface HostCallContext {
   progress?: StepProgressSink;
   /** The manifest's collection declarations. */
   collections: readonly CollectionDeclaration[];
+  /** Who sent the HTTP request a route call serves, as the kernel authenticated it. */
+  caller?: HostCaller;
+  /**
+   * Runs that `endpoints.invoke` started in this invocation, with their workspace. A route may
+   * stream the events of these runs even when its caller has no workspace.
+   */
+  startedRuns?: Map<string, string>;
   /** The kernel's data folder (`MIFY_DATA_DIR`); extension files live under `extension-files/` in it. */
   dataDir: string;
+}
+
+/** The authenticated sender of a route's HTTP request. */
+export interface HostCaller {
+  apiKeyId: string | null;
+  userId: string | null;
+  /** Role in the call's workspace; null without one. */
+  role: Role | null;
+  clientIp: string | null;
 }
 
 export interface HostApiConfig {
@@ -82,6 +102,12 @@ export interface HostServices {
   events?: EventSubscriptions;
   /** Graph store and runtime behind `graphs.*` and `runs.*`; without it those methods fail with `not_available`. */
   graphs?: HostGraphServices;
+  /** Published graphs behind `endpoints.*`; without it those methods fail with `not_available`. */
+  endpoints?: HostEndpointServices;
+  /** The demo workspace behind `demo.*`; without it those methods fail with `not_available`. */
+  demo?: HostDemoServices;
+  /** Knowledge bases behind `knowledge.search`; without them that method fails with `not_available`. */
+  knowledge?: HostKnowledgeServices;
   /** DNS lookup and socket connection of `http.fetch`; tests replace them to observe connections. Default: node:dns and node:net/tls. */
   httpTransport?: Partial<HttpTransport>;
 }

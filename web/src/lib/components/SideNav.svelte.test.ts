@@ -15,11 +15,11 @@ describe('SideNav', () => {
     document.body.innerHTML = '';
   });
 
-  it('lists graphs, runs and extensions', () => {
+  it('lists graphs, runs, forms and extensions', () => {
     component = mount(SideNav, { target: document.body, props: { currentPath: '/' } });
 
     const hrefs = [...document.querySelectorAll('a')].map((anchor) => anchor.getAttribute('href'));
-    expect(hrefs).toEqual(['/', '/graphs', '/runs', '/settings/api-keys', '/settings/credentials', '/settings/members', '/settings/extensions']);
+    expect(hrefs).toEqual(['/', '/graphs', '/runs', '/forms', '/settings/api-keys', '/settings/credentials', '/settings/members', '/settings/extensions']);
   });
 
   it('marks the current page', () => {
