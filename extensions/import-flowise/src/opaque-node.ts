@@ -66,7 +66,9 @@ export const flowisePlatformNode = {
       } catch {
         throw new ExtensionError('invalid_platform_response', `Node '${ctx.node.name}': Flowise (POST ${url}) returned text that is not JSON (${response.body.slice(0, 80)}); check that baseUrl is the Flowise server.`);
       }
-      items.push({ json: { ...item.json, ...(typeof prediction === 'object' && prediction !== null && !Array.isArray(prediction) ? (prediction as Record<string, unknown>) : { text: prediction }) } });
+      const fields = typeof prediction === 'object' && prediction !== null && !Array.isArray(prediction) ? (prediction as Record<string, unknown>) : { text: prediction };
+      // Imported references to a node (`{{ nodeId }}`) read its `response` field, as for mapped model nodes; Flowise answers in `text`.
+      items.push({ json: { ...item.json, ...fields, ...(fields.response === undefined && typeof fields.text === 'string' ? { response: fields.text } : {}) } });
     }
     return { items };
   },

@@ -88,7 +88,10 @@ describe('Flowise platform node over HTTP', () => {
     expect(sent.map((request) => request.body)).toEqual([{ question: 'How long is this?' }, { question: 'And this one?' }]);
     const responses = sent.map((request) => flowise(request).body as Record<string, unknown>);
     expect(responses.map((response) => response.text)).toEqual(['17 characters', '13 characters']);
-    expect(result.output!.items.map((item) => item.json)).toEqual([{ user: 'ada', ...responses[0] }, { user: 'bo', ...responses[1] }]);
+    expect(result.output!.items.map((item) => item.json)).toEqual([
+      { user: 'ada', ...responses[0], response: responses[0]!.text },
+      { user: 'bo', ...responses[1], response: responses[1]!.text },
+    ]);
   });
 
   it('questionField selects the question', async () => {
