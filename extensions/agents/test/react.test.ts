@@ -98,6 +98,7 @@ describe('ReAct agent node', () => {
 
     expect(run.status).toBe('failed');
     expect(run.error!.message).toContain('max_steps_exceeded: The agent took 2 steps without a final answer, which is its maxSteps limit.');
+    expect(run.error!.code).toBe('max_steps_exceeded');
     expect(k.stub.requests).toHaveLength(2);
     expect(k.stub.pending()).toBe(1);
     expect(traceShape(run.trace).slice(-2)).toEqual(['observation:agent', 'limit:agent']);

@@ -140,6 +140,10 @@ export function describeError(error: unknown, node?: { id: string; name: string 
   }
 
   const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof SandboxError && typeof cause.stack === 'string') info.stack = cause.stack;
+  if (cause instanceof SandboxError) {
+    if (typeof cause.stack === 'string') info.stack = cause.stack;
+    // A node that threw an error with a code (the SDK's ExtensionError) is recorded with that code.
+    if (info.code === 'extension_threw' && cause.code) info.code = cause.code;
+  }
   return info;
 }

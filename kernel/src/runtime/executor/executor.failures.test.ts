@@ -109,6 +109,14 @@ describe.each(databaseBackends)('executor failures on $name', (backend) => {
       expect((output(record)[0]!.json.error as { message: string }).message).toContain('TypeError: always fails');
     });
 
+    it('records code of thrown error', async () => {
+      const record = await run(graph({ nodes: [node('t', 'trigger'), node('bad', 'fail', { name: 'Bad', parameters: { message: 'quota used up', code: 'quota_exceeded' } })], edges: [edge('t', 'bad')] }));
+
+      expect(record.status).toBe('failed');
+      expect(stepsOf(record, 'bad')[0]!.error).toMatchObject({ code: 'quota_exceeded', nodeName: 'Bad' });
+      expect(stepsOf(record, 'bad')[0]!.error!.message).toContain('quota used up');
+    });
+
     it('onError errorOutput uses error port', async () => {
       const document = graph({
         nodes: [node('t', 'trigger'), node('bad', 'fail', { settings: { onError: 'errorOutput' } }), node('ok', 'pass'), node('handler', 'pass')],

@@ -112,7 +112,9 @@ export default {
     },
     'acme.test.fail': {
       execute(ctx, input) {
-        throw new TypeError(input.parameters.message || 'always fails');
+        const error = new TypeError(input.parameters.message || 'always fails');
+        if (input.parameters.code) error.code = input.parameters.code;
+        throw error;
       },
     },
     'acme.test.sleep': {
