@@ -76,7 +76,8 @@ describe.each(databaseBackends)('runs.wait and knowledge.search on $name', (back
       expect(error!.message).toContain('must be at most 300000 ms');
     });
 
-    it('knowledge.search finds chunks of a knowledge base of the workspace', async () => {
+    it('knowledge.search finds chunks of a knowledge base of the workspace', async (context) => {
+      if (!(await t.kernel.services.db.hasVector())) context.skip('pgvector is not installed on this PostgreSQL server');
       const created = await t.fetch('/api/knowledge-bases', { method: 'POST', cookie, json: { name: 'Facts' } });
       const knowledgeBase = (await created.json()) as { id: string };
       const ingested = await t.fetch(`/api/knowledge-bases/${knowledgeBase.id}/ingest`, { method: 'POST', cookie, json: { documents: [{ id: 'tides', mediaType: 'text/plain', text: 'Tides are caused by the gravity of the moon and the sun.' }] } });
