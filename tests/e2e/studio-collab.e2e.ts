@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findChromium, missingBuilds, ROOT, startKernel, type RunningKernel } from './studio-kernel.js';
+import { findChromium, kernelEnv, missingBuilds, ROOT, startKernel, type RunningKernel } from './studio-kernel.js';
 
 // playwright-core is a devDependency of the studio package, so it is resolved from there.
 const { chromium } = createRequire(path.join(ROOT, 'web', 'package.json'))('playwright-core') as typeof import('playwright-core');
@@ -28,7 +28,7 @@ const title = chromiumPath
 
 /** Runs the kernel CLI on a data directory before the kernel starts, as an operator would. */
 function cli(dataDir: string, args: string[]): void {
-  const result = spawnSync(process.execPath, [path.join(ROOT, 'kernel', 'bin', 'mify.js'), ...args], { cwd: ROOT, env: { ...process.env, MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'warn' }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [path.join(ROOT, 'kernel', 'bin', 'mify.js'), ...args], { cwd: ROOT, env: kernelEnv(dataDir), encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`mify ${args[0]} failed (${result.status}): ${result.stderr}${result.stdout}`);
 }
 

@@ -38,6 +38,16 @@ export function findChromium(): string | null {
   return fs.existsSync(candidate) ? candidate : null;
 }
 
+/**
+ * Environment of a kernel (or CLI run) of one suite: its own data directory and embedded
+ * database. DATABASE_URL and REDIS_URL, which CI sets for the server suites, are left out:
+ * suites would otherwise share one database, and each starts with first-run setup.
+ */
+export function kernelEnv(dataDir: string): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _database, REDIS_URL: _redis, ...rest } = process.env;
+  return { ...rest, MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: process.env.MIFY_LOG_LEVEL ?? 'warn' };
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -74,7 +84,7 @@ export async function startKernel(options: { prepare?: (dataDir: string) => void
 
   const child = spawn(process.execPath, [path.join(ROOT, 'kernel', 'bin', 'mify.js'), 'start', '--host', '127.0.0.1', '--port', String(port)], {
     cwd: ROOT,
-    env: { ...process.env, MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: process.env.MIFY_LOG_LEVEL ?? 'warn' },
+    env: kernelEnv(dataDir),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
