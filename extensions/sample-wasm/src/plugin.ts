@@ -134,8 +134,8 @@ function output(text: string): void {
 
 function logThroughHost(message: string): void {
   const request = new HostCallRequest();
-  request.method = "log";
-  request.args = ["info", message];
+  request.method = "log.info";
+  request.args = [message];
 
   const responseAddress = mify_host_call(Memory.allocateString(JSON.stringify(request)).offset);
   const response = new Memory(responseAddress, length(responseAddress)).toString();
