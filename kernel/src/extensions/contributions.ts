@@ -28,7 +28,9 @@ export class ContributionRegistry {
           const listed: Record<string, unknown> = { ...(entry as object), extensionId: manifest.id, extensionVersion: manifest.version, healthy };
           if (point === 'routes') {
             const route = entry as { path: string; mount?: string };
-            listed.url = `${route.mount ?? extensionRoutePrefix(manifest.id)}/${route.path.replace(/^\//, '')}`;
+            const rest = route.path.replace(/^\/+/, '');
+            const base = route.mount ?? extensionRoutePrefix(manifest.id);
+            listed.url = rest === '' ? base : `${base}/${rest}`;
           }
           result[point].push(listed);
         }

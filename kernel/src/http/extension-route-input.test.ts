@@ -58,6 +58,12 @@ describe.each(databaseBackends)('extension route input on $name', (backend) => {
       expect((await response.json()).route).toBe('root');
     });
 
+    it('lists the mount path as the url of an empty route', () => {
+      const urls = t.kernel.services.contributions.list().routes.filter((route) => route.extensionId === 'test.route-input').map((route) => `${route.method} ${route.url}`);
+
+      expect(urls).toEqual([`GET ${MOUNT}`, `POST ${MOUNT}`, `GET ${MOUNT}/:id`]);
+    });
+
     it('serves the mount path with a trailing slash', async () => {
       expect((await (await t.fetch(`${MOUNT}/`)).json()).route).toBe('root');
     });
