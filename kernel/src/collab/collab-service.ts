@@ -3,7 +3,7 @@
  * WebSocket at `/api/collab`. Each graph is one document, named by the graph id, laid out as
  * `@mify/sdk/graph-doc` describes. Documents are kept in the `yjs_states` table. Saving a
  * graph still goes through the graph API (`PUT /api/graphs/:id/definition`), so versions
- * and validation work as without collaboration; a draft saved that way is written into the
+ * and validation work as without collaboration. A draft saved that way is written into the
  * live document.
  */
 import type http from 'node:http';
@@ -29,10 +29,10 @@ export const MAX_COLLAB_DOCUMENT_BYTES = 20 * 1024 * 1024;
 
 /** Time after the last change before a document is stored, in milliseconds. */
 const STORE_DEBOUNCE_MS = 1_000;
-/** Longest time a changing document goes unstored, in milliseconds. */
+/** Maximum time a changing document goes unstored, in milliseconds. */
 const STORE_MAX_DEBOUNCE_MS = 5_000;
 
-/** Who is connected to a document, set when the connection authenticates. */
+/** Identity of a connection to a document, set when the connection authenticates. */
 export interface CollabContext {
   userId: string | null;
   apiKeyId: string | null;
@@ -40,7 +40,7 @@ export interface CollabContext {
   role: Role;
 }
 
-/** Origin of transactions the kernel makes itself, so they are told apart from clients' edits. */
+/** Origin of transactions the kernel makes itself, which sets them apart from clients' edits. */
 const KERNEL_ORIGIN = { source: 'local', kernel: true } as const;
 
 interface LoadedGraph {
@@ -66,8 +66,8 @@ function toBytes(value: unknown): Uint8Array {
   throw new Error('The stored Yjs state is not binary data.');
 }
 
-/** A refusal sent to the client; Hocuspocus closes the connection with its message. */
-class CollabRefusal extends Error {
+/** An authentication failure sent to the client. Hocuspocus closes the connection with its message. */
+class CollabAuthError extends Error {
   readonly reason: string;
   constructor(message: string) {
     super(message);
@@ -120,7 +120,10 @@ export class CollabService {
     const webRequest = new Request(`http://${request.headers.host ?? 'localhost'}${request.url ?? COLLAB_PATH}`, { headers });
     const connection = this.hocuspocus.handleConnection(ws, webRequest);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      let bytes: Uint8Array;
+      if (Array.isArray(data)) bytes = Buffer.concat(data);
+      else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+      else bytes = data;
       connection.handleMessage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     });
     ws.on('close', (code: number, reason: Buffer) => connection.handleClose({ code, reason: reason.toString() } as Parameters<typeof connection.handleClose>[0]));
@@ -133,20 +136,20 @@ export class CollabService {
    */
   private async authenticate(data: onAuthenticatePayload<CollabContext>): Promise<CollabContext> {
     const graph = await this.graphRow(data.documentName);
-    if (!graph) throw new CollabRefusal(`Graph '${data.documentName}' was not found; the document name must be a graph id.`);
+    if (!graph) throw new CollabAuthError(`Graph '${data.documentName}' was not found; the document name must be a graph id.`);
 
     let principal: Pick<Principal, 'userId' | 'apiKeyId' | 'workspaceId' | 'role'> | null = null;
     const token = data.token?.trim() ?? '';
     const key = token ? await this.deps.apiKeyService.resolve(token) : null;
     if (key) {
-      if (key.workspaceId !== graph.workspaceId) throw new CollabRefusal(`Graph '${data.documentName}' was not found in the API key's workspace.`);
+      if (key.workspaceId !== graph.workspaceId) throw new CollabAuthError(`Graph '${data.documentName}' was not found in the API key's workspace.`);
       principal = key;
     } else {
       const sessionToken = token || cookieValue(data.requestHeaders.get('cookie'), SESSION_COOKIE);
       const user = sessionToken ? await this.deps.sessionService.resolve(sessionToken) : null;
-      if (!user) throw new CollabRefusal('Sign in first, or pass an API key as the token: the collaboration server found no valid session or key.');
+      if (!user) throw new CollabAuthError('Sign in first, or pass an API key as the token: the collaboration server found no valid session or key.');
       const role = await this.deps.userService.roleIn(user.userId, graph.workspaceId);
-      if (!role) throw new CollabRefusal(`Graph '${data.documentName}' was not found among your workspaces.`);
+      if (!role) throw new CollabAuthError(`Graph '${data.documentName}' was not found among your workspaces.`);
       principal = { userId: user.userId, apiKeyId: null, workspaceId: graph.workspaceId, role };
     }
 
@@ -162,7 +165,7 @@ export class CollabService {
   private async load(data: onLoadDocumentPayload<CollabContext>): Promise<void> {
     const graphId = data.documentName;
     const graph = await this.graphRow(graphId);
-    if (!graph) throw new CollabRefusal(`Graph '${graphId}' was not found.`);
+    if (!graph) throw new CollabAuthError(`Graph '${graphId}' was not found.`);
 
     const [stored] = await this.deps.db.query<{ state: unknown; draft_updated_at: Date | string }>('select state, draft_updated_at from yjs_states where graph_id = $1', [graphId]);
     if (stored) Y.applyUpdate(data.document, toBytes(stored.state), KERNEL_ORIGIN);

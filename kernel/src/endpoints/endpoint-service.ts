@@ -296,12 +296,19 @@ export class EndpointService {
 
   /** Counts the call against the graph's limit, per API key, else per session user, else per client address. */
   private async hitRateLimit(caller: EndpointCaller, endpoint: PublishedEndpoint): Promise<{ ok: false; problem: EndpointProblem } | null> {
-    const who = caller.apiKeyId ? `key:${caller.apiKeyId}` : caller.userId ? `user:${caller.userId}` : `ip:${caller.clientIp ?? 'unknown'}`;
+    let bucket = `ip:${caller.clientIp ?? 'unknown'}`;
+    let subject = 'your address';
+    if (caller.apiKeyId) {
+      bucket = `key:${caller.apiKeyId}`;
+      subject = 'this API key';
+    } else if (caller.userId) {
+      bucket = `user:${caller.userId}`;
+      subject = 'your user';
+    }
     const { limit, windowSeconds } = endpoint.rateLimit;
-    const result = await this.deps.sharedState.rateLimiter.hit(`rl:endpoint:${endpoint.graphId}:${who}`, limit, windowSeconds * 1000);
+    const result = await this.deps.sharedState.rateLimiter.hit(`rl:endpoint:${endpoint.graphId}:${bucket}`, limit, windowSeconds * 1000);
     if (result.allowed) return null;
     const retryAfterSeconds = Math.max(1, Math.ceil(result.retryAfterMs / 1000));
-    const subject = caller.apiKeyId ? 'this API key' : caller.userId ? 'your user' : 'your address';
     return problem(429, 'rate_limited', `Rate limit of ${limit} calls per ${windowSeconds} s to '${endpoint.slug}' for ${subject} exceeded; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
   }
 

@@ -305,7 +305,7 @@ export function queryString(values: Record<string, string | number | undefined |
 
 /**
  * Returns a request function bound to the workspace of `options`. Without a
- * workspace every call rejects with a problem that says to choose one.
+ * workspace every call rejects with a problem that asks the user to choose one.
  */
 function workspaceRequest(options: ApiClientOptions): <T>(method: string, path: string, body?: unknown) => Promise<T> {
   const workspace = options.workspace ?? null;

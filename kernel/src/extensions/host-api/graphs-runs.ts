@@ -37,7 +37,7 @@ const IDEMPOTENT_WAIT_MS = 10_000;
  */
 const STALE_CLAIM_MS = 15_000;
 
-/** Longest wait `runs.get` may ask for with `waitMs`, in milliseconds. */
+/** Maximum wait `runs.get` accepts in `waitMs`, in milliseconds. */
 export const MAX_RUN_GET_WAIT_MS = 30_000;
 
 function workspaceOf(scope: HostCallScope, method: string): string {
@@ -113,7 +113,7 @@ async function startOnce(scope: HostCallScope, workspaceId: string, idempotencyK
       ownKey,
     );
     if (!row) return startOnce(scope, workspaceId, idempotencyKey, start);
-    // A claim written before run ids were stored in it holds the run id itself.
+    // A claim written before run ids were stored in it contains the run id itself.
     const stored = typeof row.value === 'string' ? row.value : (row.value as { runId?: string }).runId;
     if (typeof stored === 'string' && stored !== 'pending') {
       const existing = await findRun(scope, workspaceId, stored);
