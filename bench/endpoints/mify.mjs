@@ -26,6 +26,8 @@ const REQUIRED_EXTENSIONS = [
 const UNLIMITED_PER_MINUTE = 100_000_000;
 const READY_TIMEOUT_MS = 120_000;
 export const GRAPH_SLUG = 'bench-greeting';
+/** The graph's endpoint settings: a per-graph rate limit that no benchmark reaches. */
+const ENDPOINT_SETTINGS = { rateLimit: { limit: UNLIMITED_PER_MINUTE, windowSeconds: 60 } };
 
 /** Builds the bench graph: a webhook trigger, one transform that keeps only `greeting`, and a JSON response. */
 function benchGraph(webhookPath) {
@@ -82,11 +84,12 @@ function assertExtensionsBuilt() {
 
 /**
  * Prepares a kernel data directory with an owner, an editor API key and the published bench
- * graph, on PGlite or on `databaseUrl`. Returns `{ start(mode), dispose() }`; `start` runs the
+ * graph, on PGlite or on `databaseUrl`. `serverNodeArgs` are Node options for the server only
+ * (such as `--cpu-prof`). Returns `{ start(mode), dispose() }`; `start` runs the
  * kernel with the run back end of `mode` (`embedded` or `memory`) and waits until the endpoint
  * responds.
  */
-export async function prepareMify({ kernel, databaseUrl = null, webhookPath = 'greet' }) {
+export async function prepareMify({ kernel, databaseUrl = null, webhookPath = 'greet', serverNodeArgs = [] }) {
   assertExtensionsBuilt();
   const command = kernelCommand(kernel);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-mify-'));
@@ -116,28 +119,35 @@ export async function prepareMify({ kernel, databaseUrl = null, webhookPath = 'g
     throw error;
   }
   const headers = { authorization: `Bearer ${apiKey}` };
-  let published = false;
+  let graphId = null;
 
   /** Starts the kernel with run back end `backend`, publishes the graph on the first start, and waits until the endpoint responds. */
   async function start(backend) {
     const env = baseEnv({ MIFY_RUN_BACKEND: backend, MIFY_RATE_LIMIT_IP_PER_MINUTE: String(UNLIMITED_PER_MINUTE), MIFY_RATE_LIMIT_KEY_PER_MINUTE: String(UNLIMITED_PER_MINUTE) });
-    const server = await spawnServer([...command, 'start', '--host', '127.0.0.1', '--port', '0'], { env, timeoutMs: READY_TIMEOUT_MS });
+    const server = await spawnServer([...serverNodeArgs, ...command, 'start', '--host', '127.0.0.1', '--port', '0'], { env, timeoutMs: READY_TIMEOUT_MS });
     const handle = { name: 'MIFY kernel', child: server.child, lastOutput: () => server.output.join('').slice(-4000) };
     const url = `${server.url}/api/workflow-endpoints/${GRAPH_SLUG}`;
 
     try {
       // Extensions load after the server listens, so wait until the three the graph needs are active.
       await waitUntilReady(handle, () => extensionsActive(server.url, headers), { timeoutMs: READY_TIMEOUT_MS });
-      if (!published) {
-        await publishGraph(server.url, headers, webhookPath);
-        published = true;
-      }
+      if (graphId === null) graphId = await publishGraph(server.url, headers, webhookPath);
       await checkWorkflowResponse('MIFY', url, headers);
     } catch (error) {
       await stopServer(server.child);
       throw error;
     }
-    return { url, process: handle, headers, close: () => stopServer(server.child, { timeoutMs: 30_000 }) };
+    /** Sets the graph's settings.endpoint.runSaving and checks the endpoint still answers. */
+    const setRunSaving = async (runSaving) => {
+      const response = await fetch(`${server.url}/api/graphs/${graphId}`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ settings: { endpoint: { ...ENDPOINT_SETTINGS, runSaving } } }),
+      });
+      if (response.status !== 200) throw new Error(`PUT /api/graphs/${graphId} with runSaving ${runSaving} returned ${response.status}: ${(await response.text()).slice(0, 1000)}`);
+      await checkWorkflowResponse('MIFY', url, headers);
+    };
+    return { url, process: handle, headers, setRunSaving, close: () => stopServer(server.child, { timeoutMs: 30_000 }) };
   }
 
   return { start, dispose, dataDir };
@@ -161,7 +171,7 @@ async function publishGraph(baseUrl, headers, webhookPath) {
     slug: GRAPH_SLUG,
     description: 'Webhook → edit fields → respond to webhook, for bench/endpoints',
     endpointAuth: 'api_key',
-    settings: { endpoint: { rateLimit: { limit: UNLIMITED_PER_MINUTE, windowSeconds: 60 } } },
+    settings: { endpoint: ENDPOINT_SETTINGS },
     definition: benchGraph(webhookPath),
   };
   const created = await fetch(`${baseUrl}/api/graphs`, { method: 'POST', headers: jsonHeaders, body: JSON.stringify(body) });
@@ -171,4 +181,5 @@ async function publishGraph(baseUrl, headers, webhookPath) {
   const publishedResponse = await fetch(`${baseUrl}/api/graphs/${graph.id}/publish`, { method: 'POST', headers });
   const version = await publishedResponse.json();
   if (publishedResponse.status >= 300) throw new Error(`POST /api/graphs/${graph.id}/publish returned ${publishedResponse.status}: ${JSON.stringify(version).slice(0, 1000)}`);
+  return graph.id;
 }

@@ -41,7 +41,7 @@ import { BaselineService } from './graphs/baselines.js';
 import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { hostGraphServices } from './graphs/host-graph-services.js';
 import { DemoWorkspace } from './demo/demo-workspace.js';
-import { EndpointService } from './endpoints/endpoint-service.js';
+import { ENDPOINT_CHANGES_CHANNEL, EndpointService } from './endpoints/endpoint-service.js';
 import { LlmGateway } from './llm/gateway.js';
 import { RunTemplateService } from './graphs/run-templates.js';
 import { NodeOutputCache } from './runtime/partial/output-cache.js';
@@ -169,6 +169,13 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)), endpointService: asValue(endpointService) });
     const nodeTypes = new ContributionNodeTypeResolver(container.cradle.contributions);
     container.register({ nodeTypes: asValue(nodeTypes), graphService: asValue(new GraphService({ db, logger, auditLog, nodeTypes })) });
+    // Workflow endpoints keep graphs found by slug for a moment: a change clears them here at once, and in other kernel processes through pub/sub.
+    const unsubscribeEndpointChanges = await sharedState.pubsub.subscribe(ENDPOINT_CHANGES_CHANNEL, () => endpointService.forgetGraphs());
+    closers.push(() => unsubscribeEndpointChanges());
+    container.cradle.graphService.onChanged(() => {
+      endpointService.forgetGraphs();
+      sharedState.pubsub.publish(ENDPOINT_CHANGES_CHANNEL, 'changed').catch((error: unknown) => logger.warn({ err: error }, 'could not tell other kernel processes about a graph change'));
+    });
     if (options.loadExtensions !== false) await extensionHost.start();
     // Closers run in reverse: the sandboxes stop first, then buffered audit rows are written, then the database closes.
     closers.push(() => hostAuditQueueFor(auditLog, logger).close());

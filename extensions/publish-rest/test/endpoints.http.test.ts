@@ -226,6 +226,20 @@ describe('workflow endpoints', () => {
       expect(response.status).toBe(404);
       expect((await problemOf(response)).code).toBe('endpoint_not_published');
     });
+
+    it('answers under a new slug, and not the old one, as soon as the graph is renamed', async () => {
+      const { id } = await k.publish({ name: 'Renamed', slug: 'before-rename', definition: greetingGraph('before-rename') });
+      expect((await k.t.fetch('/api/workflow-endpoints/before-rename', { method: 'POST', key: k.key, json: { name: 'x' } })).status).toBe(200);
+      const renamed = await k.t.fetch(`/api/graphs/${id}`, { method: 'PUT', key: k.key, json: { slug: 'after-rename' } });
+      expect(renamed.status).toBe(200);
+
+      const old = await k.t.fetch('/api/workflow-endpoints/before-rename', { method: 'POST', key: k.key, json: { name: 'x' } });
+      const current = await k.t.fetch('/api/workflow-endpoints/after-rename', { method: 'POST', key: k.key, json: { name: 'Ada' } });
+
+      expect(old.status).toBe(404);
+      expect((await problemOf(old)).code).toBe('endpoint_not_found');
+      expect(await current.json()).toEqual({ greeting: 'Hello, Ada!' });
+    });
   });
 
   describe('kernel mount', () => {

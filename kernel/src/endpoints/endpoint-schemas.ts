@@ -3,7 +3,7 @@
  * limit and timeout, derived from the published definition and the graph's metadata settings.
  *
  * The metadata setting `endpoint` may hold `{ inputSchema, outputSchema, rateLimit: { limit,
- * windowSeconds }, timeoutMs }`. Without `inputSchema`, the schema is the trigger node's
+ * windowSeconds }, timeoutMs, runSaving }`. Without `inputSchema`, the schema is the trigger node's
  * `inputSchema` parameter when it has one, else any object. Without `outputSchema`, it follows
  * the respond-to-webhook node's body mode, else an array of the output items' JSON.
  */
@@ -21,6 +21,16 @@ export const MAX_ENDPOINT_TIMEOUT_MS = 120_000;
 
 const jsonSchemaObject = z.record(z.string(), z.unknown());
 
+/**
+ * How synchronous calls run and keep their records. `durable` (the default): the run is
+ * journaled step by step and survives a kernel stop. The others run directly in the
+ * process that took the call, without a journal, and write the run's records in one
+ * statement when it ends: `all` for every run, `failed` only for runs that did not
+ * succeed, `none` never. Asynchronous and streamed calls are always durable.
+ */
+export const RUN_SAVING_MODES = ['durable', 'all', 'failed', 'none'] as const;
+export type RunSaving = (typeof RUN_SAVING_MODES)[number];
+
 /** The `endpoint` key of a graph's metadata settings. */
 export const endpointSettingsSchema = z
   .object({
@@ -28,6 +38,7 @@ export const endpointSettingsSchema = z
     outputSchema: jsonSchemaObject.optional(),
     rateLimit: z.object({ limit: z.number().int().min(1).max(1_000_000_000), windowSeconds: z.number().int().min(1).max(86_400) }).optional(),
     timeoutMs: z.number().int().min(100).max(MAX_ENDPOINT_TIMEOUT_MS).optional(),
+    runSaving: z.enum(RUN_SAVING_MODES).optional(),
   })
   .strip();
 export type EndpointSettings = z.output<typeof endpointSettingsSchema>;

@@ -1,11 +1,12 @@
+import { newId } from '../auth/tokens.js';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { roleAllows, type Role } from '../auth/roles.js';
-import type { GraphRunService } from '../graphs/graph-runs.js';
+import type { GraphRunService, ResolvedDefinition } from '../graphs/graph-runs.js';
 import { mifyGraphSchema, type Item, type MifyGraph } from '../graphs/model.js';
 import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { RunService } from '../runtime/run-service.js';
-import type { RunRecord } from '../runtime/run-store.js';
+import type { RunRecord, StepRow } from '../runtime/run-store.js';
 import type { Database } from '../storage/database.js';
 import { RESPOND_NODE_TYPE, RESPONSE_PORT, webhookResponseSchema } from '../webhooks/webhook-nodes.js';
 import {
@@ -14,7 +15,9 @@ import {
   DEFAULT_ENDPOINT_WINDOW_SECONDS,
   endpointShape,
   readEndpointSettings,
+  type EndpointSettings,
   type EndpointShape,
+  type RunSaving,
 } from './endpoint-schemas.js';
 
 /** Caller of an endpoint, as the HTTP layer authenticated the request. */
@@ -83,6 +86,7 @@ interface GraphRow {
 
 interface CompiledVersion {
   graph: MifyGraph;
+  settings: EndpointSettings;
   shape: EndpointShape;
   validate: ValidateFunction | null;
   schemaProblem: string | null;
@@ -90,6 +94,16 @@ interface CompiledVersion {
 
 /** Compiled definitions kept in memory, by version id and endpoint settings. */
 const MAX_CACHED_VERSIONS = 500;
+/**
+ * How long a graph found by slug is reused without asking the database, in milliseconds.
+ * Changes made through this kernel process, or through another one that shares its pub/sub
+ * (Redis), clear the kept graphs at once; the time bounds how long any other change (a
+ * process without shared pub/sub, a deleted workspace) takes to be seen.
+ */
+export const FOUND_TTL_MS = 1_000;
+/** Pub/sub channel on which kernel processes announce graph changes, so each forgets the graphs it found. */
+export const ENDPOINT_CHANGES_CHANNEL = 'endpoints:graphs-changed';
+const MAX_FOUND_GRAPHS = 10_000;
 const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error' };
 
 function problem(status: number, code: string, detail: string, extra: Partial<EndpointProblem> = {}): { ok: false; problem: EndpointProblem } {
@@ -106,6 +120,8 @@ const LIVE_VERSION_JOIN = `left join lateral (select id, number from graph_versi
  */
 export class EndpointService {
   private readonly compiled = new Map<string, CompiledVersion>();
+  /** Graphs found by slug, by caller workspace, slug and workspace option; see FOUND_TTL_MS. */
+  private readonly found = new Map<string, { row: GraphRow; until: number }>();
   private readonly ajv = new Ajv2020({ allErrors: true, strict: false });
 
   constructor(
@@ -184,9 +200,12 @@ export class EndpointService {
     }
 
     const item = this.inputItem(compiled.shape, slug, request.input as Record<string, unknown>);
+    const saving = compiled.settings.runSaving ?? 'durable';
+    if (request.wait && saving !== 'durable') return this.invokeDirect(caller, row, compiled, endpoint, item, saving);
+
     let run: RunRecord;
     try {
-      run = await this.deps.graphRuns().start({ workspaceId: row.workspace_id, graphId: row.id, version: row.version_number!, input: [item], mode: 'endpoint', createdBy: caller.apiKeyId ?? caller.userId, wait: false });
+      run = await this.deps.graphRuns().start({ workspaceId: row.workspace_id, graphId: row.id, version: row.version_number!, definition: this.definitionOf(row, compiled), input: [item], mode: 'endpoint', createdBy: caller.apiKeyId ?? caller.userId, wait: false });
     } catch (error) {
       const failure = error as { status?: number; code?: string; message?: string };
       if (typeof failure.status === 'number' && failure.status < 500) return problem(failure.status === 422 ? 500 : failure.status, failure.code ?? 'run_not_started', `The published version of '${slug}' could not start: ${failure.message}`);
@@ -199,6 +218,43 @@ export class EndpointService {
     const response = await this.responseOf(finished, compiled.shape);
     if (!response.ok) return response;
     return { ok: true, runId: run.id, status: finished.status, timedOut: false, response: response.response, endpoint };
+  }
+
+  /** The published version a call runs, as the graph run service takes it. */
+  private definitionOf(row: GraphRow, compiled: CompiledVersion): ResolvedDefinition {
+    return { graph: compiled.graph, versionId: row.version_id, versionNumber: row.version_number, label: `version ${row.version_number}` };
+  }
+
+  /**
+   * Runs the live version in this process, without a journal, and keeps its records as the
+   * graph's `runSaving` says. When the endpoint's timeout passes first, the call answers as a
+   * durable one does and the run goes on; its records are saved when it ends, if at all.
+   */
+  private async invokeDirect(caller: EndpointCaller, row: GraphRow, compiled: CompiledVersion, endpoint: PublishedEndpoint, item: Item, saving: Exclude<RunSaving, 'durable'>): Promise<EndpointInvokeResult> {
+    const definition = this.definitionOf(row, compiled);
+    const runId = newId('run');
+    const running = this.deps.graphRuns().runDirect({ runId, workspaceId: row.workspace_id, graphId: row.id, definition, input: [item], mode: 'endpoint', createdBy: caller.apiKeyId ?? caller.userId, saving });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), endpoint.timeoutMs);
+    });
+    let result: Awaited<typeof running> | null;
+    try {
+      result = await Promise.race([running, timeout]);
+    } catch (error) {
+      const failure = error as { status?: number; code?: string; message?: string };
+      if (typeof failure.status === 'number' && failure.status < 500) return problem(failure.status === 422 ? 500 : failure.status, failure.code ?? 'run_not_started', `The published version of '${row.slug}' could not start: ${failure.message}`);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!result) {
+      running.catch((error: unknown) => this.deps.logger.error({ err: error, slug: row.slug }, 'a direct endpoint run failed after its call timed out'));
+      return { ok: true, runId, status: 'running', timedOut: true, endpoint };
+    }
+    const response = await this.responseOf(result.run, compiled.shape, result.steps);
+    if (!response.ok) return response;
+    return { ok: true, runId: result.run.id, status: result.run.status, timedOut: false, response: response.response, endpoint };
   }
 
   /**
@@ -222,7 +278,30 @@ export class EndpointService {
     return outcome.ok ? { ...base, finished: true, response: outcome.response } : { ...base, finished: true, problem: outcome.problem };
   }
 
+  /**
+   * Forgets the graphs found by slug. The kernel calls it when a graph is created, changed,
+   * published, archived or deleted, in this process or (through pub/sub) in another one.
+   */
+  forgetGraphs(): void {
+    this.found.clear();
+  }
+
+  /** `lookUp`, with the graphs it found kept for FOUND_TTL_MS. Refusals are not kept. */
   private async find(caller: EndpointCaller, slug: string, options: { workspace?: string }): Promise<{ row: GraphRow | null; problem: EndpointProblem | null }> {
+    const key = `${caller.workspaceId ?? ''}\n${slug}\n${options.workspace ?? ''}`;
+    const now = Date.now();
+    const kept = this.found.get(key);
+    if (kept && kept.until > now) return { row: kept.row, problem: null };
+
+    const result = await this.lookUp(caller, slug, options);
+    if (result.row) {
+      if (this.found.size >= MAX_FOUND_GRAPHS) this.found.clear();
+      this.found.set(key, { row: result.row, until: now + FOUND_TTL_MS });
+    }
+    return result;
+  }
+
+  private async lookUp(caller: EndpointCaller, slug: string, options: { workspace?: string }): Promise<{ row: GraphRow | null; problem: EndpointProblem | null }> {
     const notFound = (): EndpointProblem => ({
       status: 404,
       code: 'endpoint_not_found',
@@ -270,7 +349,7 @@ export class EndpointService {
       schemaProblem = (error as Error).message;
     }
 
-    const entry = { graph, shape, validate, schemaProblem };
+    const entry = { graph, settings, shape, validate, schemaProblem };
     if (this.compiled.size >= MAX_CACHED_VERSIONS) this.compiled.delete(this.compiled.keys().next().value!);
     this.compiled.set(key, entry);
     return entry;
@@ -331,14 +410,14 @@ export class EndpointService {
   }
 
   /** The graph's response: what a respond-to-webhook step described, else the JSON of the output items. */
-  private async responseOf(run: RunRecord, shape: EndpointShape): Promise<{ ok: true; response: { statusCode: number; headers: Record<string, string>; body: unknown } } | { ok: false; problem: EndpointProblem }> {
+  private async responseOf(run: RunRecord, shape: EndpointShape, steps?: StepRow[]): Promise<{ ok: true; response: { statusCode: number; headers: Record<string, string>; body: unknown } } | { ok: false; problem: EndpointProblem }> {
     if (run.status !== 'succeeded') {
       return problem(500, 'endpoint_run_failed', `Run ${run.id} ended with status '${run.status}' (error code ${run.error?.code ?? 'unknown'}). Members of the workspace can read the error at GET /api/runs/${run.id}.`, { runId: run.id });
     }
 
     if (shape.hasRespondNode) {
-      const record = await this.deps.runService().get(run.workspaceId, run.id);
-      const step = record.steps.find((candidate) => candidate.nodeType === RESPOND_NODE_TYPE && candidate.status === 'succeeded');
+      const runSteps = steps ?? (await this.deps.runService().get(run.workspaceId, run.id)).steps;
+      const step = runSteps.find((candidate) => candidate.nodeType === RESPOND_NODE_TYPE && candidate.status === 'succeeded');
       const output = step?.output as { ports?: Record<string, Item[]>; truncated?: boolean } | null | undefined;
       const parsed = webhookResponseSchema.safeParse(output?.ports?.[RESPONSE_PORT]?.[0]?.json);
       if (step && parsed.success && !output?.truncated) {

@@ -18,11 +18,30 @@ export function extensionRoutePrefix(extensionId: string): string {
 
 /** Lists what the active extensions contribute, so the studio renders them without a hard-coded list. */
 export class ContributionRegistry {
+  /** The last listing and the active manifests it was built from, reused while they stay the same. */
+  private last: { sources: Array<{ manifest: ExtensionManifest; healthy: boolean }>; list: ContributionList } | null = null;
+
   constructor(private readonly host: ExtensionHost) {}
 
+  /**
+   * Lists the contributions of the active extensions. The same object is returned while the
+   * set of active manifests and their health stay the same, so callers must not change it;
+   * each run reads it, and rebuilding it costs far more than the comparison.
+   */
   list(): ContributionList {
+    const sources = this.host.activeManifests();
+    const last = this.last;
+    if (last && last.sources.length === sources.length && sources.every((source, index) => source.manifest === last.sources[index]!.manifest && source.healthy === last.sources[index]!.healthy)) {
+      return last.list;
+    }
+    const list = this.build(sources);
+    this.last = { sources, list };
+    return list;
+  }
+
+  private build(sources: Array<{ manifest: ExtensionManifest; healthy: boolean }>): ContributionList {
     const result = Object.fromEntries(POINTS.map((point) => [point, []])) as unknown as Record<Point, unknown[]>;
-    for (const { manifest, healthy } of this.host.activeManifests()) {
+    for (const { manifest, healthy } of sources) {
       for (const point of POINTS) {
         for (const entry of manifest.contributes?.[point] ?? []) {
           const listed: Record<string, unknown> = { ...(entry as object), extensionId: manifest.id, extensionVersion: manifest.version, healthy };

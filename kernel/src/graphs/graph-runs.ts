@@ -1,7 +1,8 @@
 import { MifyError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunService } from '../runtime/run-service.js';
-import type { RunRecord } from '../runtime/run-store.js';
+import type { DirectRunSaving } from '../runtime/direct-run-store.js';
+import type { RunRecord, StepRow } from '../runtime/run-store.js';
 import type { ExecutableGraph, SubgraphLoader } from '../runtime/types.js';
 import type { BaselineService } from './baselines.js';
 import type { Item, MifyGraph } from './model.js';
@@ -32,6 +33,11 @@ export interface StartGraphRunRequest {
   wait: boolean;
   /** Id of the new run; see StartRunRequest.runId. */
   runId?: string;
+  /**
+   * The definition `version` names, when the caller has already loaded it (workflow endpoints
+   * keep the published versions they serve). It must not change after the call.
+   */
+  definition?: ResolvedDefinition;
 }
 
 /** Problems quoted in the `detail` of a 422; the `errors` member lists all of them. */
@@ -43,6 +49,9 @@ const PROBLEMS_IN_DETAIL = 3;
  * and has it compared with the graph's baseline once it finishes.
  */
 export class GraphRunService {
+  /** Validated graphs of `runDirect`, by the definition object they came from. */
+  private readonly validated = new WeakMap<MifyGraph, { nodeTypes: unknown; graph: MifyGraph }>();
+
   constructor(private readonly deps: { logger: Logger; graphService: GraphService; runService: RunService; baselines: BaselineService }) {}
 
   /**
@@ -74,8 +83,8 @@ export class GraphRunService {
    * @throws ValidationError (422) listing every problem of the chosen definition.
    */
   async start(request: StartGraphRunRequest): Promise<RunRecord> {
-    const definition = await this.resolve(request.workspaceId, request.graphId, request.version);
-    const graph = this.validate(definition, request.graphId);
+    const definition = request.definition ?? (await this.resolve(request.workspaceId, request.graphId, request.version));
+    const graph = request.definition ? this.validateOnce(definition, request.graphId) : this.validate(definition, request.graphId);
     const executable: ExecutableGraph = { id: request.graphId, versionId: definition.versionId, workspaceId: request.workspaceId, graph };
 
     const run = await this.deps.runService.start({ workspaceId: request.workspaceId, graph: executable, input: request.input, mode: request.mode, createdBy: request.createdBy, waitForCompletion: request.wait, ...(request.runId ? { runId: request.runId } : {}) });
@@ -84,6 +93,34 @@ export class GraphRunService {
     if (request.wait) await compared;
     this.deps.logger.info({ workspaceId: request.workspaceId, graphId: request.graphId, runId: run.id, version: definition.label }, 'graph run started');
     return run;
+  }
+
+  /**
+   * Runs a definition directly (see RunService.runDirect) and resolves once it has finished.
+   * A saved run is compared with the graph's baseline before this resolves. The caller keeps
+   * `definition.graph` unchanged, because its validation is reused while the installed node
+   * types stay the same.
+   *
+   * @throws ValidationError (422) listing every problem of the definition.
+   */
+  async runDirect(request: { runId?: string; workspaceId: string; graphId: string; definition: ResolvedDefinition; input: Item[]; mode: string; createdBy: string | null; saving: DirectRunSaving }): Promise<{ run: RunRecord; steps: StepRow[]; saved: boolean }> {
+    const graph = this.validateOnce(request.definition, request.graphId);
+    const executable: ExecutableGraph = { id: request.graphId, versionId: request.definition.versionId, workspaceId: request.workspaceId, graph };
+    const result = await this.deps.runService.runDirect({ workspaceId: request.workspaceId, graph: executable, input: request.input, mode: request.mode, createdBy: request.createdBy, saving: request.saving, ...(request.runId ? { runId: request.runId } : {}) });
+    if (result.saved) {
+      await this.deps.baselines.compareRun(request.workspaceId, request.graphId, result.run.id).catch((error: unknown) => this.deps.logger.error({ workspaceId: request.workspaceId, graphId: request.graphId, runId: result.run.id, err: error }, 'could not compare the run with the graph baseline'));
+    }
+    return result;
+  }
+
+  /** Validates like `validate`, reusing the result for the same graph object while the node types are the same. */
+  private validateOnce(definition: ResolvedDefinition, graphId: string): MifyGraph {
+    const nodeTypes = this.deps.graphService.nodeTypesSnapshot();
+    const cached = this.validated.get(definition.graph);
+    if (cached && cached.nodeTypes === nodeTypes) return cached.graph;
+    const graph = this.validate(definition, graphId);
+    this.validated.set(definition.graph, { nodeTypes, graph });
+    return graph;
   }
 
   /** Validates a stored definition again, because node types may have been removed or changed since it was saved. */

@@ -19,6 +19,9 @@ export const CONTROL_SCHEMA_KEY = 'x-mify-control';
  * for a batch of look-ups, such as validating a whole graph.
  */
 export class ContributionNodeTypeResolver implements NodeTypeResolver {
+  /** Table of the last node listing; the registry returns the same listing until extensions change. */
+  private last: { nodes: unknown[]; table: NodeTypeTable } | null = null;
+
   constructor(private readonly contributions: Pick<ContributionRegistry, 'list'>) {}
 
   resolve(type: string, typeVersion: number): NodeTypeInfo | null {
@@ -31,7 +34,9 @@ export class ContributionNodeTypeResolver implements NodeTypeResolver {
 
   /** Returns a resolver over the node types contributed right now. */
   snapshot(): NodeTypeResolver {
-    return new NodeTypeTable(this.contributions.list().nodes.map(toNodeTypeInfo));
+    const nodes = this.contributions.list().nodes;
+    if (this.last?.nodes !== nodes) this.last = { nodes, table: new NodeTypeTable(nodes.map(toNodeTypeInfo)) };
+    return this.last.table;
   }
 }
 

@@ -52,6 +52,7 @@ export type DraftSavedListener = (saved: { workspaceId: string; graphId: string;
 export class GraphService {
   private readonly versionStore: GraphVersions;
   private readonly draftListeners = new Set<DraftSavedListener>();
+  private readonly changeListeners = new Set<() => void>();
 
   constructor(private readonly deps: GraphServiceDeps) {
     this.versionStore = new GraphVersions({ ...deps, validate: (definition, label) => this.validateOrThrow(definition, label) });
@@ -66,12 +67,35 @@ export class GraphService {
     return () => this.draftListeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` after a graph was created, deleted, published, archived or had its
+   * metadata changed through this service, in this process. Returns the function that removes it.
+   */
+  onChanged(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'a graph-changed listener failed; the change was made');
+      }
+    }
+  }
+
+  /** The node types installed now; the same object until extensions change. */
+  nodeTypesSnapshot(): unknown {
+    return this.deps.nodeTypes.snapshot?.() ?? this.deps.nodeTypes;
+  }
+
   /** Validates a graph document against the node types installed now. */
   validate(definition: unknown): ReturnType<typeof validateGraph> {
     const resolver = this.deps.nodeTypes.snapshot?.() ?? this.deps.nodeTypes;
     return validateGraph(definition, resolver);
   }
-
   async create(workspaceId: string, actor: GraphActor, input: unknown): Promise<GraphRecord> {
     const parsed = createGraphSchema.safeParse(input);
     if (!parsed.success) throw new ValidationError(`The new graph is invalid: ${parsed.error.issues.map((issue) => issue.message).join('; ')}.`, parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
@@ -101,6 +125,7 @@ export class GraphService {
       }),
     );
     this.deps.logger.info({ workspaceId, graphId: id, actor: actor.id }, 'graph created');
+    this.changed();
     return toGraphRecord(row);
   }
 
@@ -153,6 +178,7 @@ export class GraphService {
     if (fields.settings !== undefined) data.settings = withoutNulls({ ...(current.settings as Record<string, unknown>), ...fields.settings });
 
     const row = await this.withSlugConflict(fields.slug ?? null, () => db.graph.update({ where: { id }, data, select: graphRecordSelect }));
+    this.changed();
     return toGraphRecord(row);
   }
 
@@ -179,6 +205,7 @@ export class GraphService {
   async delete(workspaceId: string, id: string, actor: GraphActor): Promise<void> {
     const { count } = await this.scoped(workspaceId).graph.deleteMany({ where: { id } });
     if (count === 0) throw new NotFoundError('Graph', id);
+    this.changed();
 
     this.deps.logger.info({ workspaceId, graphId: id, actor: actor.id }, 'graph deleted');
     await this.deps.auditLog.record({ workspaceId, actorType: actor.type, actorId: actor.id, action: 'graph.delete', target: id });
@@ -200,13 +227,17 @@ export class GraphService {
   }
 
   /** See `GraphVersions.publish`. */
-  publish(workspaceId: string, graphId: string, actor: GraphActor): Promise<{ version: GraphVersionInfo; created: boolean }> {
-    return this.versionStore.publish(this.scoped(workspaceId), workspaceId, graphId, actor);
+  async publish(workspaceId: string, graphId: string, actor: GraphActor): Promise<{ version: GraphVersionInfo; created: boolean }> {
+    const result = await this.versionStore.publish(this.scoped(workspaceId), workspaceId, graphId, actor);
+    this.changed();
+    return result;
   }
 
   /** See `GraphVersions.archive`. */
-  archive(workspaceId: string, graphId: string, actor: GraphActor, versionRef?: string): Promise<{ archived: GraphVersionInfo; live: GraphVersionInfo | null }> {
-    return this.versionStore.archive(this.scoped(workspaceId), workspaceId, graphId, actor, versionRef);
+  async archive(workspaceId: string, graphId: string, actor: GraphActor, versionRef?: string): Promise<{ archived: GraphVersionInfo; live: GraphVersionInfo | null }> {
+    const result = await this.versionStore.archive(this.scoped(workspaceId), workspaceId, graphId, actor, versionRef);
+    this.changed();
+    return result;
   }
 
   /** Replaces the draft with a version's definition. The result is not validated again, so a version whose node types were uninstalled can still be restored. */

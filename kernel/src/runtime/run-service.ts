@@ -14,6 +14,7 @@ import type { ExecutionPlan } from './executor/plan.js';
 import { graphLabel, type ChildRunStarter } from './executor/subworkflow.js';
 import { followRunEvents } from './run-events.js';
 import { RunQueue } from './run-queue.js';
+import { DirectRunStore, keepsRecords, RunSaveQueue, type DirectRunSaving } from './direct-run-store.js';
 import { recordRunItems, RunRecorder, runChannel } from './run-recorder.js';
 import { decodeRunCursor, encodeRunCursor, RunStore, type RunEvent, type RunRecord, type StepRow } from './run-store.js';
 import type { ExecutableGraph, ExpressionEvaluator, NodeRunner, NodeTypeResolver, PortItems, RunStatus, SubgraphLoader } from './types.js';
@@ -132,6 +133,10 @@ interface ActiveRun {
   overrides: Record<string, PortItems> | null;
   controller: AbortController;
   recorder: RunRecorder;
+  /** Where the run's records go: the database, or memory for a direct run. */
+  store: RunStore;
+  /** Set for a direct run and its sub-workflow runs: no journal, records held until the top-level run ends. */
+  direct: { store: DirectRunStore; saving: DirectRunSaving } | null;
   /** Whether the run stops in this process without ending, because of a shutdown or a takeover by another process. */
   released: boolean;
   /** Whether a pause was requested. The run then suspends before its next activation. */
@@ -150,6 +155,17 @@ type LaunchResult = { kind: 'finished'; outcome: RunOutcome } | { kind: 'suspend
 
 /** How long a durable run's step records wait to share a statement with the step's journal entry, in milliseconds. */
 const DURABLE_WRITE_DELAY_MS = 25;
+
+/** Waits of a direct run: it has no journal to continue from, so a waiting node fails with a clear error. */
+const directRunWaits: RunContext['waits'] = {
+  resolve: async () => {
+    throw new StepError(
+      'waits_unavailable',
+      "this run cannot wait: it runs directly, without a journal (a synchronous endpoint call whose graph sets settings.endpoint.runSaving to 'all', 'failed' or 'none'); set runSaving to 'durable' to use wait and approval nodes",
+      { retryable: false },
+    );
+  },
+};
 
 const DEFAULT_DURABLE: DurableSettings = { leaseMs: 30_000, pollMs: 1_000, maxPerProcess: 200, inlineWaitMs: 5_000, releaseStaleOnStart: false };
 
@@ -174,6 +190,7 @@ export class RunService implements ChildRunStarter {
   private readonly signals = new WaitSignals();
   private readonly settings: DurableSettings;
   private readonly queue: RunQueue;
+  private readonly saves: RunSaveQueue;
   private readonly active = new Map<string, ActiveRun>();
   private readonly log: Logger;
   private unsubscribeControl: (() => Promise<void>) | null = null;
@@ -191,6 +208,7 @@ export class RunService implements ChildRunStarter {
     this.waits = new WaitStore(deps.db);
     this.queue = new RunQueue(deps.limits.maxConcurrentPerWorkspace);
     this.log = deps.logger.child({ component: 'runs' });
+    this.saves = new RunSaveQueue({ db: deps.db, logger: this.log });
   }
 
   /**
@@ -281,6 +299,41 @@ export class RunService implements ChildRunStarter {
   }
 
   /**
+   * Runs a graph in this process without a journal, and resolves with the finished run and its
+   * steps. The records stay in memory while the run goes, and are written in one statement when
+   * it ends, or dropped, as `saving` says. A direct run does not survive a kernel stop, cannot
+   * wait (wait and approval nodes fail with `waits_unavailable`) and is not visible to other
+   * requests until it is saved; its sub-workflow runs are direct as well. It takes a slot of the
+   * in-process queue, so the graph's and the workspace's concurrency limits hold in this process.
+   *
+   * Callers that hold a connection open for the result (synchronous workflow endpoint calls)
+   * use it, because such a run has nobody to answer after a crash.
+   *
+   * @throws GraphPlanError (422) when the graph cannot be run.
+   */
+  async runDirect(request: Omit<StartRunRequest, 'waitForCompletion' | 'journal' | 'overrides'> & { saving: DirectRunSaving }): Promise<{ run: RunRecord; steps: StepRow[]; saved: boolean }> {
+    const executor = this.executor();
+    const plan = executor.plan(request.graph.graph);
+    const runId = request.runId ?? newId('run');
+    const store = new DirectRunStore(this.deps.db);
+    const direct = { store, saving: request.saving };
+    await this.createRun(runId, { ...request, parentRunId: null, parentStepKey: null, rootRunId: runId, depth: 0 }, store);
+
+    const entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null, direct });
+    this.queue.submit({
+      runId,
+      workspaceId: request.workspaceId,
+      graphId: request.graph.id,
+      graphLimit: request.graph.graph.settings.maxConcurrentRuns,
+      start: () => void this.launchTopLevel(entry, true),
+    });
+    const finished = (await entry.done) ?? (await store.getRun(request.workspaceId, runId))!;
+    const saved = keepsRecords(request.saving, finished.status);
+    if (saved) await this.saves.save(store);
+    return { run: finished, steps: await store.listSteps(runId), saved };
+  }
+
+  /**
    * Executes a sub-workflow run below `parent` without taking a concurrency slot. When the
    * parent's step started a child before, because the parent is being replayed, that child
    * continues from its own journal instead of a new child starting.
@@ -297,7 +350,8 @@ export class RunService implements ChildRunStarter {
 
     const parent = this.active.get(request.parent.runId);
     const rootRunId = parent?.rootRunId ?? request.parent.runId;
-    const existing = this.backend === 'embedded' ? await this.durableStore.findChild(request.parent.runId, request.stepKey) : null;
+    const direct = parent?.direct ?? null;
+    const existing = this.backend === 'embedded' && !direct ? await this.durableStore.findChild(request.parent.runId, request.stepKey) : null;
     let entry: ActiveRun;
     if (existing) {
       if (FINISHED_STATUSES.has(existing.status as RunStatus)) {
@@ -323,8 +377,8 @@ export class RunService implements ChildRunStarter {
     } else {
       const runId = newId('run');
       const childRequest = { workspaceId: request.parent.workspaceId, graph: request.graph, input: request.input, mode: 'subworkflow', createdBy: parent?.createdBy ?? null };
-      await this.createRun(runId, { ...childRequest, parentRunId: request.parent.runId, parentStepKey: request.stepKey, rootRunId, depth: request.parent.depth + 1 });
-      entry = this.newEntry({ runId, rootRunId, executor, plan, request: childRequest, depth: request.parent.depth + 1, chain: request.chain, resumedFrom: null });
+      await this.createRun(runId, { ...childRequest, parentRunId: request.parent.runId, parentStepKey: request.stepKey, rootRunId, depth: request.parent.depth + 1 }, direct?.store ?? this.store);
+      entry = this.newEntry({ runId, rootRunId, executor, plan, request: childRequest, depth: request.parent.depth + 1, chain: request.chain, resumedFrom: null, direct });
       await request.onCreated(runId);
     }
 
@@ -573,7 +627,7 @@ export class RunService implements ChildRunStarter {
     }
     for (const entry of pending) {
       // The embedded back end releases the run, so another process, or this one after a restart, continues it.
-      if (this.backend === 'embedded') entry.released = true;
+      if (this.backend === 'embedded' && !entry.direct) entry.released = true;
       entry.controller.abort(new RunAbortedError('shutdown', 'the kernel shut down while the run was in progress'));
     }
     await Promise.allSettled(pending.map((entry) => entry.done));
@@ -603,9 +657,10 @@ export class RunService implements ChildRunStarter {
   private async createRun(
     runId: string,
     request: Omit<StartRunRequest, 'waitForCompletion'> & { parentRunId: string | null; parentStepKey: string | null; rootRunId: string; depth: number },
+    store: RunStore = this.store,
   ): Promise<void> {
     const rigor = request.graph.graph.settings.rigor;
-    await this.store.createRun({
+    await store.createRun({
       id: runId,
       workspaceId: request.workspaceId,
       graphId: request.graph.id,
@@ -638,7 +693,10 @@ export class RunService implements ChildRunStarter {
     chain: string[];
     resumedFrom: ActiveRun['resumedFrom'];
     lastEventId?: number;
+    direct?: ActiveRun['direct'];
   }): ActiveRun {
+    const direct = options.direct ?? null;
+    const store = direct?.store ?? this.store;
     let markStarted = () => {};
     let finish: (record: RunRecord | null) => void = () => {};
     const rigor = options.request.graph.graph.settings.rigor;
@@ -655,7 +713,9 @@ export class RunService implements ChildRunStarter {
       createdBy: options.request.createdBy,
       overrides: options.request.overrides ?? null,
       controller: new AbortController(),
-      recorder: new RunRecorder({ store: this.store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId: options.runId, rigor, maxRecordBytes: this.deps.limits.maxRecordBytes }),
+      recorder: new RunRecorder({ store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId: options.runId, rigor, maxRecordBytes: this.deps.limits.maxRecordBytes }),
+      store,
+      direct,
       released: false,
       pauseRequested: false,
       resumedFrom: options.resumedFrom,
@@ -690,7 +750,7 @@ export class RunService implements ChildRunStarter {
       this.log.info({ runId: entry.runId }, 'run released; the next process that claims it continues it');
     }
     if (usesQueueSlot) this.queue.release({ workspaceId: entry.workspaceId, graphId: entry.graph.id });
-    if (this.backend === 'embedded') this.dispatch();
+    if (this.backend === 'embedded' && !entry.direct) this.dispatch();
   }
 
   /**
@@ -706,7 +766,7 @@ export class RunService implements ChildRunStarter {
     let lastSeq = 0;
 
     try {
-      if (this.backend === 'embedded') {
+      if (this.backend === 'embedded' && !entry.direct) {
         const numbers = await this.durableStore.lastNumbers(entry.runId);
         lastSeq = numbers.seq;
         const entries = await this.durableStore.loadJournal(entry.runId);
@@ -798,6 +858,7 @@ export class RunService implements ChildRunStarter {
 
   private runWaits(entry: ActiveRun): RunContext['waits'] {
     if (this.disposed) return noWaits;
+    if (entry.direct) return directRunWaits;
     return new DurableRunWaits({
       store: this.waits,
       signals: this.signals,
@@ -847,14 +908,14 @@ export class RunService implements ChildRunStarter {
   private async end(entry: ActiveRun, outcome: RunOutcome, startedAt: Date | null): Promise<void> {
     try {
       await entry.recorder.runFinished(outcome, startedAt);
-      await this.durableStore.finished(entry.runId);
+      if (!entry.direct) await this.durableStore.finished(entry.runId);
     } catch (error) {
       this.log.error({ runId: entry.runId, err: error }, 'could not record the end of a run');
     }
     this.active.delete(entry.runId);
     this.log.info({ runId: entry.runId, status: outcome.status, code: outcome.error?.code }, 'run finished');
 
-    const record = await this.store.getRun(entry.workspaceId, entry.runId).catch(() => null);
+    const record = await entry.store.getRun(entry.workspaceId, entry.runId).catch(() => null);
     entry.finish(record ?? ({ id: entry.runId, workspaceId: entry.workspaceId, status: outcome.status } as RunRecord));
   }
 
@@ -946,7 +1007,7 @@ export class RunService implements ChildRunStarter {
 
   /** Renews the leases of the runs this process executes and applies cancel and pause requests stored with them. */
   private async heartbeat(): Promise<void> {
-    const ids = [...this.active.values()].filter((entry) => entry.depth === 0 && !entry.released).map((entry) => entry.runId);
+    const ids = [...this.active.values()].filter((entry) => entry.depth === 0 && !entry.released && !entry.direct).map((entry) => entry.runId);
     if (ids.length === 0 || this.disposed) return;
     try {
       const renewed = await this.durableStore.renewLeases(this.owner, this.settings.leaseMs, ids);

@@ -256,13 +256,13 @@ export interface StoredStep extends Omit<StepRecord, 'input' | 'output' | 'input
   oversized: boolean;
 }
 
-const STEP_COLUMNS = [
+export const STEP_COLUMNS = [
   'id', 'run_id', 'seq', 'node_id', 'node_name', 'node_type', 'type_version', 'activation', 'attempt', 'status', 'pinned', 'disabled', 'child_run_id',
   'started_at', 'finished_at', 'duration_ms', 'input_hash', 'input', 'output', 'output_item_count', 'oversized', 'error', 'idempotency_key', 'usage',
 ];
 
 /** Converts a step to a `run_steps` row keyed by column name, for `jsonb_populate_recordset`. */
-function stepRow(step: StoredStep): Record<string, unknown> {
+export function stepRow(step: StoredStep): Record<string, unknown> {
   return {
     id: step.id,
     run_id: step.runId,

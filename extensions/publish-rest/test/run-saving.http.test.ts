@@ -1,0 +1,163 @@
+/**
+ * Run saving of workflow endpoints (settings.endpoint.runSaving): synchronous calls of a graph
+ * that does not ask for durable runs execute directly, and their records are written once the
+ * run ends (`all`), only when it failed (`failed`), or never (`none`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { greetingGraph, startPublishKernel, type PublishKernel } from './support/publish-kernel.js';
+
+interface RunBody {
+  id: string;
+  status: string;
+  mode: string;
+  graphId: string;
+  error: { code: string } | null;
+  steps: Array<{ nodeId: string; status: string; output: unknown }>;
+}
+
+/** Webhook → code that throws when the name is "fail" → respond. */
+function failingGraph(path: string): unknown {
+  const graph = greetingGraph(path) as { nodes: Array<Record<string, unknown>> };
+  graph.nodes[1] = {
+    id: 'shape',
+    name: 'Shape',
+    type: 'mify.data.code',
+    typeVersion: 1,
+    parameters: { code: "if (items[0].json.body.name === 'fail') throw new Error('asked to fail'); return [{ greeting: 'Hello, ' + items[0].json.body.name + '!' }];" },
+    position: { x: 200, y: 0 },
+  };
+  return graph;
+}
+
+/** Webhook → a one-second wait → respond: a direct run cannot wait. */
+function waitingGraph(path: string): unknown {
+  const graph = greetingGraph(path) as { nodes: Array<Record<string, unknown>> };
+  graph.nodes[1] = { id: 'shape', name: 'Shape', type: 'mify.control.wait', typeVersion: 1, parameters: { mode: 'duration', amount: 1, unit: 'seconds' }, position: { x: 200, y: 0 } };
+  return graph;
+}
+
+describe('workflow endpoint run saving', () => {
+  let k: PublishKernel;
+  const graphIds: Record<string, string> = {};
+
+  beforeAll(async () => {
+    k = await startPublishKernel({ extensions: ['publish-rest', 'data', 'control'] });
+    for (const saving of ['durable', 'all', 'none']) {
+      graphIds[saving] = (await k.publish({ name: `Saving ${saving}`, slug: `saving-${saving}`, definition: greetingGraph(`saving-${saving}`), settings: { endpoint: { runSaving: saving } } })).id;
+    }
+    graphIds.failed = (await k.publish({ name: 'Saving failed', slug: 'saving-failed', definition: failingGraph('saving-failed'), settings: { endpoint: { runSaving: 'failed' } } })).id;
+    graphIds.waiting = (await k.publish({ name: 'Waiting', slug: 'saving-waiting', definition: waitingGraph('saving-waiting'), settings: { endpoint: { runSaving: 'all' } } })).id;
+    graphIds.invalid = (await k.publish({ name: 'Invalid', slug: 'saving-invalid', definition: greetingGraph('saving-invalid'), settings: { endpoint: { runSaving: 'sometimes' } } })).id;
+  });
+
+  afterAll(async () => {
+    await k?.close();
+  });
+
+  async function call(slug: string, name: string, query = ''): Promise<{ status: number; body: any; runId: string | null }> {
+    const response = await k.t.fetch(`/api/workflow-endpoints/${slug}${query}`, { method: 'POST', key: k.key, json: { name } });
+    return { status: response.status, body: await response.json(), runId: response.headers.get('x-mify-run-id') };
+  }
+
+  async function readRun(runId: string): Promise<{ status: number; body: RunBody }> {
+    const response = await k.t.fetch(`/api/runs/${runId}`, { key: k.key });
+    return { status: response.status, body: (await response.json()) as RunBody };
+  }
+
+  async function runsOf(graphId: string): Promise<Array<{ id: string; status: string }>> {
+    const response = await k.t.fetch(`/api/runs?graphId=${graphId}&limit=100`, { key: k.key });
+    return ((await response.json()) as { items: Array<{ id: string; status: string }> }).items;
+  }
+
+  it('saves a direct run with its steps when runSaving is all', async () => {
+    const { status, body, runId } = await call('saving-all', 'Ada');
+
+    expect(status).toBe(200);
+    expect(body).toEqual({ greeting: 'Hello, Ada!' });
+    const run = await readRun(runId!);
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ id: runId, status: 'succeeded', mode: 'endpoint', graphId: graphIds.all });
+    expect(run.body.steps.map((step) => [step.nodeId, step.status])).toEqual([
+      ['hook', 'succeeded'],
+      ['shape', 'succeeded'],
+      ['respond', 'succeeded'],
+    ]);
+    expect(JSON.stringify(run.body.steps[1]!.output)).toContain('Hello, Ada!');
+  });
+
+  it('stores the events of a saved direct run in order', async () => {
+    const { runId } = await call('saving-all', 'Grace');
+    const history = await k.t.fetch(`/api/temporal-time-travel/history/${runId}`, { key: k.key });
+    const body = (await history.json()) as { events: Array<{ id: number; type: string }>; journal: unknown[] };
+
+    expect(history.status).toBe(200);
+    expect(body.events[0]!.type).toBe('run.started');
+    expect(body.events.at(-1)!.type).toBe('run.finished');
+    expect(body.events.map((event) => event.id)).toEqual(body.events.map((_event, index) => index + 1));
+    expect(body.journal).toEqual([]);
+  });
+
+  it('keeps the journal of a durable endpoint run', async () => {
+    const { status, runId } = await call('saving-durable', 'Alan');
+    const history = (await (await k.t.fetch(`/api/temporal-time-travel/history/${runId}`, { key: k.key })).json()) as { journal: unknown[] };
+
+    expect(status).toBe(200);
+    expect(history.journal.length).toBe(3);
+  });
+
+  it('saves nothing when runSaving is none', async () => {
+    const calls = await Promise.all(['Edsger', 'Barbara', 'Donald'].map((name) => call('saving-none', name)));
+
+    expect(calls.map((result) => result.body)).toEqual([{ greeting: 'Hello, Edsger!' }, { greeting: 'Hello, Barbara!' }, { greeting: 'Hello, Donald!' }]);
+    for (const result of calls) expect((await readRun(result.runId!)).status).toBe(404);
+    expect(await runsOf(graphIds.none!)).toEqual([]);
+  });
+
+  it('runs asynchronous calls durably whatever runSaving says', async () => {
+    const response = await k.t.fetch('/api/workflow-endpoints/saving-none?mode=async', { method: 'POST', key: k.key, json: { name: 'Ken' } });
+    const { runId } = (await response.json()) as { runId: string };
+    let run = (await readRun(runId)).body;
+    for (let poll = 0; poll < 200 && run.status !== 'succeeded' && run.status !== 'failed'; poll++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      run = (await readRun(runId)).body;
+    }
+
+    expect(response.status).toBe(202);
+    expect(run.status).toBe('succeeded');
+    expect(run.mode).toBe('endpoint');
+  });
+
+  it('saves only the failed runs when runSaving is failed', async () => {
+    const succeeded = await call('saving-failed', 'Niklaus');
+    const failed = await call('saving-failed', 'fail');
+
+    expect(succeeded.status).toBe(200);
+    expect(succeeded.body).toEqual({ greeting: 'Hello, Niklaus!' });
+    expect((await readRun(succeeded.runId!)).status).toBe(404);
+
+    expect(failed.status).toBe(500);
+    expect(failed.body.code).toBe('endpoint_run_failed');
+    const run = await readRun(failed.body.runId);
+    expect(run.status).toBe(200);
+    expect(run.body.status).toBe('failed');
+    expect(run.body.steps.find((step) => step.nodeId === 'shape')!.status).toBe('failed');
+    expect((await runsOf(graphIds.failed!)).map((item) => item.id)).toEqual([failed.body.runId]);
+  });
+
+  it('fails a direct run whose node waits, naming the setting to change', async () => {
+    const { status, body } = await call('saving-waiting', 'Tony');
+    const run = await readRun(body.runId);
+
+    expect(status).toBe(500);
+    expect(run.body.error!.code).toBe('waits_unavailable');
+    expect(JSON.stringify(run.body.error)).toContain("runSaving to 'durable'");
+  });
+
+  it('refuses a call when runSaving has an unknown value, naming the setting', async () => {
+    const { status, body } = await call('saving-invalid', 'Ada');
+
+    expect(status).toBe(500);
+    expect(body.code).toBe('endpoint_invalid_schema');
+    expect(body.detail).toContain('endpoint.runSaving');
+  });
+});
