@@ -22,8 +22,8 @@ const DEFAULTS = {
 /**
  * Buffers the audit rows of host calls so a call does not wait for a database insert.
  * A flush starts `flushIntervalMs` after the first buffered entry, or at once when
- * `maxBatchSize` entries are waiting. Rows are written through `AuditLog.record`, one by
- * one and in call order.
+ * `maxBatchSize` entries are waiting. A batch is written in one statement, in call order;
+ * when that fails, its rows are written one by one so a single bad row loses only itself.
  *
  * An entry is lost when the process dies before its flush, so shutdown must call `close()`.
  * A failed write is logged and its entry dropped: an unreachable database must not block
@@ -59,7 +59,7 @@ export class HostAuditQueue {
       return;
     }
 
-    this.pending.push(entry);
+    this.pending.push(entry.at ? entry : { ...entry, at: new Date() });
     if (this.pending.length > this.options.maxPendingEntries) {
       const excess = this.pending.length - this.options.maxPendingEntries;
       this.pending.splice(0, excess);
@@ -100,6 +100,13 @@ export class HostAuditQueue {
       this.droppedEntries = 0;
     }
 
+    if (batch.length === 0) return;
+    try {
+      await this.auditLog.recordMany(batch);
+      return;
+    } catch {
+      // Written one by one below, so only the entries that cannot be stored are lost.
+    }
     let failures = 0;
     let lastError: unknown;
     for (const entry of batch) {
