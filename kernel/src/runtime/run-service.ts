@@ -10,6 +10,7 @@ import { DurableRunWaits, WaitSignals, WaitStore, type WaitDecision, type WaitRe
 import { directJournal, emptyUsage, noWaits, type ExecutorLimits, type RunContext, type RunOutcome, type StepJournal } from './executor/context.js';
 import { describeError, GraphPlanError, RunAbortedError, RunSuspendedError, StepError } from './executor/errors.js';
 import { GraphExecutor } from './executor/executor.js';
+import type { ActivationResult } from './executor/interpreter.js';
 import type { ExecutionPlan } from './executor/plan.js';
 import { graphLabel, type ChildRunStarter } from './executor/subworkflow.js';
 import { followRunEvents } from './run-events.js';
@@ -137,6 +138,8 @@ interface ActiveRun {
   store: RunStore;
   /** Set for a direct run and its sub-workflow runs: no journal, records held until the top-level run ends. */
   direct: { store: DirectRunStore; saving: DirectRunSaving } | null;
+  /** Whether the run was created by this process a moment ago with an empty journal, so its journal and numbers need no reading. */
+  fresh: boolean;
   /** Whether the run stops in this process without ending, because of a shutdown or a takeover by another process. */
   released: boolean;
   /** Whether a pause was requested. The run then suspends before its next activation. */
@@ -289,7 +292,7 @@ export class RunService implements ChildRunStarter {
     } else {
       const [claimed] = await this.durableStore.admit(this.owner, this.settings.leaseMs, { maxPerWorkspace: this.deps.limits.maxConcurrentPerWorkspace, limit: this.capacity() > 0 ? 1 : 0, onlyRunId: runId });
       if (claimed) {
-        entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null });
+        entry = this.newEntry({ runId, rootRunId: runId, executor, plan, request, depth: 0, chain: [graphLabel(request.graph)], resumedFrom: null, fresh: !request.journal?.length });
         void this.launchTopLevel(entry, false);
       }
       if (request.waitForCompletion) return this.awaitFinish(request.workspaceId, runId);
@@ -378,7 +381,7 @@ export class RunService implements ChildRunStarter {
       const runId = newId('run');
       const childRequest = { workspaceId: request.parent.workspaceId, graph: request.graph, input: request.input, mode: 'subworkflow', createdBy: parent?.createdBy ?? null };
       await this.createRun(runId, { ...childRequest, parentRunId: request.parent.runId, parentStepKey: request.stepKey, rootRunId, depth: request.parent.depth + 1 }, direct?.store ?? this.store);
-      entry = this.newEntry({ runId, rootRunId, executor, plan, request: childRequest, depth: request.parent.depth + 1, chain: request.chain, resumedFrom: null, direct });
+      entry = this.newEntry({ runId, rootRunId, executor, plan, request: childRequest, depth: request.parent.depth + 1, chain: request.chain, resumedFrom: null, direct, fresh: true });
       await request.onCreated(runId);
     }
 
@@ -694,6 +697,8 @@ export class RunService implements ChildRunStarter {
     resumedFrom: ActiveRun['resumedFrom'];
     lastEventId?: number;
     direct?: ActiveRun['direct'];
+    /** True for a run this process has just created without journal entries, so it has no records to read back. */
+    fresh?: boolean;
   }): ActiveRun {
     const direct = options.direct ?? null;
     const store = direct?.store ?? this.store;
@@ -716,6 +721,7 @@ export class RunService implements ChildRunStarter {
       recorder: new RunRecorder({ store, pubsub: this.deps.sharedState.pubsub, logger: this.log, runId: options.runId, rigor, maxRecordBytes: this.deps.limits.maxRecordBytes }),
       store,
       direct,
+      fresh: options.fresh ?? false,
       released: false,
       pauseRequested: false,
       resumedFrom: options.resumedFrom,
@@ -767,9 +773,9 @@ export class RunService implements ChildRunStarter {
 
     try {
       if (this.backend === 'embedded' && !entry.direct) {
-        const numbers = await this.durableStore.lastNumbers(entry.runId);
+        const numbers = entry.fresh ? { seq: 0, eventId: 0, journalSeq: 0 } : await this.durableStore.lastNumbers(entry.runId);
         lastSeq = numbers.seq;
-        const entries = await this.durableStore.loadJournal(entry.runId);
+        const entries = entry.fresh ? new Map<string, ActivationResult>() : await this.durableStore.loadJournal(entry.runId);
         journal = new DurableJournal({
           runId: entry.runId,
           owner: entry.depth === 0 ? this.owner : null,
