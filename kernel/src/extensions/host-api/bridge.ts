@@ -1,4 +1,5 @@
 import { MifyError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import type { HostBridge } from '../runtime/types.js';
 import { parseArguments } from './arguments.js';
 import { hostAuditQueueFor } from './audit-queue.js';
@@ -96,10 +97,20 @@ export function createHostBridge(context: HostCallContext, services: HostService
   if (context.workspaceId !== null) bindings.workspaceId = context.workspaceId;
   if (context.runId !== undefined) bindings.runId = context.runId;
   if (context.nodeId !== undefined) bindings.nodeId = context.nodeId;
-  const logger = services.logger.child(bindings);
+  // A bridge is made for every invocation and most log nothing, so the child logger is made on first use.
+  let childLogger: Logger | undefined;
+  const logger = (): Logger => (childLogger ??= services.logger.child(bindings));
 
   const auditQueue = services.auditQueue ?? hostAuditQueueFor(services.auditLog, services.logger);
-  const scope: HostCallScope = { context, services, logger, workspaceKey: context.workspaceId ?? '', streams: new HttpStreams() };
+  const scope: HostCallScope = {
+    context,
+    services,
+    get logger() {
+      return logger();
+    },
+    workspaceKey: context.workspaceId ?? '',
+    streams: new HttpStreams(),
+  };
 
   function audit(action: string, target: string | undefined, allowed: boolean, error: MifyError | undefined): void {
     auditQueue.enqueue({
@@ -128,7 +139,7 @@ export function createHostBridge(context: HostCallContext, services: HostService
         { extensionId: context.extensionId, method: shownName },
       );
       audit('host.unknown_method', shownName, false, error);
-      logger.warn({ method: shownName }, 'extension called an unknown host method');
+      logger().warn({ method: shownName }, 'extension called an unknown host method');
       throw error;
     }
 
@@ -151,9 +162,9 @@ export function createHostBridge(context: HostCallContext, services: HostService
       const denied = failure instanceof PermissionDeniedError;
       audit(`host.${method.name}`, target, !denied, failure);
 
-      if (failure !== error) logger.error({ err: error, method: method.name }, 'host call failed inside the kernel');
-      else if (denied) logger.warn({ method: method.name, permission: failure.details?.permission }, 'host call denied');
-      else logger.debug({ method: method.name, code: failure.code }, 'host call failed');
+      if (failure !== error) logger().error({ err: error, method: method.name }, 'host call failed inside the kernel');
+      else if (denied) logger().warn({ method: method.name, permission: failure.details?.permission }, 'host call denied');
+      else logger().debug({ method: method.name, code: failure.code }, 'host call failed');
       throw failure;
     }
   }

@@ -1,0 +1,44 @@
+/**
+ * Time and CPU of one direct run (RunService.runDirect, records not saved) of trigger → pass →
+ * pass through the real isolate runner, one run at a time. With --cpu-prof it shows where a
+ * run's time goes outside the database.
+ *
+ *   cd kernel && node --no-node-snapshot --import tsx ../bench/probes/direct-run.ts
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../kernel/src/config.js';
+import { createKernel } from '../../kernel/src/kernel.js';
+import { createLogger } from '../../kernel/src/logger.js';
+import { ACME_TEST, executable, testEdge, testGraph, testNode } from '../../kernel/src/runtime/testing/acme-extension.js';
+import { openDatabase } from '../../kernel/src/storage/database.js';
+import { writeIsolateExtension } from '../../kernel/src/test-support/extensions.js';
+
+const RUNS = Number(process.env.PROBE_RUNS ?? 3_000);
+const logger = createLogger({ level: 'silent' });
+const db = await openDatabase({ dataDir: 'memory://' });
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-probe-'));
+const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db } });
+try {
+  await kernel.services.extensionHost.install({ folder: writeIsolateExtension({ id: ACME_TEST.id, code: ACME_TEST.code, manifest: ACME_TEST.manifest }) });
+  const user = await kernel.services.userService.createUser({ email: 'probe@example.com', password: 'probe-password-1' });
+  const workspaceId = (await kernel.services.userService.createWorkspace({ name: 'Probe', ownerId: user.id })).id;
+  const rigor = (process.env.PROBE_RIGOR ?? 'audited') as 'audited' | 'experimental';
+  const graph = executable(workspaceId, testGraph({ nodes: [testNode('t', 'trigger'), testNode('a', 'pass'), testNode('b', 'pass')], edges: [testEdge('t', 'a'), testEdge('a', 'b')], settings: { rigor } }));
+  const runOnce = async () => {
+    const { run } = await kernel.services.runService.runDirect({ workspaceId, graph, input: [{ json: { name: 'Ada' } }], mode: 'api', createdBy: null, saving: 'none' });
+    if (run.status !== 'succeeded') throw new Error(`probe run ${run.id} ended ${run.status}: ${JSON.stringify(run.error)}`);
+  };
+  for (let index = 0; index < 200; index++) await runOnce();
+  const cpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
+  for (let index = 0; index < RUNS; index++) await runOnce();
+  const elapsedMs = performance.now() - startedAt;
+  const cpu = process.cpuUsage(cpuBefore);
+  console.log(`${RUNS} direct runs (${rigor}): ${((elapsedMs * 1000) / RUNS).toFixed(0)} µs per run, process CPU ${((cpu.user + cpu.system) / RUNS).toFixed(0)} µs per run`);
+} finally {
+  await kernel.close();
+  await db.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
