@@ -10,3 +10,4 @@ export * from './errors.js';
 export * from './define.js';
 export * from './node-output.js';
 export * from './importers.js';
+export * from './platform-flow.js';

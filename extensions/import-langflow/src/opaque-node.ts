@@ -3,9 +3,7 @@
  * and `flowId` set, it runs a Langflow flow through the run API (`POST /api/v1/run/<flowId>`)
  * once per item. Without them it fails and names what to configure.
  */
-import { ExtensionError, type HostApi, type Item, type NodeContext, type NodeInput } from '@mify/sdk';
-
-type OpaqueContext = NodeContext & { host: HostApi };
+import { platformApiKey, platformFlowTarget, postPlatformJson, type Item, type NodeContext, type NodeInput, type PlatformDescription } from '@mify/sdk';
 
 /** Returns the first chat message text of a Langflow run response (outputs[0].outputs[0].results.message.text). */
 function messageText(body: unknown): unknown {
@@ -29,49 +27,30 @@ function errorDetail(body: string): string {
   return body.slice(0, 300) || 'empty response';
 }
 
-export const langflowPlatformNode = {
-  async execute(ctx: OpaqueContext, input: NodeInput) {
-    const parameters = ctx.node.parameters;
-    const platformType = String(parameters.platformType ?? 'unknown');
-    const baseUrl = typeof parameters.baseUrl === 'string' ? parameters.baseUrl.trim().replace(/\/+$/, '') : '';
-    const flowId = typeof parameters.flowId === 'string' ? parameters.flowId.trim() : '';
-    if (baseUrl === '' || flowId === '') {
-      throw new ExtensionError('platform_not_configured', `Node '${ctx.node.name}' is the Langflow component "${platformType}", which MIFY cannot run itself. Set baseUrl (your Langflow server) and flowId (a flow that contains the component), or replace the node.`);
-    }
+const LANGFLOW: PlatformDescription = { name: 'Langflow', component: 'component', flowDescription: 'a flow that contains the component' };
 
+export const langflowPlatformNode = {
+  async execute(ctx: NodeContext, input: NodeInput) {
+    const target = platformFlowTarget(ctx, LANGFLOW);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const credential = typeof parameters.credential === 'string' ? parameters.credential : '';
-    if (credential !== '') {
-      const data = (await ctx.host.credentials.get(credential)).data;
-      const key = data.apiKey ?? data.token;
-      if (typeof key !== 'string' || key === '') throw new ExtensionError('invalid_credential', `Node '${ctx.node.name}': credential '${credential}' has no apiKey or token field with a Langflow API key.`);
-      headers['x-api-key'] = key;
-    }
+    const key = await platformApiKey(ctx, target, 'Langflow');
+    if (key !== null) headers['x-api-key'] = key;
+    const parameters = ctx.node.parameters;
     const field = typeof parameters.inputField === 'string' && parameters.inputField !== '' ? parameters.inputField : 'text';
 
-    const url = `${baseUrl}/api/v1/run/${encodeURIComponent(flowId)}`;
+    const url = `${target.baseUrl}/api/v1/run/${encodeURIComponent(target.flowId)}`;
     const items: Item[] = [];
     for (const item of input.items) {
-      const response = await ctx.host.http.fetch(url, {
-        method: 'POST',
+      const body = await postPlatformJson(ctx, target, 'Langflow', {
+        url,
         headers,
-        body: JSON.stringify({ input_value: String(item.json[field] ?? ''), input_type: 'chat', output_type: 'chat' }),
-        timeoutMs: typeof parameters.timeoutMs === 'number' ? parameters.timeoutMs : 60_000,
+        body: { input_value: String(item.json[field] ?? ''), input_type: 'chat', output_type: 'chat' },
+        errorDetail,
+        unauthorizedHint: {
+          withoutCredential: 'Langflow requires an API key, so set credential to a credential whose apiKey field contains it (sent as x-api-key).',
+          withCredential: `Check that credential '${target.credential}' contains a valid Langflow API key.`,
+        },
       });
-      if (response.status < 200 || response.status > 299) {
-        let hint = '';
-        const unauthorized = response.status === 401 || response.status === 403;
-        if (unauthorized && credential === '') hint = ' Langflow requires an API key, so set credential to a credential whose apiKey field contains it (sent as x-api-key).';
-        if (unauthorized && credential !== '') hint = ` Check that credential '${credential}' contains a valid Langflow API key.`;
-        if (response.status === 404) hint = ` Check flowId '${flowId}' and baseUrl.`;
-        throw new ExtensionError('platform_request_failed', `Node '${ctx.node.name}': Langflow (POST ${url}) responded with status ${response.status}: ${errorDetail(response.body).replace(/\.$/, '')}.${hint}`);
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(response.body) as unknown;
-      } catch {
-        throw new ExtensionError('invalid_platform_response', `Node '${ctx.node.name}': Langflow (POST ${url}) returned text that is not JSON (${response.body.slice(0, 80)}); check that baseUrl is the Langflow server.`);
-      }
       items.push({ json: { ...item.json, text: messageText(body) } });
     }
     return { items };
