@@ -1,7 +1,8 @@
 /**
  * Time and CPU of one direct run (RunService.runDirect, records not saved) of trigger → pass →
- * pass through the real isolate runner, one run at a time. With --cpu-prof it shows where a
- * run's time goes outside the database.
+ * pass through the real isolate runner, one run at a time; with PROBE_GRAPH=endpoint, of the
+ * bench/endpoints graph (webhook → edit fields → respond to webhook) instead. With --cpu-prof it
+ * shows where a run's time goes outside the database.
  *
  *   cd kernel && node --no-node-snapshot --import tsx ../bench/probes/direct-run.ts
  */
@@ -9,11 +10,28 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../kernel/src/config.js';
+import { mifyGraphSchema, type MifyGraph } from '../../kernel/src/graphs/model.js';
 import { createKernel } from '../../kernel/src/kernel.js';
 import { createLogger } from '../../kernel/src/logger.js';
 import { ACME_TEST, executable, testEdge, testGraph, testNode } from '../../kernel/src/runtime/testing/acme-extension.js';
 import { openDatabase } from '../../kernel/src/storage/database.js';
 import { writeIsolateExtension } from '../../kernel/src/test-support/extensions.js';
+
+/** The bench/endpoints graph, with the bundled io and data extensions. */
+function endpointGraph(rigor: 'audited' | 'experimental'): MifyGraph {
+  return mifyGraphSchema.parse({
+    nodes: [
+      { id: 'hook', name: 'Webhook', type: 'mify.io.webhook', typeVersion: 1, parameters: { path: 'greet', methods: ['POST'], responseMode: 'responseNode' }, position: { x: 0, y: 0 } },
+      { id: 'shape', name: 'Shape', type: 'mify.data.edit-fields', typeVersion: 1, parameters: { operations: [{ op: 'set', path: 'greeting', value: 'Hello, {{ $json.body.name }}!' }, { op: 'keepOnly', paths: ['greeting'] }] }, position: { x: 200, y: 0 } },
+      { id: 'respond', name: 'Respond', type: 'mify.io.respond-to-webhook', typeVersion: 1, parameters: { body: 'firstItemJson' }, position: { x: 400, y: 0 } },
+    ],
+    edges: [
+      { from: { node: 'hook' }, to: { node: 'shape' } },
+      { from: { node: 'shape' }, to: { node: 'respond' } },
+    ],
+    settings: { rigor },
+  });
+}
 
 const RUNS = Number(process.env.PROBE_RUNS ?? 3_000);
 const logger = createLogger({ level: 'silent' });
@@ -25,9 +43,9 @@ try {
   const user = await kernel.services.userService.createUser({ email: 'probe@example.com', password: 'probe-password-1' });
   const workspaceId = (await kernel.services.userService.createWorkspace({ name: 'Probe', ownerId: user.id })).id;
   const rigor = (process.env.PROBE_RIGOR ?? 'audited') as 'audited' | 'experimental';
-  const graph = executable(workspaceId, testGraph({ nodes: [testNode('t', 'trigger'), testNode('a', 'pass'), testNode('b', 'pass')], edges: [testEdge('t', 'a'), testEdge('a', 'b')], settings: { rigor } }));
+  const graph = process.env.PROBE_GRAPH === 'endpoint' ? executable(workspaceId, endpointGraph(rigor)) : executable(workspaceId, testGraph({ nodes: [testNode('t', 'trigger'), testNode('a', 'pass'), testNode('b', 'pass')], edges: [testEdge('t', 'a'), testEdge('a', 'b')], settings: { rigor } }));
   const runOnce = async () => {
-    const { run } = await kernel.services.runService.runDirect({ workspaceId, graph, input: [{ json: { name: 'Ada' } }], mode: 'api', createdBy: null, saving: 'none' });
+    const { run } = await kernel.services.runService.runDirect({ workspaceId, graph, input: [{ json: { method: 'POST', path: 'greet', headers: { 'content-type': 'application/json' }, query: {}, body: { name: 'Ada' }, receivedAt: new Date().toISOString() } }], mode: 'api', createdBy: null, saving: 'none' });
     if (run.status !== 'succeeded') throw new Error(`probe run ${run.id} ended ${run.status}: ${JSON.stringify(run.error)}`);
   };
   for (let index = 0; index < 200; index++) await runOnce();
@@ -36,7 +54,7 @@ try {
   for (let index = 0; index < RUNS; index++) await runOnce();
   const elapsedMs = performance.now() - startedAt;
   const cpu = process.cpuUsage(cpuBefore);
-  console.log(`${RUNS} direct runs (${rigor}): ${((elapsedMs * 1000) / RUNS).toFixed(0)} µs per run, process CPU ${((cpu.user + cpu.system) / RUNS).toFixed(0)} µs per run`);
+  console.log(`${RUNS} direct runs of the ${process.env.PROBE_GRAPH === 'endpoint' ? 'endpoint' : 'pass-through'} graph (${rigor}): ${((elapsedMs * 1000) / RUNS).toFixed(0)} µs per run, process CPU ${((cpu.user + cpu.system) / RUNS).toFixed(0)} µs per run`);
 } finally {
   await kernel.close();
   await db.close();
