@@ -7,8 +7,9 @@
  *   cd kernel && node --no-node-snapshot --import tsx ../bench/runtime/executor.ts
  *
  * Overhead rows run a chain of 100 pass-through nodes. The runner is in-process and
- * instrumented: it returns its input items unchanged and sums the time spent inside
- * `execute`. Overhead per node = (run time − time inside `execute`) / 100.
+ * instrumented: it returns its input items, either as the same array or as a copy made the
+ * way a sandbox boundary makes one, and sums the time spent inside `execute`. Overhead per
+ * node = (run time − time inside `execute`) / 100.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +19,7 @@ import { createKernel, type Kernel } from '../../kernel/src/kernel.js';
 import { createLogger } from '../../kernel/src/logger.js';
 import { NodeTypeTable } from '../../kernel/src/graphs/node-types.js';
 import type { Item, MifyGraph } from '../../kernel/src/graphs/model.js';
-import { directJournal, type RunContext, type StepRecord, type StepRecorder } from '../../kernel/src/runtime/executor/context.js';
+import { directJournal, noWaits, type RunContext, type StepRecord, type StepRecorder } from '../../kernel/src/runtime/executor/context.js';
 import { GraphExecutor } from '../../kernel/src/runtime/executor/executor.js';
 import { RunService } from '../../kernel/src/runtime/run-service.js';
 import { ACME_TEST, executable, testEdge, testGraph, testNode } from '../../kernel/src/runtime/testing/acme-extension.js';
@@ -39,13 +40,23 @@ const passType: NodeTypeInfo = { type: 'acme.test.pass', typeVersion: 1, extensi
 const triggerType: NodeTypeInfo = { ...passType, type: 'acme.test.trigger', inputs: [], control: 'trigger' };
 const types = new NodeTypeTable([passType, triggerType]);
 
-/** Pass-through runner that sums the nanoseconds spent inside `execute`. */
+/**
+ * Output mode of the pass-through runner. `passed` returns the same array, as a node that
+ * passes its input on in the kernel would. `copied` returns a JSON copy, new arrays and
+ * objects as every sandboxed node's output is after it crosses the isolate or WASM boundary.
+ */
+type RunnerOutput = 'passed' | 'copied';
+
+/** Pass-through runner that sums the nanoseconds spent inside `execute`, the copy included. */
 class InstrumentedRunner implements NodeRunner {
   insideNs = 0n;
 
+  constructor(private readonly output: RunnerOutput = 'passed') {}
+
   async execute(request: NodeRunRequest): Promise<NodeRunResult> {
     const startedAt = process.hrtime.bigint();
-    const result = { ports: { main: request.input.items } };
+    const items = this.output === 'copied' ? (JSON.parse(JSON.stringify(request.input.items)) as Item[]) : request.input.items;
+    const result = { ports: { main: items } };
     this.insideNs += process.hrtime.bigint() - startedAt;
     return result;
   }
@@ -68,22 +79,45 @@ function itemsOf(count: number): Item[] {
   return Array.from({ length: count }, (_, index) => ({ json: { index, name: `item ${index}`, tags: ['a', 'b'] } }));
 }
 
+/** Medians over the measured runs, per node: wall time outside `execute`, and CPU time of the whole process. */
+interface Overhead {
+  overheadUs: number;
+  /** Process CPU time (user + system, all threads) per node, the runner's work included. Other load affects it less than wall time. */
+  cpuUs: number;
+}
+
+/** Collects per-run samples of both measures. */
+class OverheadSamples {
+  private readonly wall: number[] = [];
+  private readonly cpu: number[] = [];
+
+  add(totalNs: bigint, insideNs: bigint, cpu: NodeJS.CpuUsage): void {
+    this.wall.push(Number(totalNs - insideNs) / 1_000 / CHAIN_LENGTH);
+    this.cpu.push((cpu.user + cpu.system) / CHAIN_LENGTH);
+  }
+
+  medians(): Overhead {
+    return { overheadUs: median(this.wall), cpuUs: median(this.cpu) };
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Overhead per node of the executor alone: no database, records discarded. */
-async function executorOverheadUs(itemCount: 1 | 1_000): Promise<number> {
-  const runner = new InstrumentedRunner();
+/** Overhead per node of the executor alone: no database, records discarded. Only audited runs hash step inputs. */
+async function executorOverhead(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental', output: RunnerOutput): Promise<Overhead> {
+  const runner = new InstrumentedRunner(output);
   const executor = new GraphExecutor({ resolver: types, runner, evaluator: null, subworkflows: null, limits: LIMITS, logger });
   const graph = chainGraph();
+  graph.settings.rigor = rigor;
   const plan = executor.plan(graph);
   const input = itemsOf(itemCount);
   const settings = OVERHEAD_RUNS[itemCount];
 
-  const samples: number[] = [];
+  const samples = new OverheadSamples();
   for (let index = 0; index < settings.warmup + settings.measured; index++) {
     const context: RunContext = {
       runId: `run_${index}`,
@@ -98,19 +132,22 @@ async function executorOverheadUs(itemCount: 1 | 1_000): Promise<number> {
       chain: ['bench'],
       recorder: discardingRecorder,
       journal: directJournal,
+      waits: noWaits,
     };
     runner.insideNs = 0n;
+    const cpuBefore = process.cpuUsage();
     const startedAt = process.hrtime.bigint();
     const outcome = await executor.execute(context);
     const totalNs = process.hrtime.bigint() - startedAt;
+    const cpu = process.cpuUsage(cpuBefore);
     if (outcome.status !== 'succeeded') throw new Error(`bench run failed: ${outcome.error?.message}`);
-    if (index >= settings.warmup) samples.push(Number(totalNs - runner.insideNs) / 1_000 / CHAIN_LENGTH);
+    if (index >= settings.warmup) samples.add(totalNs, runner.insideNs, cpu);
   }
-  return median(samples);
+  return samples.medians();
 }
 
-/** Overhead per node of a whole run through the run service: records and events written to embedded PostgreSQL (PGlite in memory). */
-async function recordedOverheadUs(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental'): Promise<number> {
+/** Overhead per node of a whole run through the run service: records, events and the run journal written to embedded PostgreSQL (PGlite in memory). */
+async function recordedOverhead(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental'): Promise<Overhead> {
   const db = await openDatabase({ dataDir: 'memory://' });
   const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mify-bench-')), MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db }, loadExtensions: false });
   const runner = new InstrumentedRunner();
@@ -130,22 +167,24 @@ async function recordedOverheadUs(itemCount: 1 | 1_000, rigor: 'audited' | 'expe
   const input = itemsOf(itemCount);
   const settings = itemCount === 1 ? { warmup: 10, measured: 40 } : { warmup: 3, measured: 10 };
 
-  const samples: number[] = [];
+  const samples = new OverheadSamples();
   try {
     for (let index = 0; index < settings.warmup + settings.measured; index++) {
       runner.insideNs = 0n;
+      const cpuBefore = process.cpuUsage();
       const startedAt = process.hrtime.bigint();
       const run = await service.start({ workspaceId, graph: executable(workspaceId, graph), input, mode: 'api', createdBy: null, waitForCompletion: true });
       const totalNs = process.hrtime.bigint() - startedAt;
+      const cpu = process.cpuUsage(cpuBefore);
       if (run.status !== 'succeeded') throw new Error(`bench run ${run.id} ended ${run.status}`);
-      if (index >= settings.warmup) samples.push(Number(totalNs - runner.insideNs) / 1_000 / CHAIN_LENGTH);
+      if (index >= settings.warmup) samples.add(totalNs, runner.insideNs, cpu);
     }
   } finally {
     await service.dispose();
     await kernel.close();
     await db.close();
   }
-  return median(samples);
+  return samples.medians();
 }
 
 async function createWorkspace(kernel: Kernel): Promise<string> {
@@ -198,16 +237,23 @@ async function isolateThroughput(): Promise<{ sequential: number; concurrent: nu
 
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown model'})`);
-  console.log(`chain of ${CHAIN_LENGTH} pass-through nodes; overhead = (run time - time inside NodeRunner.execute) / ${CHAIN_LENGTH}, median of the measured runs\n`);
+  console.log(`chain of ${CHAIN_LENGTH} pass-through nodes; overhead = (run time - time inside NodeRunner.execute) / ${CHAIN_LENGTH}; process CPU = CPU time of the run / ${CHAIN_LENGTH}, runner included; medians of the measured runs\n`);
 
-  const rows: Array<[string, number, number]> = [];
-  rows.push(['executor only, records discarded', await executorOverheadUs(1), await executorOverheadUs(1_000)]);
-  rows.push(['run service, PGlite records, experimental rigor', await recordedOverheadUs(1, 'experimental'), await recordedOverheadUs(1_000, 'experimental')]);
-  rows.push(['run service, PGlite records, audited rigor', await recordedOverheadUs(1, 'audited'), await recordedOverheadUs(1_000, 'audited')]);
+  const rows: Array<[string, Overhead, Overhead]> = [];
+  for (const rigor of ['experimental', 'audited'] as const) {
+    for (const output of ['passed', 'copied'] as const) {
+      const name = `executor only, records discarded, ${rigor} rigor, output ${output === 'passed' ? 'array passed on' : 'copied as by a sandbox'}`;
+      rows.push([name, await executorOverhead(1, rigor, output), await executorOverhead(1_000, rigor, output)]);
+    }
+  }
+  rows.push(['run service, PGlite records, experimental rigor', await recordedOverhead(1, 'experimental'), await recordedOverhead(1_000, 'experimental')]);
+  rows.push(['run service, PGlite records, audited rigor', await recordedOverhead(1, 'audited'), await recordedOverhead(1_000, 'audited')]);
 
-  console.log('| case | µs per node, 1 item | µs per node, 1,000 items |');
-  console.log('|---|---:|---:|');
-  for (const [name, one, thousand] of rows) console.log(`| ${name} | ${one.toFixed(1)} | ${thousand.toFixed(1)} |`);
+  console.log('| case | µs per node, 1 item | µs per node, 1,000 items | process CPU µs per node, 1 item | process CPU µs per node, 1,000 items |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, one, thousand] of rows) {
+    console.log(`| ${name} | ${one.overheadUs.toFixed(1)} | ${thousand.overheadUs.toFixed(1)} | ${one.cpuUs.toFixed(1)} | ${thousand.cpuUs.toFixed(1)} |`);
+  }
 
   const throughput = await isolateThroughput();
   console.log(`\n3-node graph (trigger -> pass -> pass), real isolate runner, run service on PGlite in memory, experimental rigor, ${THROUGHPUT.measured} runs:`);

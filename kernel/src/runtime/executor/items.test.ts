@@ -1,46 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ItemsLimitError } from './errors.js';
-import { canonicalJson, checkItemCount, estimateJsonSize, hashStepInput, itemsWithError, previewPorts } from './items.js';
+import { checkItemCount, estimateJsonSize, itemsWithError, previewPorts } from './items.js';
 
 const limits = { maxItemsPerStep: 3, maxStepInputBytes: 1_000 };
-const definition = { type: 'acme.test.pass', typeVersion: 1, parameters: { b: 1, a: [2, { d: 3, c: 4 }] } };
-
-describe('canonicalJson', () => {
-  it('sorts keys at every level and leaves out undefined members', () => {
-    expect(canonicalJson({ b: 1, a: [2, { d: 3, c: undefined }], e: { y: null, x: 'x' } })).toBe('{"a":[2,{"d":3}],"b":1,"e":{"x":"x","y":null}}');
-  });
-
-  it('matches JSON.stringify for data with sorted keys', () => {
-    const value = { a: 'line\nbreak "quoted"', b: [1.5, -0, true, null], c: { d: '\u2028' } };
-
-    expect(canonicalJson(value)).toBe(JSON.stringify(value));
-  });
-});
-
-describe('hashStepInput', () => {
-  it('gives the same hash whatever the key order', () => {
-    const first = hashStepInput(definition, { main: [{ json: { x: 1, y: 2 } }] }, 'Node', limits);
-    const second = hashStepInput({ ...definition, parameters: { a: [2, { c: 4, d: 3 }], b: 1 } }, { main: [{ json: { y: 2, x: 1 } }] }, 'Node', limits);
-
-    expect(second.hash).toBe(first.hash);
-    expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
-  });
-
-  it('changes with the items, the parameters and the port', () => {
-    const base = hashStepInput(definition, { main: [{ json: { x: 1 } }] }, 'Node', limits).hash;
-
-    expect(hashStepInput(definition, { main: [{ json: { x: 2 } }] }, 'Node', limits).hash).not.toBe(base);
-    expect(hashStepInput({ ...definition, parameters: {} }, { main: [{ json: { x: 1 } }] }, 'Node', limits).hash).not.toBe(base);
-    expect(hashStepInput(definition, { other: [{ json: { x: 1 } }] }, 'Node', limits).hash).not.toBe(base);
-  });
-
-  it('stops at the byte limit naming the node', () => {
-    const attempt = () => hashStepInput(definition, { main: [{ json: { text: 'x'.repeat(2_000) } }] }, 'Big', limits);
-
-    expect(attempt).toThrow(ItemsLimitError);
-    expect(attempt).toThrow("input too large: the items that reach node 'Big' are more than 1000 bytes of JSON (MIFY_RUN_MAX_STEP_INPUT_BYTES); split the input with a loop node");
-  });
-});
 
 describe('checkItemCount', () => {
   it('counts the items of every port', () => {
@@ -65,6 +26,18 @@ describe('estimateJsonSize', () => {
 
   it('stops past the bound', () => {
     expect(estimateJsonSize({ items: Array.from({ length: 10_000 }, () => ({ text: 'x'.repeat(100) })) }, 500)).toBe(501);
+  });
+
+  it('counts by its documented rules', () => {
+    // Objects 2 + 2, keys json 8, n 5, s 5 and a 5, number 8, string 4, array 4, true 8, null 8.
+    expect(estimateJsonSize({ json: { n: 1, s: 'ab', a: [true, null] } }, Number.POSITIVE_INFINITY)).toBe(59);
+  });
+
+  it('walks nesting deeper than the call stack', () => {
+    let nested: unknown = [];
+    for (let depth = 0; depth < 100_000; depth++) nested = [nested];
+
+    expect(estimateJsonSize(nested, Number.POSITIVE_INFINITY)).toBe(100_000 * 3 + 2);
   });
 });
 

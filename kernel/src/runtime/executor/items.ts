@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Item } from '../../graphs/model.js';
 import type { PortItems } from '../types.js';
 import { ItemsLimitError } from './errors.js';
@@ -11,7 +10,7 @@ import { ItemsLimitError } from './errors.js';
 export interface ItemLimits {
   /** Items on all input ports of one activation together. */
   maxItemsPerStep: number;
-  /** Estimated JSON size of one activation's input, in bytes (UTF-16 code units of canonical JSON). */
+  /** Estimated JSON size of one activation's input items, in bytes, as `estimateJsonSize` counts them (UTF-16 code units). */
   maxStepInputBytes: number;
 }
 
@@ -45,142 +44,75 @@ export function checkItemCount(ports: PortItems, nodeName: string, limits: ItemL
   return count;
 }
 
-/** Items per chunk when hashing; part of the hash definition, so changing it changes every input hash. */
-const HASH_CHUNK_ITEMS = 1_000;
-
-/** Thrown inside `canonicalize` when the size budget runs out. */
-const OVER_BUDGET = Symbol('over budget');
+/** Nesting depth past which the size walk continues with an explicit stack, so deep data cannot overflow the call stack. */
+const MAX_RECURSIVE_DEPTH = 200;
 
 /**
- * Returns `value` with object keys sorted at every level: the value itself when its keys
- * are already in order (the usual case), else a sorted copy. `undefined` members are left
- * out later by `JSON.stringify`, as `toJSON` is honoured. `budget.remaining` shrinks by an
- * estimate of the JSON size, and `OVER_BUDGET` is thrown when it goes below zero.
- */
-function canonicalize(value: unknown, budget: { remaining: number }): unknown {
-  if (typeof value === 'string') {
-    budget.remaining -= value.length + 2;
-    if (budget.remaining < 0) throw OVER_BUDGET;
-    return value;
-  }
-  if (value === null || typeof value !== 'object') {
-    budget.remaining -= 8;
-    return value;
-  }
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalize((value as { toJSON(): unknown }).toJSON(), budget);
-
-  if (Array.isArray(value)) {
-    budget.remaining -= value.length + 2;
-    let copy: unknown[] | null = null;
-    for (let index = 0; index < value.length; index++) {
-      const member: unknown = value[index];
-      const canonical = canonicalize(member, budget);
-      if (canonical !== member && copy === null) copy = value.slice(0, index);
-      if (copy !== null) copy.push(canonical);
-    }
-    return copy ?? value;
-  }
-
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  const sorted = isSorted(keys);
-  let copy: Record<string, unknown> | null = sorted ? null : {};
-  if (!sorted) keys.sort();
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index]!;
-    budget.remaining -= key.length + 4;
-    const member = record[key];
-    const canonical = canonicalize(member, budget);
-    if (canonical !== member && copy === null) {
-      copy = {};
-      for (let earlier = 0; earlier < index; earlier++) copy[keys[earlier]!] = record[keys[earlier]!];
-    }
-    if (copy !== null) copy[key] = canonical;
-  }
-  if (budget.remaining < 0) throw OVER_BUDGET;
-  return copy ?? value;
-}
-
-/**
- * Serialises JSON data with object keys sorted at every level, so equal data gives the
- * same text whatever order its keys were written in. `undefined` members are left out
- * and `toJSON` is honoured, as `JSON.stringify` does.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(canonicalize(value, { remaining: Number.POSITIVE_INFINITY })) ?? 'null';
-}
-
-function isSorted(keys: string[]): boolean {
-  for (let index = 1; index < keys.length; index++) if (keys[index - 1]! > keys[index]!) return false;
-  return true;
-}
-
-/**
- * Hashes one activation's input with SHA-256 (hex). The hash covers the canonical JSON of the
- * node type, its version and its raw parameters. Then, for each input port in name order, it
- * covers the port name and the items as canonical JSON arrays of up to HASH_CHUNK_ITEMS items.
- * Items are serialised a chunk at a time, so no single string contains the whole input. The
- * sum of the chunk lengths is the input's estimated size.
- *
- * @throws ItemsLimitError when the estimated size passes `limits.maxStepInputBytes`; hashing stops there.
- */
-export function hashStepInput(
-  definition: { type: string; typeVersion: number; parameters: Record<string, unknown> },
-  ports: PortItems,
-  nodeName: string,
-  limits: ItemLimits,
-): { hash: string; bytes: number } {
-  const hash = createHash('sha256');
-  const head = canonicalJson(definition);
-  hash.update(head);
-  const budget = { remaining: limits.maxStepInputBytes - head.length };
-  let bytes = head.length;
-
-  try {
-    for (const port of Object.keys(ports).sort()) {
-      hash.update(`\n${port}\n`);
-      const items = ports[port]!;
-      for (let start = 0; start < items.length; start += HASH_CHUNK_ITEMS) {
-        const chunk = items.length <= HASH_CHUNK_ITEMS ? items : items.slice(start, start + HASH_CHUNK_ITEMS);
-        const text = JSON.stringify(canonicalize(chunk, budget));
-        bytes += text.length;
-        hash.update(text);
-      }
-    }
-  } catch (error) {
-    if (error !== OVER_BUDGET) throw error;
-    throw new ItemsLimitError(
-      `input too large: the items that reach node '${nodeName}' are more than ${formatBytes(limits.maxStepInputBytes)} of JSON (MIFY_RUN_MAX_STEP_INPUT_BYTES); split the input with a loop node`,
-      { nodeName, limitBytes: limits.maxStepInputBytes },
-    );
-  }
-  return { hash: hash.digest('hex'), bytes };
-}
-
-/**
- * Estimates the JSON size of `value` in UTF-16 code units, walking it and stopping as soon
- * as the estimate passes `stopAfter`. Returns the estimate, or `stopAfter + 1` when stopped.
+ * Estimates the JSON size of `value` in UTF-16 code units, walking it without building any
+ * string, and stops as soon as the estimate passes `stopAfter`. Returns the estimate, or
+ * `stopAfter + 1` when stopped. Each string counts its length plus 2 quotes (escapes are not
+ * counted), each number, boolean or null 8, each array 2 plus one separator per element, and
+ * each object key its length plus 4.
  */
 export function estimateJsonSize(value: unknown, stopAfter: number): number {
-  let size = 0;
+  const meter: SizeMeter = { size: 0, stopAfter };
+  addJsonSize(value, meter, 0);
+  return meter.size > stopAfter ? stopAfter + 1 : meter.size;
+}
+
+/** Running total of a size walk, which stops once `size` passes `stopAfter`. */
+interface SizeMeter {
+  size: number;
+  stopAfter: number;
+}
+
+function addJsonSize(value: unknown, meter: SizeMeter, depth: number): void {
+  if (typeof value === 'string') {
+    meter.size += value.length + 2;
+    return;
+  }
+  if (typeof value !== 'object' || value === null) {
+    meter.size += 8;
+    return;
+  }
+  if (depth > MAX_RECURSIVE_DEPTH) {
+    addJsonSizeIteratively(value, meter);
+    return;
+  }
+
+  if (Array.isArray(value)) {
+    meter.size += 2 + value.length;
+    for (let index = 0; index < value.length && meter.size <= meter.stopAfter; index++) addJsonSize(value[index], meter, depth + 1);
+    return;
+  }
+  meter.size += 2;
+  // for…in walked 1,000 small items about twice as fast as Object.keys on Node 20. It also
+  // visits inherited enumerable keys, which JSON leaves out, so those can only raise the estimate.
+  for (const key in value) {
+    if (meter.size > meter.stopAfter) return;
+    meter.size += key.length + 4;
+    addJsonSize((value as Record<string, unknown>)[key], meter, depth + 1);
+  }
+}
+
+/** `addJsonSize` with an explicit stack instead of recursion, for deeply nested data. */
+function addJsonSizeIteratively(value: object, meter: SizeMeter): void {
   const stack: unknown[] = [value];
-  while (stack.length > 0) {
+  while (stack.length > 0 && meter.size <= meter.stopAfter) {
     const current = stack.pop();
-    if (typeof current === 'string') size += current.length + 2;
-    else if (current === null || typeof current !== 'object') size += 8;
+    if (typeof current === 'string') meter.size += current.length + 2;
+    else if (current === null || typeof current !== 'object') meter.size += 8;
     else if (Array.isArray(current)) {
-      size += 2 + current.length;
+      meter.size += 2 + current.length;
       for (const member of current) stack.push(member);
     } else {
-      for (const key of Object.keys(current)) {
-        size += key.length + 4;
+      meter.size += 2;
+      for (const key in current) {
+        meter.size += key.length + 4;
         stack.push((current as Record<string, unknown>)[key]);
       }
-      size += 2;
     }
-    if (size > stopAfter) return stopAfter + 1;
   }
-  return size;
 }
 
 /**

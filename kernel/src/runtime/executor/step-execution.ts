@@ -6,11 +6,12 @@ import type { ExpressionEvaluator, NodeRunner, NodeRunResult, PortItems, StepUsa
 import type { ExecutorLimits, RunContext, StepRecord, StepStatus, WaitRequest, WaitResolution } from './context.js';
 import { describeError, RunAbortedError, RunSuspendedError, StepAttemptError, StepError, StepTimeoutError, type StepErrorInfo } from './errors.js';
 import { stepKeyOf, type ActivationResult } from './interpreter.js';
-import { checkItemCount, countItems, hashStepInput, itemsWithError } from './items.js';
+import { checkItemCount, countItems, itemsWithError } from './items.js';
 import { resolveParameters, type ResolvedParameters, type StepScope } from './parameters.js';
 import { ERROR_PORT, type PlannedNode } from './plan.js';
 import { backoffDelayMs, runWithWatchdog, sleep } from './retries.js';
 import type { Activation } from './scheduling.js';
+import { hashStepInput, measureStepInput } from './step-input.js';
 import { runSubworkflow, type SubworkflowSupport } from './subworkflow.js';
 
 export interface StepServices {
@@ -25,6 +26,12 @@ export interface StepServices {
 export interface RunProgress {
   /** Last step sequence number handed out. */
   seq: number;
+}
+
+/** Measurements of one activation's input: its estimated JSON size, and its hash in audited runs. */
+interface MeasuredInput {
+  bytes: number;
+  hash: string | null;
 }
 
 /** Result of the attempts at one node call. */
@@ -67,10 +74,10 @@ export class StepExecution {
       return { kind: 'skipped' };
     }
 
-    let inputHash: { hash: string; bytes: number } | null = null;
+    let measured: MeasuredInput | null = null;
     try {
       checkItemCount(ports, node.name, this.services.limits);
-      if (!node.disabled) inputHash = hashStepInput({ type: node.type, typeVersion: node.typeVersion, parameters: node.parameters }, ports, node.name, this.services.limits);
+      if (!node.disabled) measured = this.measureInput(run, planned, ports);
     } catch (error) {
       const info = describeError(error, node);
       await this.recordOnce(run, progress, activation, 'failed', { error: info, countOnly: true });
@@ -90,17 +97,17 @@ export class StepExecution {
         : { parameters: node.parameters };
     } catch (error) {
       const info = describeError(error, node);
-      await this.recordOnce(run, progress, activation, 'failed', { error: info, input: ports, inputHash });
+      await this.recordOnce(run, progress, activation, 'failed', { error: info, input: ports, measured });
       return this.applyOnError(planned, ports[firstInput] ?? [], info, false);
     }
 
-    let outcome = await this.attempts(run, progress, activation, resolved, inputHash!);
+    let outcome = await this.attempts(run, progress, activation, resolved, measured!);
     if (outcome.ok && outcome.wait !== undefined) {
       if (planned.control !== 'wait') {
         outcome = { ok: false, error: describeError(new StepError('invalid_node_output', `node '${node.name}' returned wait, but only node types with control "wait" may wait`, { retryable: false }), node), fatal: false };
       } else {
         const resolution = await run.waits.resolve({ stepKey: stepKeyOf(activation), nodeId: node.id, nodeName: node.name }, outcome.wait, run.signal);
-        outcome = await this.attempts(run, progress, activation, resolved, inputHash!, resolution);
+        outcome = await this.attempts(run, progress, activation, resolved, measured!, resolution);
         if (outcome.ok && outcome.wait !== undefined) {
           outcome = { ok: false, error: describeError(new StepError('invalid_node_output', `node '${node.name}' returned wait again after its wait ended; on the call with resume it must return its output`, { retryable: false }), node), fatal: false };
         }
@@ -114,7 +121,7 @@ export class StepExecution {
     return result;
   }
 
-  private async attempts(run: RunContext, progress: RunProgress, activation: Activation, resolved: ResolvedParameters, inputHash: { hash: string; bytes: number }, resume?: WaitResolution): Promise<AttemptsOutcome> {
+  private async attempts(run: RunContext, progress: RunProgress, activation: Activation, resolved: ResolvedParameters, measured: MeasuredInput, resume?: WaitResolution): Promise<AttemptsOutcome> {
     const node = activation.planned.node;
     const retry = node.settings.retry;
     const maxAttempts = retry?.maxAttempts ?? 1;
@@ -122,8 +129,8 @@ export class StepExecution {
     for (let attempt = run.externalRetry?.attempt ?? 1; ; attempt++) {
       const record = this.newRecord(run, progress, activation, 'running', attempt);
       record.input = activation.ports;
-      record.inputHash = inputHash.hash;
-      record.inputBytes = inputHash.bytes;
+      record.inputHash = measured.hash;
+      record.inputBytes = measured.bytes;
       await run.recorder.stepStarted(record);
 
       let result: NodeRunResult;
@@ -223,6 +230,21 @@ export class StepExecution {
     return { kind: 'output', ports: { [port]: withError } };
   }
 
+  /**
+   * Checks the input's estimated JSON size against the limit on every run. Only audited runs
+   * also hash the input, in the same walk, because the hash costs about as much as serialising
+   * the items and only audited records keep the full input that the hash identifies.
+   *
+   * @throws ItemsLimitError when the input passes `maxStepInputBytes`.
+   */
+  private measureInput(run: RunContext, planned: PlannedNode, ports: PortItems): MeasuredInput {
+    const node = planned.node;
+    if (run.settings.rigor === 'audited') {
+      return hashStepInput({ type: node.type, typeVersion: node.typeVersion, parameters: node.parameters }, ports, node.name, this.services.limits);
+    }
+    return { bytes: measureStepInput(ports, node.name, this.services.limits), hash: null };
+  }
+
   private hasExpressions(planned: PlannedNode): boolean {
     let known = this.expressionNodes.get(planned);
     if (known === undefined) {
@@ -290,16 +312,16 @@ export class StepExecution {
     progress: RunProgress,
     activation: Activation,
     status: StepStatus,
-    details: { pinned?: boolean; disabled?: boolean; output?: PortItems; input?: PortItems; inputHash?: { hash: string; bytes: number } | null; error?: StepErrorInfo; countOnly?: boolean },
+    details: { pinned?: boolean; disabled?: boolean; output?: PortItems; input?: PortItems; measured?: MeasuredInput | null; error?: StepErrorInfo; countOnly?: boolean },
   ): Promise<void> {
     const record = this.newRecord(run, progress, activation, status, 1);
     record.pinned = details.pinned ?? false;
     record.disabled = details.disabled ?? false;
     // An input over the limits is recorded by its item count only, so the record cannot grow with it.
     if (!details.countOnly && details.input) record.input = details.input;
-    if (details.inputHash) {
-      record.inputHash = details.inputHash.hash;
-      record.inputBytes = details.inputHash.bytes;
+    if (details.measured) {
+      record.inputHash = details.measured.hash;
+      record.inputBytes = details.measured.bytes;
     }
     await this.finish(run, record, status, { ...(details.output ? { output: details.output } : {}), ...(details.error ? { error: details.error } : {}) });
   }

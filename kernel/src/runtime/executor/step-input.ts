@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import type { Item } from '../../graphs/model.js';
+import type { PortItems } from '../types.js';
+import { ItemsLimitError } from './errors.js';
+import { estimateJsonSize, formatBytes, type ItemLimits } from './items.js';
+
+/**
+ * Estimated JSON sizes of the items arrays measured so far, with each array's length at that
+ * time. Kernel code treats an items array and its items as immutable once a node has emitted
+ * them. The scheduler and the executor build new arrays with `concat` instead of appending,
+ * and no node runner changes an array after returning it. So an array that reaches several
+ * nodes, or passes a node unchanged, is walked once. A changed length triggers a new walk.
+ */
+const measuredItems = new WeakMap<Item[], { length: number; bytes: number }>();
+
+/**
+ * Estimates the JSON size of one activation's input, `{ port: items, … }`, as
+ * `estimateJsonSize(ports)` would, and checks it against `limits.maxStepInputBytes`. An items
+ * array measured before counts its remembered size, so this costs a walk only for arrays the
+ * executor has not seen, and no string is built, which makes it several times cheaper than
+ * `hashStepInput`.
+ *
+ * @throws ItemsLimitError naming the node and the limit, once the estimate passes the limit.
+ */
+export function measureStepInput(ports: PortItems, nodeName: string, limits: ItemLimits): number {
+  const limit = limits.maxStepInputBytes;
+  let bytes = 2;
+  for (const port of Object.keys(ports)) {
+    bytes += port.length + 4;
+    bytes += measureItems(ports[port]!, limit - bytes);
+    if (bytes > limit) throw inputTooLarge(nodeName, limit);
+  }
+  return bytes;
+}
+
+/** Estimated JSON size of `items`, or more than `stopAfter` when the walk stopped there. */
+function measureItems(items: Item[], stopAfter: number): number {
+  if (items.length === 0) return 2;
+  const known = measuredItems.get(items);
+  if (known !== undefined && known.length === items.length) return known.bytes;
+
+  const bytes = estimateJsonSize(items, Math.max(stopAfter, 0));
+  if (bytes <= stopAfter) measuredItems.set(items, { length: items.length, bytes });
+  return bytes;
+}
+
+function inputTooLarge(nodeName: string, limitBytes: number): ItemsLimitError {
+  return new ItemsLimitError(
+    `input too large: the items that reach node '${nodeName}' are more than ${formatBytes(limitBytes)} of JSON (MIFY_RUN_MAX_STEP_INPUT_BYTES); split the input with a loop node`,
+    { nodeName, limitBytes },
+  );
+}
+
+/** Items per chunk when hashing. The chunk size is part of the hash definition, so changing it changes every input hash. */
+const HASH_CHUNK_ITEMS = 1_000;
+
+/** Thrown inside `canonicalize` when the size estimate passes its limit. */
+const OVER_LIMIT = Symbol('over limit');
+
+/** Running size estimate of a canonicalisation. `canonicalize` throws OVER_LIMIT once `size` passes `limit`. */
+interface SizeBudget {
+  size: number;
+  limit: number;
+}
+
+/**
+ * Returns `value` with object keys sorted at every level. That is the value itself when its
+ * keys are already in order (the usual case), else a sorted copy. `undefined` members are left
+ * out later by `JSON.stringify`, as `toJSON` is honoured. Adds the size estimate of `value`
+ * to `budget.size`, counted as `estimateJsonSize` counts it.
+ */
+function canonicalize(value: unknown, budget: SizeBudget): unknown {
+  if (typeof value === 'string') {
+    budget.size += value.length + 2;
+    if (budget.size > budget.limit) throw OVER_LIMIT;
+    return value;
+  }
+  if (value === null || typeof value !== 'object') {
+    budget.size += 8;
+    return value;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalize((value as { toJSON(): unknown }).toJSON(), budget);
+
+  if (Array.isArray(value)) {
+    budget.size += 2 + value.length;
+    const members = canonicalizeMembers(value, budget);
+    if (budget.size > budget.limit) throw OVER_LIMIT;
+    return members;
+  }
+
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const sorted = isSorted(keys);
+  let copy: Record<string, unknown> | null = sorted ? null : {};
+  if (!sorted) keys.sort();
+  budget.size += 2;
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    budget.size += key.length + 4;
+    const member = record[key];
+    const canonical = canonicalize(member, budget);
+    if (canonical !== member && copy === null) {
+      copy = {};
+      for (let earlier = 0; earlier < index; earlier++) copy[keys[earlier]!] = record[keys[earlier]!];
+    }
+    if (copy !== null) copy[key] = canonical;
+  }
+  if (budget.size > budget.limit) throw OVER_LIMIT;
+  return copy ?? value;
+}
+
+/** Canonicalises the members of an array, without counting the array's own brackets and separators. */
+function canonicalizeMembers(members: unknown[], budget: SizeBudget): unknown[] {
+  let copy: unknown[] | null = null;
+  for (let index = 0; index < members.length; index++) {
+    const member = members[index];
+    const canonical = canonicalize(member, budget);
+    if (canonical !== member && copy === null) copy = members.slice(0, index);
+    if (copy !== null) copy.push(canonical);
+  }
+  return copy ?? members;
+}
+
+function isSorted(keys: string[]): boolean {
+  for (let index = 1; index < keys.length; index++) if (keys[index - 1]! > keys[index]!) return false;
+  return true;
+}
+
+/**
+ * Serialises JSON data with object keys sorted at every level, so equal data gives the
+ * same text whatever order its keys were written in. `undefined` members are left out
+ * and `toJSON` is honoured, as `JSON.stringify` does.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonicalize(value, { size: 0, limit: Number.POSITIVE_INFINITY })) ?? 'null';
+}
+
+/**
+ * Hashes one activation's input with SHA-256 (hex) and measures it as `measureStepInput`
+ * does, in the same walk. The hash covers the canonical JSON of the node type, its version
+ * and its raw parameters. Then, for each input port in name order, it covers the port name
+ * and the items as canonical JSON arrays of up to HASH_CHUNK_ITEMS items. Items are
+ * serialised a chunk at a time, so no single string contains the whole input.
+ *
+ * It costs about as much as `JSON.stringify` of the items, which is why only audited runs
+ * call it.
+ *
+ * @throws ItemsLimitError when the estimate passes `limits.maxStepInputBytes`; hashing stops there.
+ */
+export function hashStepInput(
+  definition: { type: string; typeVersion: number; parameters: Record<string, unknown> },
+  ports: PortItems,
+  nodeName: string,
+  limits: ItemLimits,
+): { hash: string; bytes: number } {
+  const hash = createHash('sha256');
+  hash.update(canonicalJson(definition));
+  const budget: SizeBudget = { size: 2, limit: limits.maxStepInputBytes };
+
+  try {
+    for (const port of Object.keys(ports).sort()) {
+      hash.update(`\n${port}\n`);
+      const items = ports[port]!;
+      budget.size += port.length + 4 + 2 + items.length;
+      for (let start = 0; start < items.length; start += HASH_CHUNK_ITEMS) {
+        const chunk = items.length <= HASH_CHUNK_ITEMS ? items : items.slice(start, start + HASH_CHUNK_ITEMS);
+        hash.update(JSON.stringify(canonicalizeMembers(chunk, budget)));
+      }
+      if (budget.size > budget.limit) throw OVER_LIMIT;
+    }
+  } catch (error) {
+    if (error !== OVER_LIMIT) throw error;
+    throw inputTooLarge(nodeName, limits.maxStepInputBytes);
+  }
+  return { hash: hash.digest('hex'), bytes: budget.size };
+}
