@@ -144,6 +144,32 @@ describe('workflow endpoint run saving', () => {
     expect((await runsOf(graphIds.failed!)).map((item) => item.id)).toEqual([failed.body.runId]);
   });
 
+  it('saves sub-workflow runs with their parent', async () => {
+    const child = await k.publish({
+      name: 'Shout',
+      slug: 'saving-child',
+      definition: {
+        nodes: [
+          { id: 'start', name: 'Start', type: 'mify.control.manual-trigger', typeVersion: 1, parameters: {}, position: { x: 0, y: 0 } },
+          { id: 'shout', name: 'Shout', type: 'mify.data.edit-fields', typeVersion: 1, parameters: { operations: [{ op: 'set', path: 'greeting', value: 'HELLO, {{ $json.body.name }}!' }, { op: 'keepOnly', paths: ['greeting'] }] }, position: { x: 200, y: 0 } },
+        ],
+        edges: [{ from: { node: 'start', port: 'main' }, to: { node: 'shout', port: 'main' } }],
+      },
+    });
+    const parentGraph = greetingGraph('saving-parent') as { nodes: Array<Record<string, unknown>> };
+    parentGraph.nodes[1] = { id: 'shape', name: 'Shape', type: 'mify.control.sub-workflow', typeVersion: 1, parameters: { graphId: child.id }, position: { x: 200, y: 0 } };
+    const parent = await k.publish({ name: 'Parent', slug: 'saving-parent', definition: parentGraph, settings: { endpoint: { runSaving: 'all' } } });
+
+    const { status, body, runId } = await call('saving-parent', 'Ada');
+    const childRuns = (await runsOf(child.id)) as Array<{ id: string; status: string; parentRunId?: string }>;
+
+    expect(status).toBe(200);
+    expect(body).toEqual({ greeting: 'HELLO, Ada!' });
+    expect((await runsOf(parent.id)).map((run) => run.id)).toEqual([runId]);
+    expect(childRuns).toHaveLength(1);
+    expect(childRuns[0]).toMatchObject({ status: 'succeeded', parentRunId: runId });
+  });
+
   it('fails a direct run whose node waits, naming the setting to change', async () => {
     const { status, body } = await call('saving-waiting', 'Tony');
     const run = await readRun(body.runId);
@@ -159,5 +185,20 @@ describe('workflow endpoint run saving', () => {
     expect(status).toBe(500);
     expect(body.code).toBe('endpoint_invalid_schema');
     expect(body.detail).toContain('endpoint.runSaving');
+  });
+
+  it('saves a direct run that a shutdown ends as failed', async () => {
+    const slowGraph = greetingGraph('saving-slow') as { nodes: Array<Record<string, unknown>> };
+    slowGraph.nodes[1] = { id: 'shape', name: 'Shape', type: 'mify.data.code', typeVersion: 1, parameters: { code: 'const end = Date.now() + 2000; while (Date.now() < end) {} return items;', timeoutMs: 10000 }, position: { x: 200, y: 0 } };
+    const slow = await k.publish({ name: 'Slow', slug: 'saving-slow', definition: slowGraph, settings: { endpoint: { runSaving: 'all' } } });
+    const pending = call('saving-slow', 'Ada');
+    for (let poll = 0; poll < 100 && !(k.t.kernel.services.runService as unknown as { directRuns: Set<unknown> }).directRuns.size; poll++) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    await k.t.kernel.services.runService.dispose();
+    await pending.catch(() => null);
+    const rows = await k.t.kernel.services.db.query<{ status: string; error: { code: string } }>('select status, error from runs where graph_id = $1', [slow.id]);
+
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.status).toBe('failed');
   });
 });

@@ -194,6 +194,7 @@ export class RunService implements ChildRunStarter {
   private readonly settings: DurableSettings;
   private readonly queue: RunQueue;
   private readonly saves: RunSaveQueue;
+  private readonly directRuns = new Set<Promise<unknown>>();
   private readonly active = new Map<string, ActiveRun>();
   private readonly log: Logger;
   private unsubscribeControl: (() => Promise<void>) | null = null;
@@ -330,10 +331,16 @@ export class RunService implements ChildRunStarter {
       graphLimit: request.graph.graph.settings.maxConcurrentRuns,
       start: () => void this.launchTopLevel(entry, true),
     });
-    const finished = (await entry.done) ?? (await store.getRun(request.workspaceId, runId))!;
-    const saved = keepsRecords(request.saving, finished.status);
-    if (saved) await this.saves.save(store);
-    return { run: finished, steps: await store.listSteps(runId), saved };
+    const saving = (async () => {
+      const finished = (await entry.done) ?? (await store.getRun(request.workspaceId, runId))!;
+      const saved = keepsRecords(request.saving, finished.status);
+      if (saved) await this.saves.save(store);
+      return { run: finished, steps: await store.listSteps(runId), saved };
+    })();
+    // dispose() waits for these, so a direct run that a shutdown ends is saved before the database closes.
+    this.directRuns.add(saving);
+    void saving.catch(() => {}).finally(() => this.directRuns.delete(saving));
+    return saving;
   }
 
   /**
@@ -634,6 +641,7 @@ export class RunService implements ChildRunStarter {
       entry.controller.abort(new RunAbortedError('shutdown', 'the kernel shut down while the run was in progress'));
     }
     await Promise.allSettled(pending.map((entry) => entry.done));
+    await Promise.allSettled([...this.directRuns]);
   }
 
   private executor(): GraphExecutor {
