@@ -47,7 +47,7 @@ describe('workflow endpoint run saving', () => {
     }
     graphIds.failed = (await k.publish({ name: 'Saving failed', slug: 'saving-failed', definition: failingGraph('saving-failed'), settings: { endpoint: { runSaving: 'failed' } } })).id;
     graphIds.waiting = (await k.publish({ name: 'Waiting', slug: 'saving-waiting', definition: waitingGraph('saving-waiting'), settings: { endpoint: { runSaving: 'all' } } })).id;
-    graphIds.invalid = (await k.publish({ name: 'Invalid', slug: 'saving-invalid', definition: greetingGraph('saving-invalid'), settings: { endpoint: { runSaving: 'sometimes' } } })).id;
+    graphIds.invalid = (await k.publish({ name: 'Invalid', slug: 'saving-invalid', definition: greetingGraph('saving-invalid') })).id;
   });
 
   afterAll(async () => {
@@ -179,12 +179,42 @@ describe('workflow endpoint run saving', () => {
     expect(JSON.stringify(run.body.error)).toContain("runSaving to 'durable'");
   });
 
-  it('refuses a call when runSaving has an unknown value, naming the setting', async () => {
-    const { status, body } = await call('saving-invalid', 'Ada');
+  it('rejects an unknown runSaving value when it is saved', async () => {
+    const response = await k.t.fetch(`/api/graphs/${graphIds.invalid}`, { method: 'PUT', key: k.key, json: { settings: { endpoint: { runSaving: 'sometimes' } } } });
+    const body = (await response.json()) as { detail: string };
+    const stored = (await (await k.t.fetch(`/api/graphs/${graphIds.invalid}`, { key: k.key })).json()) as { settings: Record<string, unknown> };
+
+    expect(response.status).toBe(422);
+    expect(body.detail).toContain('settings.endpoint.runSaving');
+    expect(stored.settings.endpoint).toBeUndefined();
+  });
+
+  it('refuses calls while stored endpoint settings are invalid, and not after they are fixed', async () => {
+    const before = await call('saving-invalid', 'Ada');
+    // Settings saved before they were checked on save.
+    await k.t.kernel.services.db.query(`update graphs set settings = '{"endpoint":{"runSaving":"sometimes"}}'::jsonb where id = $1`, [graphIds.invalid]);
+    k.t.kernel.services.endpointService.forgetGraphs();
+    const refused = await call('saving-invalid', 'Ada');
+    const fixed = await k.t.fetch(`/api/graphs/${graphIds.invalid}`, { method: 'PUT', key: k.key, json: { settings: { endpoint: null } } });
+    const after = await call('saving-invalid', 'Ada');
+
+    expect(before.status).toBe(200);
+    expect(refused.status).toBe(500);
+    expect(refused.body.code).toBe('endpoint_invalid_settings');
+    expect(refused.body.detail).toContain('endpoint.runSaving');
+    expect(fixed.status).toBe(200);
+    expect(after.status).toBe(200);
+  });
+
+  it('says an unsaved failed run was not saved', async () => {
+    const graph = failingGraph('saving-none-failing');
+    await k.publish({ name: 'None failing', slug: 'saving-none-failing', definition: graph, settings: { endpoint: { runSaving: 'none' } } });
+    const { status, body } = await call('saving-none-failing', 'fail');
 
     expect(status).toBe(500);
-    expect(body.code).toBe('endpoint_invalid_schema');
-    expect(body.detail).toContain('endpoint.runSaving');
+    expect(body.detail).toContain('asked to fail');
+    expect(body.detail).toContain("runSaving to 'none'");
+    expect(body.detail).not.toContain('GET /api/runs');
   });
 
   it('saves a direct run that a shutdown ends as failed', async () => {

@@ -87,6 +87,8 @@ interface GraphRow {
 interface CompiledVersion {
   graph: MifyGraph;
   settings: EndpointSettings;
+  /** Why the stored `settings.endpoint` is invalid, or null. */
+  settingsProblem: string | null;
   shape: EndpointShape;
   validate: ValidateFunction | null;
   schemaProblem: string | null;
@@ -190,6 +192,7 @@ export class EndpointService {
     const limited = await this.hitRateLimit(caller, endpoint);
     if (limited) return limited;
 
+    if (compiled.settingsProblem) return problem(500, 'endpoint_invalid_settings', `The endpoint settings of graph '${slug}' are invalid: ${compiled.settingsProblem}. Fix settings.endpoint with PUT /api/graphs/${row.id}.`);
     if (compiled.schemaProblem) return problem(500, 'endpoint_invalid_schema', `The input schema of graph '${slug}' is not a valid JSON Schema: ${compiled.schemaProblem}. Fix settings.endpoint.inputSchema or the trigger's inputSchema.`);
     if (typeof request.input !== 'object' || request.input === null || Array.isArray(request.input)) {
       return problem(422, 'invalid_input', `The input of '${slug}' must be a JSON object, got ${Array.isArray(request.input) ? 'an array' : request.input === null ? 'null' : typeof request.input}.`, { errors: [{ path: '$', message: 'expected an object' }] });
@@ -253,6 +256,11 @@ export class EndpointService {
       return { ok: true, runId, status: 'running', timedOut: true, endpoint };
     }
     const response = await this.responseOf(result.run, compiled.shape, result.steps);
+    if (!response.ok && !result.saved) {
+      const error = result.run.error;
+      const detail = `Run ${result.run.id} ended with status '${result.run.status}' (error code ${error?.code ?? 'unknown'}${error?.nodeName ? ` at node '${error.nodeName}'` : ''}: ${error?.message ?? 'no message'}). The run was not saved, because the graph sets settings.endpoint.runSaving to '${saving}'; set it to 'failed' or 'all' to keep failed runs.`;
+      return { ok: false, problem: { ...response.problem, detail } };
+    }
     if (!response.ok) return response;
     return { ok: true, runId: result.run.id, status: result.run.status, timedOut: false, response: response.response, endpoint };
   }
@@ -334,7 +342,8 @@ export class EndpointService {
 
   private async compile(row: GraphRow): Promise<CompiledVersion> {
     const { settings, problem: settingsProblem } = readEndpointSettings(row.settings ?? {});
-    const key = `${row.version_id}:${JSON.stringify(settings)}`;
+    // Keyed by the stored value, not the parsed one: an invalid value parses to the defaults and must not share their entry.
+    const key = `${row.version_id}:${JSON.stringify(row.settings?.endpoint ?? null)}`;
     const cached = this.compiled.get(key);
     if (cached) return cached;
 
@@ -342,14 +351,14 @@ export class EndpointService {
     const graph = mifyGraphSchema.parse(stored?.definition ?? { name: row.name, nodes: [], edges: [] });
     const shape = endpointShape(graph, settings);
     let validate: ValidateFunction | null = null;
-    let schemaProblem = settingsProblem;
+    let schemaProblem: string | null = null;
     try {
       validate = this.ajv.compile(shape.inputSchema);
     } catch (error) {
       schemaProblem = (error as Error).message;
     }
 
-    const entry = { graph, settings, shape, validate, schemaProblem };
+    const entry = { graph, settings, settingsProblem, shape, validate, schemaProblem };
     if (this.compiled.size >= MAX_CACHED_VERSIONS) this.compiled.delete(this.compiled.keys().next().value!);
     this.compiled.set(key, entry);
     return entry;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { endpointSettingsSchema } from '../endpoints/endpoint-schemas.js';
 import { graphDocumentBodySchema } from './json-schema.js';
 
 /** Graph slugs: lower-case letters, digits and inner dashes, at most 64 characters. */
@@ -24,7 +25,17 @@ export const endpointAuthSchema = z.enum(['api_key', 'public']).describe('api_ke
 export const graphMetadataSettingsSchema = z
   .record(z.string(), z.unknown())
   .refine((settings) => JSON.stringify(settings).length <= MAX_GRAPH_SETTINGS_BYTES, `expected at most ${MAX_GRAPH_SETTINGS_BYTES} bytes of JSON`)
-  .describe('Free-form graph metadata settings for the studio and integrations; the run settings live in the definition');
+  .superRefine((settings, context) => {
+    // The endpoint settings are read on every call of the published graph, so a wrong value is rejected when it is saved.
+    if (settings.endpoint === undefined || settings.endpoint === null) return;
+    const parsed = endpointSettingsSchema.safeParse(settings.endpoint);
+    if (parsed.success) return;
+    for (const issue of parsed.error.issues) {
+      const path = ['endpoint', ...issue.path.map(String)];
+      context.addIssue({ code: 'custom', path, message: `settings.${path.join('.')}: ${issue.message}` });
+    }
+  })
+  .describe('Free-form graph metadata settings for the studio and integrations; the run settings live in the definition. `endpoint` is checked against the workflow endpoint settings.');
 
 function isTimeZone(value: string): boolean {
   try {
