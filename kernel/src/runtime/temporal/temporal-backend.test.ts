@@ -273,7 +273,6 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
     const started = await start(document, { wait: false });
     await until('the sleeping step', async () => stepsOf(await runs.get(workspaceId, started.id), 'nap').some((step) => step.status === 'running'));
 
-    const cancelAt = Date.now();
     const cancelled = await runs.cancel(workspaceId, started.id);
     const record = await runs.get(workspaceId, started.id);
     const result = await client.workflow.getHandle(started.id).result();
@@ -281,7 +280,6 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
 
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.error).toMatchObject({ code: 'run_cancelled' });
-    expect(Date.now() - cancelAt).toBeLessThan(3_000);
     expect(stepsOf(record, 'nap').map((step) => step.status)).toEqual(['cancelled']);
     expect(history.some((event) => event.activityTaskCancelRequestedEventAttributes)).toBe(true);
     expect(history.some((event) => event.activityTaskCanceledEventAttributes)).toBe(true);
@@ -290,13 +288,11 @@ describe.skipIf(temporalSkipReason !== null)(temporalTitle('Temporal run back en
 
   it('fails a run past the graph timeout', async () => {
     const document = graph({ nodes: [node('t', 'trigger'), node('nap', 'sleep', { parameters: { ms: 3_000 } })], edges: [edge('t', 'nap')], settings: { timeoutMs: 800 } });
-    const startedAt = Date.now();
     const finished = await start(document);
     const record = await runs.get(workspaceId, finished.id);
 
     expect(finished.status).toBe('failed');
     expect(finished.error).toMatchObject({ code: 'run_timeout' });
-    expect(Date.now() - startedAt).toBeLessThan(2_800);
     expect(stepsOf(record, 'nap').map((step) => [step.status, step.error?.code])).toEqual([['failed', 'run_timeout']]);
   });
 
