@@ -137,7 +137,7 @@ export async function prepareMify({ kernel, databaseUrl = null, webhookPath = 'g
       await stopServer(server.child);
       throw error;
     }
-    /** Sets the graph's settings.endpoint.runSaving and checks the endpoint still answers. */
+    /** Sets the graph's settings.endpoint.runSaving and checks that the endpoint still responds. */
     const setRunSaving = async (runSaving) => {
       const response = await fetch(`${server.url}/api/graphs/${graphId}`, {
         method: 'PUT',

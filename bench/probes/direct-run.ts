@@ -17,7 +17,7 @@ import { ACME_TEST, executable, testEdge, testGraph, testNode } from '../../kern
 import { openDatabase } from '../../kernel/src/storage/database.js';
 import { writeIsolateExtension } from '../../kernel/src/test-support/extensions.js';
 
-/** The bench/endpoints graph, with the bundled io and data extensions. */
+/** Builds the bench/endpoints graph, which uses the bundled io and data extensions. */
 function endpointGraph(rigor: 'audited' | 'experimental'): MifyGraph {
   return mifyGraphSchema.parse({
     nodes: [

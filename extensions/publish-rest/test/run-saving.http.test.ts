@@ -69,7 +69,7 @@ describe('workflow endpoint run saving', () => {
     return ((await response.json()) as { items: Array<{ id: string; status: string }> }).items;
   }
 
-  it('saves a direct run with its steps when runSaving is all', async () => {
+  it('all: saves run with steps', async () => {
     const { status, body, runId } = await call('saving-all', 'Ada');
 
     expect(status).toBe(200);
@@ -85,7 +85,7 @@ describe('workflow endpoint run saving', () => {
     expect(JSON.stringify(run.body.steps[1]!.output)).toContain('Hello, Ada!');
   });
 
-  it('stores the events of a saved direct run in order', async () => {
+  it('all: stores events in order', async () => {
     const { runId } = await call('saving-all', 'Grace');
     const history = await k.t.fetch(`/api/temporal-time-travel/history/${runId}`, { key: k.key });
     const body = (await history.json()) as { events: Array<{ id: number; type: string }>; journal: unknown[] };
@@ -97,7 +97,7 @@ describe('workflow endpoint run saving', () => {
     expect(body.journal).toEqual([]);
   });
 
-  it('keeps the journal of a durable endpoint run', async () => {
+  it('durable: keeps the journal', async () => {
     const { status, runId } = await call('saving-durable', 'Alan');
     const history = (await (await k.t.fetch(`/api/temporal-time-travel/history/${runId}`, { key: k.key })).json()) as { journal: unknown[] };
 
@@ -105,7 +105,7 @@ describe('workflow endpoint run saving', () => {
     expect(history.journal.length).toBe(3);
   });
 
-  it('saves nothing when runSaving is none', async () => {
+  it('none: saves nothing', async () => {
     const calls = await Promise.all(['Edsger', 'Barbara', 'Donald'].map((name) => call('saving-none', name)));
 
     expect(calls.map((result) => result.body)).toEqual([{ greeting: 'Hello, Edsger!' }, { greeting: 'Hello, Barbara!' }, { greeting: 'Hello, Donald!' }]);
@@ -113,7 +113,7 @@ describe('workflow endpoint run saving', () => {
     expect(await runsOf(graphIds.none!)).toEqual([]);
   });
 
-  it('runs asynchronous calls durably whatever runSaving says', async () => {
+  it('async calls stay durable', async () => {
     const response = await k.t.fetch('/api/workflow-endpoints/saving-none?mode=async', { method: 'POST', key: k.key, json: { name: 'Ken' } });
     const { runId } = (await response.json()) as { runId: string };
     let run = (await readRun(runId)).body;
@@ -127,7 +127,7 @@ describe('workflow endpoint run saving', () => {
     expect(run.mode).toBe('endpoint');
   });
 
-  it('saves only the failed runs when runSaving is failed', async () => {
+  it('failed: saves only failed runs', async () => {
     const succeeded = await call('saving-failed', 'Niklaus');
     const failed = await call('saving-failed', 'fail');
 
@@ -144,7 +144,7 @@ describe('workflow endpoint run saving', () => {
     expect((await runsOf(graphIds.failed!)).map((item) => item.id)).toEqual([failed.body.runId]);
   });
 
-  it('saves sub-workflow runs with their parent', async () => {
+  it('saves sub-workflow runs with parent', async () => {
     const child = await k.publish({
       name: 'Shout',
       slug: 'saving-child',
@@ -170,7 +170,7 @@ describe('workflow endpoint run saving', () => {
     expect(childRuns[0]).toMatchObject({ status: 'succeeded', parentRunId: runId });
   });
 
-  it('fails a direct run whose node waits, naming the setting to change', async () => {
+  it('fails a waiting direct run', async () => {
     const { status, body } = await call('saving-waiting', 'Tony');
     const run = await readRun(body.runId);
 
@@ -179,7 +179,7 @@ describe('workflow endpoint run saving', () => {
     expect(JSON.stringify(run.body.error)).toContain("runSaving to 'durable'");
   });
 
-  it('rejects an unknown runSaving value when it is saved', async () => {
+  it('rejects unknown runSaving on save', async () => {
     const response = await k.t.fetch(`/api/graphs/${graphIds.invalid}`, { method: 'PUT', key: k.key, json: { settings: { endpoint: { runSaving: 'sometimes' } } } });
     const body = (await response.json()) as { detail: string };
     const stored = (await (await k.t.fetch(`/api/graphs/${graphIds.invalid}`, { key: k.key })).json()) as { settings: Record<string, unknown> };
@@ -189,9 +189,9 @@ describe('workflow endpoint run saving', () => {
     expect(stored.settings.endpoint).toBeUndefined();
   });
 
-  it('refuses calls while stored endpoint settings are invalid, and not after they are fixed', async () => {
+  it('rejects calls until invalid settings are fixed', async () => {
     const before = await call('saving-invalid', 'Ada');
-    // Settings saved before they were checked on save.
+    // Stored directly, as settings saved before the check existed would be.
     await k.t.kernel.services.db.query(`update graphs set settings = '{"endpoint":{"runSaving":"sometimes"}}'::jsonb where id = $1`, [graphIds.invalid]);
     k.t.kernel.services.endpointService.forgetGraphs();
     const refused = await call('saving-invalid', 'Ada');
@@ -206,7 +206,7 @@ describe('workflow endpoint run saving', () => {
     expect(after.status).toBe(200);
   });
 
-  it('says an unsaved failed run was not saved', async () => {
+  it('reports unsaved failed runs', async () => {
     const graph = failingGraph('saving-none-failing');
     await k.publish({ name: 'None failing', slug: 'saving-none-failing', definition: graph, settings: { endpoint: { runSaving: 'none' } } });
     const { status, body } = await call('saving-none-failing', 'fail');
@@ -217,7 +217,7 @@ describe('workflow endpoint run saving', () => {
     expect(body.detail).not.toContain('GET /api/runs');
   });
 
-  it('saves a direct run that a shutdown ends as failed', async () => {
+  it('saves shutdown-ended run as failed', async () => {
     const slowGraph = greetingGraph('saving-slow') as { nodes: Array<Record<string, unknown>> };
     slowGraph.nodes[1] = { id: 'shape', name: 'Shape', type: 'mify.data.code', typeVersion: 1, parameters: { code: 'const end = Date.now() + 2000; while (Date.now() < end) {} return items;', timeoutMs: 10000 }, position: { x: 200, y: 0 } };
     const slow = await k.publish({ name: 'Slow', slug: 'saving-slow', definition: slowGraph, settings: { endpoint: { runSaving: 'all' } } });

@@ -22,7 +22,7 @@ export const MAX_ENDPOINT_TIMEOUT_MS = 120_000;
 const jsonSchemaObject = z.record(z.string(), z.unknown());
 
 /**
- * How synchronous calls run and keep their records. `durable` (the default): the run is
+ * Modes in which synchronous calls run and keep their records. `durable` (the default): the run is
  * journaled step by step and survives a kernel stop. The others run directly in the
  * process that took the call, without a journal, and write the run's records in one
  * statement when it ends: `all` for every run, `failed` only for runs that did not

@@ -87,7 +87,7 @@ interface GraphRow {
 interface CompiledVersion {
   graph: MifyGraph;
   settings: EndpointSettings;
-  /** Why the stored `settings.endpoint` is invalid, or null. */
+  /** Reason the stored `settings.endpoint` is invalid, or null. */
   settingsProblem: string | null;
   shape: EndpointShape;
   validate: ValidateFunction | null;
@@ -99,11 +99,11 @@ const MAX_CACHED_VERSIONS = 500;
 /**
  * How long a graph found by slug is reused without asking the database, in milliseconds.
  * Changes made through this kernel process, or through another one that shares its pub/sub
- * (Redis), clear the kept graphs at once; the time bounds how long any other change (a
- * process without shared pub/sub, a deleted workspace) takes to be seen.
+ * (Redis), clear the cached graphs at once. The time limits how long any other change takes
+ * to be seen, such as one from a process without shared pub/sub, or a deleted workspace.
  */
 export const FOUND_TTL_MS = 1_000;
-/** Pub/sub channel on which kernel processes announce graph changes, so each forgets the graphs it found. */
+/** Pub/sub channel on which kernel processes announce graph changes, so each clears its cached graphs. */
 export const ENDPOINT_CHANGES_CHANNEL = 'endpoints:graphs-changed';
 const MAX_FOUND_GRAPHS = 10_000;
 const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Content', 429: 'Too Many Requests', 500: 'Internal Server Error' };
@@ -223,15 +223,16 @@ export class EndpointService {
     return { ok: true, runId: run.id, status: finished.status, timedOut: false, response: response.response, endpoint };
   }
 
-  /** The published version a call runs, as the graph run service takes it. */
+  /** Returns the published version a call runs, in the form the graph run service takes. */
   private definitionOf(row: GraphRow, compiled: CompiledVersion): ResolvedDefinition {
     return { graph: compiled.graph, versionId: row.version_id, versionNumber: row.version_number, label: `version ${row.version_number}` };
   }
 
   /**
-   * Runs the live version in this process, without a journal, and keeps its records as the
-   * graph's `runSaving` says. When the endpoint's timeout passes first, the call answers as a
-   * durable one does and the run goes on; its records are saved when it ends, if at all.
+   * Runs the live version in this process, without a journal, and keeps its records according
+   * to the graph's `runSaving`. When the endpoint's timeout passes first, the call gets the
+   * same timed-out result as a durable one, and the run goes on. Its records are saved when it
+   * ends, if at all, so the returned run id may never be readable.
    */
   private async invokeDirect(caller: EndpointCaller, row: GraphRow, compiled: CompiledVersion, endpoint: PublishedEndpoint, item: Item, saving: Exclude<RunSaving, 'durable'>): Promise<EndpointInvokeResult> {
     const definition = this.definitionOf(row, compiled);
@@ -287,14 +288,14 @@ export class EndpointService {
   }
 
   /**
-   * Forgets the graphs found by slug. The kernel calls it when a graph is created, changed,
+   * Clears the graphs cached by slug. The kernel calls it when a graph is created, changed,
    * published, archived or deleted, in this process or (through pub/sub) in another one.
    */
   forgetGraphs(): void {
     this.found.clear();
   }
 
-  /** `lookUp`, with the graphs it found kept for FOUND_TTL_MS. Refusals are not kept. */
+  /** Looks a graph up like `lookUp`, and caches found graphs for FOUND_TTL_MS. Refusals are not cached. */
   private async find(caller: EndpointCaller, slug: string, options: { workspace?: string }): Promise<{ row: GraphRow | null; problem: EndpointProblem | null }> {
     const key = `${caller.workspaceId ?? ''}\n${slug}\n${options.workspace ?? ''}`;
     const now = Date.now();

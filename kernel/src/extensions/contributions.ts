@@ -25,8 +25,8 @@ export class ContributionRegistry {
 
   /**
    * Lists the contributions of the active extensions. The same object is returned while the
-   * set of active manifests and their health stay the same, so callers must not change it;
-   * each run reads it, and rebuilding it costs far more than the comparison.
+   * set of active manifests and their health stay the same, so callers must not change it.
+   * Every run reads it, and rebuilding it costs far more than the comparison.
    */
   list(): ContributionList {
     const sources = this.host.activeManifests();

@@ -86,7 +86,7 @@ export class GraphService {
     }
   }
 
-  /** The node types installed now; the same object until extensions change. */
+  /** Returns the node types installed now: the same object until extensions change. */
   nodeTypesSnapshot(): unknown {
     return this.deps.nodeTypes.snapshot?.() ?? this.deps.nodeTypes;
   }

@@ -21,7 +21,7 @@ interface BufferedRun {
  * records before it ends. Then `RunSaveQueue` writes them in one statement, or they are
  * dropped, following the run's saving policy.
  *
- * Reads answer from memory, so the run service and the recorder work on a direct run as on
+ * Reads are served from memory, so the run service and the recorder treat a direct run like
  * any other. Other requests do not see the run until it is saved.
  */
 export class DirectRunStore extends RunStore {
@@ -156,12 +156,12 @@ export class DirectRunStore extends RunStore {
 
   private held(runId: string): BufferedRun {
     const held = this.runs.get(runId);
-    if (!held) throw new Error(`Direct run store has no run '${runId}'; its records were created by another store.`);
+    if (!held) throw new Error(`Run '${runId}' not found in this direct run store; its records belong to another store.`);
     return held;
   }
 }
 
-/** Most direct runs written by one statement; the rest wait for the next one. */
+/** Maximum number of direct runs written by one statement; the rest wait for the next one. */
 const MAX_RUNS_PER_SAVE = 200;
 
 /**

@@ -134,7 +134,7 @@ interface ActiveRun {
   overrides: Record<string, PortItems> | null;
   controller: AbortController;
   recorder: RunRecorder;
-  /** Where the run's records go: the database, or memory for a direct run. */
+  /** Store of the run's records: the database, or memory for a direct run. */
   store: RunStore;
   /** Set for a direct run and its sub-workflow runs: no journal, records held until the top-level run ends. */
   direct: { store: DirectRunStore; saving: DirectRunSaving } | null;
@@ -305,7 +305,7 @@ export class RunService implements ChildRunStarter {
   /**
    * Runs a graph in this process without a journal, and resolves with the finished run and its
    * steps. The records stay in memory while the run goes, and are written in one statement when
-   * it ends, or dropped, as `saving` says. A direct run does not survive a kernel stop, cannot
+   * it ends, or dropped, according to `saving`. A direct run does not survive a kernel stop, cannot
    * wait (wait and approval nodes fail with `waits_unavailable`) and is not visible to other
    * requests until it is saved; its sub-workflow runs are direct as well. It takes a slot of the
    * in-process queue, so the graph's and the workspace's concurrency limits hold in this process.

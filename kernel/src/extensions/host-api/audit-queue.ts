@@ -22,8 +22,8 @@ const DEFAULTS = {
 /**
  * Buffers the audit rows of host calls so a call does not wait for a database insert.
  * A flush starts `flushIntervalMs` after the first buffered entry, or at once when
- * `maxBatchSize` entries are waiting. A batch is written in one statement, in call order;
- * when that fails, its rows are written one by one so a single bad row loses only itself.
+ * `maxBatchSize` entries are waiting. A batch is written in one statement, in call order.
+ * When that fails, its rows are written one by one, so a single bad row loses only itself.
  *
  * An entry is lost when the process dies before its flush, so shutdown must call `close()`.
  * A failed write is logged and its entry dropped: an unreachable database must not block
