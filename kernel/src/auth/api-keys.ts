@@ -37,13 +37,18 @@ interface CachedKey {
 export class ApiKeyService {
   private readonly cache = new Map<string, CachedKey>();
   private readonly lastUsedWrites = new Map<string, number>();
+  /**
+   * Count of revocations seen by this process. A lookup that a revocation overtook does not
+   * cache its row, which may predate the revocation.
+   */
+  private revocations = 0;
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly deps: { db: Database; logger: Logger; sharedState: SharedState }) {}
 
   /** Subscribes to revocations from other kernel processes. */
   async start(): Promise<void> {
-    this.unsubscribe = await this.deps.sharedState.pubsub.subscribe(REVOKED_CHANNEL, (keyHash) => this.cache.delete(keyHash));
+    this.unsubscribe = await this.deps.sharedState.pubsub.subscribe(REVOKED_CHANNEL, (keyHash) => this.forget(keyHash));
   }
 
   async stop(): Promise<void> {
@@ -71,33 +76,52 @@ export class ApiKeyService {
     if (!row) throw new NotFoundError('API key', id);
 
     const updated = row.revokedAt ? row : await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
-    this.cache.delete(row.keyHash);
+    this.forget(row.keyHash);
     await this.deps.sharedState.pubsub.publish(REVOKED_CHANNEL, row.keyHash);
     this.deps.logger.info({ workspaceId, apiKeyId: id }, 'API key revoked');
     return toRecord(updated);
   }
 
-  /** Returns the principal for a presented key, or null when it is unknown or revoked. */
-  async resolve(key: string): Promise<Principal | null> {
-    if (!looksLikeApiKey(key)) return null;
-    const keyHash = hashToken(key);
+  /**
+   * Returns the principal for a presented key from this process's cache without waiting: null
+   * for a string that is not an API key, undefined when the key is not cached and `resolve`
+   * must ask the database.
+   */
+  cachedPrincipal(key: string): Principal | null | undefined {
     const now = Date.now();
-
-    const cached = this.cache.get(keyHash);
+    const cached = this.cache.get(hashToken(key));
     if (cached && cached.expiresAtMs > now) {
       this.touch(cached.principal.apiKeyId!, now);
       return cached.principal;
     }
 
+    // Only a well-formed key is cached, so the format check can wait for a miss.
+    return looksLikeApiKey(key) ? undefined : null;
+  }
+
+  /** Returns the principal for a presented key, or null when it is unknown or revoked. */
+  async resolve(key: string): Promise<Principal | null> {
+    const cached = this.cachedPrincipal(key);
+    if (cached !== undefined) return cached;
+
+    const keyHash = hashToken(key);
+    const revocationsBefore = this.revocations;
     const row = await this.deps.db.prisma.apiKey.findUnique({ where: { keyHash } });
     if (!row || row.revokedAt) {
       this.cache.delete(keyHash);
       return null;
     }
+
+    const now = Date.now();
     const principal: Principal = { type: 'api_key', userId: row.createdBy, apiKeyId: row.id, workspaceId: row.workspaceId, role: row.role as Role };
-    this.cache.set(keyHash, { principal, expiresAtMs: now + KEY_CACHE_TTL_MS });
+    if (this.revocations === revocationsBefore) this.cache.set(keyHash, { principal, expiresAtMs: now + KEY_CACHE_TTL_MS });
     this.touch(row.id, now);
     return principal;
+  }
+
+  private forget(keyHash: string): void {
+    this.revocations++;
+    this.cache.delete(keyHash);
   }
 
   private touch(apiKeyId: string, now: number): void {

@@ -76,10 +76,12 @@ describe.each(databaseBackends)('auth on $name', (backend) => {
       const login = await t.fetch('/api/auth/login', { method: 'POST', json: { email: 'owner@example.com', password: 'correct-horse-1' } });
       const cookie = sessionCookie(login);
       const me = await t.fetch('/api/auth/me', { cookie });
-      await t.fetch('/api/auth/logout', { method: 'POST', cookie });
+      const logout = await t.fetch('/api/auth/logout', { method: 'POST', cookie });
       const after = await t.fetch('/api/auth/me', { cookie });
 
       expect(me.status).toBe(200);
+      expect(logout.status).toBe(204);
+      expect(logout.headers.getSetCookie().join('\n')).toMatch(/^mify_session=; Max-Age=0; Path=\//);
       expect(after.status).toBe(401);
     });
 
@@ -105,6 +107,25 @@ describe.each(databaseBackends)('auth on $name', (backend) => {
       expect(before.status).toBe(200);
       expect(revoked.status).toBe(200);
       expect(after.status).toBe(401);
+    });
+
+    it('caches a resolved key and forgets it on revocation', async () => {
+      const apiKeys = t.kernel.services.apiKeyService;
+      const { key, record } = await apiKeys.create({ workspaceId: owner.workspace.id, name: 'cached', role: 'viewer', createdBy: null });
+      const beforeUse = apiKeys.cachedPrincipal(key);
+      const resolved = await apiKeys.resolve(key);
+      const cached = apiKeys.cachedPrincipal(key);
+      await apiKeys.revoke(owner.workspace.id, record.id);
+
+      expect(beforeUse).toBeUndefined();
+      expect(resolved).toMatchObject({ type: 'api_key', apiKeyId: record.id, workspaceId: owner.workspace.id, role: 'viewer' });
+      expect(cached).toBe(resolved);
+      expect(apiKeys.cachedPrincipal(key)).toBeUndefined();
+      expect(await apiKeys.resolve(key)).toBeNull();
+    });
+
+    it('rejects a malformed key without a lookup', () => {
+      expect(t.kernel.services.apiKeyService.cachedPrincipal('not-a-key')).toBeNull();
     });
 
     it('scopes a key to its workspace and role', async () => {

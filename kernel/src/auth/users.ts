@@ -110,12 +110,18 @@ export class UserService {
     return toWorkspace(workspace);
   }
 
+  /** Returns the workspace with this id or slug from this process's cache, or undefined when `findWorkspace` must ask the database. */
+  cachedWorkspace(idOrSlug: string): WorkspaceRecord | undefined {
+    const cached = this.workspaceCache.get(idOrSlug);
+    return cached && cached.expiresAtMs > Date.now() ? cached.workspace : undefined;
+  }
+
   /** Finds a workspace by id or slug. */
   async findWorkspace(idOrSlug: string): Promise<WorkspaceRecord | null> {
-    const now = Date.now();
-    const cached = this.workspaceCache.get(idOrSlug);
-    if (cached && cached.expiresAtMs > now) return cached.workspace;
+    const cached = this.cachedWorkspace(idOrSlug);
+    if (cached) return cached;
 
+    const now = Date.now();
     const row = await this.deps.db.prisma.workspace.findFirst({ where: { OR: [{ id: idOrSlug }, { slug: idOrSlug }] } });
     if (!row) return null;
     const workspace = toWorkspace(row);

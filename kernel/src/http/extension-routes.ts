@@ -1,11 +1,12 @@
 import { routeName, type RouteContribution } from '@mify/sdk';
-import type { Context, Hono, Next } from 'hono';
+import type { Context, Hono } from 'hono';
 import { assertRole, type Role } from '../auth/roles.js';
 import type { KernelServices } from '../container.js';
 import { BadRequestError, ForbiddenError, MifyError, NotFoundError, UnauthorizedError } from '../errors.js';
 import type { HostCaller } from '../extensions/host-api/index.js';
 import { hashGrant } from '../extensions/host-api/graphs-runs.js';
 import { readJsonBody, resolvePrincipal } from './mount.js';
+import type { RequestPipeline } from './middleware.js';
 import type { AppEnv } from './request-context.js';
 import { streamRunResponse, type StreamDirective } from './extension-streams.js';
 
@@ -79,8 +80,7 @@ function selectRoute(candidates: ListedRoute[], c: Context<AppEnv>, rest: string
 /** Resolves who calls the route according to its declared auth, before the sandbox runs. */
 async function authorize(c: Context<AppEnv>, services: KernelServices, route: ListedRoute): Promise<{ workspaceId: string | null; userId: string | null; caller: HostCaller }> {
   const method = c.req.method.toLowerCase();
-  const apiKey = c.get('apiKeyPrincipal');
-  const session = c.get('sessionUser');
+  const { apiKeyPrincipal: apiKey, sessionUser: session, clientIp } = c.get('request');
   let workspaceId: string | null = null;
   let userId: string | null = session?.userId ?? null;
   let role: Role | null = null;
@@ -94,7 +94,7 @@ async function authorize(c: Context<AppEnv>, services: KernelServices, route: Li
     role = principal.role;
   }
   if (!route.healthy) throw new ForbiddenError(`Extension '${route.extensionId}' is unhealthy after repeated failures; its routes are paused until it recovers.`);
-  return { workspaceId, userId, caller: { apiKeyId: apiKey?.apiKeyId ?? null, userId, role, clientIp: c.get('clientIp') ?? null } };
+  return { workspaceId, userId, caller: { apiKeyId: apiKey?.apiKeyId ?? null, userId, role, clientIp } };
 }
 
 /** Calls the route in its sandbox and turns its output into a response: JSON, text, or a stream of a run's events. */
@@ -122,7 +122,7 @@ async function serveRoute(c: Context<AppEnv>, services: KernelServices, match: {
     headers,
     body,
     idempotencyKey,
-    caller: { workspaceId, userId, apiKeyId: caller.apiKeyId, requestId: c.get('requestId'), clientIp: caller.clientIp },
+    caller: { workspaceId, userId, apiKeyId: caller.apiKeyId, requestId: c.get('request').requestId, clientIp: caller.clientIp },
   };
   const output = (await services.extensionHost.invoke(route.extensionId, { kind: 'route', name: routeName(route), input }, { workspaceId, caller, startedRuns })) as RouteOutput | undefined;
 
@@ -145,31 +145,38 @@ async function serveRoute(c: Context<AppEnv>, services: KernelServices, match: {
 }
 
 /**
- * Mounts the routes extensions contribute: under `/api/ext/<extension id>/…`, and routes
- * with a `mount` under that top-level base path (such as `/api/workflow-endpoints/…`). The
- * routes are read per request, so installing or disabling an extension takes effect without
- * a restart. Each route's declared auth is enforced here, before the sandbox runs. Kernel
- * routes are registered first and win; the extension host rejects mounts that overlap them.
+ * Mounts the routes that extensions contribute under `/api/ext/<extension id>/…`, inside the
+ * request pipeline. The routes are read per request, so installing or disabling an extension
+ * takes effect without a restart. Each route's declared auth is enforced here, before the
+ * sandbox runs.
  */
-export function mountExtensionRoutes(app: Hono<AppEnv>, services: KernelServices): void {
-  app.all('/api/ext/:extensionId/*', async (c: Context<AppEnv>) => {
+export function mountExtensionRoutes(app: Hono<AppEnv>, services: KernelServices, pipeline: RequestPipeline): void {
+  const handle = async (c: Context<AppEnv>): Promise<Response> => {
     const extensionId = c.req.param('extensionId') ?? '';
     const rest = c.req.path.slice(`/api/ext/${extensionId}`.length) || '/';
     const active = services.extensionHost.activeManifest(extensionId);
     const candidates: ListedRoute[] = (active?.manifest.contributes?.routes ?? []).filter((route) => !route.mount).map((route) => ({ ...route, extensionId, healthy: active!.healthy }));
     const match = selectRoute(candidates, c, rest, `No route of extension '${extensionId}' matches ${c.req.method} ${c.req.path}. Its routes are listed at /api/extensions/contributions.`);
     return serveRoute(c, services, match, rest);
-  });
+  };
 
-  app.all('/api/*', async (c: Context<AppEnv>, next: Next) => {
-    const base = /^\/api\/[^/]+/.exec(c.req.path)?.[0];
-    const extensionId = base ? services.extensionHost.routeMountTable().get(base) : undefined;
-    const active = extensionId ? services.extensionHost.activeManifest(extensionId) : undefined;
-    if (!base || !extensionId || !active) return next();
+  app.all('/api/ext/:extensionId/*', (c) => pipeline(c, handle));
+}
 
-    const rest = c.req.path.slice(base.length) || '/';
-    const candidates: ListedRoute[] = (active.manifest.contributes?.routes ?? []).filter((route) => route.mount === base).map((route) => ({ ...route, extensionId, healthy: active.healthy }));
-    const match = selectRoute(candidates, c, rest, `No route under ${base} matches ${c.req.method} ${c.req.path}. The routes of extension '${extensionId}' are listed at /api/extensions/contributions.`);
-    return serveRoute(c, services, match, rest);
-  });
+/**
+ * Serves a route that an extension mounts under a top-level base path of its own (such as
+ * `/api/workflow-endpoints/…`), or returns null when no extension mounts the request's base
+ * path. It runs for paths that no kernel route matches, so kernel routes win. The extension
+ * host also rejects mounts that overlap them.
+ */
+export async function serveMountedExtensionRoute(c: Context<AppEnv>, services: KernelServices): Promise<Response | null> {
+  const base = /^\/api\/[^/]+/.exec(c.req.path)?.[0];
+  const extensionId = base ? services.extensionHost.routeMountTable().get(base) : undefined;
+  const active = extensionId ? services.extensionHost.activeManifest(extensionId) : undefined;
+  if (!base || !extensionId || !active) return null;
+
+  const rest = c.req.path.slice(base.length) || '/';
+  const candidates: ListedRoute[] = (active.manifest.contributes?.routes ?? []).filter((route) => route.mount === base).map((route) => ({ ...route, extensionId, healthy: active.healthy }));
+  const match = selectRoute(candidates, c, rest, `No route under ${base} matches ${c.req.method} ${c.req.path}. The routes of extension '${extensionId}' are listed at /api/extensions/contributions.`);
+  return serveRoute(c, services, match, rest);
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import type { KernelServices } from '../container.js';
-import type { AppEnv } from './request-context.js';
+import { requestLog, type AppEnv } from './request-context.js';
 
 /** A route's request to answer with Server-Sent Events of a run (the SDK's RouteStreamDirective). */
 export interface StreamDirective {
@@ -43,7 +43,7 @@ export async function streamRunResponse(
   const controller = new AbortController();
   const events = await services.runService.events(workspaceId, directive.runId, 0, controller.signal);
   for (const [name, value] of input.headers) c.header(name, value);
-  const log = c.get('log');
+  const log = requestLog(c);
 
   return streamSSE(c, async (stream) => {
     stream.onAbort(() => controller.abort());
@@ -67,7 +67,7 @@ export async function streamRunResponse(
         if (output.end) break;
       }
     } catch (error) {
-      log?.warn({ err: error, extensionId, runId: directive.runId }, 'run event stream failed');
+      log.warn({ err: error, extensionId, runId: directive.runId }, 'run event stream failed');
       await writeFrame(stream, { event: 'error', data: { code: 'stream_failed', detail: `The event stream of run ${directive.runId} failed: ${(error as Error).message}` } }).catch(() => {});
     } finally {
       clearInterval(heartbeat);

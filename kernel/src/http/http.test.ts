@@ -25,6 +25,26 @@ describe.each(databaseBackends)('HTTP API on $name', (backend) => {
             responses: { 202: { description: 'Started' } },
             handler: ({ body }) => ({ status: 202, body: { jobId: crypto.randomUUID(), input: body.input } }),
           }),
+          defineRoute({
+            method: 'get',
+            path: '/api/test/raw',
+            operationId: 'getTestRaw',
+            summary: 'Answers with a Response of its own (test probe)',
+            tags: ['test'],
+            auth: 'public',
+            responses: { 200: { description: 'Text' } },
+            handler: () => new Response('raw', { headers: { 'content-type': 'text/plain', 'x-probe': 'kept' } }),
+          }),
+          defineRoute({
+            method: 'get',
+            path: '/api/test/headers',
+            operationId: 'getTestHeaders',
+            summary: 'Answers with headers of its own (test probe)',
+            tags: ['test'],
+            auth: 'public',
+            responses: { 200: { description: 'JSON' } },
+            handler: () => ({ headers: { 'X-Probe': 'kept', vary: 'Accept' }, body: { ok: true } }),
+          }),
         ],
       });
       const owner = await setupOwner(t);
@@ -102,6 +122,24 @@ describe.each(databaseBackends)('HTTP API on $name', (backend) => {
       expect(await t.kernel.services.db.prisma.credential.count()).toBe(before);
     });
 
+    it('rejects an oversized chunked body', async () => {
+      const before = await t.kernel.services.db.prisma.credential.count();
+      const text = JSON.stringify({ name: 'chunked', type: 'generic', data: { blob: 'x'.repeat(4096) } });
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(text));
+          controller.close();
+        },
+      });
+      const response = await t.fetch('/api/credentials', { method: 'POST', key: ownerKey, headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+      const problem = (await response.json()) as { code: string };
+
+      expect(response.status).toBe(413);
+      expect(problem.code).toBe('body_too_large');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await t.kernel.services.db.prisma.credential.count()).toBe(before);
+    });
+
     it('lists every invalid field in a 422', async () => {
       const response = await t.fetch('/api/credentials', { method: 'POST', key: ownerKey, json: { name: 42, data: 'nope' } });
       const body = (await response.json()) as { code: string; errors: Array<{ path: string }> };
@@ -133,11 +171,80 @@ describe.each(databaseBackends)('HTTP API on $name', (backend) => {
       expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     });
 
+    it('sends request id and rate-limit headers on success and errors', async () => {
+      const cases = [
+        await t.fetch('/api/workspace', { key: ownerKey }),
+        await t.fetch('/api/nope'),
+        await t.fetch('/api/credentials', { method: 'POST', key: ownerKey, json: { name: 42 } }),
+      ];
+
+      expect(cases.map((response) => response.status)).toEqual([200, 404, 422]);
+      for (const response of cases) {
+        expect(response.headers.get('x-request-id'), `${response.status}`).toMatch(/^[0-9a-f-]{36}$/);
+        expect(response.headers.get('ratelimit-limit'), `${response.status}`).toBe('100000');
+        expect(Number(response.headers.get('ratelimit-remaining')), `${response.status}`).toBeGreaterThan(0);
+        expect(response.headers.get('ratelimit-reset'), `${response.status}`).toBe('60');
+      }
+    });
+
+    it('sends the request id on a 401 from authentication', async () => {
+      const response = await t.fetch('/api/workspace', { headers: { authorization: 'Basic abc', 'x-request-id': 'auth-probe' } });
+
+      expect(response.status).toBe(401);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+      expect(response.headers.get('x-request-id')).toBe('auth-probe');
+    });
+
+    it('adds the shared headers to a Response a route builds', async () => {
+      const response = await t.fetch('/api/test/raw', { headers: { origin: 'http://studio.test' } });
+
+      expect(await response.text()).toBe('raw');
+      expect(response.headers.get('content-type')).toBe('text/plain');
+      expect(response.headers.get('x-probe')).toBe('kept');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.headers.get('ratelimit-limit')).toBe('100000');
+      expect(response.headers.get('access-control-allow-origin')).toBe('http://studio.test');
+    });
+
+    it('merges a route\'s own headers with the shared ones', async () => {
+      const response = await t.fetch('/api/test/headers', { headers: { origin: 'http://studio.test' } });
+
+      expect(await response.json()).toEqual({ ok: true });
+      expect(response.headers.get('x-probe')).toBe('kept');
+      expect(response.headers.get('vary')).toBe('Origin, Accept');
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('answers HEAD with the headers of GET', async () => {
+      const response = await t.fetch('/api/workspace', { method: 'HEAD', key: ownerKey });
+
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(response.headers.get('ratelimit-limit')).toBe('100000');
+    });
+
+    it('sends CORS headers to a configured origin only', async () => {
+      const allowed = await t.fetch('/api/health', { headers: { origin: 'http://studio.test' } });
+      const other = await t.fetch('/api/health', { headers: { origin: 'http://evil.test' } });
+
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('http://studio.test');
+      expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+      expect(allowed.headers.get('access-control-expose-headers')).toContain('ratelimit-remaining');
+      expect(allowed.headers.get('vary')).toBe('Origin');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect(other.headers.get('vary')).toBe('Origin');
+    });
+
     it('answers CORS preflight for configured origins only', async () => {
       const allowed = await t.fetch('/api/credentials', { method: 'OPTIONS', headers: { origin: 'http://studio.test', 'access-control-request-method': 'POST' } });
       const other = await t.fetch('/api/credentials', { method: 'OPTIONS', headers: { origin: 'http://evil.test', 'access-control-request-method': 'POST' } });
 
+      expect(allowed.status).toBe(204);
       expect(allowed.headers.get('access-control-allow-origin')).toBe('http://studio.test');
+      expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(allowed.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
       expect(other.headers.get('access-control-allow-origin')).toBeNull();
     });
 
@@ -177,10 +284,11 @@ describe.each(databaseBackends)('HTTP API on $name', (backend) => {
 describe('rate limits', () => {
   let t: TestKernel;
   let key: string;
+  let owner: Awaited<ReturnType<typeof setupOwner>>;
 
   beforeAll(async () => {
     t = await startTestKernel('pglite', { env: { MIFY_RATE_LIMIT_IP_PER_MINUTE: '5', MIFY_RATE_LIMIT_KEY_PER_MINUTE: '8' } });
-    const owner = await setupOwner(t);
+    owner = await setupOwner(t);
     const created = await t.fetch('/api/api-keys', { method: 'POST', cookie: owner.cookie, json: { name: 'k' } });
     key = ((await created.json()) as { key: string }).key;
   });
@@ -207,5 +315,19 @@ describe('rate limits', () => {
 
     expect(statuses.slice(0, 8).every((s) => s === 200)).toBe(true);
     expect(statuses[8]).toBe(429);
+  });
+
+  it('reports the key\'s budget in the RateLimit headers', async () => {
+    // Created without HTTP, because the earlier test spent this address's budget.
+    const { key: budgetKey } = await t.kernel.services.apiKeyService.create({ workspaceId: owner.workspace.id, name: 'budget', role: 'viewer', createdBy: null });
+    const responses = [];
+    for (let i = 0; i < 9; i++) responses.push(await t.fetch('/api/workspace', { key: budgetKey }));
+    const limited = responses[8]!;
+
+    expect(responses.map((response) => response.headers.get('ratelimit-remaining'))).toEqual(['7', '6', '5', '4', '3', '2', '1', '0', '0']);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('ratelimit-limit')).toBe('8');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

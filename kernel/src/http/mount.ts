@@ -6,7 +6,8 @@ import { assertRole, isRole, type Access } from '../auth/roles.js';
 import type { UserService } from '../auth/users.js';
 import { BadRequestError, ConflictError, ForbiddenError, MifyError, UnauthorizedError, ValidationError } from '../errors.js';
 import type { Database } from '../storage/database.js';
-import type { AppEnv } from './request-context.js';
+import type { RequestPipeline } from './middleware.js';
+import { finishResponse, requestHeader, type AppEnv } from './request-context.js';
 import type { RouteResult, RouteSpec } from './route.js';
 
 export const WORKSPACE_HEADER = 'x-mify-workspace';
@@ -44,13 +45,13 @@ export async function readJsonBody(c: Context): Promise<unknown> {
  * is reported as not found, so its existence does not leak.
  */
 export async function resolvePrincipal(c: Context<AppEnv>, deps: MountDeps): Promise<Principal> {
-  const apiKey = c.get('apiKeyPrincipal');
-  if (apiKey) return apiKey;
+  const state = c.get('request');
+  if (state.apiKeyPrincipal) return state.apiKeyPrincipal;
 
-  const user = c.get('sessionUser');
+  const user = state.sessionUser;
   if (!user) throw new UnauthorizedError();
 
-  const requested = c.req.header(WORKSPACE_HEADER);
+  const requested = requestHeader(c, WORKSPACE_HEADER);
   if (requested) {
     const workspace = await deps.userService.findWorkspace(requested);
     const role = workspace ? await deps.userService.roleIn(user.userId, workspace.id) : null;
@@ -65,8 +66,7 @@ export async function resolvePrincipal(c: Context<AppEnv>, deps: MountDeps): Pro
 }
 
 async function assertAdmin(c: Context<AppEnv>, deps: MountDeps): Promise<void> {
-  const user = c.get('sessionUser');
-  const key = c.get('apiKeyPrincipal');
+  const { sessionUser: user, apiKeyPrincipal: key } = c.get('request');
   if (!user && !key) throw new UnauthorizedError();
   const admin = user
     ? await deps.userService.isAdmin(user.userId)
@@ -74,54 +74,72 @@ async function assertAdmin(c: Context<AppEnv>, deps: MountDeps): Promise<void> {
   if (!admin) throw new ForbiddenError('Only an instance administrator can manage extensions. Ask the administrator who ran first-run setup.');
 }
 
-function toResponse(c: Context, result: Response | RouteResult): Response {
+/** Turns a handler's result into a response that carries the request's shared headers. */
+function toResponse(c: Context<AppEnv>, result: Response | RouteResult): Response {
   if (result instanceof Response) return result;
+
   const status = result.status ?? 200;
-  if (result.body === undefined) return c.body(null, status as 200, result.headers);
-  return c.json(result.body as object, status as 200, result.headers);
+  if (result.body === undefined) return finishResponse(c, null, { status, headers: result.headers });
+  return finishResponse(c, JSON.stringify(result.body), { status, contentType: 'application/json', headers: result.headers });
 }
 
-/** Registers a route on the Hono app with validation, authorisation and idempotency. */
-export function mountRoute(app: Hono<AppEnv>, route: RouteSpec, deps: MountDeps): void {
-  const access: Access = route.access ?? (route.method === 'get' ? 'read' : 'write');
+type Problems = Array<{ path: string; message: string }>;
 
-  app.on(route.method.toUpperCase(), route.path, async (c) => {
+/** Returns the parsed value, or undefined after adding the schema's complaints to `problems`. */
+function parseInput(schema: z.ZodType, value: unknown, prefix: string, problems: Problems): unknown {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+
+  problems.push(...zodProblems(result.error, prefix));
+  return undefined;
+}
+
+/** Registers a route on the Hono app, inside the request pipeline, with validation, authorisation and idempotency. */
+export function mountRoute(app: Hono<AppEnv>, route: RouteSpec, deps: MountDeps, pipeline: RequestPipeline): void {
+  const access: Access = route.access ?? (route.method === 'get' ? 'read' : 'write');
+  const method = route.method.toUpperCase();
+  const action = `${method} ${route.path}`;
+  const hasPathParams = route.path.includes(':');
+
+  const handle = async (c: Context<AppEnv>): Promise<Response> => {
+    const state = c.get('request');
     let principal: Principal | null = null;
-    if (route.auth === 'user' && !c.get('sessionUser')) throw new UnauthorizedError('Sign in first: this route needs a browser session.');
+    if (route.auth === 'user' && !state.sessionUser) throw new UnauthorizedError('Sign in first: this route needs a browser session.');
     if (route.auth === 'admin') await assertAdmin(c, deps);
     if (route.auth === 'workspace') {
-      principal = await resolvePrincipal(c, deps);
-      assertRole(principal.role, access, `${route.method.toUpperCase()} ${route.path}`);
+      principal = state.apiKeyPrincipal ?? (await resolvePrincipal(c, deps));
+      assertRole(principal.role, access, action);
     }
 
-    const problems: Array<{ path: string; message: string }> = [];
-    const parse = (schema: z.ZodType | undefined, value: unknown, prefix: string) => {
-      if (!schema) return value;
-      const result = schema.safeParse(value);
-      if (!result.success) {
-        problems.push(...zodProblems(result.error, prefix));
-        return undefined;
-      }
-      return result.data;
-    };
-
-    const params = parse(route.params, c.req.param(), 'params');
-    const query = parse(route.query, c.req.query(), 'query');
+    // Inputs without a schema skip zod.
+    const problems: Problems = [];
+    const params = route.params ? parseInput(route.params, c.req.param(), 'params', problems) : hasPathParams ? c.req.param() : {};
+    const query = route.query ? parseInput(route.query, c.req.query(), 'query', problems) : c.req.query();
     let rawBody: unknown;
+    let body: unknown;
     if (route.body) {
       rawBody = await readJsonBody(c);
       if (rawBody === undefined) problems.push({ path: 'body', message: 'a JSON body is required' });
+      else body = parseInput(route.body, rawBody, 'body', problems);
     }
-    const body = route.body && rawBody !== undefined ? parse(route.body, rawBody, 'body') : undefined;
     if (problems.length > 0) throw new ValidationError(`The request is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}.`, problems);
 
-    const run = async () =>
-      toResponse(c, await route.handler({ c, params, query, body, principal, user: c.get('sessionUser'), requestId: c.get('requestId') } as never));
+    // NOTE: keep per-request objects here plain. A getter here, or a closure stored on `c`, made V8
+    // pretenure request objects, and each young-generation collection under bench/http load took
+    // about 5 ms instead of 0.8 ms.
+    const context = { c, params, query, body, principal, user: state.sessionUser, requestId: state.requestId };
+    const idempotencyKey = route.idempotent ? requestHeader(c, 'idempotency-key') : undefined;
+    if (!idempotencyKey) {
+      // A handler that returns synchronously, such as one served from a cache, is not awaited.
+      const result = route.handler(context as never);
+      return toResponse(c, result instanceof Promise ? await result : result);
+    }
 
-    const idempotencyKey = c.req.header('idempotency-key');
-    if (!route.idempotent || !idempotencyKey) return run();
+    const run = async () => toResponse(c, await route.handler(context as never));
     return withIdempotency(deps.db, { c, route, principal, key: idempotencyKey, rawBody }, run);
-  });
+  };
+
+  app.on(method, route.path, (c) => pipeline(c, handle));
 }
 
 /**
@@ -138,7 +156,7 @@ async function withIdempotency(
     throw new BadRequestError('invalid_idempotency_key', `The Idempotency-Key header must have 1-${IDEMPOTENCY_KEY_MAX_LENGTH} characters.`);
   }
 
-  const caller = principal ? `${principal.workspaceId}:${principal.apiKeyId ?? principal.userId}` : `ip:${c.get('clientIp')}`;
+  const caller = principal ? `${principal.workspaceId}:${principal.apiKeyId ?? principal.userId}` : `ip:${c.get('request').clientIp}`;
   const scope = `${caller}:${route.operationId}:${c.req.path}`;
   const requestHash = createHash('sha256').update(JSON.stringify(input.rawBody ?? null)).digest('hex');
 

@@ -48,6 +48,10 @@ export interface RouteResult {
 }
 
 export interface RouteContext<Params, Query, Body> {
+  /**
+   * The Hono context. Headers set on it with `c.header()` or Hono's cookie helpers reach only a
+   * `Response` that the handler builds itself. A `RouteResult` carries its headers in `headers`.
+   */
   c: Context;
   params: Params;
   query: Query;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import { SharedStateClosedError } from './errors.js';
+import { SlidingWindow } from './sliding-window.js';
 import type { Cache, Lock, LockManager, PubSub, RateLimiter, RateLimitResult, SharedState } from './types.js';
-import { toRateLimitWindow, toTtlMs } from './validate.js';
+import { toRateLimit, toTtlMs } from './validate.js';
 import { runWithLock } from './with-lock.js';
 
 /** Interval between sweeps that drop expired cache entries, rate-limit windows and locks, in milliseconds. */
@@ -15,7 +16,6 @@ const SWEEP_INTERVAL_MS = 60_000;
 const now = (): number => performance.now();
 
 interface CacheEntry { value: string; expiresAt: number }
-interface RateLimitWindow { hits: number[]; windowMs: number }
 interface LockEntry { token: string; expiresAt: number }
 
 /**
@@ -40,7 +40,7 @@ class MemorySharedState implements SharedState {
 
   private closed = false;
   private readonly cacheEntries = new Map<string, CacheEntry>();
-  private readonly rateLimitWindows = new Map<string, RateLimitWindow>();
+  private readonly rateLimitWindows = new Map<string, SlidingWindow>();
   private readonly lockEntries = new Map<string, LockEntry>();
   private readonly subscriptions = new Map<string, Set<(message: string) => void>>();
   private readonly sweepTimer: NodeJS.Timeout;
@@ -131,31 +131,16 @@ class MemorySharedState implements SharedState {
   private hit(key: string, limit: number, windowMs: number): RateLimitResult {
     this.assertOpen();
 
-    const valid = toRateLimitWindow(limit, windowMs);
-    const at = now();
-    const window = this.rateLimitWindows.get(key) ?? { hits: [], windowMs: valid.windowMs };
-    window.windowMs = valid.windowMs;
-    this.rateLimitWindows.set(key, window);
+    // Validated one by one rather than with toRateLimitWindow, which allocates, because every API request comes here.
+    const validLimit = toRateLimit(limit);
+    const validWindowMs = toTtlMs(windowMs, 'windowMs');
+    let window = this.rateLimitWindows.get(key);
+    if (!window) {
+      window = new SlidingWindow(validWindowMs);
+      this.rateLimitWindows.set(key, window);
+    }
 
-    // A hit at time t counts while at - t < windowMs, the same boundary as the Redis script.
-    const firstInWindow = window.hits.findIndex((hitAt) => hitAt > at - valid.windowMs);
-    window.hits.splice(0, firstInWindow === -1 ? window.hits.length : firstInWindow);
-
-    const allowed = window.hits.length < valid.limit;
-    if (allowed) window.hits.push(at);
-
-    // When rejected, a hit is allowed again once enough of the oldest hits have left the window
-    // to bring the count below the limit. Usually that is the oldest hit alone.
-    const blockingHit = window.hits[window.hits.length - valid.limit] ?? at;
-    const newestHit = window.hits[window.hits.length - 1] ?? at;
-
-    return {
-      allowed,
-      limit: valid.limit,
-      remaining: allowed ? valid.limit - window.hits.length : 0,
-      retryAfterMs: allowed ? 0 : Math.ceil(blockingHit + valid.windowMs - at),
-      resetMs: Math.ceil(newestHit + valid.windowMs - at),
-    };
+    return window.hit(now(), validLimit, validWindowMs);
   }
 
   private publish(channel: string, message: string): void {
@@ -247,7 +232,7 @@ class MemorySharedState implements SharedState {
     }
 
     for (const [key, window] of this.rateLimitWindows) {
-      const newestHit = window.hits[window.hits.length - 1];
+      const newestHit = window.newestHit;
       if (newestHit === undefined || newestHit <= at - window.windowMs) this.rateLimitWindows.delete(key);
     }
 

@@ -18,7 +18,8 @@ function defineScript(source: string): RedisScript {
  *
  * The time comes from Redis (TIME), so kernel processes with skewed clocks share one timeline.
  * Scripts that read TIME and then write need effects replication, the default since Redis 5.
- * A hit at time t counts while now - t < windowMs, and a rejected hit is not recorded.
+ * A hit at time t counts while now - t < windowMs, and a rejected hit is not recorded. Waits are
+ * computed as windowMs minus the elapsed time, so a hit made now reports exactly windowMs.
  */
 export const SLIDING_WINDOW_HIT = defineScript(`
 local key = KEYS[1]
@@ -45,11 +46,11 @@ if allowed == 1 then
   remaining = limit - count
 else
   local blocking = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-  retry_after = math.ceil(tonumber(blocking[2]) + window - now)
+  retry_after = math.ceil(window - (now - tonumber(blocking[2])))
 end
 
 local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-local reset = math.ceil(tonumber(newest[2]) + window - now)
+local reset = math.ceil(window - (now - tonumber(newest[2])))
 redis.call('PEXPIRE', key, math.max(reset, 1))
 
 return { allowed, remaining, retry_after, reset }

@@ -14,11 +14,16 @@ export function toTtlMs(ttlMs: number, parameter = 'ttlMs'): number {
 
 /** Validates the arguments of `RateLimiter.hit` and returns the window rounded up to whole milliseconds. */
 export function toRateLimitWindow(limit: number, windowMs: number): { limit: number; windowMs: number } {
+  return { limit: toRateLimit(limit), windowMs: toTtlMs(windowMs, 'windowMs') };
+}
+
+/** Validates the `limit` of `RateLimiter.hit` and returns it. */
+export function toRateLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new RangeError(`Invalid rate limit: expected a whole number of hits of at least 1, got ${String(limit)}.`);
   }
 
-  return { limit, windowMs: toTtlMs(windowMs, 'windowMs') };
+  return limit;
 }
 
 /** Validates `withLock`'s `waitMs`, which may be 0 (try once). */

@@ -1,5 +1,4 @@
-import { deleteCookie, setCookie } from 'hono/cookie';
-import type { Context } from 'hono';
+import { generateCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { KernelServices } from '../../container.js';
 import { SESSION_COOKIE } from '../middleware.js';
@@ -13,8 +12,9 @@ const workspaceSchema = z.object({ id: z.string(), slug: z.string(), name: z.str
 const membershipSchema = workspaceSchema.extend({ role: z.enum(['owner', 'editor', 'viewer']) });
 const meSchema = z.object({ user: userSchema, workspaces: z.array(membershipSchema) });
 
-function setSessionCookie(c: Context, services: KernelServices, token: string, expiresAt: Date): void {
-  setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: services.config.cookieSecure, expires: expiresAt });
+/** Returns the Set-Cookie header value that stores a session token in the browser. */
+function sessionCookie(services: KernelServices, token: string, expiresAt: Date): string {
+  return generateCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Lax', path: '/', secure: services.config.cookieSecure, expires: expiresAt });
 }
 
 export function authRoutes(services: () => KernelServices): RouteSpec[] {
@@ -38,12 +38,15 @@ export function authRoutes(services: () => KernelServices): RouteSpec[] {
       auth: 'public',
       body: z.object({ email, password, name: z.string().trim().max(200).optional(), workspace: z.string().trim().min(1).max(100).describe('Name of the first workspace') }),
       responses: { 201: { description: 'Owner and workspace created', schema: z.object({ user: userSchema, workspace: workspaceSchema }) } },
-      handler: async ({ c, body }) => {
+      handler: async ({ body }) => {
         const s = services();
         const result = await s.userService.setup(body);
         const session = await s.sessionService.create(result.user.id);
-        setSessionCookie(c, s, session.token, session.expiresAt);
-        return { status: 201, body: { user: { id: result.user.id, email: result.user.email, name: result.user.name }, workspace: result.workspace } };
+        return {
+          status: 201,
+          headers: { 'set-cookie': sessionCookie(s, session.token, session.expiresAt) },
+          body: { user: { id: result.user.id, email: result.user.email, name: result.user.name }, workspace: result.workspace },
+        };
       },
     }),
     defineRoute({
@@ -55,12 +58,14 @@ export function authRoutes(services: () => KernelServices): RouteSpec[] {
       auth: 'public',
       body: z.object({ email, password }),
       responses: { 200: { description: 'Signed in', schema: meSchema } },
-      handler: async ({ c, body }) => {
+      handler: async ({ body }) => {
         const s = services();
         const user = await s.userService.authenticate(body.email, body.password);
         const session = await s.sessionService.create(user.id);
-        setSessionCookie(c, s, session.token, session.expiresAt);
-        return { body: { user: { id: user.id, email: user.email, name: user.name }, workspaces: await s.userService.listMemberships(user.id) } };
+        return {
+          headers: { 'set-cookie': sessionCookie(s, session.token, session.expiresAt) },
+          body: { user: { id: user.id, email: user.email, name: user.name }, workspaces: await s.userService.listMemberships(user.id) },
+        };
       },
     }),
     defineRoute({
@@ -72,10 +77,9 @@ export function authRoutes(services: () => KernelServices): RouteSpec[] {
       auth: 'public',
       responses: { 204: { description: 'Signed out' } },
       handler: async ({ c }) => {
-        const token = c.get('sessionToken');
+        const token = c.get('request').sessionToken;
         if (token) await services().sessionService.revoke(token);
-        deleteCookie(c, SESSION_COOKIE, { path: '/' });
-        return { status: 204 };
+        return { status: 204, headers: { 'set-cookie': generateCookie(SESSION_COOKIE, '', { path: '/', maxAge: 0 }) } };
       },
     }),
     defineRoute({

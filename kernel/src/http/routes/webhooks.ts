@@ -50,7 +50,7 @@ export function webhookRoutes(services: () => KernelServices): RouteSpec[] {
         500: { description: 'The run failed, or the webhook node or the response it described is invalid' },
       },
       handler: ({ c, params: { workspace, path }, requestId }) =>
-        services().webhookService.handle({ request: c.req.raw, workspace, path, apiKey: c.get('apiKeyPrincipal'), requestId }),
+        services().webhookService.handle({ request: c.req.raw, workspace, path, apiKey: c.get('request').apiKeyPrincipal, requestId }),
     }),
   );
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isRole } from '../../auth/roles.js';
+import { isRole, type Role } from '../../auth/roles.js';
+import type { WorkspaceRecord } from '../../auth/users.js';
 import type { KernelServices } from '../../container.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { scopedClient } from '../../storage/scoped.js';
@@ -8,6 +9,14 @@ import { membershipSchema, workspaceSchema } from './auth.js';
 
 const roleSchema = z.enum(['owner', 'editor', 'viewer']);
 const memberSchema = z.object({ userId: z.string(), email: z.string(), name: z.string(), role: roleSchema, createdAt: z.date() });
+
+/**
+ * Returns the workspace with the caller's role. It builds the object field by field because on
+ * Node 20 (V8 11.3) an object spread followed by another property is far slower than a literal.
+ */
+function membership(workspace: WorkspaceRecord, role: Role): WorkspaceRecord & { role: Role } {
+  return { id: workspace.id, slug: workspace.slug, name: workspace.name, role };
+}
 
 export function workspaceRoutes(services: () => KernelServices): RouteSpec[] {
   return [
@@ -41,9 +50,12 @@ export function workspaceRoutes(services: () => KernelServices): RouteSpec[] {
       tags: ['workspaces'],
       auth: 'workspace',
       responses: { 200: { description: 'Current workspace', schema: membershipSchema } },
-      handler: async ({ principal }) => {
-        const workspace = await services().userService.findWorkspace(principal!.workspaceId);
-        return { body: { ...workspace!, role: principal!.role } };
+      handler: ({ principal }) => {
+        // A cached workspace is returned without waiting for a promise.
+        const { userService } = services();
+        const cached = userService.cachedWorkspace(principal!.workspaceId);
+        if (cached) return { body: membership(cached, principal!.role) };
+        return userService.findWorkspace(principal!.workspaceId).then((workspace) => ({ body: membership(workspace!, principal!.role) }));
       },
     }),
     defineRoute({
