@@ -48,18 +48,17 @@ import { NodeOutputCache } from './runtime/partial/output-cache.js';
 import { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import { ExtensionNodeRunner } from './runtime/extension-node-runner.js';
 import { RunService } from './runtime/run-service.js';
-import { createRunActivities } from './runtime/temporal/activities.js';
-import { TemporalBackend } from './runtime/temporal/backend.js';
-import { startRunWorker, type RunWorker } from './runtime/temporal/worker.js';
+import type { RunWorker } from './runtime/temporal/worker.js';
 import { createExpressionEvaluator } from './runtime/expressions/index.js';
-import { createHostBridge, hostAuditQueueFor, purgeExpiredKeyValues } from './extensions/host-api/index.js';
+import { hostAuditQueueFor } from './extensions/host-api/audit-queue.js';
+import { purgeExpiredKeyValues } from './extensions/host-api/kv.js';
 import { systemRoutes } from './http/routes/system.js';
 import { workspaceRoutes } from './http/routes/workspaces.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 import { createSharedState } from './infra/index.js';
 import { createLogger, type Logger } from './logger.js';
-import { openDatabase } from './storage/database.js';
+import { openDatabase, type Database } from './storage/database.js';
 import { migrate } from './storage/migrator.js';
 import { loadSecretKey } from './vault/secret-key.js';
 import { CredentialVault } from './vault/vault.js';
@@ -89,8 +88,13 @@ export interface CreateKernelOptions {
   logger?: Logger;
   /** Flag to apply pending migrations before serving (default true). */
   migrate?: boolean;
-  /** Services to use instead of the defaults, e.g. a database opened by a test. */
+  /** Services to use instead of the defaults, e.g. a database opened by a test. The caller closes them. */
   overrides?: Partial<Pick<KernelServices, 'db' | 'sharedState'>>;
+  /**
+   * The database of `config`, which the caller began to open earlier, e.g. while the kernel's
+   * modules loaded. The kernel takes it over and closes it. Without it the kernel opens one.
+   */
+  database?: Promise<Database>;
   /** Flag to load enabled extensions at start (default true). One-shot CLI commands that need none skip it. */
   loadExtensions?: boolean;
   /**
@@ -123,7 +127,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
   const closers: Array<() => Promise<void>> = [];
 
   try {
-    const db = options.overrides?.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+    const db = options.overrides?.db ?? (await (options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })));
     if (!options.overrides?.db) closers.push(() => db.close());
     if (options.migrate !== false) await migrate(db, { logger });
 
@@ -160,8 +164,9 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       config,
       sharedState,
       kernelRoutePaths: () => container.cradle.routes.map((route) => route.path),
-      bridgeFactory: (context) =>
-        createHostBridge(
+      // The host API's modules load with the first extension call, because no sandbox starts before one.
+      bridgeFactory: async (context) =>
+        (await import('./extensions/host-api/bridge.js')).createHostBridge(
           { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, stepId: context.stepId, progress: context.progress, caller: context.caller, startedRuns: context.startedRuns, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
           { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, demo: demoForExtensions, endpoints: endpointService, knowledge: { search: (workspaceId, id, input) => container.cradle.knowledgeBaseService.search(workspaceId, id, input) }, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
         ),
@@ -193,8 +198,9 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       maxConcurrentPerWorkspace: config.runMaxConcurrentPerWorkspace,
       maxRecordBytes: config.runRecordMaxBytes,
     };
+    // The Temporal SDK modules load only with the temporal back end: importing them costs about 0.3 s and 45 MiB.
     const temporal = config.runBackend === 'temporal'
-      ? await TemporalBackend.connect({
+      ? await (await import('./runtime/temporal/backend.js')).TemporalBackend.connect({
           // loadConfig rejects the temporal back end without TEMPORAL_ADDRESS.
           address: config.temporalAddress!,
           namespace: config.temporalNamespace,
@@ -231,6 +237,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     // Bundling the workflow code takes seconds, so the worker starts with execution, after a CLI start already serves /api/health.
     const startTemporalWorker = async () => {
       if (!temporal || !(options.temporalWorker ?? config.temporalWorker)) return;
+      const [{ createRunActivities }, { startRunWorker }] = await Promise.all([import('./runtime/temporal/activities.js'), import('./runtime/temporal/worker.js')]);
       const activities = createRunActivities({
         db,
         sharedState,

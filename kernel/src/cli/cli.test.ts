@@ -133,10 +133,26 @@ describe('mify CLI', () => {
     }
     const health = await fetch(`${url}/api/health`);
     child.kill('SIGTERM');
+    const code = await exited;
 
     expect(health.status).toBe(200);
+    // The setup hint follows the URL once the kernel has checked for users.
     expect(output).toContain('npx mify setup --email');
-    expect(await exited).toBe(0);
+    expect(code).toBe(0);
+  });
+
+  it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('start reports a data directory in use', async () => {
+    const dataDir = tempDir();
+    fs.writeFileSync(path.join(dataDir, 'pgdata.lock'), String(process.pid));
+    // Without DATABASE_URL, so the start uses the embedded database whose lock is taken.
+    const { DATABASE_URL: _serverUrl, ...env } = process.env;
+    const result = await promisify(execFile)(process.execPath, [BIN, 'start', '--port', '0'], { env: { ...env, MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }, timeout: 20_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`is in use by another MIFY process (pid ${process.pid})`);
   });
 
   it('installs, lists, disables, enables and uninstalls an extension', async () => {
@@ -162,6 +178,17 @@ describe('mify CLI', () => {
     expect(enabled.out).toBe('acme.cli is active.');
     expect(removed.out).toBe('Uninstalled acme.cli.');
     expect(missing).toMatchObject({ code: 1, err: "Error: Extension 'acme.cli' was not found." });
+  });
+
+  it('lists a bundle that cannot load as failed', async () => {
+    const dataDir = tempDir();
+    writeIsolateExtension({ id: 'acme.broken', dir: path.join(dataDir, 'extensions', 'broken'), code: 'export default { nodes: { ' });
+    const result = capture({ MIFY_DATA_DIR: dataDir });
+
+    const code = await runCli(['ext', 'list'], result.io);
+
+    expect(code).toBe(0);
+    expect(result.out.join('\n')).toMatch(/acme\.broken@1\.0\.0 {2}failed \(unhealthy\) {2}isolate {2}folder\n {4}last error: Extension 'acme\.broken'/);
   });
 
   it('names the missing install source', async () => {

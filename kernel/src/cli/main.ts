@@ -10,7 +10,7 @@ import type { InstallSource } from '../extensions/host.js';
 import { loadRegistryRoutes } from '../extensions/registry-mount.js';
 import { createKernel, type Kernel } from '../kernel.js';
 import { createLogger } from '../logger.js';
-import { openDatabase } from '../storage/database.js';
+import { openDatabase, type Database } from '../storage/database.js';
 import { migrate } from '../storage/migrator.js';
 import { startServer } from '../server.js';
 import { KERNEL_VERSION } from '../version.js';
@@ -36,6 +36,8 @@ export interface CliIo {
   out(line: string): void;
   err(line: string): void;
   env: Record<string, string | undefined>;
+  /** The database of `mify start`, when the caller began to open it already (see early-database.ts). */
+  startDatabase?: Promise<Database> | null;
 }
 
 const commonOptions = { help: { type: 'boolean', short: 'h' } } as const;
@@ -63,10 +65,13 @@ async function withKernel<T>(io: CliIo, fn: (kernel: Kernel) => Promise<T>, opti
   }
 }
 
-function printFirstRun(io: CliIo, url: string, needsSetup: boolean, config: KernelConfig): void {
+function printRunning(io: CliIo, url: string, config: KernelConfig): void {
   io.out('');
   io.out(`MIFY ${KERNEL_VERSION} is running at ${url}`);
   io.out(`  storage: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}`}`);
+}
+
+function printSetupHint(io: CliIo, url: string, needsSetup: boolean): void {
   if (needsSetup) {
     io.out('');
     io.out('First run: create the owner account and the first workspace, either');
@@ -87,9 +92,11 @@ const commands: Record<string, Command> = {
       if (typeof values.port === 'string') env.MIFY_PORT = values.port;
       const config = loadConfig(env);
       const registry = config.registryMount ? { extraRoutes: await loadRegistryRoutes(config, createLogger({ level: config.logLevel })) } : {};
-      // Extensions load after the server listens, so /api/health responds while their sandboxes start.
-      const kernel = await createKernel({ config, loadExtensions: false, ...registry });
+      // Extensions load after the server listens, so /api/health responds while they load.
+      const kernel = await createKernel({ config, loadExtensions: false, ...(io.startDatabase ? { database: io.startDatabase } : {}), ...registry });
       const running = await startServer(kernel);
+      // The URL comes first, because the setup check below waits for Prisma to load its query compiler on a fresh start.
+      printRunning(io, running.url, config);
       // Runs start executing once the extensions are loaded, so runs resumed after a crash find their node types.
       kernel.services.extensionHost
         .start()
@@ -115,7 +122,7 @@ const commands: Record<string, Command> = {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
 
-      printFirstRun(io, running.url, await kernel.services.userService.needsSetup(), config);
+      printSetupHint(io, running.url, await kernel.services.userService.needsSetup());
       return 'running';
     },
   },
@@ -260,6 +267,8 @@ const commands: Record<string, Command> = {
     options: {},
     async run(_values, io) {
       await withKernel(io, async (kernel) => {
+        // A kernel starts each sandbox on first call. Starting them all here lists a bundle that cannot load as failed.
+        await kernel.services.extensionHost.startSandboxes();
         const items = await kernel.services.extensionHost.list();
         if (items.length === 0) io.out('No extensions installed.');
         for (const item of items) {

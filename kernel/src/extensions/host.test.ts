@@ -39,7 +39,8 @@ describe.each(databaseBackends)('extension host on $name', (backend) => {
       const body = (await response.json()) as { id: string; state: string };
 
       expect(response.status).toBe(201);
-      expect(body).toMatchObject({ id: 'acme.echo', state: 'active' });
+      // An install starts the sandbox right away, so a broken bundle fails the install.
+      expect(body).toMatchObject({ id: 'acme.echo', state: 'active', sandbox: 'running' });
       expect(await invokeEcho()).toEqual({ items: [{ json: { text: 'hi', version: '1.0.0' } }] });
     });
 
@@ -96,12 +97,13 @@ describe.each(databaseBackends)('extension host on $name', (backend) => {
     });
 
     it('disables and enables, keeping the state', async () => {
-      const disabled = (await (await t.fetch('/api/extensions/acme.echo/disable', { method: 'POST', cookie: admin.cookie })).json()) as { state: string };
+      const disabled = (await (await t.fetch('/api/extensions/acme.echo/disable', { method: 'POST', cookie: admin.cookie })).json()) as { state: string; sandbox: string };
       const call = await invokeEcho().catch((error: Error) => error.message);
       const row = await t.kernel.services.db.prisma.installedExtension.findUnique({ where: { id: 'acme.echo' } });
       const enabled = (await (await t.fetch('/api/extensions/acme.echo/enable', { method: 'POST', cookie: admin.cookie })).json()) as { state: string };
 
       expect(disabled.state).toBe('disabled');
+      expect(disabled.sandbox).toBe('stopped');
       expect(call).toContain('disabled');
       expect(row!.enabled).toBe(false);
       expect(enabled.state).toBe('active');
@@ -206,5 +208,71 @@ describe('extension discovery', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('sandboxes started on first call', () => {
+  let t: TestKernel;
+  let admin: { cookie: string };
+
+  beforeAll(async () => {
+    t = await startTestKernel('pglite', {
+      env: {},
+      beforeStart: (dataDir) => {
+        writeIsolateExtension({ id: 'acme.lazy', dir: path.join(dataDir, 'extensions', 'lazy') });
+        writeIsolateExtension({ id: 'acme.broken', dir: path.join(dataDir, 'extensions', 'broken'), code: 'export default { nodes: { ' });
+      },
+    });
+    admin = await setupOwner(t);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const statusOf = async (id: string) => (await (await t.fetch(`/api/extensions/${id}`, { cookie: admin.cookie })).json()) as { state: string; sandbox: string; health: string; lastError: string | null };
+  const invoke = (id: string) => t.kernel.services.extensionHost.invoke(id, { kind: 'node', name: `${id}.echo`, input: echoInput }, { workspaceId: null });
+
+  it('reports a loaded extension as on-demand', async () => {
+    const status = await statusOf('acme.lazy');
+
+    expect(status.state).toBe('active');
+    expect(status.sandbox).toBe('on-demand');
+  });
+
+  it('lists contributions before any call', async () => {
+    const body = (await (await t.fetch('/api/extensions/contributions', { cookie: admin.cookie })).json()) as { nodes: Array<{ type: string }> };
+
+    expect(body.nodes.map((node) => node.type)).toContain('acme.lazy.echo');
+  });
+
+  it('answers concurrent first calls', async () => {
+    const outputs = await Promise.all([invoke('acme.lazy'), invoke('acme.lazy'), invoke('acme.lazy')]);
+    const status = await statusOf('acme.lazy');
+
+    for (const output of outputs) expect(output).toEqual({ items: [{ json: { text: 'hi', version: '1.0.0' } }] });
+    expect(status.sandbox).toBe('running');
+    expect(status.health).toBe('healthy');
+  });
+
+  it('marks a bundle that fails on first call as failed', async () => {
+    const before = await statusOf('acme.broken');
+    const firstCall = await invoke('acme.broken').then(() => 'ok', (error: Error) => error.message);
+    const after = await statusOf('acme.broken');
+    const secondCall = await invoke('acme.broken').then(() => 'ok', (error: Error & { code?: string }) => error.code);
+
+    expect(before).toMatchObject({ state: 'active', sandbox: 'on-demand', health: 'healthy' });
+    expect(firstCall).toContain("Extension 'acme.broken'");
+    expect(after).toMatchObject({ state: 'failed', sandbox: 'stopped', health: 'unhealthy' });
+    expect(after.lastError).toContain("Extension 'acme.broken'");
+    expect(secondCall).toBe('extension_inactive');
+  });
+
+  it('starts the sandbox again when re-enabled', async () => {
+    await t.fetch('/api/extensions/acme.lazy/disable', { method: 'POST', cookie: admin.cookie });
+    const enabled = (await (await t.fetch('/api/extensions/acme.lazy/enable', { method: 'POST', cookie: admin.cookie })).json()) as { state: string; sandbox: string };
+
+    expect(enabled).toMatchObject({ state: 'active', sandbox: 'running' });
+    expect(await invoke('acme.lazy')).toEqual({ items: [{ json: { text: 'hi', version: '1.0.0' } }] });
   });
 });

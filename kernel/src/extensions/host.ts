@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { checkEngine, validateManifest, type ExtensionManifest } from '@mify/sdk';
 import semver from 'semver';
@@ -10,20 +11,19 @@ import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
 import { KERNEL_VERSION } from '../version.js';
-import { ensureCollectionIndexes, extensionFilesRoot, HOST_METHOD_NAMES, type HostCaller } from './host-api/index.js';
+import { ensureCollectionIndexes } from './host-api/collection-indexes.js';
+import type { HostCaller } from './host-api/types.js';
 import { PackageError } from './errors-package.js';
 import type { RegistrySource } from './registry-client.js';
-import { createIsolateRuntime, FailureWindow } from './runtime/isolate/index.js';
+import { FailureWindow } from './runtime/isolate/index.js';
 import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest } from './runtime/types.js';
+import { createSandbox } from './sandbox.js';
 import { ExtensionStore, type ExtensionSource, type InstalledRecord } from './store.js';
 
 /** `extensions/` of the repository; the same path from `src/` and `dist/`. */
 export const BUNDLED_EXTENSIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../extensions');
 export const MANIFEST_FILE = 'mify.extension.json';
 
-/** Defaults when a manifest sets no limits. */
-const DEFAULT_MEMORY_LIMIT_MB = 128;
-const DEFAULT_TIMEOUT_MS = 5_000;
 /** Failures within the window after which an extension is reported unhealthy. */
 const UNHEALTHY_AFTER_FAILURES = 5;
 const FAILURE_WINDOW_MS = 60_000;
@@ -53,7 +53,7 @@ export interface InstallSource {
   allowUnsigned?: boolean | undefined;
 }
 
-export type HostBridgeFactory = (context: InvocationContext & { extensionId: string; manifest: ExtensionManifest }) => HostBridge;
+export type HostBridgeFactory = (context: InvocationContext & { extensionId: string; manifest: ExtensionManifest }) => HostBridge | Promise<HostBridge>;
 
 export interface ExtensionStatus {
   id: string;
@@ -65,6 +65,12 @@ export interface ExtensionStatus {
   enabled: boolean;
   /** `active`: loaded and callable; `disabled`; `failed`: enabled but could not be loaded (see lastError). */
   state: 'active' | 'disabled' | 'failed';
+  /**
+   * State of the extension's sandbox (its isolates or WASM worker). An active extension's sandbox
+   * is `on-demand` until its first call, `starting` while that call waits, then `running`. A
+   * disabled or failed extension has a `stopped` sandbox.
+   */
+  sandbox: SandboxState;
   health: 'healthy' | 'unhealthy';
   /** Failed calls within the last minute. */
   recentFailures: number;
@@ -73,9 +79,21 @@ export interface ExtensionStatus {
   previousVersion: string | null;
 }
 
+export type SandboxState = 'running' | 'starting' | 'on-demand' | 'stopped';
+
+interface LoadOptions {
+  /** When the sandbox starts: now (default), or on the extension's first call. */
+  sandbox?: 'now' | 'on-demand';
+  /** Stored event topics of the extension, when the caller read them already. */
+  subscriptions?: readonly string[];
+}
+
 interface LoadedExtension {
   record: InstalledRecord;
-  runtime: ExtensionRuntime;
+  /** The sandbox, or null until the first call of an extension loaded on demand. */
+  runtime: ExtensionRuntime | null;
+  /** The sandbox being created for the first call, shared by the calls that arrive meanwhile. */
+  starting: Promise<ExtensionRuntime> | null;
   failures: FailureWindow;
 }
 
@@ -109,22 +127,15 @@ export function readManifest(folder: string): ExtensionManifest {
   return result.manifest;
 }
 
-/**
- * WASI preopens for a WASM extension: with `files:write`, its instance-wide files
- * folder (the one the `files` host API uses without a workspace) appears as
- * `/files` in the guest. WASI preopens cannot be read-only in Extism 1.0.3, so
- * `files:read` alone opens nothing and the guest uses the host API instead.
- */
-function wasmPaths(manifest: ExtensionManifest, dataDir: string): Record<string, string> {
-  if (!manifest.permissions.includes('files:write')) return {};
-  const root = extensionFilesRoot(dataDir, manifest.id, null);
-  fs.mkdirSync(root, { recursive: true });
-  return { '/files': root };
-}
-
 function extensionState(enabled: boolean, loaded: boolean): ExtensionStatus['state'] {
   if (!enabled) return 'disabled';
   return loaded ? 'active' : 'failed';
+}
+
+function sandboxState(loaded: LoadedExtension | undefined): SandboxState {
+  if (!loaded) return 'stopped';
+  if (loaded.runtime) return 'running';
+  return loaded.starting ? 'starting' : 'on-demand';
 }
 
 /** Base path of the routes of extensions without a mount. */
@@ -147,10 +158,6 @@ function withDeclaredKeyOrder(record: InstalledRecord): InstalledRecord {
 /** Distinct `mount` paths of a manifest's routes. */
 function routeMounts(manifest: ExtensionManifest): string[] {
   return [...new Set((manifest.contributes?.routes ?? []).flatMap((route) => (route.mount ? [route.mount] : [])))];
-}
-
-function httpHosts(manifest: ExtensionManifest): string[] {
-  return manifest.permissions.filter((p) => p.startsWith('http:fetch:')).map((p) => p.slice('http:fetch:'.length));
 }
 
 /**
@@ -196,48 +203,72 @@ export class ExtensionHost {
     return this.deps.bundledDirs ?? [BUNDLED_EXTENSIONS_DIR, ...(this.deps.config.extensionsDir ? [this.deps.config.extensionsDir] : [])];
   }
 
-  /** Registers bundled extensions, then loads every enabled one. A failing extension is reported, not fatal. */
+  /**
+   * Registers bundled extensions, then loads every enabled one. A failing extension is reported,
+   * not fatal. Loading checks the entry file and route mounts, creates collection indexes and
+   * restores event subscriptions, but each sandbox starts on the extension's first call
+   * (see `startSandboxes` to start them all).
+   */
   async start(): Promise<void> {
+    // The records and the event subscriptions are read with one query each. Two queries per
+    // extension made loading the 22 bundled extensions about 0.1 s longer (one measurement).
+    const stored = new Map((await this.store.list()).map((record) => [record.id, record]));
+    let changed = false;
     for (const dir of this.bundledDirs()) {
       if (!fs.existsSync(dir)) continue;
       for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
         const folder = path.join(dir, entry.name);
         if (!entry.isDirectory() || !fs.existsSync(path.join(folder, MANIFEST_FILE))) continue;
-        await this.registerBundled(folder);
+        changed = (await this.registerBundled(folder, stored)) || changed;
+        // Each manifest takes a few milliseconds to validate, and `mify start` serves requests meanwhile.
+        await nextTurn();
       }
     }
+    changed = (await this.registerDropped(stored)) || changed;
 
-    await this.registerDropped();
-
-    for (const record of await this.store.list()) {
+    // Both lists are ordered by id.
+    const records = changed ? await this.store.list() : [...stored.values()];
+    const subscriptions = await this.storedEventSubscriptions(records.filter((record) => record.enabled).map((record) => record.id));
+    for (const record of records) {
       if (!record.enabled) continue;
-      await this.load(record).catch(() => {});
+      await this.load(record, { sandbox: 'on-demand', subscriptions: subscriptions.get(record.id) ?? [] }).catch(() => {});
+      await nextTurn();
     }
-    this.log.info({ active: this.loaded.size, failed: this.loadErrors.size }, 'extensions loaded');
+    this.log.info({ active: this.loaded.size, failed: this.loadErrors.size, sandboxes: 'on-demand' }, 'extensions loaded');
   }
 
-  private async registerBundled(folder: string): Promise<void> {
+  /**
+   * Starts the sandbox of every active extension that has none yet. An extension whose sandbox
+   * fails to start is marked failed with the error, as a failed load is.
+   */
+  async startSandboxes(): Promise<void> {
+    for (const loaded of [...this.loaded.values()]) await this.sandboxOf(loaded).catch(() => {});
+  }
+
+  /** Records a bundled extension that is new, or whose version or folder changed. Returns whether it saved a record. */
+  private async registerBundled(folder: string, stored: ReadonlyMap<string, InstalledRecord>): Promise<boolean> {
     let manifest: ExtensionManifest;
     try {
       manifest = readManifest(folder);
     } catch (error) {
       this.log.error({ folder, err: error }, 'bundled extension has an invalid manifest; skipped');
-      return;
+      return false;
     }
-    const existing = await this.store.get(manifest.id);
-    if (existing && existing.source !== 'bundled') return;
-    if (existing && existing.version === manifest.version && existing.location === folder) return;
+    const existing = stored.get(manifest.id);
+    if (existing && existing.source !== 'bundled') return false;
+    if (existing && existing.version === manifest.version && existing.location === folder) return false;
     await this.store.save({ id: manifest.id, version: manifest.version, enabled: existing?.enabled ?? true, source: 'bundled', location: folder, manifest, previous: null });
+    return true;
   }
 
   /**
    * Registers extensions an operator copied into MIFY_DATA_DIR/extensions by
    * hand, as `<folder>/mify.extension.json` or `<id>/<version>/mify.extension.json`
    * (the layout installs use). Only ids without a record are added; for
-   * several versions of one id the highest wins.
+   * several versions of one id the highest wins. Returns whether it saved a record.
    */
-  private async registerDropped(): Promise<void> {
-    if (!fs.existsSync(this.installDir)) return;
+  private async registerDropped(stored: ReadonlyMap<string, InstalledRecord>): Promise<boolean> {
+    if (!fs.existsSync(this.installDir)) return false;
     const found = new Map<string, { folder: string; manifest: ExtensionManifest }>();
     const consider = (folder: string) => {
       if (!fs.existsSync(path.join(folder, MANIFEST_FILE))) return;
@@ -255,51 +286,40 @@ export class ExtensionHost {
       consider(folder);
       for (const version of fs.readdirSync(folder, { withFileTypes: true })) if (version.isDirectory()) consider(path.join(folder, version.name));
     }
+    let saved = false;
     for (const { folder, manifest } of found.values()) {
-      if (await this.store.get(manifest.id)) continue;
+      // A bundled extension registered in this same start is not in `stored`, hence the second check.
+      if (stored.has(manifest.id) || (await this.store.get(manifest.id))) continue;
       await this.store.save({ id: manifest.id, version: manifest.version, enabled: true, source: 'folder', location: folder, manifest, previous: null });
       this.log.info({ extensionId: manifest.id, folder }, 'registered extension found in the data directory');
+      saved = true;
     }
+    return saved;
   }
 
-  /** Creates the sandbox of an installed extension. Records the error and rethrows when it cannot load. */
-  private async load(stored: InstalledRecord): Promise<LoadedExtension> {
+  /**
+   * Loads an installed extension, with its sandbox created now or on its first call. Records
+   * the error and rethrows when it cannot load.
+   */
+  private async load(stored: InstalledRecord, options: LoadOptions = {}): Promise<LoadedExtension> {
+    const sandbox = options.sandbox ?? 'now';
     const record = withDeclaredKeyOrder(stored);
     const { manifest } = record;
-    const failures = new FailureWindow({ maxFailures: UNHEALTHY_AFTER_FAILURES, windowMs: FAILURE_WINDOW_MS });
-    const onFailure = (error: ExtensionCallError) => {
-      failures.record();
-      this.lastErrors.set(record.id, error.message);
-      if (!failures.healthy) this.log.warn({ extensionId: record.id, failures: failures.failureCount }, 'extension is unhealthy');
-    };
 
     try {
       this.assertMountsFree(manifest);
       const entry = path.join(record.location, manifest.entry);
       if (!fs.existsSync(entry)) throw new ExtensionError('extension_entry_missing', 422, `Extension '${record.id}' has no entry file ${manifest.entry} in ${record.location}; build it first (npm run build).`);
       if (manifest.collections?.length) await ensureCollectionIndexes(this.deps.db, record.id, manifest.collections);
-      const limits = { memoryLimitMb: manifest.limits?.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB, timeoutMs: manifest.limits?.timeoutMs ?? DEFAULT_TIMEOUT_MS };
 
-      const runtime: ExtensionRuntime =
-        manifest.runtime === 'isolate'
-          ? await createIsolateRuntime({ extensionId: record.id, code: fs.readFileSync(entry, 'utf8'), limits, hostMethods: HOST_METHOD_NAMES, logger: this.deps.logger, onFailure: (_reason, error) => onFailure(error) })
-          : await (await import('./runtime/wasm/index.js')).createWasmRuntime({
-              extensionId: record.id,
-              wasm: entry,
-              limits,
-              allowedHosts: httpHosts(manifest),
-              allowedPaths: wasmPaths(manifest, this.deps.config.dataDir),
-              exports: Object.fromEntries((manifest.contributes?.nodes ?? []).filter((n) => n.handler).map((n) => [n.type, n.handler!])),
-              logger: this.deps.logger,
-              onFailure,
-            });
-
-      const loaded = { record, runtime, failures };
+      const failures = new FailureWindow({ maxFailures: UNHEALTHY_AFTER_FAILURES, windowMs: FAILURE_WINDOW_MS });
+      const runtime = sandbox === 'now' ? await this.createSandbox(record, failures) : null;
+      const loaded: LoadedExtension = { record, runtime, starting: null, failures };
       this.loaded.set(record.id, loaded);
       this.mountTable = null;
-      await this.restoreEventSubscriptions(record.id);
+      await this.restoreEventSubscriptions(record.id, options.subscriptions);
       this.loadErrors.delete(record.id);
-      this.log.info({ extensionId: record.id, version: record.version, runtime: manifest.runtime }, 'extension loaded');
+      this.log.info({ extensionId: record.id, version: record.version, runtime: manifest.runtime, sandbox: runtime ? 'running' : 'on-demand' }, 'extension loaded');
       return loaded;
     } catch (error) {
       const message = (error as Error).message;
@@ -307,6 +327,54 @@ export class ExtensionHost {
       this.log.error({ extensionId: record.id, version: record.version, err: error }, 'extension failed to load');
       throw error;
     }
+  }
+
+  private createSandbox(record: InstalledRecord, failures: FailureWindow): Promise<ExtensionRuntime> {
+    const onFailure = (error: ExtensionCallError) => {
+      failures.record();
+      this.lastErrors.set(record.id, error.message);
+      if (!failures.healthy) this.log.warn({ extensionId: record.id, failures: failures.failureCount }, 'extension is unhealthy');
+    };
+    const entry = path.join(record.location, record.manifest.entry);
+    return createSandbox({ manifest: record.manifest, entry, dataDir: this.deps.config.dataDir, logger: this.deps.logger, onFailure });
+  }
+
+  /**
+   * Returns the sandbox of a loaded extension, creating it on the first call. When it cannot
+   * start, the extension is unloaded and marked failed with the error, which is rethrown.
+   */
+  private sandboxOf(loaded: LoadedExtension): Promise<ExtensionRuntime> {
+    if (loaded.runtime) return Promise.resolve(loaded.runtime);
+    loaded.starting ??= this.startSandbox(loaded);
+    return loaded.starting;
+  }
+
+  private async startSandbox(loaded: LoadedExtension): Promise<ExtensionRuntime> {
+    const { record } = loaded;
+    const startedAt = performance.now();
+    let runtime: ExtensionRuntime;
+    try {
+      runtime = await this.createSandbox(record, loaded.failures);
+    } catch (error) {
+      loaded.starting = null;
+      // A later unload or reload replaced this entry, so the failure is not this extension's state any more.
+      if (this.loaded.get(record.id) === loaded) {
+        await this.unload(record.id);
+        this.loadErrors.set(record.id, (error as Error).message);
+        this.log.error({ extensionId: record.id, version: record.version, err: error }, 'extension sandbox failed to start');
+      }
+      throw error;
+    }
+
+    loaded.starting = null;
+    if (this.loaded.get(record.id) !== loaded) {
+      // Unloaded (disabled, upgraded, stopped) while the sandbox started.
+      await runtime.dispose().catch((error: unknown) => this.log.warn({ extensionId: record.id, err: error }, 'dispose failed'));
+      throw new ExtensionError('extension_inactive', 409, `Extension '${record.id}' was unloaded while its sandbox started. Call it again.`);
+    }
+    loaded.runtime = runtime;
+    this.log.info({ extensionId: record.id, runtime: record.manifest.runtime, startMs: Math.round(performance.now() - startedAt) }, 'extension sandbox started');
+    return runtime;
   }
 
   /**
@@ -362,7 +430,8 @@ export class ExtensionHost {
     const loaded = this.loaded.get(id);
     this.loaded.delete(id);
     this.loadErrors.delete(id);
-    if (loaded) await loaded.runtime.dispose().catch((error: unknown) => this.log.warn({ extensionId: id, err: error }, 'dispose failed'));
+    // A sandbox still starting is disposed by startSandbox, which finds the entry gone.
+    if (loaded?.runtime) await loaded.runtime.dispose().catch((error: unknown) => this.log.warn({ extensionId: id, err: error }, 'dispose failed'));
   }
 
   /** Copies an extension folder into the data directory and returns the copy's path. */
@@ -509,6 +578,7 @@ export class ExtensionHost {
       source: record.source,
       enabled: record.enabled,
       state: extensionState(record.enabled, loaded !== undefined),
+      sandbox: sandboxState(loaded),
       health: loadError || (loaded && !loaded.failures.healthy) ? 'unhealthy' : 'healthy',
       recentFailures: loaded?.failures.failureCount ?? 0,
       lastError: loadError ?? this.lastErrors.get(record.id) ?? null,
@@ -544,9 +614,10 @@ export class ExtensionHost {
       if (!record) throw new NotFoundError('Extension', id);
       throw new ExtensionError('extension_inactive', 409, `Extension '${id}' is ${record.enabled ? `not loaded: ${this.loadErrors.get(id) ?? 'unknown error'}` : 'disabled; enable it first'}.`);
     }
-    const bridge = this.deps.bridgeFactory({ ...context, extensionId: id, manifest: loaded.record.manifest });
+    const runtime = await this.sandboxOf(loaded);
+    const bridge = await this.deps.bridgeFactory({ ...context, extensionId: id, manifest: loaded.record.manifest });
     try {
-      return await loaded.runtime.invoke(request, bridge);
+      return await runtime.invoke(request, bridge);
     } finally {
       bridge.dispose?.();
     }
@@ -565,9 +636,22 @@ export class ExtensionHost {
     await this.listen(extensionId, topic);
   }
 
-  private async restoreEventSubscriptions(extensionId: string): Promise<void> {
-    const rows = await this.deps.db.query<{ key: string }>(`select key from extension_kv where extension_id = $1 and workspace_id = '' and key like $2`, [extensionId, `${EVENT_SUBSCRIPTION_PREFIX}%`]);
-    for (const row of rows) await this.listen(extensionId, row.key.slice(EVENT_SUBSCRIPTION_PREFIX.length));
+  /** Subscribes an extension again to its stored topics, read from the database unless given. */
+  private async restoreEventSubscriptions(extensionId: string, topics?: readonly string[]): Promise<void> {
+    if (!topics) {
+      const rows = await this.deps.db.query<{ key: string }>(`select key from extension_kv where extension_id = $1 and workspace_id = '' and key like $2`, [extensionId, `${EVENT_SUBSCRIPTION_PREFIX}%`]);
+      topics = rows.map((row) => row.key.slice(EVENT_SUBSCRIPTION_PREFIX.length));
+    }
+    for (const topic of topics) await this.listen(extensionId, topic);
+  }
+
+  /** Stored event subscriptions of the given extensions: extension id → topics. */
+  private async storedEventSubscriptions(extensionIds: string[]): Promise<Map<string, string[]>> {
+    // Filtering by extension id lets PostgreSQL use the primary key (extension_id, workspace_id, key) of extension_kv.
+    const rows = await this.deps.db.query<{ extension_id: string; key: string }>(`select extension_id, key from extension_kv where extension_id = any($1::text[]) and workspace_id = '' and key like $2`, [extensionIds, `${EVENT_SUBSCRIPTION_PREFIX}%`]);
+    const topics = new Map<string, string[]>();
+    for (const row of rows) topics.set(row.extension_id, [...(topics.get(row.extension_id) ?? []), row.key.slice(EVENT_SUBSCRIPTION_PREFIX.length)]);
+    return topics;
   }
 
   private async listen(extensionId: string, topic: string): Promise<void> {

@@ -29,6 +29,7 @@ export interface Database extends SqlExecutor {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Whether the pgvector extension is available on this database. */
   hasVector(): Promise<boolean>;
+  /** Closes the connections. A second call returns the first call's promise. */
   close(): Promise<void>;
 }
 
@@ -82,6 +83,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   let vectorAvailable: boolean | undefined;
+  let closing: Promise<void> | undefined;
 
   const executor: SqlExecutor = {
     async query<T>(sql: string, params: unknown[] = []) {
@@ -114,10 +116,13 @@ async function openPglite(dataDir: string): Promise<Database> {
       vectorAvailable ??= true;
       return vectorAvailable;
     },
-    async close() {
-      await prisma.$disconnect();
-      await pglite.close();
-      releaseLock();
+    close() {
+      closing ??= (async () => {
+        await prisma.$disconnect();
+        await pglite.close();
+        releaseLock();
+      })();
+      return closing;
     },
   };
 }
@@ -142,6 +147,7 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
 
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let vectorAvailable: boolean | undefined;
+  let closing: Promise<void> | undefined;
 
   return {
     kind: 'postgres',
@@ -182,9 +188,12 @@ async function openPostgres(databaseUrl: string): Promise<Database> {
       }
       return vectorAvailable;
     },
-    async close() {
-      await prisma.$disconnect();
-      await pool.end();
+    close() {
+      closing ??= (async () => {
+        await prisma.$disconnect();
+        await pool.end();
+      })();
+      return closing;
     },
   };
 }

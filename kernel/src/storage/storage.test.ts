@@ -117,6 +117,18 @@ describe('embedded database folder', () => {
     expect(found?.id).toBe('w');
   });
 
+  it('closes once when closed twice', async () => {
+    const dataDir = tempDir('mify-data-');
+    const db = await openDatabase({ dataDir });
+
+    await Promise.all([db.close(), db.close()]);
+    await db.close();
+    const reopened = await openDatabase({ dataDir });
+    await reopened.close();
+
+    expect(fs.existsSync(path.join(dataDir, 'pgdata.lock'))).toBe(false);
+  });
+
   it('refuses a second opener while the first holds it', async () => {
     const dataDir = tempDir('mify-data-');
     fs.mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });

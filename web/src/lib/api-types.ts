@@ -357,6 +357,8 @@ export interface ExtensionStatus {
   source: 'bundled' | 'folder' | 'package' | 'registry';
   enabled: boolean;
   state: 'active' | 'disabled' | 'failed';
+  /** Sandbox state; `on-demand` starts it at the extension's first call. */
+  sandbox: 'running' | 'starting' | 'on-demand' | 'stopped';
   health: 'healthy' | 'unhealthy';
   /** Failed calls counted towards marking the extension unhealthy. */
   recentFailures: number;

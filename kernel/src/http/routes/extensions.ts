@@ -12,6 +12,7 @@ const statusSchema = z.object({
   source: z.enum(['bundled', 'folder', 'package', 'registry']),
   enabled: z.boolean(),
   state: z.enum(['active', 'disabled', 'failed']),
+  sandbox: z.enum(['running', 'starting', 'on-demand', 'stopped']).describe('on-demand: the sandbox starts at the extension\'s first call; stopped: the extension is not loaded'),
   health: z.enum(['healthy', 'unhealthy']),
   recentFailures: z.number(),
   lastError: z.string().nullable(),
