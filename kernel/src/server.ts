@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
-import { CollabService } from './collab/collab-service.js';
+import { attachCollab, type CollabEndpoint } from './collab/attach.js';
 import type { Kernel } from './kernel.js';
 
 type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next?: () => void) => void;
@@ -15,7 +15,7 @@ export interface RunningServer {
   url: string;
   server: http.Server;
   /** The live collaboration server on `/api/collab`. */
-  collab: CollabService;
+  collab: CollabEndpoint;
   /** Stops accepting connections, waits for in-flight requests up to the shutdown timeout, then closes the kernel. */
   close(): Promise<void>;
 }
@@ -95,8 +95,7 @@ export async function startServer(kernel: Kernel, options: { host?: string; port
     }
   });
   server.keepAliveTimeout = 5_000;
-  const collab = new CollabService(kernel.services);
-  collab.attach(server);
+  const collab = attachCollab(server, kernel.services);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -17,9 +17,7 @@ import type { Role } from '../auth/roles.js';
 import type { KernelServices } from '../container.js';
 import { SESSION_COOKIE } from '../http/middleware.js';
 import type { Logger } from '../logger.js';
-
-/** Path of the WebSocket endpoint. */
-export const COLLAB_PATH = '/api/collab';
+import { COLLAB_PATH } from './attach.js';
 
 /** Largest WebSocket message a client may send, in bytes (5 MiB). */
 export const MAX_COLLAB_MESSAGE_BYTES = 5 * 1024 * 1024;
@@ -99,16 +97,9 @@ export class CollabService {
     this.stopListening = deps.graphService.onDraftSaved((saved) => this.applySavedDraft(saved.graphId, saved.draft as GraphJson, saved.draftUpdatedAt));
   }
 
-  /** Serves WebSocket upgrades of `COLLAB_PATH` on `server`; other upgrade requests are refused. */
-  attach(server: http.Server): void {
-    server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      if (url.pathname !== COLLAB_PATH && !url.pathname.startsWith(`${COLLAB_PATH}/`)) {
-        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n');
-        return;
-      }
-      this.sockets.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
-    });
+  /** Takes over a WebSocket upgrade request of `COLLAB_PATH` (see attach.ts). */
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.sockets.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
   }
 
   private accept(ws: WebSocket, request: http.IncomingMessage): void {

@@ -231,6 +231,50 @@ describe.each(databaseBackends)('live collaboration on $name', (backend) => {
   });
 });
 
+/** Status of a WebSocket upgrade refused by the server. */
+async function refusedUpgrade(url: string): Promise<number> {
+  const socket = new WebSocket(url);
+  return new Promise((resolve, reject) => {
+    socket.on('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      response.destroy();
+    });
+    socket.on('error', () => {});
+    socket.on('open', () => reject(new Error(`the upgrade of ${url} was accepted`)));
+  });
+}
+
+describe('collaboration endpoint', () => {
+  it('loads the service with the first connection and refuses other paths and a closing server', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-collab-lazy-'));
+    const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }), logger: createLogger({ level: 'silent' }) });
+    const running = await startServer(kernel, { host: '127.0.0.1', port: 0, webDir: path.join(dataDir, 'no-studio') });
+    const wsUrl = running.url.replace(/^http/, 'ws');
+    try {
+      const setup = await fetch(`${running.url}/api/setup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'lazy@example.com', password: 'correct-horse-1', workspace: 'Lazy' }) });
+      const sessionCookie = setup.headers.getSetCookie().find((value) => value.startsWith('mify_session='))!.split(';')[0]!;
+      const keyResponse = await fetch(`${running.url}/api/api-keys`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: sessionCookie }, body: JSON.stringify({ name: 'collab', role: 'editor' }) });
+      const { key } = (await keyResponse.json()) as { key: string };
+      const graphResponse = await fetch(`${running.url}/api/graphs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ name: 'Lazy', definition: { nodes: [], edges: [] } }) });
+      const { id: graphId } = (await graphResponse.json()) as { id: string };
+
+      expect(running.collab.stats()).toEqual({ documents: 0, connections: 0 });
+      expect(await refusedUpgrade(`${wsUrl}/api/other`)).toBe(404);
+
+      const client = await connect(running.url, graphId, key);
+      expect(client.provider.isSynced).toBe(true);
+      expect(running.collab.stats()).toEqual({ documents: 1, connections: 1 });
+      client.close();
+
+      await running.collab.close();
+      expect(await refusedUpgrade(`${wsUrl}/api/collab`)).toBe(503);
+    } finally {
+      await running.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.each(databaseBackends)('collaboration across a kernel restart on $name', (backend) => {
   it.skipIf(backend.skipReason !== null)(`keeps the document${backend.skipReason ? ` (skipped: ${backend.skipReason})` : ''}`, async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-collab-restart-'));
