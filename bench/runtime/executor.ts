@@ -17,10 +17,13 @@ import path from 'node:path';
 import { loadConfig } from '../../kernel/src/config.js';
 import { createKernel, type Kernel } from '../../kernel/src/kernel.js';
 import { createLogger } from '../../kernel/src/logger.js';
+import { decodeDispatchResult } from '../../kernel/src/extensions/runtime/isolate/envelope.js';
+import { Envelope } from '../../kernel/src/extensions/runtime/isolate/sandbox-source.js';
 import { NodeTypeTable } from '../../kernel/src/graphs/node-types.js';
 import type { Item, MifyGraph } from '../../kernel/src/graphs/model.js';
 import { directJournal, noWaits, type RunContext, type StepRecord, type StepRecorder } from '../../kernel/src/runtime/executor/context.js';
 import { GraphExecutor } from '../../kernel/src/runtime/executor/executor.js';
+import { ExtensionNodeRunner } from '../../kernel/src/runtime/extension-node-runner.js';
 import { RunService } from '../../kernel/src/runtime/run-service.js';
 import { ACME_TEST, executable, testEdge, testGraph, testNode } from '../../kernel/src/runtime/testing/acme-extension.js';
 import type { NodeRunner, NodeRunRequest, NodeRunResult, NodeTypeInfo } from '../../kernel/src/runtime/types.js';
@@ -42,21 +45,35 @@ const types = new NodeTypeTable([passType, triggerType]);
 
 /**
  * Output mode of the pass-through runner. `passed` returns the same array, as a node that
- * passes its input on in the kernel would. `copied` returns a JSON copy, new arrays and
- * objects as every sandboxed node's output is after it crosses the isolate or WASM boundary.
+ * passes its input on in the kernel would. `copied` runs the kernel's `ExtensionNodeRunner`
+ * against a sandbox stand-in that serialises `{ items }` to JSON and hands it back through
+ * the isolate runtime's own decoding (`decodeDispatchResult`). So the output is new arrays
+ * and objects, as every sandboxed node's output is after it crosses the isolate or WASM
+ * boundary, and the runner does its real work on it: it normalises the ports and records the
+ * output's JSON length as the size of its items.
  */
 type RunnerOutput = 'passed' | 'copied';
+
+/** Sandbox stand-in: what the isolate runtime returns for a node that returns its input items. */
+const sandboxStandIn = {
+  invoke: async (_extensionId: string, request: { input?: unknown }) => {
+    const output = JSON.stringify({ items: (request.input as { items: Item[] }).items });
+    const decoded = decodeDispatchResult(Envelope.result + output, 'mify-extension:///acme.test', Number.MAX_SAFE_INTEGER);
+    if (!decoded.ok) throw new Error(decoded.failure.detail);
+    return decoded.value;
+  },
+};
 
 /** Pass-through runner that sums the nanoseconds spent inside `execute`, the copy included. */
 class InstrumentedRunner implements NodeRunner {
   insideNs = 0n;
+  private readonly sandboxed = new ExtensionNodeRunner(sandboxStandIn);
 
   constructor(private readonly output: RunnerOutput = 'passed') {}
 
   async execute(request: NodeRunRequest): Promise<NodeRunResult> {
     const startedAt = process.hrtime.bigint();
-    const items = this.output === 'copied' ? (JSON.parse(JSON.stringify(request.input.items)) as Item[]) : request.input.items;
-    const result = { ports: { main: items } };
+    const result = this.output === 'copied' ? await this.sandboxed.execute(request) : { ports: { main: request.input.items } };
     this.insideNs += process.hrtime.bigint() - startedAt;
     return result;
   }

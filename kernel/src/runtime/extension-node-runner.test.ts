@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { withOutputJson } from '../extensions/runtime/output-json.js';
+import { ItemsLimitError } from './executor/errors.js';
+import { estimateJsonSize } from './executor/items.js';
+import { measureStepInput } from './executor/step-input.js';
 import { ExtensionNodeRunner, normalizeRunOutput } from './extension-node-runner.js';
 import { testNode } from './testing/acme-extension.js';
 import type { NodeTypeInfo } from './types.js';
@@ -111,5 +115,45 @@ describe('ExtensionNodeRunner', () => {
 
     expect(deltas).toEqual(['partial']);
     expect(contexts[0]).toMatchObject({ stepId: 'step_1' });
+  });
+
+  describe('sandbox output JSON', () => {
+    const limits = { maxItemsPerStep: 10_000, maxStepInputBytes: 1_000_000 };
+
+    /** Runs a node whose sandbox returned `json`, as the isolate and WASM runtimes hand it over. */
+    const runReturning = async (json: string, outputs: string[]) => {
+      const runner = new ExtensionNodeRunner({ invoke: async () => withOutputJson(JSON.parse(json) as unknown, json) });
+      return runner.execute({
+        node: { id: 'n1', type: 'acme.test.echo', typeVersion: 1, name: 'Echo', parameters: {}, position: { x: 0, y: 0 }, settings: {} } as never,
+        type: { extensionId: 'acme.test', outputs, control: null } as never,
+        parameters: {},
+        input: { items: [], ports: { main: [] } },
+        step: { runId: 'run_1', graphId: null, workspaceId: 'ws_1', stepId: 'step_1', idempotencyKey: 'run_1:n1:1', attempt: 1, signal: new AbortController().signal },
+      });
+    };
+
+    it('sizes the items of a sole output port by the JSON the sandbox returned', async () => {
+      const json = JSON.stringify({ items: [{ json: { n: 1 } }, { json: { n: 22 } }] });
+
+      const { ports } = await runReturning(json, ['main']);
+
+      expect(measureStepInput({ main: ports.main! }, 'Next', limits)).toBe(2 + 'main'.length + 4 + json.length);
+    });
+
+    it('measures items on several ports itself', async () => {
+      const json = JSON.stringify({ true: [{ json: { n: 1 } }], false: [{ json: { n: 2 } }] });
+
+      const { ports } = await runReturning(json, ['true', 'false']);
+
+      expect(measureStepInput({ main: ports.true! }, 'Next', limits)).toBe(2 + 'main'.length + 4 + estimateJsonSize(ports.true!, Number.POSITIVE_INFINITY));
+    });
+
+    it('rejects a sole output past the input limit of the next node', async () => {
+      const json = JSON.stringify({ items: [{ json: { text: 'x'.repeat(2_000) } }] });
+
+      const { ports } = await runReturning(json, ['main']);
+
+      expect(() => measureStepInput({ main: ports.main! }, 'Next', { ...limits, maxStepInputBytes: 1_500 })).toThrow(ItemsLimitError);
+    });
   });
 });

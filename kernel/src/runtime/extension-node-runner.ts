@@ -1,8 +1,11 @@
 import { ExtensionError, normalizeNodeOutput } from '@mify/sdk';
 import type { ExtensionHost } from '../extensions/host.js';
+import type { Item } from '../graphs/model.js';
+import { takeOutputJson } from '../extensions/runtime/output-json.js';
 import { StepError } from './executor/errors.js';
 import type { WaitRequest } from './executor/context.js';
-import type { NodeRunner, NodeRunRequest, NodeRunResult, NodeTypeInfo, StepUsage } from './types.js';
+import { rememberItemsJsonSize } from './executor/step-input.js';
+import type { NodeRunner, NodeRunRequest, NodeRunResult, NodeTypeInfo, PortItems, StepUsage } from './types.js';
 
 /** Top-level output fields that are not ports, unless the node declares an output port of that name. */
 const USAGE_FIELD = 'usage';
@@ -56,8 +59,28 @@ export class ExtensionNodeRunner implements NodeRunner {
     // its isolate busy until the sandbox's own CPU and wall-clock limits end it. The executor
     // has already moved on by then and discards the late result.
     const output = await this.host.invoke(type.extensionId, { kind: 'node', name: node.type, input }, { workspaceId: step.workspaceId, runId: step.runId, nodeId: node.id, stepId: step.stepId, ...(step.progress ? { progress: step.progress } : {}) });
-    return normalizeRunOutput(output, type.outputs, node.name, type.control);
+    const json = takeOutputJson(output);
+    const result = normalizeRunOutput(output, type.outputs, node.name, type.control);
+    if (json !== undefined) rememberSoleOutputSize(result.ports, json);
+    return result;
   }
+}
+
+/**
+ * Records the JSON length of a sandboxed node's output as the size of its items, when it
+ * returned items on one output port only, so that the executor measures the items without
+ * walking them again. With items on several ports the length cannot be divided among them,
+ * and the executor measures each array itself.
+ */
+function rememberSoleOutputSize(ports: PortItems, json: string): void {
+  let sole: Item[] | undefined;
+  for (const port of Object.keys(ports)) {
+    const items = ports[port]!;
+    if (items.length === 0) continue;
+    if (sole !== undefined) return;
+    sole = items;
+  }
+  if (sole !== undefined) rememberItemsJsonSize(sole, json.length);
 }
 
 /**

@@ -44,12 +44,11 @@ describe('hashStepInput', () => {
 
   it('hashes large inputs in chunks of 1,000 items', () => {
     const items = Array.from({ length: 1_500 }, (_, index) => ({ json: { index } }));
-    const expected = createHash('sha256')
-      .update(canonicalJson(definition))
-      .update('\nmain\n')
+    const itemsDigest = createHash('sha256')
       .update(JSON.stringify(items.slice(0, 1_000)))
       .update(JSON.stringify(items.slice(1_000)))
       .digest('hex');
+    const expected = createHash('sha256').update(canonicalJson(definition)).update(`\nmain\n${itemsDigest}`).digest('hex');
 
     expect(hashStepInput(definition, { main: items }, 'Node', { ...limits, maxStepInputBytes: 1_000_000 }).hash).toBe(expected);
   });
@@ -58,6 +57,32 @@ describe('hashStepInput', () => {
     const ports = { b: itemsOf(3, 100), a: [{ json: { n: 1.5, flag: true, none: null, list: [1, 'two', { three: 3 }] } }], empty: [] };
 
     expect(hashStepInput(definition, ports, 'Node', limits).bytes).toBe(measureStepInput(ports, 'Node', limits));
+  });
+
+  it('gives the same hash for an items array it hashed before', () => {
+    const items = itemsOf(5, 100);
+    const first = hashStepInput(definition, { main: items }, 'Node', limits);
+    const again = hashStepInput(definition, { main: items }, 'Node', limits);
+    const copy = hashStepInput(definition, { main: structuredClone(items) }, 'Node', limits);
+
+    expect(again).toEqual(first);
+    expect(copy).toEqual(first);
+  });
+
+  it('rehashes an array whose length changed', () => {
+    const items = itemsOf(2, 100);
+    const before = hashStepInput(definition, { main: items }, 'Node', limits).hash;
+    items.push(...itemsOf(1, 100));
+
+    expect(hashStepInput(definition, { main: items }, 'Node', limits).hash).toBe(hashStepInput(definition, { main: structuredClone(items) }, 'Node', limits).hash);
+    expect(hashStepInput(definition, { main: items }, 'Node', limits).hash).not.toBe(before);
+  });
+
+  it('rejects a remembered array that is now too large beside another port', () => {
+    const items = itemsOf(6, 100);
+    hashStepInput(definition, { main: items }, 'Big', limits);
+
+    expect(() => hashStepInput(definition, { main: items, other: itemsOf(6, 100) }, 'Big', limits)).toThrow(tooLarge);
   });
 
   it('stops at the size limit naming the node', () => {

@@ -14,6 +14,13 @@ import { estimateJsonSize, formatBytes, type ItemLimits } from './items.js';
 const measuredItems = new WeakMap<Item[], { length: number; bytes: number }>();
 
 /**
+ * Digests and estimated JSON sizes of the items arrays hashed so far, with each array's length
+ * at that time. It relies on the same immutability as `measuredItems`, so an array that passes
+ * a chain of nodes unchanged is serialised and hashed once, not once per node.
+ */
+const hashedItems = new WeakMap<Item[], { length: number; bytes: number; digest: string }>();
+
+/**
  * Estimates the JSON size of one activation's input, `{ port: items, … }`, as
  * `estimateJsonSize(ports)` would, and checks it against `limits.maxStepInputBytes`. An items
  * array measured before counts its remembered size, so this costs a walk only for arrays the
@@ -31,6 +38,16 @@ export function measureStepInput(ports: PortItems, nodeName: string, limits: Ite
     if (bytes > limit) throw inputTooLarge(nodeName, limit);
   }
   return bytes;
+}
+
+/**
+ * Records the length of the JSON text that an items array was parsed from, as the whole output
+ * of a sandboxed node whose only non-empty output port is the array. The length becomes the
+ * array's size, so measuring it costs no walk. It is a bound a little above the array's own
+ * JSON, because the text also has the output's port key and any usage.
+ */
+export function rememberItemsJsonSize(items: Item[], chars: number): void {
+  measuredItems.set(items, { length: items.length, bytes: chars });
 }
 
 /** Estimated JSON size of `items`, or more than `stopAfter` when the walk stopped there. */
@@ -139,11 +156,12 @@ export function canonicalJson(value: unknown): string {
  * Hashes one activation's input with SHA-256 (hex) and measures it as `measureStepInput`
  * does, in the same walk. The hash covers the canonical JSON of the node type, its version
  * and its raw parameters. Then, for each input port in name order, it covers the port name
- * and the items as canonical JSON arrays of up to HASH_CHUNK_ITEMS items. Items are
- * serialised a chunk at a time, so no single string contains the whole input.
+ * and the items digest of the port: the SHA-256 (hex) of the items as canonical JSON arrays of
+ * up to HASH_CHUNK_ITEMS items. Items are serialised a chunk at a time, so no single string
+ * contains the whole input.
  *
- * It costs about as much as `JSON.stringify` of the items, which is why only audited runs
- * call it.
+ * A digest costs about as much as `JSON.stringify` of the items, which is why only audited runs
+ * call this, and why each items array's digest is computed once and remembered.
  *
  * @throws ItemsLimitError when the estimate passes `limits.maxStepInputBytes`; hashing stops there.
  */
@@ -153,24 +171,44 @@ export function hashStepInput(
   nodeName: string,
   limits: ItemLimits,
 ): { hash: string; bytes: number } {
+  const limit = limits.maxStepInputBytes;
   const hash = createHash('sha256');
   hash.update(canonicalJson(definition));
-  const budget: SizeBudget = { size: 2, limit: limits.maxStepInputBytes };
+  let bytes = 2;
 
+  for (const port of Object.keys(ports).sort()) {
+    bytes += port.length + 4;
+    const items = digestItems(ports[port]!, limit - bytes);
+    bytes += items.bytes;
+    if (bytes > limit) throw inputTooLarge(nodeName, limit);
+    hash.update(`\n${port}\n${items.digest}`);
+  }
+  return { hash: hash.digest('hex'), bytes };
+}
+
+/**
+ * Computes the items digest of `items` and their estimated JSON size, or takes them from an
+ * earlier call. When the walk stops past `stopAfter`, it returns the size reached, an empty
+ * digest, and remembers nothing.
+ */
+function digestItems(items: Item[], stopAfter: number): { bytes: number; digest: string } {
+  const known = hashedItems.get(items);
+  if (known !== undefined && known.length === items.length) return known;
+
+  const budget: SizeBudget = { size: 2 + items.length, limit: Math.max(stopAfter, 0) };
+  const hash = createHash('sha256');
   try {
-    for (const port of Object.keys(ports).sort()) {
-      hash.update(`\n${port}\n`);
-      const items = ports[port]!;
-      budget.size += port.length + 4 + 2 + items.length;
-      for (let start = 0; start < items.length; start += HASH_CHUNK_ITEMS) {
-        const chunk = items.length <= HASH_CHUNK_ITEMS ? items : items.slice(start, start + HASH_CHUNK_ITEMS);
-        hash.update(JSON.stringify(canonicalizeMembers(chunk, budget)));
-      }
-      if (budget.size > budget.limit) throw OVER_LIMIT;
+    for (let start = 0; start < items.length; start += HASH_CHUNK_ITEMS) {
+      const chunk = items.length <= HASH_CHUNK_ITEMS ? items : items.slice(start, start + HASH_CHUNK_ITEMS);
+      hash.update(JSON.stringify(canonicalizeMembers(chunk, budget)));
     }
   } catch (error) {
     if (error !== OVER_LIMIT) throw error;
-    throw inputTooLarge(nodeName, limits.maxStepInputBytes);
+    return { bytes: budget.size, digest: '' };
   }
-  return { hash: hash.digest('hex'), bytes: budget.size };
+  if (budget.size > budget.limit) return { bytes: budget.size, digest: '' };
+
+  const digested = { length: items.length, bytes: budget.size, digest: hash.digest('hex') };
+  hashedItems.set(items, digested);
+  return digested;
 }

@@ -1,3 +1,4 @@
+import { withOutputJson } from '../output-json.js';
 import type { ExtensionFailureReason } from '../types.js';
 import { SandboxError } from './errors.js';
 import { Envelope } from './sandbox-source.js';
@@ -75,7 +76,7 @@ export function decodeDispatchResult(envelope: unknown, bundleUrl: string, maxOu
       return { ok: true, value: undefined };
     case Envelope.result:
       try {
-        return { ok: true, value: parseSandboxJson(body) };
+        return { ok: true, value: withOutputJson(parseSandboxJson(body), body) };
       } catch (error) {
         return { ok: false, failure: { reason: 'invalid_output', detail: `output ${(error as Error).message}` } };
       }

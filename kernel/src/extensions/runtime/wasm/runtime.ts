@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
 import type { Logger } from '../../../logger.js';
+import { withOutputJson } from '../output-json.js';
 import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest, type SandboxLimits } from '../types.js';
 import { WasmModuleRejectedError } from './errors.js';
 import { enforceMemoryLimit } from './memory-policy.js';
@@ -135,7 +136,7 @@ function parseOutput(extensionId: string, exportName: string, output: string | n
   }
 
   try {
-    return JSON.parse(output);
+    return withOutputJson(JSON.parse(output) as unknown, output);
   } catch (error) {
     const excerpt = output.length > OUTPUT_EXCERPT_CHARS ? `${output.slice(0, OUTPUT_EXCERPT_CHARS)}…` : output;
     throw new ExtensionCallError(
