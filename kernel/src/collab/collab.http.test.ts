@@ -245,7 +245,8 @@ async function refusedUpgrade(url: string): Promise<number> {
 }
 
 describe('collaboration endpoint', () => {
-  it('loads the service with the first connection and refuses other paths and a closing server', async () => {
+  // The collaboration service loads with the first connection; other paths and a closing server are refused.
+  it('loads on first connection', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-collab-lazy-'));
     const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }), logger: createLogger({ level: 'silent' }) });
     const running = await startServer(kernel, { host: '127.0.0.1', port: 0, webDir: path.join(dataDir, 'no-studio') });

@@ -132,7 +132,7 @@ describe('ExtensionNodeRunner', () => {
       });
     };
 
-    it('sizes the items of a sole output port by the JSON the sandbox returned', async () => {
+    it('sizes a sole port by its JSON', async () => {
       const json = JSON.stringify({ items: [{ json: { n: 1 } }, { json: { n: 22 } }] });
 
       const { ports } = await runReturning(json, ['main']);
@@ -140,7 +140,7 @@ describe('ExtensionNodeRunner', () => {
       expect(measureStepInput({ main: ports.main! }, 'Next', limits)).toBe(2 + 'main'.length + 4 + json.length);
     });
 
-    it('measures items on several ports itself', async () => {
+    it('walks items on several ports', async () => {
       const json = JSON.stringify({ true: [{ json: { n: 1 } }], false: [{ json: { n: 2 } }] });
 
       const { ports } = await runReturning(json, ['true', 'false']);
@@ -148,7 +148,7 @@ describe('ExtensionNodeRunner', () => {
       expect(measureStepInput({ main: ports.true! }, 'Next', limits)).toBe(2 + 'main'.length + 4 + estimateJsonSize(ports.true!, Number.POSITIVE_INFINITY));
     });
 
-    it('rejects a sole output past the input limit of the next node', async () => {
+    it('rejects a sole port past the limit', async () => {
       const json = JSON.stringify({ items: [{ json: { text: 'x'.repeat(2_000) } }] });
 
       const { ports } = await runReturning(json, ['main']);
