@@ -173,6 +173,8 @@ export class ExtensionHost {
   private readonly log: Logger;
   /** Mounted base paths of the active extensions; rebuilt after a load or unload. */
   private mountTable: Map<string, string> | null = null;
+  /** The `start` in progress, settled without an error; null when none runs. */
+  private starting: Promise<void> | null = null;
   /** Live event subscriptions, `<extension id> <topic>` → unsubscribe. */
   private readonly eventSubscriptions = new Map<string, () => Promise<void>>();
 
@@ -209,7 +211,35 @@ export class ExtensionHost {
    * restores event subscriptions, but each sandbox starts on the extension's first call
    * (see `startSandboxes` to start them all).
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    const run = this.registerAndLoad();
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.starting = settled;
+    void settled.then(() => {
+      if (this.starting === settled) this.starting = null;
+    });
+    return run;
+  }
+
+  /** Whether a `start` is registering and loading the extensions now. */
+  get isStarting(): boolean {
+    return this.starting !== null;
+  }
+
+  /** Settles once the `start` in progress has loaded the extensions, or at once when none runs. Never rejects. */
+  whenStarted(): Promise<void> {
+    return this.starting ?? Promise.resolve();
+  }
+
+  /** Counts of active extensions and of those that failed to load. */
+  loadCounts(): { active: number; failed: number } {
+    return { active: this.loaded.size, failed: this.loadErrors.size };
+  }
+
+  private async registerAndLoad(): Promise<void> {
     // The records and the event subscriptions are read with one query each. Two queries per
     // extension made loading the 22 bundled extensions about 0.1 s longer (one measurement).
     const stored = new Map((await this.store.list()).map((record) => [record.id, record]));

@@ -80,3 +80,39 @@ describe('extension route mounts', () => {
     expect(response.status).toBe(404);
   });
 });
+
+describe('extension routes while a start loads the extensions', () => {
+  it('waits for the mount', async () => {
+    const t = await startTestKernel('pglite', { loadExtensions: false, beforeStart: (dataDir) => writeExtension(path.join(dataDir, 'extensions'), 'test.mount-late', '/api/mount-late') });
+    try {
+      const loading = t.kernel.services.extensionHost.start();
+      expect(t.kernel.services.extensionHost.isStarting).toBe(true);
+
+      const response = await t.fetch('/api/mount-late/hello');
+      await loading;
+      const health = (await (await t.fetch('/api/health')).json()) as { extensions: { loading: boolean; active: number; failed: number } };
+
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ from: 'test.mount-late' });
+      expect(health.extensions.loading).toBe(false);
+      expect(health.extensions.active).toBeGreaterThan(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('still answers 404 for an unknown path', async () => {
+    const t = await startTestKernel('pglite', { loadExtensions: false });
+    try {
+      const loading = t.kernel.services.extensionHost.start();
+
+      const response = await t.fetch('/api/no-such-mount/hello');
+      await loading;
+
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as { code: string }).code).toBe('route_not_found');
+    } finally {
+      await t.close();
+    }
+  });
+});

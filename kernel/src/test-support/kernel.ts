@@ -30,6 +30,8 @@ export async function startTestKernel(
     extraRoutes?: (services: () => KernelServices) => KernelServices['routes'];
     /** Prepares the data directory before the kernel starts. */
     beforeStart?: (dataDir: string) => void;
+    /** False to leave loading the extensions to the test (`kernel.services.extensionHost.start()`), as `mify start` does after it listens. */
+    loadExtensions?: boolean;
   } = {},
 ): Promise<TestKernel> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-test-'));
@@ -48,6 +50,7 @@ export async function startTestKernel(
     logger: createLogger({ level: 'silent' }),
     overrides: { db: database.db },
     ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}),
+    ...(options.loadExtensions === false ? { loadExtensions: false } : {}),
   });
   const server = await startServer(kernel, { host: '127.0.0.1', port: 0, webDir: path.join(dataDir, 'no-studio') });
 

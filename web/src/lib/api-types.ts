@@ -91,6 +91,8 @@ export interface Health {
   version: string;
   uptimeSeconds: number;
   checks: Record<string, HealthCheck>;
+  /** `loading` is true while a starting kernel still loads its extensions. */
+  extensions: { loading: boolean; active: number; failed: number };
 }
 
 export interface ItemList<T> {

@@ -11,6 +11,9 @@ const healthSchema = z.object({
   version: z.string(),
   uptimeSeconds: z.number(),
   checks: z.object({ storage: checkSchema, sharedState: checkSchema, temporal: checkSchema.optional() }),
+  extensions: z
+    .object({ loading: z.boolean(), active: z.number().int(), failed: z.number().int() })
+    .describe('`mify start` answers before it has loaded the extensions; `loading` is true until then. A request for an extension route waits for them meanwhile.'),
 });
 
 async function timed(backend: string, probe: () => Promise<unknown>): Promise<z.infer<typeof checkSchema>> {
@@ -59,7 +62,7 @@ export function systemRoutes(services: () => KernelServices): RouteSpec[] {
       auth: 'public',
       responses: { 200: { description: 'All checks pass', schema: healthSchema }, 503: { description: 'A check failed', schema: healthSchema } },
       handler: async () => {
-        const { db, sharedState, config } = services();
+        const { db, sharedState, config, extensionHost } = services();
         if (!cached || Date.now() - cached.atMs > HEALTH_CACHE_MS) {
           const checks: z.infer<typeof healthSchema>['checks'] = {
             storage: await timed(db.kind, () => db.query('select 1')),
@@ -73,7 +76,13 @@ export function systemRoutes(services: () => KernelServices): RouteSpec[] {
         const healthy = Object.values(checks).every((check) => check.status === 'ok');
         return {
           status: healthy ? 200 : 503,
-          body: { status: healthy ? 'ok' : 'degraded', version: KERNEL_VERSION, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000), checks },
+          body: {
+            status: healthy ? 'ok' : 'degraded',
+            version: KERNEL_VERSION,
+            uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+            checks,
+            extensions: { loading: extensionHost.isStarting, ...extensionHost.loadCounts() },
+          },
         };
       },
     }),
