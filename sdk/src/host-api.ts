@@ -595,6 +595,12 @@ export type EndpointInvokeResult =
       status: string;
       /** True when `wait` was set and the run had not finished within the endpoint's timeout. */
       timedOut: boolean;
+      /**
+       * False when the graph's `settings.endpoint.runSaving` keeps no record of this run, so
+       * `result(runId)` will resolve to null. For a run that is still going, it tells whether a
+       * successful end would be saved.
+       */
+      saved: boolean;
       /** The graph's response, for a finished run: a respond-to-webhook node's response, else the output items' JSON. */
       response?: { statusCode: number; headers: Record<string, string>; body: JsonValue };
       endpoint: PublishedEndpoint;

@@ -5,7 +5,7 @@
  * JSON-RPC at /api/a2a-server/rpc, REST-style routes under /api/a2a-server/tasks.
  */
 import { defineExtension, defineRoute, type EndpointProblem, type ExtensionContext, type JsonObject, type JsonValue, type RouteContext, type RouteRequest, type RouteResponse, type StreamEventInput, type StreamEventOutput } from '@mify/sdk';
-import { artifactOf, messageInput, randomId, skillOf, status, taskOf, type TaskRecord } from './tasks.js';
+import { artifactOf, messageInput, randomId, skillOf, status, taskOf, type TaskOutcome, type TaskRecord } from './tasks.js';
 
 const BASE = '/api/a2a-server';
 /** How long a task's record stays readable with GetTask, in milliseconds. */
@@ -77,21 +77,49 @@ async function startTask(ctx: RouteContext, params: JsonObject, wait: boolean, w
   if (!result.ok && result.problem.status < 500) throw fromProblem(result.problem);
   const record: TaskRecord = { contextId: typeof message.contextId === 'string' && message.contextId ? message.contextId : randomId(), message };
   if (!result.ok) {
-    // A failed run is a failed task, not a protocol error.
+    // A failed run is a failed task, not a protocol error. The task keeps the problem, because
+    // the run may not be saved, or may not exist when the call failed before it started.
     const taskId = result.problem.runId ?? randomId();
-    return { taskId, record, task: taskOf(taskId, record, { finished: true, problem: result.problem }) };
+    const outcome: TaskOutcome = { finished: true, problem: result.problem };
+    await keepTask(ctx, taskId, { ...record, outcome });
+    return { taskId, record, task: taskOf(taskId, record, outcome) };
   }
-  await ctx.host.kv.set(`task:${result.runId}`, record as unknown as JsonObject, { ttlMs: TASK_TTL_MS });
   const finished = wait && !result.timedOut;
-  return { taskId: result.runId, record, task: taskOf(result.runId, record, { finished, ...(result.response ? { response: result.response } : {}) }) };
+  const outcome: TaskOutcome = { finished, ...(result.response ? { response: result.response } : {}) };
+  // GetTask reads a saved run's state from the run; an unsaved run's task keeps its outcome.
+  let kept: TaskRecord = record;
+  if (!result.saved) kept = finished ? { ...record, outcome } : { ...record, unsaved: true };
+  await keepTask(ctx, result.runId, kept);
+  return { taskId: result.runId, record, task: taskOf(result.runId, record, outcome) };
+}
+
+/** Keeps a task for GetTask. An outcome too large to keep is replaced by `unsaved`, so that GetTask explains why it has no state. */
+async function keepTask(ctx: RouteContext, taskId: string, record: TaskRecord): Promise<void> {
+  try {
+    await ctx.host.kv.set(`task:${taskId}`, record as unknown as JsonObject, { ttlMs: TASK_TTL_MS });
+  } catch (error) {
+    if (!record.outcome) throw error;
+    const { outcome: _dropped, ...rest } = record;
+    await ctx.host.kv.set(`task:${taskId}`, { ...rest, unsaved: true } as unknown as JsonObject, { ttlMs: TASK_TTL_MS });
+  }
 }
 
 async function getTask(ctx: RouteContext, taskId: unknown): Promise<JsonObject> {
   if (typeof taskId !== 'string' || taskId === '') throw new A2aError(ERRORS.invalidParams, 'params.id must be a task id.');
   const record = (await ctx.host.kv.get(`task:${taskId}`)) as TaskRecord | null;
-  const outcome = record ? await ctx.host.endpoints.result(taskId) : null;
-  if (!record || !outcome) throw new A2aError(ERRORS.taskNotFound, `Task '${taskId.slice(0, 100)}' was not found; tasks stay readable for 24 hours after SendMessage.`, undefined, 404);
-  return taskOf(taskId, record, outcome);
+  if (!record) throw new A2aError(ERRORS.taskNotFound, `Task '${taskId.slice(0, 100)}' was not found; tasks stay readable for 24 hours after SendMessage.`, undefined, 404);
+  if (record.outcome) return taskOf(taskId, record, record.outcome);
+  const outcome = await ctx.host.endpoints.result(taskId);
+  if (outcome) return taskOf(taskId, record, outcome);
+  if (record.unsaved) {
+    throw new A2aError(
+      ERRORS.taskNotFound,
+      `Task '${taskId.slice(0, 100)}' has no state to read: the graph's settings.endpoint.runSaving keeps no record of its run. Set runSaving to 'all' to read tasks back with GetTask.`,
+      undefined,
+      404,
+    );
+  }
+  throw new A2aError(ERRORS.taskNotFound, `Task '${taskId.slice(0, 100)}' was not found; tasks stay readable for 24 hours after SendMessage.`, undefined, 404);
 }
 
 function streamDirective(taskId: string, record: TaskRecord, rpcId: JsonValue | undefined): RouteResponse {

@@ -10,6 +10,20 @@ export type TaskState = 'TASK_STATE_SUBMITTED' | 'TASK_STATE_WORKING' | 'TASK_ST
 export interface TaskRecord {
   contextId: string;
   message: JsonObject;
+  /**
+   * The outcome of a task whose run is not saved (the graph's `settings.endpoint.runSaving`),
+   * or that failed before it ran, so GetTask cannot read it from the run.
+   */
+  outcome?: TaskOutcome;
+  /** True when the run goes on without saved records, so its state cannot be read back. */
+  unsaved?: boolean;
+}
+
+/** The state of a task's run, from which `taskOf` builds the task's status and artifacts. */
+export interface TaskOutcome {
+  finished: boolean;
+  response?: EndpointRunResult['response'];
+  problem?: EndpointProblem;
 }
 
 export function randomId(): string {
@@ -52,7 +66,7 @@ export function artifactOf(body: JsonValue): JsonObject {
 }
 
 /** Builds a task from a run's outcome. */
-export function taskOf(taskId: string, record: TaskRecord, outcome: { finished: boolean; response?: EndpointRunResult['response']; problem?: EndpointProblem }): JsonObject {
+export function taskOf(taskId: string, record: TaskRecord, outcome: TaskOutcome): JsonObject {
   const task: JsonObject = { id: taskId, contextId: record.contextId, history: [{ ...record.message, taskId, contextId: record.contextId }], artifacts: [] };
   if (!outcome.finished) task.status = status('TASK_STATE_WORKING', taskId, record.contextId);
   else if (outcome.problem) task.status = status('TASK_STATE_FAILED', taskId, record.contextId, outcome.problem.detail);

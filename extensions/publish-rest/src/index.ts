@@ -75,11 +75,15 @@ export default defineExtension({
         const result = await ctx.host.endpoints.invoke(slug, { input, wait: mode === 'sync', ...lookupOptions(request) });
         if (!result.ok) return problemResponse(result.problem, instance);
 
-        const runHeaders = { 'x-mify-run-id': result.runId, 'x-mify-graph-version': String(result.endpoint.publishedVersion?.version ?? '') };
+        const runHeaders = { 'x-mify-run-id': result.runId, 'x-mify-run-saved': String(result.saved), 'x-mify-graph-version': String(result.endpoint.publishedVersion?.version ?? '') };
         if (mode === 'stream') return { headers: runHeaders, stream: { runId: result.runId } };
         if (mode === 'async' || result.timedOut) {
           const body: Record<string, JsonValue> = { runId: result.runId, status: result.status, links: { run: `/api/runs/${result.runId}`, events: `/api/runs/${result.runId}/events` } };
-          if (result.timedOut) body.detail = `The run did not finish within ${result.endpoint.timeoutMs} ms; it goes on, and links.run shows its progress.`;
+          if (result.timedOut) {
+            body.detail = result.saved
+              ? `The run did not finish within ${result.endpoint.timeoutMs} ms; it goes on, and links.run shows its progress.`
+              : `The run did not finish within ${result.endpoint.timeoutMs} ms; it goes on, but the graph's settings.endpoint.runSaving keeps no record of it if it succeeds, so links.run may answer 404.`;
+          }
           return { status: 202, headers: { ...runHeaders, location: `/api/runs/${result.runId}` }, body };
         }
 

@@ -41,7 +41,7 @@ describe('workflow endpoint run saving', () => {
   const graphIds: Record<string, string> = {};
 
   beforeAll(async () => {
-    k = await startPublishKernel({ extensions: ['publish-rest', 'data', 'control'] });
+    k = await startPublishKernel({ extensions: ['publish-rest', 'publish-a2a', 'data', 'control'] });
     for (const saving of ['durable', 'all', 'none']) {
       graphIds[saving] = (await k.publish({ name: `Saving ${saving}`, slug: `saving-${saving}`, definition: greetingGraph(`saving-${saving}`), settings: { endpoint: { runSaving: saving } } })).id;
     }
@@ -54,9 +54,18 @@ describe('workflow endpoint run saving', () => {
     await k?.close();
   });
 
-  async function call(slug: string, name: string, query = ''): Promise<{ status: number; body: any; runId: string | null }> {
+  async function call(slug: string, name: string, query = ''): Promise<{ status: number; body: any; runId: string | null; saved: string | null }> {
     const response = await k.t.fetch(`/api/workflow-endpoints/${slug}${query}`, { method: 'POST', key: k.key, json: { name } });
-    return { status: response.status, body: await response.json(), runId: response.headers.get('x-mify-run-id') };
+    return { status: response.status, body: await response.json(), runId: response.headers.get('x-mify-run-id'), saved: response.headers.get('x-mify-run-saved') };
+  }
+
+  /** Sends an A2A task for `slug` and reads it back with GetTask. */
+  async function a2aTask(slug: string, name: string): Promise<{ sent: any; read: any }> {
+    const rpc = async (method: string, params: unknown) =>
+      (await (await k.t.fetch('/api/a2a-server/rpc', { method: 'POST', key: k.key, json: { jsonrpc: '2.0', id: 1, method, params } })).json()) as any;
+    const sent = await rpc('SendMessage', { message: { messageId: `m-${name}`, role: 'ROLE_USER', parts: [{ data: { name } }], metadata: { skillId: slug } } });
+    const read = await rpc('GetTask', { id: sent.result.task.id });
+    return { sent, read };
   }
 
   async function readRun(runId: string): Promise<{ status: number; body: RunBody }> {
@@ -111,6 +120,31 @@ describe('workflow endpoint run saving', () => {
     expect(calls.map((result) => result.body)).toEqual([{ greeting: 'Hello, Edsger!' }, { greeting: 'Hello, Barbara!' }, { greeting: 'Hello, Donald!' }]);
     for (const result of calls) expect((await readRun(result.runId!)).status).toBe(404);
     expect(await runsOf(graphIds.none!)).toEqual([]);
+  });
+
+  it('headers say whether the run is saved', async () => {
+    const saved = await Promise.all(['saving-all', 'saving-durable', 'saving-none'].map(async (slug) => (await call(slug, 'Ada')).saved));
+
+    expect(saved).toEqual(['true', 'true', 'false']);
+  });
+
+  it('A2A reads back unsaved tasks', async () => {
+    const { sent, read } = await a2aTask('saving-none', 'Grace');
+
+    expect(sent.result.task.status.state).toBe('TASK_STATE_COMPLETED');
+    expect(read.error).toBeUndefined();
+    expect(read.result.status.state).toBe('TASK_STATE_COMPLETED');
+    expect(read.result.artifacts[0].parts[0].data).toEqual({ greeting: 'Hello, Grace!' });
+    expect((await readRun(sent.result.task.id)).status).toBe(404);
+  });
+
+  it('A2A reads back failed tasks', async () => {
+    await k.publish({ name: 'A2A failing', slug: 'saving-a2a-failing', definition: failingGraph('saving-a2a-failing'), settings: { endpoint: { runSaving: 'none' } } });
+    const { sent, read } = await a2aTask('saving-a2a-failing', 'fail');
+
+    expect(sent.result.task.status.state).toBe('TASK_STATE_FAILED');
+    expect(read.result.status.state).toBe('TASK_STATE_FAILED');
+    expect(read.result.status.message.parts[0].text).toContain('asked to fail');
   });
 
   it('async calls stay durable', async () => {

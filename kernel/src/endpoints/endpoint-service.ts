@@ -57,7 +57,7 @@ export interface EndpointProblem {
 }
 
 export type EndpointInvokeResult =
-  | { ok: true; runId: string; status: string; timedOut: boolean; response?: { statusCode: number; headers: Record<string, string>; body: unknown }; endpoint: PublishedEndpoint }
+  | { ok: true; runId: string; status: string; timedOut: boolean; saved: boolean; response?: { statusCode: number; headers: Record<string, string>; body: unknown }; endpoint: PublishedEndpoint }
   | { ok: false; problem: EndpointProblem };
 
 /** Outcome of a run started by an endpoint call (the SDK's EndpointRunResult). */
@@ -214,13 +214,13 @@ export class EndpointService {
       if (typeof failure.status === 'number' && failure.status < 500) return problem(failure.status === 422 ? 500 : failure.status, failure.code ?? 'run_not_started', `The published version of '${slug}' could not start: ${failure.message}`);
       throw error;
     }
-    if (!request.wait) return { ok: true, runId: run.id, status: run.status, timedOut: false, endpoint };
+    if (!request.wait) return { ok: true, runId: run.id, status: run.status, timedOut: false, saved: true, endpoint };
 
     const finished = await this.waitFor(row.workspace_id, run.id, endpoint.timeoutMs);
-    if (!finished) return { ok: true, runId: run.id, status: 'running', timedOut: true, endpoint };
+    if (!finished) return { ok: true, runId: run.id, status: 'running', timedOut: true, saved: true, endpoint };
     const response = await this.responseOf(finished, compiled.shape);
     if (!response.ok) return response;
-    return { ok: true, runId: run.id, status: finished.status, timedOut: false, response: response.response, endpoint };
+    return { ok: true, runId: run.id, status: finished.status, timedOut: false, saved: true, response: response.response, endpoint };
   }
 
   /** Returns the published version a call runs, in the form the graph run service takes. */
@@ -254,7 +254,7 @@ export class EndpointService {
     }
     if (!result) {
       running.catch((error: unknown) => this.deps.logger.error({ err: error, slug: row.slug }, 'a direct endpoint run failed after its call timed out'));
-      return { ok: true, runId, status: 'running', timedOut: true, endpoint };
+      return { ok: true, runId, status: 'running', timedOut: true, saved: saving === 'all', endpoint };
     }
     const response = await this.responseOf(result.run, compiled.shape, result.steps);
     if (!response.ok && !result.saved) {
@@ -263,7 +263,7 @@ export class EndpointService {
       return { ok: false, problem: { ...response.problem, detail } };
     }
     if (!response.ok) return response;
-    return { ok: true, runId: result.run.id, status: result.run.status, timedOut: false, response: response.response, endpoint };
+    return { ok: true, runId: result.run.id, status: result.run.status, timedOut: false, saved: result.saved, response: response.response, endpoint };
   }
 
   /**
