@@ -16,7 +16,7 @@ import {
   resolveIsolateLimits,
 } from './limits.js';
 import { SandboxIsolate, SandboxLoadError } from './sandbox-isolate.js';
-import type { SandboxConfig } from './sandbox-source.js';
+import { ITEMS_PORT_FIELD, type SandboxConfig } from './sandbox-source.js';
 import { CallWatchdog } from './watchdog.js';
 
 /**
@@ -254,7 +254,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
 
   #encodeInput(request: InvokeRequest, label: string): string | undefined {
     try {
-      return JSON.stringify(request.input);
+      return JSON.stringify(request.kind === 'node' ? withSharedItems(request.input) : request.input);
     } catch (error) {
       throw new ValidationError(`Input for ${label} '${request.name}' of extension '${this.extensionId}' is not JSON-serialisable: ${(error as Error).message}`, [
         { path: 'input', message: 'expected a JSON value' },
@@ -306,3 +306,22 @@ function validateHostMethods(methods: readonly string[]): readonly string[] {
   if (problems.length > 0) throw new ValidationError('Invalid hostMethods for the isolate runtime.', problems);
   return methods;
 }
+
+/**
+ * Replaces a node input's `items` by the name of the port whose array it is, in
+ * `ITEMS_PORT_FIELD`. `items` is the array of the first input port, beside `ports`, so it
+ * would otherwise cross into the isolate twice. The dispatcher in the sandbox sets `items` to
+ * that port's array again. With 1,000 items this halves the input's JSON.
+ */
+function withSharedItems(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const { items, ports } = input as { items?: unknown; ports?: unknown };
+  if (!Array.isArray(items) || typeof ports !== 'object' || ports === null) return input;
+  for (const port of Object.keys(ports)) {
+    if ((ports as Record<string, unknown>)[port] !== items) continue;
+    const { items: _shared, ...rest } = input as Record<string, unknown>;
+    return { ...rest, [ITEMS_PORT_FIELD]: port };
+  }
+  return input;
+}
+

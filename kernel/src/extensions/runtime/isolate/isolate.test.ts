@@ -83,6 +83,21 @@ describe('isolate runtime invoke', () => {
     expect(output).toEqual({ input: { a: [1, 'two', null] }, extensionId: 'test.extension', kind: 'node', name: 'echo' });
   });
 
+  it('sends a node its items once', async () => {
+    const runtime = await start(bundle(`{
+      nodes: {
+        look: { execute(ctx, input) { return { keys: Object.keys(input).sort(), shared: input.items === input.ports.main, items: input.items }; } },
+      },
+    }`));
+    const items = [{ json: { n: 1 } }, { json: { n: 2 } }];
+
+    const shared = await runtime.invoke({ kind: 'node', name: 'look', input: { items, ports: { other: [], main: items }, parameters: {} } }, testBridge());
+    const apart = await runtime.invoke({ kind: 'node', name: 'look', input: { items: structuredClone(items), ports: { main: items }, parameters: {} } }, testBridge());
+
+    expect(shared).toEqual({ keys: ['items', 'parameters', 'ports'], shared: true, items });
+    expect(apart).toEqual({ keys: ['items', 'parameters', 'ports'], shared: false, items });
+  });
+
   it('dispatches every contribution kind to its method', async () => {
     const runtime = await start(bundle(`{
       nodes: { n: { execute: (ctx, input) => 'node:' + input } },

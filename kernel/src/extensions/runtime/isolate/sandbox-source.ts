@@ -58,6 +58,9 @@ export const Envelope = {
  * The source is a plain string, not a stringified function, so no transpiler can add helper
  * calls that do not exist inside the isolate.
  */
+/** Field of a node's input JSON that names the port whose array is `items` (see `withSharedItems` in isolate-runtime.ts). */
+export const ITEMS_PORT_FIELD = 'itemsPort';
+
 export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 (function createSandbox(hostStart, configJson) {
   'use strict';
@@ -78,6 +81,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
 
   const config = JsonParse(configJson);
   const MAX_TEXT_CHARS = 4096;
+  const ITEMS_PORT = ${JSON.stringify(ITEMS_PORT_FIELD)};
   const MAX_STACK_CHARS = 16384;
 
   delete global.SharedArrayBuffer;
@@ -386,6 +390,13 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     if (typeof target === 'string') return 'N' + JsonStringify(target);
 
     const input = inputJson === undefined ? undefined : JsonParse(inputJson);
+    // The kernel sends a node's items once, inside ports, and names their port here.
+    if (kind === 'node' && input !== null && typeof input === 'object' && ObjectHasOwn(input, ITEMS_PORT)) {
+      const ports = input.ports;
+      const port = input[ITEMS_PORT];
+      input.items = ports !== null && typeof ports === 'object' && ObjectHasOwn(ports, port) && ArrayIsArray(ports[port]) ? ports[port] : [];
+      delete input[ITEMS_PORT];
+    }
     // Nodes see the node and run they execute in, routes the caller; both arrive in the input.
     const carried = input !== null && typeof input === 'object' ? input : {};
     const ctx = ObjectFreeze({
