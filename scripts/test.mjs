@@ -36,6 +36,8 @@ const runs = [
 ];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+/** Test files that failed outside their tests, e.g. in beforeAll; their tests count as skipped. */
+const failedFiles = [];
 const skippedSuites = new Map();
 /** Tests that skipped themselves at run time, counted per suite. */
 const runtimeSkips = new Map();
@@ -69,6 +71,10 @@ for (const [index, suite] of runs.entries()) {
   totals.failed += json.numFailedTests;
   totals.skipped += json.numPendingTests + json.numTodoTests;
   for (const file of json.testResults) {
+    if (file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed')) {
+      failedFiles.push(`${path.relative(ROOT, file.name)}: ${(file.message || 'failed outside its tests').split('\n')[0]}`);
+      continue;
+    }
     for (const test of file.assertionResults) {
       if (test.status !== 'skipped' && test.status !== 'pending') continue;
       const reason = [...test.ancestorTitles, test.title].join(' > ').match(/\(skipped: ([^)]+)\)/)?.[1];
@@ -94,12 +100,17 @@ if (missing.length > 0 || skippedSuites.size > 0) {
   process.stdout.write('No suites skipped: every server back end was available.\n');
 }
 if (runtimeSkips.size > 0) {
-  process.stdout.write('Tests that skipped themselves at run time, e.g. because a server lacks pgvector (test-results/vitest-*.json lists their titles):\n');
+  process.stdout.write('Tests that skipped themselves at run time, because the database at hand has or lacks pgvector, or a similar condition (test-results/vitest-*.json lists their titles):\n');
   for (const [suite, count] of runtimeSkips) process.stdout.write(`  - ${suite}: ${count} test(s)\n`);
 }
 if (totals.passed + totals.failed === 0) {
   process.stdout.write('No test ran.\n');
   exitCode = 1;
 }
-process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
-process.exit(totals.failed > 0 ? 1 : exitCode);
+if (failedFiles.length > 0) {
+  process.stdout.write('Test files that failed outside their tests (their tests count as skipped):\n');
+  for (const line of failedFiles) process.stdout.write(`  - ${line}\n`);
+}
+const fileNote = failedFiles.length > 0 ? `, ${failedFiles.length} test file(s) failed outside their tests` : '';
+process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped${fileNote}\n`);
+process.exit(totals.failed > 0 || failedFiles.length > 0 ? 1 : exitCode);

@@ -71,12 +71,13 @@ function printRunning(io: CliIo, url: string, config: KernelConfig): void {
   io.out(`  storage: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}`}`);
 }
 
-function printSetupHint(io: CliIo, url: string, needsSetup: boolean): void {
+function printSetupHint(io: CliIo, url: string, needsSetup: boolean, config: KernelConfig): void {
   if (needsSetup) {
     io.out('');
     io.out('First run: create the owner account and the first workspace, either');
     io.out(`  - in the browser at ${url}/setup, or`);
     io.out('  - from a terminal: npx mify setup --email you@example.com --password <password> --workspace "My team"');
+    if (!config.databaseUrl) io.out('    (stop this server first: the embedded database serves one process at a time)');
   }
   io.out('');
 }
@@ -122,7 +123,7 @@ const commands: Record<string, Command> = {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
 
-      printSetupHint(io, running.url, await kernel.services.userService.needsSetup());
+      printSetupHint(io, running.url, await kernel.services.userService.needsSetup(), config);
       return 'running';
     },
   },
