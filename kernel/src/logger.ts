@@ -9,7 +9,12 @@ const REDACTED_PATHS = [
 ];
 
 /**
- * Creates the kernel's root logger: one JSON line per event on stdout.
+ * Creates the kernel's root logger: one JSON line per event on stdout, written synchronously.
+ *
+ * pino's default stdout writer is asynchronous and flushes synchronously at exit. When stdout
+ * is a pipe whose reader has ended, as with `npm start | tee log` after Ctrl-C, that flush
+ * retries the failing write without end, and the process never exits. A synchronous writer
+ * fails once instead, and pino then stops writing to the pipe.
  *
  * @example
  * const log = createLogger({ level: 'info' });
@@ -23,5 +28,5 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.destination) return pino(pinoOptions, options.destination as pino.DestinationStream);
-  return pino(pinoOptions);
+  return pino(pinoOptions, pino.destination({ dest: 1, sync: true }));
 }
