@@ -1,7 +1,7 @@
-// Probe: wall time of one isolate call of a pass node with 1,000 items, when the node input's
-// `items` is the same array as `ports.main` (the kernel then sends it once) and when it is a
-// separate array (sent twice, as every call did before). Medians of 200 calls after 50
-// warm-up calls, two rounds each.
+// Probe: wall time of one isolate call of a pass node with 1,000 items, in two cases. In the
+// first, the node input's `items` is the same array as `ports.main`, so the kernel sends it
+// once. In the second, it is a separate array, sent twice as every call did before. Medians of
+// 200 calls after 50 warm-up calls, two rounds each.
 //
 // Run: node --no-node-snapshot bench/probes/isolate-shared-items.mjs   (needs `npx tsc -b sdk kernel` first)
 import path from 'node:path';

@@ -49,7 +49,7 @@ const types = new NodeTypeTable([passType, triggerType]);
  * against a sandbox stand-in that serialises `{ items }` to JSON and hands it back through
  * the isolate runtime's own decoding (`decodeDispatchResult`). So the output is new arrays
  * and objects, as every sandboxed node's output is after it crosses the isolate or WASM
- * boundary, and the runner does its real work on it: it normalises the ports and records the
+ * boundary. The runner does its real work on it: it normalises the ports and records the
  * output's JSON length as the size of its items.
  */
 type RunnerOutput = 'passed' | 'copied';

@@ -597,7 +597,7 @@ export type EndpointInvokeResult =
       timedOut: boolean;
       /**
        * False when the graph's `settings.endpoint.runSaving` keeps no record of this run, so
-       * `result(runId)` will resolve to null. For a run that is still going, it tells whether a
+       * `result(runId)` will resolve to null. For a run that is still going, it is whether a
        * successful end would be saved.
        */
       saved: boolean;
