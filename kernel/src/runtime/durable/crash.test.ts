@@ -13,6 +13,11 @@ const KERNEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 const ENTRY = path.join(KERNEL_DIR, 'src/cli/entry.ts');
 const RUNS = 50;
 const STEPS = 10;
+/**
+ * Time after the kill within which a call that the killed process sent may still arrive, in
+ * milliseconds. It is well below the 2 s lease, so a rerun by the survivor comes later.
+ */
+const KILL_DELIVERY_ALLOWANCE_MS = 500;
 
 /** Arrival times in ms of the calls that the effect server received, by idempotency key. */
 type CallLog = Map<string, number[]>;
@@ -238,10 +243,16 @@ describe.each(databaseBackends)('durable runs survive kill -9 on $name', (backen
         for (let index = 0; index < STEPS; index++) {
           const key = `${runId}:s${index}:1`;
           const calls = effects.calls.get(key) ?? [];
-          // Every step executed once or twice, and twice only when the step was in flight at the kill.
+          // Every step executed once or twice, and twice only when the step was in flight at the
+          // kill: its second call is the rerun after the kill. The effect server notes a call when
+          // the request has arrived, so a call that the killed process sent just before its end can
+          // be noted a moment after the kill, hence the allowance on the first call.
           expect(calls.length, key).toBeGreaterThanOrEqual(1);
           expect(calls.length, key).toBeLessThanOrEqual(2);
-          if (calls.length === 2) expect(calls[0]!, key).toBeLessThanOrEqual(killedAt);
+          if (calls.length === 2) {
+            expect(calls[0]!, key).toBeLessThanOrEqual(killedAt + KILL_DELIVERY_ALLOWANCE_MS);
+            expect(calls[1]!, key).toBeGreaterThanOrEqual(killedAt);
+          }
         }
         for (const entry of history.journal) {
           if (new Date(entry.createdAt).getTime() >= killedAt || entry.stepKey === 't:1') continue;
