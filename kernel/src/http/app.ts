@@ -8,7 +8,7 @@ import { MifyError } from '../errors.js';
 import { importTooLargeMessage, MAX_IMPORT_BODY_BYTES } from '../graphs/imports.js';
 import { createCorsPolicy } from './cors.js';
 import { createRequestPipeline } from './middleware.js';
-import { mountExtensionRoutes, serveMountedExtensionRoute } from './extension-routes.js';
+import { mountExtensionRoutes, serveMountedExtensionRoute, waitForExtensions } from './extension-routes.js';
 import { MemoRouter } from './memo-router.js';
 import { mountRoute } from './mount.js';
 import { PROBLEM_CONTENT_TYPE, problemFromError, problemType, type Problem } from './problem.js';
@@ -74,6 +74,9 @@ export function createApp(services: KernelServices): Hono<AppEnv> {
     cors: createCorsPolicy(config.corsOrigins),
     limitBody: (c, next) => (c.req.path.startsWith('/api/graphs/import/') ? limitImportBody(c, next) : limitBody(c, next)),
     handleError,
+    // `mify start` answers /api/health before it loads the extensions. Every other API request
+    // waits for them, because node types, routes and contributions come from extensions.
+    untilReady: (path) => (services.extensionHost.isStarting && path !== '/api/health' ? waitForExtensions(services.extensionHost, path) : null),
   });
 
   for (const route of services.routes) mountRoute(app, route, services, pipeline);

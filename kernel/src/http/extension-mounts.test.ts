@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestKernel, type TestKernel } from '../test-support/kernel.js';
+import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
 
 /** Writes an isolate extension with one public GET route at `mount`/hello. */
 function writeExtension(root: string, id: string, mount: string): string {
@@ -96,6 +96,23 @@ describe('extension routes while a start loads the extensions', () => {
       expect(await response.json()).toEqual({ from: 'test.mount-late' });
       expect(health.extensions.loading).toBe(false);
       expect(health.extensions.active).toBeGreaterThan(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('holds kernel routes until loaded', async () => {
+    const t = await startTestKernel('pglite', { loadExtensions: false, beforeStart: (dataDir) => writeExtension(path.join(dataDir, 'extensions'), 'test.mount-listed', '/api/mount-listed') });
+    try {
+      const owner = await setupOwner(t, { workspace: 'Loading' });
+      const loading = t.kernel.services.extensionHost.start();
+
+      const listed = await t.fetch('/api/extensions', { cookie: owner.cookie });
+      await loading;
+
+      expect(listed.status).toBe(200);
+      const body = (await listed.json()) as { items: Array<{ id: string; state: string }> };
+      expect(body.items.find((item) => item.id === 'test.mount-listed')?.state).toBe('active');
     } finally {
       await t.close();
     }

@@ -16,7 +16,7 @@ const FORWARDED_HEADERS = ['accept', 'content-type', 'user-agent', 'x-request-id
 /** Maximum length of the Idempotency-Key header passed to a route, in characters; the kernel's own routes use the same bound. */
 const IDEMPOTENCY_KEY_MAX_CHARS = 255;
 
-/** Maximum wait of a request for the extensions that `mify start` loads after it listens, in milliseconds. */
+/** Maximum wait of an API request for the extensions that `mify start` loads after it listens, in milliseconds. */
 const EXTENSION_LOAD_WAIT_MS = 10_000;
 
 function delay(ms: number): Promise<void> {
@@ -24,13 +24,13 @@ function delay(ms: number): Promise<void> {
 }
 
 /**
- * Waits while a `start` loads the extensions. `mify start` listens before it loads them, so a
- * request for an extension route that arrives in that moment waits for the route instead of
- * getting a 404.
+ * Waits while a `start` loads the extensions. `mify start` listens before it loads them, so an
+ * API request that arrives in that moment waits for the node types and routes they bring
+ * instead of getting a 404 or a validation error (see `untilReady` in app.ts).
  *
  * @throws MifyError `extensions_loading` (503, Retry-After: 1) when loading takes longer than EXTENSION_LOAD_WAIT_MS.
  */
-async function waitForExtensions(host: KernelServices['extensionHost'], path: string): Promise<void> {
+export async function waitForExtensions(host: KernelServices['extensionHost'], path: string): Promise<void> {
   const loaded = await Promise.race([host.whenStarted().then(() => true), delay(EXTENSION_LOAD_WAIT_MS).then(() => false)]);
   if (loaded) return;
   const error = new MifyError('extensions_loading', 503, `The kernel is still loading its extensions, which may serve ${path}. Retry in a moment.`);
@@ -175,11 +175,7 @@ export function mountExtensionRoutes(app: Hono<AppEnv>, services: KernelServices
   const handle = async (c: Context<AppEnv>): Promise<Response> => {
     const extensionId = c.req.param('extensionId') ?? '';
     const rest = c.req.path.slice(`/api/ext/${extensionId}`.length) || '/';
-    let active = services.extensionHost.activeManifest(extensionId);
-    if (!active && services.extensionHost.isStarting) {
-      await waitForExtensions(services.extensionHost, c.req.path);
-      active = services.extensionHost.activeManifest(extensionId);
-    }
+    const active = services.extensionHost.activeManifest(extensionId);
     const candidates: ListedRoute[] = (active?.manifest.contributes?.routes ?? []).filter((route) => !route.mount).map((route) => ({ ...route, extensionId, healthy: active!.healthy }));
     const match = selectRoute(candidates, c, rest, `No route of extension '${extensionId}' matches ${c.req.method} ${c.req.path}. Its routes are listed at /api/extensions/contributions.`);
     return serveRoute(c, services, match, rest);
@@ -198,11 +194,7 @@ export async function serveMountedExtensionRoute(c: Context<AppEnv>, services: K
   const base = /^\/api\/[^/]+/.exec(c.req.path)?.[0];
   if (!base) return null;
   const host = services.extensionHost;
-  let extensionId = host.routeMountTable().get(base);
-  if (!extensionId && host.isStarting) {
-    await waitForExtensions(host, c.req.path);
-    extensionId = host.routeMountTable().get(base);
-  }
+  const extensionId = host.routeMountTable().get(base);
   const active = extensionId ? host.activeManifest(extensionId) : undefined;
   if (!extensionId || !active) return null;
 

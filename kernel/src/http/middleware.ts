@@ -34,6 +34,8 @@ export interface RequestPipelineOptions {
   limitBody: MiddlewareHandler<AppEnv>;
   /** The app's error handler, which turns an error into a problem response. */
   handleError: (error: Error, c: Context<AppEnv>) => Response | Promise<Response>;
+  /** A promise to wait for before an API request of `path` is handled, or null to go on at once. */
+  untilReady?: (path: string) => Promise<void> | null;
 }
 
 /** Handler that a request pipeline runs after its checks. */
@@ -50,8 +52,9 @@ export type RequestPipeline = (c: Context<AppEnv>, handler: PipelineHandler) => 
  *
  * 1. Assigns a request id (kept from X-Request-Id when well-formed) and starts the record of
  *    headers that every response carries (see `finishResponse`).
- * 2. Under /api: CORS (responding to preflight requests itself), the body limit, authentication,
- *    then the rate limit.
+ * 2. Under /api: CORS (responding to preflight requests itself), the wait while a starting
+ *    kernel loads its extensions (`untilReady`), the body limit, authentication, then the rate
+ *    limit.
  * 3. Runs the handler. An error thrown by the checks or the handler goes to `handleError`.
  * 4. Copies the shared headers onto a response that was not built with `finishResponse`, such
  *    as an event stream, and writes an access log line (debug level, or error for a 5xx).
@@ -105,6 +108,8 @@ async function checkThenHandle(c: Context<AppEnv>, handler: PipelineHandler, opt
     return finishResponse(c, null, { status: 204 });
   }
   options.cors?.addHeaders(requestHeader(c, 'origin'), headers);
+  const ready = options.untilReady?.(c.req.path);
+  if (ready) await ready;
 
   if (method === 'GET' || method === 'HEAD') {
     await authenticateAndLimit(c, options);
