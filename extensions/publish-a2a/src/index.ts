@@ -87,9 +87,9 @@ async function startTask(ctx: RouteContext, params: JsonObject, wait: boolean, w
   const finished = wait && !result.timedOut;
   const outcome: TaskOutcome = { finished, ...(result.response ? { response: result.response } : {}) };
   // GetTask reads a saved run's state from the run; an unsaved run's task keeps its outcome.
-  let kept: TaskRecord = record;
-  if (!result.saved) kept = finished ? { ...record, outcome } : { ...record, unsaved: true };
-  await keepTask(ctx, result.runId, kept);
+  let stored: TaskRecord = record;
+  if (!result.saved) stored = finished ? { ...record, outcome } : { ...record, unsaved: true };
+  await keepTask(ctx, result.runId, stored);
   return { taskId: result.runId, record, task: taskOf(result.runId, record, outcome) };
 }
 

@@ -231,8 +231,8 @@ describe.each(databaseBackends)('live collaboration on $name', (backend) => {
   });
 });
 
-/** Status of a WebSocket upgrade refused by the server. */
-async function refusedUpgrade(url: string): Promise<number> {
+/** Returns the status with which the server rejects a WebSocket upgrade of `url`. */
+async function rejectedUpgradeStatus(url: string): Promise<number> {
   const socket = new WebSocket(url);
   return new Promise((resolve, reject) => {
     socket.on('unexpected-response', (_request, response) => {
@@ -260,7 +260,7 @@ describe('collaboration endpoint', () => {
       const { id: graphId } = (await graphResponse.json()) as { id: string };
 
       expect(running.collab.stats()).toEqual({ documents: 0, connections: 0 });
-      expect(await refusedUpgrade(`${wsUrl}/api/other`)).toBe(404);
+      expect(await rejectedUpgradeStatus(`${wsUrl}/api/other`)).toBe(404);
 
       const client = await connect(running.url, graphId, key);
       expect(client.provider.isSynced).toBe(true);
@@ -268,7 +268,7 @@ describe('collaboration endpoint', () => {
       client.close();
 
       await running.collab.close();
-      expect(await refusedUpgrade(`${wsUrl}/api/collab`)).toBe(503);
+      expect(await rejectedUpgradeStatus(`${wsUrl}/api/collab`)).toBe(503);
     } finally {
       await running.close();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -74,7 +74,7 @@ export function createApp(services: KernelServices): Hono<AppEnv> {
     cors: createCorsPolicy(config.corsOrigins),
     limitBody: (c, next) => (c.req.path.startsWith('/api/graphs/import/') ? limitImportBody(c, next) : limitBody(c, next)),
     handleError,
-    // `mify start` answers /api/health before it loads the extensions. Every other API request
+    // `mify start` responds to /api/health before it loads the extensions. Every other API request
     // waits for them, because node types, routes and contributions come from extensions.
     untilReady: (path) => (services.extensionHost.isStarting && path !== '/api/health' ? waitForExtensions(services.extensionHost, path) : null),
   });
