@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patchPrismaClient } from './prisma-client-patch.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = '10.34.9';
@@ -108,12 +109,25 @@ export function bootstrap({ buildWeb = true } = {}) {
     run(pnpm, ['install', '--frozen-lockfile', '--config.confirmModulesPurge=false']);
   });
 
+  // pnpm compiles the kernel's native addon when it installs it; this step compiles it again
+  // when its sources change afterwards.
+  const nativeDir = path.join(ROOT, 'kernel', 'native');
+  const nativeSources = [...listFiles(path.join(nativeDir, 'src')), path.join(nativeDir, 'binding.gyp')];
+  step('native', hashFiles(nativeSources), () => {
+    const addon = path.join(nativeDir, 'build', 'Release', 'mify_native.node');
+    const addonTime = fs.existsSync(addon) ? fs.statSync(addon).mtimeMs : 0;
+    if (nativeSources.every((file) => fs.statSync(file).mtimeMs < addonTime)) return;
+    log('compiling the kernel\'s native addon');
+    run(pnpm, ['--filter', '@mify/native', 'run', 'install']);
+  });
+
   const schema = path.join(ROOT, 'prisma', 'schema.prisma');
   const generated = path.join(ROOT, 'kernel', 'src', 'generated', 'prisma', 'client.ts');
-  step('prisma', hashFiles([schema]), () => {
+  step('prisma', hashFiles([schema, path.join(ROOT, 'scripts', 'prisma-client-patch.mjs')]), () => {
     log('generating the Prisma client');
     // prisma generate needs no schema engine, but the CLI looks for one; any existing file satisfies the check.
     run(pnpm, ['--filter', '@mify/kernel', 'exec', 'prisma', 'generate', '--schema', schema], { env: { PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'inherit'] });
+    patchPrismaClient(path.dirname(generated));
   }, [generated]);
 
   log('building the kernel, SDK and registry');

@@ -10,6 +10,7 @@ import type { InstallSource } from '../extensions/host.js';
 import { loadRegistryRoutes } from '../extensions/registry-mount.js';
 import { createKernel, type Kernel } from '../kernel.js';
 import { createLogger } from '../logger.js';
+import { loadNativeTrim, startIdleMemoryTrim } from './idle-memory.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { migrate } from '../storage/migrator.js';
 import { startServer } from '../server.js';
@@ -52,6 +53,21 @@ function roleOption(values: Record<string, unknown>, usage: string, fallback: Ro
   const value = values.role ?? fallback;
   if (!isRole(value)) throw new UsageError(`--role '${String(value)}' is invalid; use owner, editor or viewer.`, usage);
   return value;
+}
+
+/**
+ * Starts the idle memory trim of `mify start` (idle-memory.ts) once the extensions are loaded.
+ * Its first check comes a second later, after the start-up work has settled. Where the native
+ * addon is missing, V8's memory reducer and glibc's own trimming are left to their defaults.
+ */
+function startMemoryTrim(config: KernelConfig, logger: Kernel['services']['logger']): void {
+  if (config.memoryTrimIntervalMs === 0) return;
+  const { trim, reason } = loadNativeTrim();
+  if (!trim) {
+    logger.debug({ reason }, 'freed memory is not returned to the system');
+    return;
+  }
+  startIdleMemoryTrim({ trim, firstDelayMs: Math.min(1_000, config.memoryTrimIntervalMs), intervalMs: config.memoryTrimIntervalMs, logger });
 }
 
 /** Opens a kernel for a one-shot command, with logs at warn level so the output stays readable. */
@@ -103,7 +119,8 @@ const commands: Record<string, Command> = {
         .start()
         .catch((error: unknown) => kernel.services.logger.error({ err: error }, 'loading extensions failed'))
         .then(() => kernel.startExecution())
-        .catch((error: unknown) => kernel.services.logger.error({ err: error }, 'could not start executing runs'));
+        .catch((error: unknown) => kernel.services.logger.error({ err: error }, 'could not start executing runs'))
+        .then(() => startMemoryTrim(config, kernel.services.logger));
 
       let stopping = false;
       const stop = (signal: string) => {
