@@ -97,4 +97,46 @@ describe('studio assets', () => {
       fs.rmSync(webDir, { recursive: true, force: true });
     }
   });
+
+  it('imports the build on first request', async () => {
+    const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
+    const marker = path.join(webDir, 'imported');
+    // The stand-in handler writes a file when its module is evaluated.
+    fs.writeFileSync(path.join(webDir, 'handler.js'), `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'yes');\nexport function handler(req, res) { res.end('studio ' + req.url); }\n`);
+    const kernel = await startTestKernel('pglite');
+    const server = await startServer(kernel.kernel, { host: '127.0.0.1', port: 0, webDir });
+    try {
+      const health = await get(`${server.url}/api/health`);
+      expect(health.status).toBe(200);
+      expect(fs.existsSync(marker)).toBe(false);
+
+      const [first, second] = await Promise.all([get(`${server.url}/graphs`), get(`${server.url}/settings`)]);
+      expect(fs.existsSync(marker)).toBe(true);
+      expect(first.body).toBe('studio /graphs');
+      expect(second.body).toBe('studio /settings');
+    } finally {
+      server.server.close();
+      await kernel.close();
+      fs.rmSync(webDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers 500 for a broken build', async () => {
+    const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
+    fs.writeFileSync(path.join(webDir, 'handler.js'), "throw new Error('half-written build');\n");
+    const kernel = await startTestKernel('pglite');
+    const server = await startServer(kernel.kernel, { host: '127.0.0.1', port: 0, webDir });
+    try {
+      const page = await get(`${server.url}/graphs`);
+      const api = await get(`${server.url}/api/health`);
+
+      expect(page.status).toBe(500);
+      expect(page.body).toContain(`The studio build at ${path.join(webDir, 'handler.js')} could not be loaded`);
+      expect(api.status).toBe(200);
+    } finally {
+      server.server.close();
+      await kernel.close();
+      fs.rmSync(webDir, { recursive: true, force: true });
+    }
+  });
 });
