@@ -2,8 +2,8 @@
   "targets": [
     {
       "target_name": "mify_native",
-      "sources": ["src/allocator.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "sources": ["src/memory.cc"],
+      "cflags_cc": ["-O2", "-Wall", "-Wextra"]
     }
   ]
 }

@@ -1,5 +1,5 @@
 'use strict';
-// Loads the compiled addon. Where it was not built, `trim` does nothing and reports false.
+// Loads the compiled addon. Where it was not built, `trim` and `reduceHeap` do nothing and return false.
 let addon = null;
 let loadError = null;
 try {
@@ -12,4 +12,5 @@ module.exports = {
   available: addon !== null && addon.trimSupported === true,
   loadError,
   trim: () => (addon ? addon.trim() : false),
+  reduceHeap: () => (addon ? addon.reduceHeap() : false),
 };

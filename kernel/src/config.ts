@@ -68,7 +68,7 @@ const envSchema = z.object({
   MIFY_RUN_POLL_MS: positiveInt('milliseconds').pipe(z.number().min(50)).default(1_000).describe('How often each kernel process looks for queued, due and abandoned runs of the embedded back end'),
   MIFY_RUN_MAX_PER_PROCESS: positiveInt('runs').pipe(z.number().min(1)).default(200).describe('Runs one kernel process executes at once; more stay queued for other processes'),
   MIFY_RUN_INLINE_WAIT_MS: z.coerce.number().int().min(0).default(5_000).describe('Timers this short (in milliseconds) wait inside the process; longer waits suspend the run and free the process'),
-  MIFY_MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).default(5_000).describe('How often `mify start` checks whether it is idle and then returns memory the C allocator freed to the system (glibc only), in milliseconds; 0 turns this off'),
+  MIFY_MEMORY_TRIM_INTERVAL_MS: z.coerce.number().int().min(0).default(5_000).describe('How often `mify start` checks whether it is idle and then shrinks its heap and returns memory the C allocator freed to the system (glibc only), in milliseconds; 0 turns this off'),
   MIFY_SCHEDULE_POLL_MS: positiveInt('milliseconds').pipe(z.number().min(100)).default(1_000).describe('How often each kernel process looks for due schedules; a schedule fires up to this late'),
   MIFY_RUN_MAX_SUBWORKFLOW_DEPTH: positiveInt('levels').pipe(z.number().min(1)).default(10).describe('Deepest nesting of sub-workflow runs below a top-level run'),
   MIFY_RUN_RECORD_MAX_BYTES: positiveInt('bytes').default(16 * 1024 * 1024).describe('Largest JSON of a step input or output that an audited run records in full, in bytes; larger ones are recorded as a preview'),

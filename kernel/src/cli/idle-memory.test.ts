@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadNativeTrim, startIdleMemoryTrim, type IdleMemoryTrim } from './idle-memory.js';
+import { loadNativeMemory, startIdleMemoryTrim, type IdleMemoryTrim } from './idle-memory.js';
 
 const MiB = 1024 * 1024;
 const KERNEL_DIR = fileURLToPath(new URL('../..', import.meta.url));
@@ -38,6 +38,10 @@ describe('idle memory trim', () => {
     await sleep(50);
     expect(calls).toBe(0);
     expect(running.trims).toBe(0);
+
+    // The next check comes after the first delay again, not after the interval.
+    await sleep(200);
+    expect(calls).toBe(1);
   });
 
   it('trims again after enough growth', async () => {
@@ -68,6 +72,20 @@ describe('idle memory trim', () => {
     expect(calls).toBe(2);
   });
 
+  it('reduces the heap, then trims', async () => {
+    const calls: Array<{ call: string; at: number }> = [];
+    running = startIdleMemoryTrim({
+      trim: () => calls.push({ call: 'trim', at: performance.now() }) > 0,
+      reduceHeap: () => void calls.push({ call: 'reduceHeap', at: performance.now() }),
+      settleMs: 100,
+      firstDelayMs: 200,
+      intervalMs: 10_000,
+    });
+    await sleep(450);
+    expect(calls.map((entry) => entry.call)).toEqual(['reduceHeap', 'trim']);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(95);
+  });
+
   it('stop ends the checks', async () => {
     let calls = 0;
     running = startIdleMemoryTrim({ trim: () => ++calls > 0, firstDelayMs: 30, intervalMs: 30 });
@@ -88,20 +106,46 @@ describe('idle memory trim', () => {
   });
 });
 
-describe('native trim (@mify/native)', () => {
-  const { trim, reason } = loadNativeTrim();
+describe('native memory calls (@mify/native)', () => {
+  const { native, reason } = loadNativeMemory();
+  const addonPath = JSON.stringify(createRequire(import.meta.url).resolve('@mify/native'));
 
   it('addon is built here', () => {
     // The addon is compiled when pnpm installs it (kernel/native/build.mjs); glibc has malloc_trim.
     expect(reason).toBeNull();
-    expect(trim).toBeTypeOf('function');
+    expect(native?.trim).toBeTypeOf('function');
+    expect(native?.reduceHeap).toBeTypeOf('function');
+  });
+
+  it('reduceHeap shrinks the young generation', () => {
+    // A child process grows V8's young generation with objects that survive a few collections,
+    // drops them, and compares the young generation's size before and after reduceHeap.
+    const script = `
+      const v8 = require('node:v8');
+      const native = require(${addonPath});
+      const youngMiB = () => v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space').space_size / 1048576;
+      let kept = [];
+      for (let round = 0; round < 40; round++) {
+        for (let i = 0; i < 50000; i++) kept.push({ round, i, text: 'item ' + i });
+        if (kept.length > 400000) kept = kept.slice(200000);
+      }
+      kept = null;
+      const before = youngMiB();
+      native.reduceHeap();
+      setTimeout(() => console.log(JSON.stringify({ before, after: youngMiB() })), 1000);
+    `;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.stderr).toBe('');
+    const { before, after } = JSON.parse(result.stdout) as { before: number; after: number };
+    expect(before).toBeGreaterThanOrEqual(16);
+    expect(after).toBeLessThanOrEqual(before / 4);
   });
 
   it('releases freed allocator memory', () => {
     // A child process allocates 256 MiB in 64 KiB buffers, below glibc's mmap threshold, and keeps
     // every 16th, so the freed buffers leave holes that glibc does not give back on its own.
     const script = `
-      const native = require(${JSON.stringify(createRequire(import.meta.url).resolve('@mify/native'))});
+      const native = require(${addonPath});
       const rss = () => process.memoryUsage.rss();
       let buffers = [];
       for (let i = 0; i < 4096; i++) buffers.push(Buffer.alloc(64 * 1024, 1));

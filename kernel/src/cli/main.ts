@@ -10,7 +10,7 @@ import type { InstallSource } from '../extensions/host.js';
 import { loadRegistryRoutes } from '../extensions/registry-mount.js';
 import { createKernel, type Kernel } from '../kernel.js';
 import { createLogger } from '../logger.js';
-import { loadNativeTrim, startIdleMemoryTrim } from './idle-memory.js';
+import { loadNativeMemory, startIdleMemoryTrim } from './idle-memory.js';
 import { openDatabase, type Database } from '../storage/database.js';
 import { migrate } from '../storage/migrator.js';
 import { startServer } from '../server.js';
@@ -62,12 +62,12 @@ function roleOption(values: Record<string, unknown>, usage: string, fallback: Ro
  */
 function startMemoryTrim(config: KernelConfig, logger: Kernel['services']['logger']): void {
   if (config.memoryTrimIntervalMs === 0) return;
-  const { trim, reason } = loadNativeTrim();
-  if (!trim) {
+  const { native, reason } = loadNativeMemory();
+  if (!native) {
     logger.debug({ reason }, 'freed memory is not returned to the system');
     return;
   }
-  startIdleMemoryTrim({ trim, firstDelayMs: Math.min(1_000, config.memoryTrimIntervalMs), intervalMs: config.memoryTrimIntervalMs, logger });
+  startIdleMemoryTrim({ trim: native.trim, reduceHeap: native.reduceHeap, firstDelayMs: Math.min(1_000, config.memoryTrimIntervalMs), intervalMs: config.memoryTrimIntervalMs, logger });
 }
 
 /** Opens a kernel for a one-shot command, with logs at warn level so the output stays readable. */
