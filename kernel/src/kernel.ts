@@ -1,4 +1,5 @@
-import { asValue } from 'awilix';
+// See container.ts for why the browser build of awilix.
+import { asValue } from 'awilix/browser';
 import { ApiKeyService } from './auth/api-keys.js';
 import { SessionService } from './auth/sessions.js';
 import { UserService } from './auth/users.js';

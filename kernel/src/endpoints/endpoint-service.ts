@@ -1,5 +1,6 @@
 import { newId } from '../auth/tokens.js';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { createDraft2020Validator, lazily } from '../infra/json-schema-validators.js';
 import { roleAllows, type Role } from '../auth/roles.js';
 import type { GraphRunService, ResolvedDefinition } from '../graphs/graph-runs.js';
 import { mifyGraphSchema, type Item, type MifyGraph } from '../graphs/model.js';
@@ -124,7 +125,7 @@ export class EndpointService {
   private readonly compiled = new Map<string, CompiledVersion>();
   /** Graphs found by slug, by caller workspace, slug and workspace option; see FOUND_TTL_MS. */
   private readonly found = new Map<string, { row: GraphRow; until: number }>();
-  private readonly ajv = new Ajv2020({ allErrors: true, strict: false });
+  private readonly ajv = lazily(() => createDraft2020Validator());
 
   constructor(
     private readonly deps: {
@@ -354,7 +355,7 @@ export class EndpointService {
     let validate: ValidateFunction | null = null;
     let schemaProblem: string | null = null;
     try {
-      validate = this.ajv.compile(shape.inputSchema);
+      validate = this.ajv().compile(shape.inputSchema);
     } catch (error) {
       schemaProblem = (error as Error).message;
     }

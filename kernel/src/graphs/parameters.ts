@@ -1,10 +1,8 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import formatsPluginModule from 'ajv-formats';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { NodeTypeInfo } from '../runtime/types.js';
+import { createDraft07Validator, createDraft2020Validator, lazily } from '../infra/json-schema-validators.js';
 
-// ajv-formats is CommonJS: its default import is `module.exports`, which carries the plugin as `.default`.
-const addFormats = formatsPluginModule.default;
 
 /** One parameter value that violates the node type's parameter JSON Schema. */
 export interface ParameterIssue {
@@ -38,18 +36,11 @@ interface CompiledSchema {
  * reused until the type's schema object changes.
  */
 export class ParameterValidator {
-  private readonly draft2020: Ajv2020;
-  private readonly draft07: Ajv;
+  // Created on first use; json-schema-validators.ts sets strict: false, because manifests may
+  // carry annotations ajv does not know, such as `x-mify-control` or studio display hints.
+  private readonly draft2020 = lazily((): Ajv2020 => createDraft2020Validator({ formats: true }));
+  private readonly draft07 = lazily((): Ajv => createDraft07Validator({ formats: true }));
   private readonly compiled = new Map<string, CompiledSchema>();
-
-  constructor() {
-    // strict: false because manifests may carry annotations ajv does not know,
-    // such as `x-mify-control` or studio display hints.
-    this.draft2020 = new Ajv2020({ allErrors: true, strict: false });
-    this.draft07 = new Ajv({ allErrors: true, strict: false });
-    addFormats(this.draft2020);
-    addFormats(this.draft07);
-  }
 
   /**
    * Returns every violation in `parameters`. An expression string is not
@@ -77,7 +68,7 @@ export class ParameterValidator {
     let entry: CompiledSchema;
     try {
       const isDraft07 = typeof info.parameters.$schema === 'string' && info.parameters.$schema.includes('draft-07');
-      const ajv = isDraft07 ? this.draft07 : this.draft2020;
+      const ajv = isDraft07 ? this.draft07() : this.draft2020();
       entry = { source: info.parameters, validate: ajv.compile(prepareSchema(info.parameters, isDraft07)), compileError: null };
     } catch (error) {
       entry = { source: info.parameters, validate: null, compileError: (error as Error).message };

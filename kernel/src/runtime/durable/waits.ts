@@ -1,5 +1,5 @@
 import { newId } from '../../auth/tokens.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createDraft2020Validator, lazily } from '../../infra/json-schema-validators.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import type { Item } from '../../graphs/model.js';
 import type { Database } from '../../storage/database.js';
@@ -162,7 +162,7 @@ export class WaitStore {
   }
 }
 
-const formValidator = new Ajv2020({ allErrors: true, strict: false });
+const formValidator = lazily(() => createDraft2020Validator());
 
 /**
  * Checks approval form values against the form's JSON Schema.
@@ -173,7 +173,7 @@ const formValidator = new Ajv2020({ allErrors: true, strict: false });
 function checkForm(waitId: string, schema: Record<string, unknown>, values: Record<string, unknown>): void {
   let validate;
   try {
-    validate = formValidator.compile(schema);
+    validate = formValidator().compile(schema);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConflictError(`Wait '${waitId}' has an invalid form: its JSON Schema failed to compile (${reason}). Fix the node that requested the form.`, {});
