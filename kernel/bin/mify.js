@@ -1,6 +1,11 @@
-#!/usr/bin/env node
-// Launches the `mify` CLI. isolated-vm needs Node's --no-node-snapshot flag, so
-// when it is missing the CLI re-executes itself with the flag.
+#!/bin/sh
+':' //; exec node --no-node-snapshot "$0" "$@"
+// Launches the `mify` CLI. isolated-vm needs Node's --no-node-snapshot flag.
+//
+// Run as a program (by npx, npm scripts or the shell), the line above is a shell command that
+// replaces the shell with Node and the flag, so no second process stays behind. Node reads the
+// same line as a string and a comment. Run as `node bin/mify.js`, the flag is missing, and the
+// CLI re-executes itself with the flag in a child process that this one waits for.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -141,6 +141,32 @@ describe('mify CLI', () => {
     expect(code).toBe(0);
   });
 
+  it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('executable start needs no launcher', async () => {
+    // Run as a program, as npx runs it: the shell line of bin/mify.js replaces itself with Node.
+    const { spawn } = await import('node:child_process');
+    const child = spawn(BIN, ['start', '--port', '0'], { env: { ...process.env, MIFY_DATA_DIR: tempDir(), MIFY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+    const deadline = Date.now() + 20_000;
+    let url: string | undefined;
+    while (!url && Date.now() < deadline) {
+      url = /is running at (http:\/\/\S+)/.exec(output)?.[1];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const health = await fetch(`${url}/api/health`);
+    const commandLine = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+    const children = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+    child.kill('SIGTERM');
+    const code = await exited;
+
+    expect(health.status).toBe(200);
+    expect(commandLine).toContain('--no-node-snapshot');
+    expect(children).toBe('');
+    expect(code).toBe(0);
+  });
+
   it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('start reports a data directory in use', async () => {
     const dataDir = tempDir();
     fs.writeFileSync(path.join(dataDir, 'pgdata.lock'), String(process.pid));
