@@ -87,9 +87,9 @@ export async function removeDataDir(dataDir) {
  * the URL and the time from spawn to that line in milliseconds. Rejects when
  * the process exits first or `timeoutMs` passes; the process is then killed.
  */
-export function spawnServer(args, { env, timeoutMs = 60_000 } = {}) {
+export function spawnServer(args, { env, timeoutMs = 60_000, program = process.execPath } = {}) {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = [];
   const remember = (chunk) => {
     output.push(chunk.toString());

@@ -1,9 +1,10 @@
 // Startup time and idle memory of the MIFY kernel.
 //
 // Prepares one data directory (migrated, owner and workspace created), then
-// starts the kernel on it repeatedly, two ways a user runs it:
-//   launcher: node kernel/bin/mify.js start --port 0   (re-executes Node with --no-node-snapshot)
-//   direct:   node --no-node-snapshot kernel/dist/cli/entry.js start --port 0
+// starts the kernel on it repeatedly, three ways a user runs it:
+//   program:  kernel/bin/mify.js start --port 0        (as npx runs it: its shell line execs Node with --no-node-snapshot)
+//   launcher: node kernel/bin/mify.js start --port 0   (re-executes Node with --no-node-snapshot in a child process)
+//   direct:   node --no-node-snapshot kernel/dist/cli/entry.js start --port 0   (as `npm start` runs it)
 // Each start is timed from spawn to the first 200 from GET /api/health. The
 // port comes from the "is running at" line on stdout, and /api/health is
 // polled from then on. The resident memory (VmRSS) of the process that serves
@@ -56,6 +57,7 @@ const settings = readSettings({
 const resultFile = path.resolve(process.env.BENCH_RESULT_FILE ?? path.join(REPO_ROOT, 'bench/results/startup.json'));
 
 const WAYS = [
+  { name: 'program', command: 'kernel/bin/mify.js start --port 0', program: KERNEL_LAUNCHER, args: ['start', '--host', '127.0.0.1', '--port', '0'], servesInChild: false },
   { name: 'launcher', command: 'node kernel/bin/mify.js start --port 0', args: [KERNEL_LAUNCHER, 'start', '--host', '127.0.0.1', '--port', '0'], servesInChild: true },
   { name: 'direct', command: 'node --no-node-snapshot kernel/dist/cli/entry.js start --port 0', args: ['--no-node-snapshot', KERNEL_ENTRY, 'start', '--host', '127.0.0.1', '--port', '0'], servesInChild: false },
 ];
@@ -91,7 +93,7 @@ async function measureStart(way, env) {
   const busyBeforePercent = await waitForQuietMachine({ thresholdPercent: settings.quietPercent, maxWaitMs: settings.quietWaitS * 1000 });
   const machineCpuBefore = machineCpuSeconds();
   const benchCpuBefore = process.cpuUsage();
-  resources.server = await spawnServer(way.args, { env });
+  resources.server = await spawnServer(way.args, { env, ...(way.program ? { program: way.program } : {}) });
   const { child, url, startedAt, readyLineMs } = resources.server;
 
   const readyMs = (await pollHealth(`${url}/api/health`)) - startedAt;
