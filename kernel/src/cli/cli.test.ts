@@ -11,6 +11,23 @@ import { runCli } from './main.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mify.js');
 
+/** Spawns `mify start` on `dataDir` and waits up to 20 s for the URL it prints. */
+async function startServerProcess(program: string, args: string[], dataDir: string) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(program, args, { env: { ...process.env, MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+  const deadline = Date.now() + 20_000;
+  let url: string | undefined;
+  while (!url && Date.now() < deadline) {
+    url = /is running at (http:\/\/\S+)/.exec(output)?.[1];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, url, exited, output: () => output };
+}
+
 function capture(env: Record<string, string | undefined>) {
   const out: string[] = [];
   const err: string[] = [];
@@ -119,42 +136,20 @@ describe('mify CLI', () => {
   });
 
   it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('start serves health and stops on SIGTERM', async () => {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [BIN, 'start', '--port', '0'], { env: { ...process.env, MIFY_DATA_DIR: tempDir(), MIFY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-
-    const deadline = Date.now() + 20_000;
-    let url: string | undefined;
-    while (!url && Date.now() < deadline) {
-      url = /is running at (http:\/\/\S+)/.exec(output)?.[1];
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const { child, output, url, exited } = await startServerProcess(process.execPath, [BIN, 'start', '--port', '0'], tempDir());
     const health = await fetch(`${url}/api/health`);
     child.kill('SIGTERM');
     const code = await exited;
 
     expect(health.status).toBe(200);
     // The setup hint follows the URL once the kernel has checked for users.
-    expect(output).toContain('npx mify setup --email');
+    expect(output()).toContain('npx mify setup --email');
     expect(code).toBe(0);
   });
 
   it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('executable start needs no launcher', async () => {
     // Run as a program, as npx runs it: the shell line of bin/mify.js replaces itself with Node.
-    const { spawn } = await import('node:child_process');
-    const child = spawn(BIN, ['start', '--port', '0'], { env: { ...process.env, MIFY_DATA_DIR: tempDir(), MIFY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-
-    const deadline = Date.now() + 20_000;
-    let url: string | undefined;
-    while (!url && Date.now() < deadline) {
-      url = /is running at (http:\/\/\S+)/.exec(output)?.[1];
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const { child, url, exited } = await startServerProcess(BIN, ['start', '--port', '0'], tempDir());
     const health = await fetch(`${url}/api/health`);
     const commandLine = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
     const children = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
