@@ -10,7 +10,7 @@
 // collection as incremental marking, which finishes in later tasks of the event loop. The level
 // goes back to none at once, so V8's heuristics do not keep favouring memory over speed.
 // NOTE: `reduceHeap` uses the V8 API besides N-API, so a build is meant for the Node.js version it
-// was compiled with; after upgrading Node.js, run `pnpm rebuild @mify/native`.
+// was compiled with. After upgrading Node.js, run `pnpm rebuild @mify/native`.
 #include <node_api.h>
 #include <v8.h>
 
