@@ -38,6 +38,8 @@ const runs = [
 const totals = { passed: 0, failed: 0, skipped: 0 };
 /** Test files that failed outside their tests, e.g. in beforeAll; their tests count as skipped. */
 const failedFiles = [];
+/** Failed tests, as `file > describe > title: first line of the error`. */
+const failedTests = [];
 const skippedSuites = new Map();
 /** Tests that skipped themselves at run time, counted per suite. */
 const runtimeSkips = new Map();
@@ -76,6 +78,10 @@ for (const [index, suite] of runs.entries()) {
       continue;
     }
     for (const test of file.assertionResults) {
+      if (test.status === 'failed') {
+        const firstLine = (test.failureMessages?.[0] ?? '').split('\n')[0];
+        failedTests.push(`${[path.relative(ROOT, file.name), ...test.ancestorTitles, test.title].join(' > ')}: ${firstLine}`);
+      }
       if (test.status !== 'skipped' && test.status !== 'pending') continue;
       const reason = [...test.ancestorTitles, test.title].join(' > ').match(/\(skipped: ([^)]+)\)/)?.[1];
       const title = [...test.ancestorTitles, test.title].find((t) => t.includes('(skipped'));
@@ -106,6 +112,10 @@ if (runtimeSkips.size > 0) {
 if (totals.passed + totals.failed === 0) {
   process.stdout.write('No test ran.\n');
   exitCode = 1;
+}
+if (failedTests.length > 0) {
+  process.stdout.write('Failed tests:\n');
+  for (const line of failedTests) process.stdout.write(`  - ${line}\n`);
 }
 if (failedFiles.length > 0) {
   process.stdout.write('Test files that failed outside their tests (their tests count as skipped):\n');

@@ -38,6 +38,8 @@ export interface IdleMemoryTrimOptions {
 }
 
 export interface IdleMemoryTrim {
+  /** Number of checks made so far, with or without a trim. */
+  readonly checks: number;
   /** Number of trims made so far. */
   readonly trims: number;
   stop(): void;
@@ -58,6 +60,7 @@ export function startIdleMemoryTrim(options: IdleMemoryTrimOptions): IdleMemoryT
   const minGrowthBytes = options.minGrowthBytes ?? DEFAULT_MIN_GROWTH_BYTES;
   const rss = options.rss ?? (() => process.memoryUsage.rss());
   let trims = 0;
+  let checks = 0;
   let rssAfterLastTrim: number | null = null;
   let lastUtilization: EventLoopUtilization = performance.eventLoopUtilization();
   let timer: NodeJS.Timeout | null = null;
@@ -72,6 +75,7 @@ export function startIdleMemoryTrim(options: IdleMemoryTrimOptions): IdleMemoryT
     schedule(check, options.intervalMs);
   };
   const check = () => {
+    checks += 1;
     const utilization = performance.eventLoopUtilization(lastUtilization);
     lastUtilization = performance.eventLoopUtilization();
     const before = rss();
@@ -95,6 +99,9 @@ export function startIdleMemoryTrim(options: IdleMemoryTrimOptions): IdleMemoryT
   schedule(check, options.firstDelayMs);
 
   return {
+    get checks() {
+      return checks;
+    },
     get trims() {
       return trims;
     },
