@@ -16,9 +16,15 @@ function log(message) {
   process.stderr.write(`[mify] ${message}\n`);
 }
 
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options, env: { ...process.env, ...options.env } });
+/**
+ * Runs a command and exits when it fails. With `quiet`, its output is shown only when it fails,
+ * because the build tools print hundreds of lines that a user starting MIFY does not need.
+ */
+function run(command, args, { quiet = false, ...options } = {}) {
+  const stdio = quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit';
+  const result = spawnSync(command, args, { cwd: ROOT, stdio, maxBuffer: 64 * 1024 * 1024, ...options, env: { ...process.env, ...options.env } });
   if (result.status !== 0) {
+    if (quiet) process.stderr.write(`${result.stdout ?? ''}${result.stderr ?? ''}`);
     log(`command failed (${result.status ?? result.signal}): ${command} ${args.join(' ')}`);
     process.exit(result.status ?? 1);
   }
@@ -136,7 +142,7 @@ export function bootstrap({ buildWeb = true } = {}) {
   const extensionSources = listFiles(path.join(ROOT, 'extensions'));
   step('extensions', hashFiles(extensionSources), () => {
     log('building extensions');
-    run(pnpm, ['-r', '--filter', './extensions/*', '--if-present', 'run', 'build']);
+    run(pnpm, ['-r', '--filter', './extensions/*', '--if-present', 'run', 'build'], { quiet: true });
   }, extensionEntries());
 
   if (buildWeb && fs.existsSync(path.join(ROOT, 'web', 'package.json'))) {
@@ -144,7 +150,7 @@ export function bootstrap({ buildWeb = true } = {}) {
     const handler = path.join(ROOT, 'web', 'build', 'handler.js');
     step('web', hashFiles(webSources), () => {
       log('building the studio');
-      run(pnpm, ['--filter', '@mify/web', 'run', 'build']);
+      run(pnpm, ['--filter', '@mify/web', 'run', 'build'], { quiet: true });
     }, [handler]);
   }
   return { pnpm };

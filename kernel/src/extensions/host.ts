@@ -86,6 +86,8 @@ interface LoadOptions {
   sandbox?: 'now' | 'on-demand';
   /** Stored event topics of the extension, when the caller read them already. */
   subscriptions?: readonly string[];
+  /** Level of the "extension loaded" line: info (default), or debug at start, where one summary line follows. */
+  logLevel?: 'info' | 'debug';
 }
 
 interface LoadedExtension {
@@ -261,7 +263,7 @@ export class ExtensionHost {
     const subscriptions = await this.storedEventSubscriptions(records.filter((record) => record.enabled).map((record) => record.id));
     for (const record of records) {
       if (!record.enabled) continue;
-      await this.load(record, { sandbox: 'on-demand', subscriptions: subscriptions.get(record.id) ?? [] }).catch(() => {});
+      await this.load(record, { sandbox: 'on-demand', subscriptions: subscriptions.get(record.id) ?? [], logLevel: 'debug' }).catch(() => {});
       await nextTurn();
     }
     this.log.info({ active: this.loaded.size, failed: this.loadErrors.size, sandboxes: 'on-demand' }, 'extensions loaded');
@@ -349,7 +351,7 @@ export class ExtensionHost {
       this.mountTable = null;
       await this.restoreEventSubscriptions(record.id, options.subscriptions);
       this.loadErrors.delete(record.id);
-      this.log.info({ extensionId: record.id, version: record.version, runtime: manifest.runtime, sandbox: runtime ? 'running' : 'on-demand' }, 'extension loaded');
+      this.log[options.logLevel ?? 'info']({ extensionId: record.id, version: record.version, runtime: manifest.runtime, sandbox: runtime ? 'running' : 'on-demand' }, 'extension loaded');
       return loaded;
     } catch (error) {
       const message = (error as Error).message;
