@@ -9,9 +9,9 @@
 // port comes from the "is running at" line on stdout, and /api/health is
 // polled from then on. The resident memory (VmRSS) of the process that serves
 // is read 2 s after ready, while the start-up work settles, and again after the
-// whole idle pause; the second reading is the idle RSS the goal is about. Then
-// the kernel gets SIGTERM and the time to exit is recorded. One unrecorded start per way comes first, so the page
-// cache is warm for every recorded one.
+// whole idle pause. The goal is judged on the second reading. Then the kernel
+// gets SIGTERM and the time to exit is recorded. One unrecorded start per way
+// comes first, so the page cache is warm for every recorded one.
 //
 // Settings, as environment variables:
 //   BENCH_STARTUP_RUNS   recorded starts per way (default 10)
@@ -35,11 +35,9 @@ const COMPARISONS = [
   { name: 'Node-RED 4.1', readyMs: 460, idleRssMiB: 110 },
 ];
 /**
- * When the first RSS reading is taken, in milliseconds after ready. The kernel loads its
- * extensions after it answers /api/health, V8 tiers hot WebAssembly functions up on background
- * threads during the first seconds, and the kernel returns freed allocator memory to the system
- * once it is idle (kernel/src/cli/idle-memory.ts); this reading shows the memory before all that
- * has settled.
+ * Time of the first RSS reading, in milliseconds after ready. It shows the memory before the
+ * start-up work settles: the extensions load after the first /api/health response, and the
+ * kernel returns memory to the system only once it is idle (kernel/src/cli/idle-memory.ts).
  */
 const EARLY_RSS_MS = 2_000;
 /** CPU time other processes may use during one start before the report warns, in milliseconds. */

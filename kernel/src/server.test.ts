@@ -121,7 +121,7 @@ describe('studio assets', () => {
     }
   });
 
-  it('answers 500 for a broken build', async () => {
+  it('returns 500 for broken build', async () => {
     const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
     fs.writeFileSync(path.join(webDir, 'handler.js'), "throw new Error('half-written build');\n");
     const kernel = await startTestKernel('pglite');

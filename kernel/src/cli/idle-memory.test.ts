@@ -16,7 +16,7 @@ function busyFor(ms: number): void {
   }
 }
 
-/** Waits until `condition` holds, polling every 10 ms, for at most 5 s (timers run late on a loaded machine). */
+/** Waits until `condition` returns true, polling every 10 ms for at most 5 s, because timers run late on a loaded machine. */
 async function waitFor(condition: () => boolean): Promise<void> {
   const deadline = performance.now() + 5_000;
   while (!condition()) {
@@ -140,12 +140,12 @@ describe('native memory calls (@mify/native)', () => {
       const v8 = require('node:v8');
       const native = require(${addonPath});
       const youngMiB = () => v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space').space_size / 1048576;
-      let kept = [];
+      let survivors = [];
       for (let round = 0; round < 40; round++) {
-        for (let i = 0; i < 50000; i++) kept.push({ round, i, text: 'item ' + i });
-        if (kept.length > 400000) kept = kept.slice(200000);
+        for (let i = 0; i < 50000; i++) survivors.push({ round, i, text: 'item ' + i });
+        if (survivors.length > 400000) survivors = survivors.slice(200000);
       }
-      kept = null;
+      survivors = null;
       const before = youngMiB();
       native.reduceHeap();
       // The collection finishes in later tasks; on a loaded machine that can take a while.
@@ -171,14 +171,14 @@ describe('native memory calls (@mify/native)', () => {
       const rss = () => process.memoryUsage.rss();
       let buffers = [];
       for (let i = 0; i < 4096; i++) buffers.push(Buffer.alloc(64 * 1024, 1));
-      const kept = buffers.filter((_, i) => i % 16 === 0);
+      const retained = buffers.filter((_, i) => i % 16 === 0);
       buffers = null;
       globalThis.gc();
       globalThis.gc();
       const before = rss();
       const released = native.trim();
       const after = rss();
-      console.log(JSON.stringify({ kept: kept.length, before, after, released }));
+      console.log(JSON.stringify({ retained: retained.length, before, after, released }));
     `;
     const result = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(result.stderr).toBe('');

@@ -101,7 +101,7 @@ describe('extension routes while a start loads the extensions', () => {
     }
   });
 
-  it('holds kernel routes until loaded', async () => {
+  it('delays kernel routes until loaded', async () => {
     const t = await startTestKernel('pglite', { loadExtensions: false, beforeStart: (dataDir) => writeExtension(path.join(dataDir, 'extensions'), 'test.mount-listed', '/api/mount-listed') });
     try {
       const owner = await setupOwner(t, { workspace: 'Loading' });
