@@ -11,21 +11,26 @@ import { runCli } from './main.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mify.js');
 
-/** Spawns `mify start` on `dataDir` and waits up to 20 s for the URL it prints. */
+/**
+ * Spawns `mify start` on the embedded database in `dataDir` and waits up to 20 s for the URL it
+ * prints. DATABASE_URL is left out: a server database shared with other suites may already have
+ * users, and then the start prints no setup hint.
+ */
 async function startServerProcess(program: string, args: string[], dataDir: string) {
   const { spawn } = await import('node:child_process');
-  const child = spawn(program, args, { env: { ...process.env, MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { DATABASE_URL: _serverUrl, ...env } = process.env;
+  const child = spawn(program, args, { env: { ...env, MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitForOutput = async (pattern: RegExp) => {
+    const deadline = Date.now() + 20_000;
+    while (!pattern.test(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    return pattern.exec(output);
+  };
 
-  const deadline = Date.now() + 20_000;
-  let url: string | undefined;
-  while (!url && Date.now() < deadline) {
-    url = /is running at (http:\/\/\S+)/.exec(output)?.[1];
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { child, url, exited, output: () => output };
+  const url = (await waitForOutput(/is running at (http:\/\/\S+)/))?.[1];
+  return { child, url, exited, output: () => output, waitForOutput };
 }
 
 function capture(env: Record<string, string | undefined>) {
@@ -136,13 +141,14 @@ describe('mify CLI', () => {
   });
 
   it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('start serves health and stops on SIGTERM', async () => {
-    const { child, output, url, exited } = await startServerProcess(process.execPath, [BIN, 'start', '--port', '0'], tempDir());
+    const { child, output, url, exited, waitForOutput } = await startServerProcess(process.execPath, [BIN, 'start', '--port', '0'], tempDir());
     const health = await fetch(`${url}/api/health`);
+    // The setup hint follows the URL once the kernel has checked for users.
+    await waitForOutput(/npx mify setup --email/);
     child.kill('SIGTERM');
     const code = await exited;
 
     expect(health.status).toBe(200);
-    // The setup hint follows the URL once the kernel has checked for users.
     expect(output()).toContain('npx mify setup --email');
     expect(code).toBe(0);
   });
