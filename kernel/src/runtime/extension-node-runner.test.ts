@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { Item } from '../graphs/model.js';
 import { withOutputJson } from '../extensions/runtime/output-json.js';
 import { ItemsLimitError } from './executor/errors.js';
 import { estimateJsonSize } from './executor/items.js';
-import { measureStepInput } from './executor/step-input.js';
+import { hashStepInput, measureStepInput } from './executor/step-input.js';
 import { ExtensionNodeRunner, normalizeRunOutput } from './extension-node-runner.js';
 import { testNode } from './testing/acme-extension.js';
 import type { NodeTypeInfo } from './types.js';
@@ -120,17 +121,21 @@ describe('ExtensionNodeRunner', () => {
   describe('sandbox output JSON', () => {
     const limits = { maxItemsPerStep: 10_000, maxStepInputBytes: 1_000_000 };
 
-    /** Runs a node whose sandbox returned `json`, as the isolate and WASM runtimes hand it over. */
-    const runReturning = async (json: string, outputs: string[]) => {
-      const runner = new ExtensionNodeRunner({ invoke: async () => withOutputJson(JSON.parse(json) as unknown, json) });
+    /**
+     * Runs a node whose sandbox returned `json`, as the isolate runtime (`stringified`) or the
+     * WASM runtime hands it over.
+     */
+    const runReturning = async (json: string, outputs: string[], options: { stringified?: boolean; audited?: boolean } = {}) => {
+      const runner = new ExtensionNodeRunner({ invoke: async () => withOutputJson(JSON.parse(json) as unknown, json, { stringified: options.stringified ?? false }) });
       return runner.execute({
         node: { id: 'n1', type: 'acme.test.echo', typeVersion: 1, name: 'Echo', parameters: {}, position: { x: 0, y: 0 }, settings: {} } as never,
         type: { extensionId: 'acme.test', outputs, control: null } as never,
         parameters: {},
         input: { items: [], ports: { main: [] } },
-        step: { runId: 'run_1', graphId: null, workspaceId: 'ws_1', stepId: 'step_1', idempotencyKey: 'run_1:n1:1', attempt: 1, signal: new AbortController().signal },
+        step: { runId: 'run_1', graphId: null, workspaceId: 'ws_1', stepId: 'step_1', idempotencyKey: 'run_1:n1:1', attempt: 1, signal: new AbortController().signal, audited: options.audited ?? false },
       });
     };
+    const definition = { type: 'acme.test.next', typeVersion: 1, parameters: {} };
 
     it('sizes a sole port by its JSON', async () => {
       const json = JSON.stringify({ items: [{ json: { n: 1 } }, { json: { n: 22 } }] });
@@ -138,6 +143,36 @@ describe('ExtensionNodeRunner', () => {
       const { ports } = await runReturning(json, ['main']);
 
       expect(measureStepInput({ main: ports.main! }, 'Next', limits)).toBe(2 + 'main'.length + 4 + json.length);
+    });
+
+    it('sizes stringified port by its text', async () => {
+      const json = JSON.stringify({ items: [{ json: { n: 1 } }, { json: { n: 22 } }] });
+
+      const { ports } = await runReturning(json, ['main'], { stringified: true });
+
+      expect(measureStepInput({ main: ports.main! }, 'Next', limits)).toBe(2 + 'main'.length + 4 + JSON.stringify(ports.main).length);
+    });
+
+    it('hashes audited port from its text', async () => {
+      const json = JSON.stringify({ main: [{ json: { a: [1.5, 'x'], b: 1 } }] });
+
+      const { ports } = await runReturning(json, ['main'], { stringified: true, audited: true });
+      const stringify = vi.spyOn(JSON, 'stringify');
+      const hash = hashStepInput(definition, { main: ports.main! }, 'Next', limits).hash;
+      const serialisedItems = stringify.mock.calls.filter(([value]) => Array.isArray(value));
+      stringify.mockRestore();
+
+      expect(serialisedItems).toEqual([]);
+      expect(hash).toBe(hashStepInput(definition, { main: JSON.parse(json).main as Item[] }, 'Next', limits).hash);
+    });
+
+    it('hashes other output by serialising', async () => {
+      // Text from a WebAssembly plugin may be spaced differently, so the items are serialised again.
+      const json = '{ "items": [ { "json": { "n": 1 } } ] }';
+
+      const { ports } = await runReturning(json, ['main'], { stringified: false, audited: true });
+
+      expect(hashStepInput(definition, { main: ports.main! }, 'Next', limits).hash).toBe(hashStepInput(definition, { main: [{ json: { n: 1 } }] }, 'Next', limits).hash);
     });
 
     it('walks items on several ports', async () => {

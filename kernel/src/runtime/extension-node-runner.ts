@@ -1,10 +1,10 @@
 import { ExtensionError, normalizeNodeOutput } from '@mify/sdk';
 import type { ExtensionHost } from '../extensions/host.js';
 import type { Item } from '../graphs/model.js';
-import { takeOutputJson } from '../extensions/runtime/output-json.js';
+import { type OutputJson, takeOutputJson } from '../extensions/runtime/output-json.js';
 import { StepError } from './executor/errors.js';
 import type { WaitRequest } from './executor/context.js';
-import { rememberItemsJsonSize } from './executor/step-input.js';
+import { rememberItemsJson, rememberItemsJsonSize } from './executor/step-input.js';
 import type { NodeRunner, NodeRunRequest, NodeRunResult, NodeTypeInfo, PortItems, StepUsage } from './types.js';
 
 /** Top-level output fields that are not ports, unless the node declares an output port of that name. */
@@ -61,18 +61,20 @@ export class ExtensionNodeRunner implements NodeRunner {
     const output = await this.host.invoke(type.extensionId, { kind: 'node', name: node.type, input }, { workspaceId: step.workspaceId, runId: step.runId, nodeId: node.id, stepId: step.stepId, ...(step.progress ? { progress: step.progress } : {}) });
     const json = takeOutputJson(output);
     const result = normalizeRunOutput(output, type.outputs, node.name, type.control);
-    if (json !== undefined) rememberSoleOutputSize(result.ports, json);
+    if (json !== undefined) rememberSoleOutputJson(output as Record<string, unknown>, result.ports, json, step.audited === true);
     return result;
   }
 }
 
 /**
- * Records the JSON length of a sandboxed node's output as the size of its items, when it
- * returned items on one output port only, so that the executor measures the items without
- * walking them again. With items on several ports the length cannot be divided among them,
- * and the executor measures each array itself.
+ * Hands the JSON of a sandboxed node's output to the executor when the node returned items on
+ * one output port only. The executor then measures the items without walking them, and an
+ * audited run hashes them without serialising them again. When the output is just that port's
+ * array, written by `JSON.stringify`, the array's own text is cut out of it. Otherwise the
+ * whole output's length is recorded as a size bound. With items on several ports the text
+ * cannot be divided among them, and the executor measures each array itself.
  */
-function rememberSoleOutputSize(ports: PortItems, json: string): void {
+function rememberSoleOutputJson(output: Record<string, unknown>, ports: PortItems, { json, stringified }: OutputJson, audited: boolean): void {
   let sole: Item[] | undefined;
   for (const port of Object.keys(ports)) {
     const items = ports[port]!;
@@ -80,7 +82,20 @@ function rememberSoleOutputSize(ports: PortItems, json: string): void {
     if (sole !== undefined) return;
     sole = items;
   }
-  if (sole !== undefined) rememberItemsJsonSize(sole, json.length);
+  if (sole === undefined) return;
+
+  const keys = Object.keys(output);
+  if (stringified && keys.length === 1 && output[keys[0]!] === sole) {
+    // JSON.stringify writes an object of one key as {"key":value}, with no spaces.
+    const prefix = `{${JSON.stringify(keys[0])}:`;
+    if (json.startsWith(prefix) && json.endsWith('}')) {
+      // Only an audited run hashes the text, so other runs keep its length and let it go.
+      if (audited) rememberItemsJson(sole, json.slice(prefix.length, -1));
+      else rememberItemsJsonSize(sole, json.length - prefix.length - 1);
+      return;
+    }
+  }
+  rememberItemsJsonSize(sole, json.length);
 }
 
 /**

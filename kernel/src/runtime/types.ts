@@ -42,6 +42,8 @@ export interface StepContext {
   idempotencyKey: string;
   attempt: number;
   signal: AbortSignal;
+  /** True in audited runs, which hash each step's input. A runner may then keep a sandbox output's JSON for that hash. */
+  audited?: boolean;
   /** Records partial output of the step as a `step.progress` event; resolves to whether it was recorded. Absent when the recorder keeps no events. */
   progress?: (delta: string) => Promise<boolean>;
 }

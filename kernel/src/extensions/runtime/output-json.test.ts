@@ -11,13 +11,13 @@ describe('sandbox output JSON', () => {
 
     expect(decoded.ok).toBe(true);
     const value = (decoded as { value: unknown }).value;
-    expect(takeOutputJson(value)).toBe(body);
+    expect(takeOutputJson(value)).toEqual({ json: body, stringified: true });
     expect(takeOutputJson(value)).toBeUndefined();
   });
 
   it('keeps nothing for values that are not objects', () => {
-    expect(withOutputJson(5, '5')).toBe(5);
+    expect(withOutputJson(5, '5', { stringified: true })).toBe(5);
     expect(takeOutputJson(5)).toBeUndefined();
-    expect(takeOutputJson(withOutputJson(null, 'null'))).toBeUndefined();
+    expect(takeOutputJson(withOutputJson(null, 'null', { stringified: true }))).toBeUndefined();
   });
 });

@@ -215,6 +215,7 @@ export class StepExecution {
         idempotencyKey: record.idempotencyKey,
         attempt: record.attempt,
         signal,
+        ...(run.settings.rigor === 'audited' ? { audited: true } : {}),
         ...(run.recorder.stepProgress ? { progress: async (delta: string) => run.recorder.stepProgress!(record, delta) } : {}),
       },
     });

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Item } from '../../graphs/model.js';
 import { ItemsLimitError } from './errors.js';
 import { estimateJsonSize } from './items.js';
-import { canonicalJson, hashStepInput, measureStepInput } from './step-input.js';
+import { canonicalJson, hashStepInput, measureStepInput, rememberItemsJson } from './step-input.js';
 
 const limits = { maxItemsPerStep: 100, maxStepInputBytes: 1_000 };
 const definition = { type: 'acme.test.pass', typeVersion: 1, parameters: { b: 1, a: [2, { d: 3, c: 4 }] } };
@@ -42,15 +42,45 @@ describe('hashStepInput', () => {
     expect(hashOf(definition.parameters, { other: [{ json: { x: 1 } }] })).not.toBe(base);
   });
 
-  it('hashes large inputs in chunks of 1,000 items', () => {
-    const items = Array.from({ length: 1_500 }, (_, index) => ({ json: { index } }));
-    const itemsDigest = createHash('sha256')
-      .update(JSON.stringify(items.slice(0, 1_000)))
-      .update(JSON.stringify(items.slice(1_000)))
-      .digest('hex');
+  it('hashes large inputs as one array', () => {
+    // Serialised 1,000 items at a time, the digest is still that of the whole array's JSON.
+    const items = Array.from({ length: 2_500 }, (_, index) => ({ json: { index } }));
+    const itemsDigest = createHash('sha256').update(JSON.stringify(items)).digest('hex');
     const expected = createHash('sha256').update(canonicalJson(definition)).update(`\nmain\n${itemsDigest}`).digest('hex');
 
     expect(hashStepInput(definition, { main: items }, 'Node', { ...limits, maxStepInputBytes: 1_000_000 }).hash).toBe(expected);
+  });
+
+  it('hashes sorted sandbox text as it is', () => {
+    const text = '[{"json":{"a":[1,{"b":2,"c":3}],"x":"y"}},{"json":{"1":0,"a":null}}]';
+    const items = JSON.parse(text) as Item[];
+    rememberItemsJson(items, text);
+    const stringify = vi.spyOn(JSON, 'stringify');
+
+    const hashed = hashStepInput(definition, { main: items }, 'Node', limits);
+    const serialisedItems = stringify.mock.calls.filter(([value]) => Array.isArray(value));
+    stringify.mockRestore();
+
+    expect(serialisedItems).toEqual([]);
+    expect(hashed.hash).toBe(hashStepInput(definition, { main: structuredClone(items) }, 'Node', limits).hash);
+    expect(hashed.bytes).toBe(2 + 'main'.length + 4 + text.length);
+  });
+
+  it('canonicalises unsorted sandbox text', () => {
+    for (const text of ['[{"json":{"b":1,"a":2}}]', '[{"json":{"n":{"10":1,"9":2}}}]', '[{"json":{"list":[{"z":1,"y":2}]}}]']) {
+      const items = JSON.parse(text) as Item[];
+      rememberItemsJson(items, text);
+
+      expect(hashStepInput(definition, { main: items }, 'Node', limits).hash).toBe(hashStepInput(definition, { main: structuredClone(items) }, 'Node', limits).hash);
+    }
+  });
+
+  it('rejects sandbox text past the limit', () => {
+    const text = JSON.stringify(itemsOf(12, 100));
+    const items = JSON.parse(text) as Item[];
+    rememberItemsJson(items, text);
+
+    expect(() => hashStepInput(definition, { main: items }, 'Big', limits)).toThrow(tooLarge);
   });
 
   it('measures the input as measureStepInput does', () => {

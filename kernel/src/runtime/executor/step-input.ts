@@ -14,11 +14,14 @@ import { estimateJsonSize, formatBytes, type ItemLimits } from './items.js';
 const measuredItems = new WeakMap<Item[], { length: number; bytes: number }>();
 
 /**
- * Digests and estimated JSON sizes of the items arrays hashed so far, with each array's length
- * at that time. It relies on the same immutability as `measuredItems`, so an array that passes
- * a chain of nodes unchanged is serialised and hashed once, not once per node.
+ * Digests and JSON sizes of the items arrays hashed so far, with each array's length at that
+ * time. It relies on the same immutability as `measuredItems`, so an array that passes a chain
+ * of nodes unchanged is hashed once, not once per node.
  */
 const hashedItems = new WeakMap<Item[], { length: number; bytes: number; digest: string }>();
+
+/** JSON text of the items arrays that sandboxes returned in audited runs, until their digest is taken. */
+const itemsJson = new WeakMap<Item[], { length: number; json: string }>();
 
 /**
  * Estimates the JSON size of one activation's input, `{ port: items, … }`, as
@@ -68,7 +71,7 @@ function inputTooLarge(nodeName: string, limitBytes: number): ItemsLimitError {
   );
 }
 
-/** Items per chunk when hashing. The chunk size is part of the hash definition, so changing it changes every input hash. */
+/** Items serialised at a time when hashing an array that has no JSON text, so no single string contains a large input. */
 const HASH_CHUNK_ITEMS = 1_000;
 
 /** Thrown inside `canonicalize` when the size estimate passes its limit. */
@@ -153,15 +156,28 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * Records that `items` were parsed from `json`, text that `JSON.stringify` wrote: a sandboxed
+ * node's output port in an audited run, cut from the output the isolate serialised. The length
+ * becomes the array's exact JSON size. When every object in the items has its keys in sorted
+ * order, the text is the items' canonical JSON, and `hashStepInput` hashes it as it is. Pass
+ * only text that `JSON.stringify` of the parsed array gives back unchanged.
+ */
+export function rememberItemsJson(items: Item[], json: string): void {
+  measuredItems.set(items, { length: items.length, bytes: json.length });
+  itemsJson.set(items, { length: items.length, json });
+}
+
+/**
  * Hashes one activation's input with SHA-256 (hex) and measures it as `measureStepInput`
- * does, in the same walk. The hash covers the canonical JSON of the node type, its version
- * and its raw parameters. Then, for each input port in name order, it covers the port name
- * and the items digest of the port: the SHA-256 (hex) of the items as canonical JSON arrays of
- * up to HASH_CHUNK_ITEMS items. Items are serialised a chunk at a time, so no single string
- * contains the whole input.
+ * does. The hash covers the canonical JSON of the node type, its version and its raw
+ * parameters. Then, for each input port in name order, it covers the port name and the items
+ * digest of the port: the SHA-256 (hex) of the items as one canonical JSON array.
  *
  * A digest costs about as much as `JSON.stringify` of the items, which is why only audited runs
- * call this, and why each items array's digest is computed once and remembered.
+ * call this, and why each items array's digest is computed once and remembered. Items whose
+ * JSON text a sandbox handed over are not serialised again when that text is already
+ * canonical. Others are serialised a chunk of items at a time, so no single string contains
+ * the whole input.
  *
  * @throws ItemsLimitError when the estimate passes `limits.maxStepInputBytes`; hashing stops there.
  */
@@ -187,28 +203,69 @@ export function hashStepInput(
 }
 
 /**
- * Computes the items digest of `items` and their estimated JSON size, or takes them from an
- * earlier call. When the walk stops past `stopAfter`, it returns the size reached, an empty
- * digest, and remembers nothing.
+ * Computes the items digest of `items` and their JSON size, or takes them from an earlier
+ * call. When the size passes `stopAfter`, it returns the size reached, an empty digest, and
+ * remembers nothing.
  */
 function digestItems(items: Item[], stopAfter: number): { bytes: number; digest: string } {
   const known = hashedItems.get(items);
   if (known !== undefined && known.length === items.length) return known;
 
+  const parsedFrom = itemsJson.get(items);
+  itemsJson.delete(items);
+  if (parsedFrom !== undefined && parsedFrom.length === items.length && keysSorted(items)) {
+    if (parsedFrom.json.length > stopAfter) return { bytes: parsedFrom.json.length, digest: '' };
+    return remember(items, parsedFrom.json.length, createHash('sha256').update(parsedFrom.json));
+  }
+
   const budget: SizeBudget = { size: 2 + items.length, limit: Math.max(stopAfter, 0) };
   const hash = createHash('sha256');
   try {
-    for (let start = 0; start < items.length; start += HASH_CHUNK_ITEMS) {
-      const chunk = items.length <= HASH_CHUNK_ITEMS ? items : items.slice(start, start + HASH_CHUNK_ITEMS);
-      hash.update(JSON.stringify(canonicalizeMembers(chunk, budget)));
+    if (items.length <= HASH_CHUNK_ITEMS) {
+      hash.update(JSON.stringify(canonicalizeMembers(items, budget)));
+    } else {
+      // The same text as one array: the members of each chunk between a single pair of brackets.
+      hash.update('[');
+      for (let start = 0; start < items.length; start += HASH_CHUNK_ITEMS) {
+        const chunk = JSON.stringify(canonicalizeMembers(items.slice(start, start + HASH_CHUNK_ITEMS), budget));
+        hash.update(start === 0 ? chunk.slice(1, -1) : `,${chunk.slice(1, -1)}`);
+      }
+      hash.update(']');
     }
   } catch (error) {
     if (error !== OVER_LIMIT) throw error;
     return { bytes: budget.size, digest: '' };
   }
   if (budget.size > budget.limit) return { bytes: budget.size, digest: '' };
+  return remember(items, budget.size, hash);
+}
 
-  const digested = { length: items.length, bytes: budget.size, digest: hash.digest('hex') };
+function remember(items: Item[], bytes: number, hash: ReturnType<typeof createHash>): { bytes: number; digest: string } {
+  const digested = { length: items.length, bytes, digest: hash.digest('hex') };
   hashedItems.set(items, digested);
   return digested;
+}
+
+/**
+ * Returns true when every object in `value` has its keys in the order `canonicalize` sorts
+ * them, so that its JSON is already canonical. Integer-like keys, which objects list first
+ * in numeric order, count as unsorted unless that order is also their string order.
+ */
+function keysSorted(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const member: unknown = value[index];
+      if (typeof member === 'object' && member !== null && !keysSorted(member)) return false;
+    }
+    return true;
+  }
+
+  let previous: string | undefined;
+  for (const key in value as Record<string, unknown>) {
+    if (previous !== undefined && previous > key) return false;
+    previous = key;
+    const member = (value as Record<string, unknown>)[key];
+    if (typeof member === 'object' && member !== null && !keysSorted(member)) return false;
+  }
+  return true;
 }

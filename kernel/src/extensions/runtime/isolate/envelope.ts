@@ -76,7 +76,8 @@ export function decodeDispatchResult(envelope: unknown, bundleUrl: string, maxOu
       return { ok: true, value: undefined };
     case Envelope.result:
       try {
-        return { ok: true, value: withOutputJson(parseSandboxJson(body), body) };
+        // The sandbox bootstrap writes every result with the JSON.stringify it captured before any extension code ran.
+        return { ok: true, value: withOutputJson(parseSandboxJson(body), body, { stringified: true }) };
       } catch (error) {
         return { ok: false, failure: { reason: 'invalid_output', detail: `output ${(error as Error).message}` } };
       }

@@ -136,7 +136,7 @@ function parseOutput(extensionId: string, exportName: string, output: string | n
   }
 
   try {
-    return withOutputJson(JSON.parse(output) as unknown, output);
+    return withOutputJson(JSON.parse(output) as unknown, output, { stringified: false });
   } catch (error) {
     const excerpt = output.length > OUTPUT_EXCERPT_CHARS ? `${output.slice(0, OUTPUT_EXCERPT_CHARS)}…` : output;
     throw new ExtensionCallError(
