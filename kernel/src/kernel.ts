@@ -53,6 +53,7 @@ import type { RunWorker } from './runtime/temporal/worker.js';
 import { createExpressionEvaluator } from './runtime/expressions/index.js';
 import { hostAuditQueueFor } from './extensions/host-api/audit-queue.js';
 import { purgeExpiredKeyValues } from './extensions/host-api/kv.js';
+import type { HostServices } from './extensions/host-api/types.js';
 import { systemRoutes } from './http/routes/system.js';
 import { workspaceRoutes } from './http/routes/workspaces.js';
 import { webhookRoutes } from './http/routes/webhooks.js';
@@ -159,6 +160,8 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     const demoForExtensions = { graphFor: (templateId: string) => demoWorkspace.graphFor(templateId), settings: () => config.demoRunner };
     const endpointService = new EndpointService({ db, logger, sharedState, graphRuns: () => container.cradle.graphRunService, runService: () => container.cradle.runService });
     const llmGateway = new LlmGateway({ contributions: () => container.cradle.contributions, extensionHost: () => extensionHost, logger });
+    let bridgeModule: Promise<typeof import('./extensions/host-api/bridge.js')> | undefined;
+    let bridgeServices: HostServices | undefined;
     const extensionHost: ExtensionHost = new ExtensionHost({
       db,
       logger,
@@ -166,11 +169,15 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
       sharedState,
       kernelRoutePaths: () => container.cradle.routes.map((route) => route.path),
       // The host API's modules load with the first extension call, because no sandbox starts before one.
-      bridgeFactory: async (context) =>
-        (await import('./extensions/host-api/bridge.js')).createHostBridge(
+      bridgeFactory: async (context) => {
+        const { createHostBridge } = await (bridgeModule ??= import('./extensions/host-api/bridge.js'));
+        // One services object serves every bridge, which the kernel makes for every invocation.
+        bridgeServices ??= { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, demo: demoForExtensions, endpoints: endpointService, knowledge: { search: (workspaceId, id, input) => container.cradle.knowledgeBaseService.search(workspaceId, id, input) }, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } };
+        return createHostBridge(
           { extensionId: context.extensionId, permissions: context.manifest.permissions, workspaceId: context.workspaceId, runId: context.runId, nodeId: context.nodeId, stepId: context.stepId, progress: context.progress, caller: context.caller, startedRuns: context.startedRuns, collections: (context.manifest.collections ?? []).map((collection) => ({ name: collection.name, indexes: collection.indexes ?? [] })), dataDir: config.dataDir },
-          { db, vault: container.cradle.vault, auditLog, sharedState, logger, graphs: graphsForExtensions, demo: demoForExtensions, endpoints: endpointService, knowledge: { search: (workspaceId, id, input) => container.cradle.knowledgeBaseService.search(workspaceId, id, input) }, events: { subscribe: (extensionId, topic) => extensionHost.subscribeToEvents(extensionId, topic) }, llm: llmGateway, config: { allowPrivateNetwork: config.allowPrivateNetwork, httpMaxResponseBytes: config.httpMaxResponseBytes, httpTimeoutMs: config.httpTimeoutMs } },
-        ),
+          bridgeServices,
+        );
+      },
     });
     container.register({ extensionHost: asValue(extensionHost), contributions: asValue(new ContributionRegistry(extensionHost)), endpointService: asValue(endpointService) });
     const nodeTypes = new ContributionNodeTypeResolver(container.cradle.contributions);

@@ -147,6 +147,38 @@ describe.each(databaseBackends)('run service on $name', (backend) => {
       }
     });
 
+    it('hashes no inputs of unsaved direct runs', async () => {
+      const { db, sharedState, logger, extensionHost, nodeTypes } = t.kernel.services;
+      const extensionRunner = new ExtensionNodeRunner(extensionHost);
+      const auditedFlags: Array<boolean | undefined> = [];
+      const other = await RunService.create({
+        db,
+        sharedState,
+        logger,
+        nodeTypes: () => nodeTypes.snapshot(),
+        runner: { execute: async (request) => (auditedFlags.push(request.step.audited), extensionRunner.execute(request)) },
+        evaluator: () => null,
+        subgraphLoader: () => null,
+        limits: { maxItemsPerStep: 10, maxStepInputBytes: 1_000_000, maxSubworkflowDepth: 1, maxConcurrentPerWorkspace: 5, maxRecordBytes: 1_000_000 },
+      });
+      try {
+        const direct = (saving: 'all' | 'none') => other.runDirect({ workspaceId, graph: executable(workspaceId, sleeper(0)), input: [{ json: { n: 1 } }], mode: 'api', createdBy: 'usr_test', saving });
+
+        const unsaved = await direct('none');
+        const unsavedFlags = auditedFlags.splice(0);
+        const saved = await direct('all');
+
+        expect(unsaved.run).toMatchObject({ status: 'succeeded', rigor: 'audited' });
+        expect(unsaved.saved).toBe(false);
+        expect(unsavedFlags).toEqual([undefined, undefined]);
+        expect(saved.saved).toBe(true);
+        expect(auditedFlags).toEqual([true, true]);
+        expect(stepsOf(saved, 'nap')[0]!.inputHash).toMatch(/^[0-9a-f]{64}$/);
+      } finally {
+        await other.dispose();
+      }
+    });
+
     it('lists runs newest first with filters and cursor pages', async () => {
       const before = new Date();
       const ids: string[] = [];

@@ -1,6 +1,6 @@
 import { newId } from '../auth/tokens.js';
 import { ConflictError, MifyError, NotFoundError } from '../errors.js';
-import type { Item } from '../graphs/model.js';
+import type { GraphSettings, Item } from '../graphs/model.js';
 import type { SharedState } from '../infra/types.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/database.js';
@@ -772,7 +772,7 @@ export class RunService implements ChildRunStarter {
    * end. Never rejects, because a failure outside the steps becomes a failed outcome.
    */
   private async launch(entry: ActiveRun): Promise<LaunchResult> {
-    const settings = entry.graph.graph.settings;
+    const settings = executorSettings(entry);
     let startedAt: Date;
     let timeoutAt: Date | null;
     let timer: NodeJS.Timeout | undefined;
@@ -1118,4 +1118,15 @@ export class RunService implements ChildRunStarter {
     if (parsed.action === 'cancel') this.cancelLocal(entry, 'cancelled', 'the run was cancelled');
     if (parsed.action === 'pause') entry.pauseRequested = true;
   }
+}
+
+/**
+ * Returns the graph settings the executor runs `entry` with. A direct run that saves no
+ * records runs at experimental rigor, because the executor's only audited work is the input
+ * hash of each step, and such a run drops its step records. Its recorder keeps the graph's
+ * rigor, so the run's output stays whole for the endpoint response.
+ */
+function executorSettings(entry: ActiveRun): GraphSettings {
+  const settings = entry.graph.graph.settings;
+  return entry.direct?.saving === 'none' && settings.rigor !== 'experimental' ? { ...settings, rigor: 'experimental' } : settings;
 }
