@@ -58,6 +58,20 @@ describe('runWithWatchdog', () => {
 
     await expect(running).rejects.toMatchObject({ code: 'run_cancelled' });
   });
+
+  it('aborts the attempt with the run', async () => {
+    for (const timeoutMs of [undefined, 60_000]) {
+      const run = new AbortController();
+      let attemptSignal: AbortSignal | undefined;
+      const running = runWithWatchdog((signal) => ((attemptSignal = signal), never()), { timeoutMs, runSignal: run.signal, onTimeout: () => new Error('unused') });
+      const reason = new RunAbortedError('cancelled', 'the run was cancelled');
+      run.abort(reason);
+
+      await expect(running).rejects.toBe(reason);
+      expect(attemptSignal?.aborted).toBe(true);
+      expect(attemptSignal?.reason).toBe(reason);
+    }
+  });
 });
 
 describe('sleep', () => {
