@@ -73,70 +73,79 @@ describe('server shutdown', () => {
   });
 });
 
+/**
+ * Starts a kernel whose studio build is `webDir`, after `prepare` has written a stand-in
+ * `handler.js` (and any assets) there. Runs `check` with the server URL, then stops the server
+ * and the kernel and removes the folder.
+ */
+async function withStudioBuild(prepare: (webDir: string) => void, check: (url: string, webDir: string) => Promise<void>): Promise<void> {
+  const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
+  prepare(webDir);
+  const kernel = await startTestKernel('pglite');
+  const server = await startServer(kernel.kernel, { host: '127.0.0.1', port: 0, webDir });
+  try {
+    await check(server.url, webDir);
+  } finally {
+    server.server.close();
+    await kernel.close();
+    fs.rmSync(webDir, { recursive: true, force: true });
+  }
+}
+
 describe('studio assets', () => {
   it('answers 404 for an asset removed by a rebuild', async () => {
-    const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
-    fs.mkdirSync(path.join(webDir, 'client', '_app', 'immutable'), { recursive: true });
-    fs.writeFileSync(path.join(webDir, 'client', '_app', 'immutable', 'present.js'), 'export {};');
-    // A stand-in for the SvelteKit handler that answers every request it gets.
-    fs.writeFileSync(path.join(webDir, 'handler.js'), "export function handler(req, res) { res.end('studio ' + req.url); }\n");
-    const kernel = await startTestKernel('pglite');
-    const server = await startServer(kernel.kernel, { host: '127.0.0.1', port: 0, webDir });
-    try {
-      const gone = await get(`${server.url}/_app/immutable/gone.js`);
-      const present = await get(`${server.url}/_app/immutable/present.js`);
-      const page = await get(`${server.url}/graphs`);
+    await withStudioBuild(
+      (webDir) => {
+        fs.mkdirSync(path.join(webDir, 'client', '_app', 'immutable'), { recursive: true });
+        fs.writeFileSync(path.join(webDir, 'client', '_app', 'immutable', 'present.js'), 'export {};');
+        // A stand-in for the SvelteKit handler that answers every request it gets.
+        fs.writeFileSync(path.join(webDir, 'handler.js'), "export function handler(req, res) { res.end('studio ' + req.url); }\n");
+      },
+      async (url) => {
+        const gone = await get(`${url}/_app/immutable/gone.js`);
+        const present = await get(`${url}/_app/immutable/present.js`);
+        const page = await get(`${url}/graphs`);
 
-      expect(gone.status).toBe(404);
-      expect(gone.body).toContain('reload the page');
-      expect(present.body).toBe('studio /_app/immutable/present.js');
-      expect(page.body).toBe('studio /graphs');
-    } finally {
-      server.server.close();
-      await kernel.close();
-      fs.rmSync(webDir, { recursive: true, force: true });
-    }
+        expect(gone.status).toBe(404);
+        expect(gone.body).toContain('reload the page');
+        expect(present.body).toBe('studio /_app/immutable/present.js');
+        expect(page.body).toBe('studio /graphs');
+      },
+    );
   });
 
   it('imports the build on first request', async () => {
-    const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
-    const marker = path.join(webDir, 'imported');
-    // The stand-in handler writes a file when its module is evaluated.
-    fs.writeFileSync(path.join(webDir, 'handler.js'), `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'yes');\nexport function handler(req, res) { res.end('studio ' + req.url); }\n`);
-    const kernel = await startTestKernel('pglite');
-    const server = await startServer(kernel.kernel, { host: '127.0.0.1', port: 0, webDir });
-    try {
-      const health = await get(`${server.url}/api/health`);
-      expect(health.status).toBe(200);
-      expect(fs.existsSync(marker)).toBe(false);
+    let marker = '';
+    await withStudioBuild(
+      (webDir) => {
+        marker = path.join(webDir, 'imported');
+        // The stand-in handler writes a file when its module is evaluated.
+        fs.writeFileSync(path.join(webDir, 'handler.js'), `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'yes');\nexport function handler(req, res) { res.end('studio ' + req.url); }\n`);
+      },
+      async (url) => {
+        const health = await get(`${url}/api/health`);
+        expect(health.status).toBe(200);
+        expect(fs.existsSync(marker)).toBe(false);
 
-      const [first, second] = await Promise.all([get(`${server.url}/graphs`), get(`${server.url}/settings`)]);
-      expect(fs.existsSync(marker)).toBe(true);
-      expect(first.body).toBe('studio /graphs');
-      expect(second.body).toBe('studio /settings');
-    } finally {
-      server.server.close();
-      await kernel.close();
-      fs.rmSync(webDir, { recursive: true, force: true });
-    }
+        const [first, second] = await Promise.all([get(`${url}/graphs`), get(`${url}/settings`)]);
+        expect(fs.existsSync(marker)).toBe(true);
+        expect(first.body).toBe('studio /graphs');
+        expect(second.body).toBe('studio /settings');
+      },
+    );
   });
 
   it('returns 500 for broken build', async () => {
-    const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-studio-'));
-    fs.writeFileSync(path.join(webDir, 'handler.js'), "throw new Error('half-written build');\n");
-    const kernel = await startTestKernel('pglite');
-    const server = await startServer(kernel.kernel, { host: '127.0.0.1', port: 0, webDir });
-    try {
-      const page = await get(`${server.url}/graphs`);
-      const api = await get(`${server.url}/api/health`);
+    await withStudioBuild(
+      (webDir) => fs.writeFileSync(path.join(webDir, 'handler.js'), "throw new Error('half-written build');\n"),
+      async (url, webDir) => {
+        const page = await get(`${url}/graphs`);
+        const api = await get(`${url}/api/health`);
 
-      expect(page.status).toBe(500);
-      expect(page.body).toContain(`The studio build at ${path.join(webDir, 'handler.js')} could not be loaded`);
-      expect(api.status).toBe(200);
-    } finally {
-      server.server.close();
-      await kernel.close();
-      fs.rmSync(webDir, { recursive: true, force: true });
-    }
+        expect(page.status).toBe(500);
+        expect(page.body).toContain(`The studio build at ${path.join(webDir, 'handler.js')} could not be loaded`);
+        expect(api.status).toBe(200);
+      },
+    );
   });
 });
