@@ -98,16 +98,16 @@ describe('studio assets', () => {
       (webDir) => {
         fs.mkdirSync(path.join(webDir, 'client', '_app', 'immutable'), { recursive: true });
         fs.writeFileSync(path.join(webDir, 'client', '_app', 'immutable', 'present.js'), 'export {};');
-        // A stand-in for the SvelteKit handler that answers every request it gets.
+        // A stand-in for the SvelteKit handler that responds to every request it gets.
         fs.writeFileSync(path.join(webDir, 'handler.js'), "export function handler(req, res) { res.end('studio ' + req.url); }\n");
       },
       async (url) => {
-        const gone = await get(`${url}/_app/immutable/gone.js`);
+        const removed = await get(`${url}/_app/immutable/gone.js`);
         const present = await get(`${url}/_app/immutable/present.js`);
         const page = await get(`${url}/graphs`);
 
-        expect(gone.status).toBe(404);
-        expect(gone.body).toContain('reload the page');
+        expect(removed.status).toBe(404);
+        expect(removed.body).toContain('reload the page');
         expect(present.body).toBe('studio /_app/immutable/present.js');
         expect(page.body).toBe('studio /graphs');
       },

@@ -89,7 +89,7 @@ function rememberSoleOutputJson(output: Record<string, unknown>, ports: PortItem
     // JSON.stringify writes an object of one key as {"key":value}, with no spaces.
     const prefix = `{${JSON.stringify(keys[0])}:`;
     if (json.startsWith(prefix) && json.endsWith('}')) {
-      // Only an audited run hashes the text, so other runs keep its length and let it go.
+      // Only an audited run hashes the text, so other runs keep only its length.
       if (audited) rememberItemsJson(sole, json.slice(prefix.length, -1));
       else rememberItemsJsonSize(sole, json.length - prefix.length - 1);
       return;

@@ -13,7 +13,7 @@ export interface OutputJson {
   stringified: boolean;
 }
 
-/** Output texts keyed by the parsed value. The node runner takes each text at once, which also ends its life here. */
+/** Output texts keyed by the parsed value. The node runner takes each text right after the call, which removes its entry. */
 const outputJson = new WeakMap<object, OutputJson>();
 
 /** Remembers that `value` was parsed from `json`, and returns `value`. */

@@ -20,7 +20,11 @@ const measuredItems = new WeakMap<Item[], { length: number; bytes: number }>();
  */
 const hashedItems = new WeakMap<Item[], { length: number; bytes: number; digest: string }>();
 
-/** JSON text of the items arrays that sandboxes returned in audited runs, until their digest is taken. */
+/**
+ * JSON text of the items arrays that sandboxes returned in audited runs, until their digest is taken.
+ * NOTE: an array that no later step hashes, such as the last node's output, keeps its text
+ * until the array itself is collected, which adds about its JSON size to the run's memory.
+ */
 const itemsJson = new WeakMap<Item[], { length: number; json: string }>();
 
 /**
