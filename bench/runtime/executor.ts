@@ -31,6 +31,8 @@ import { openDatabase } from '../../kernel/src/storage/database.js';
 import { writeIsolateExtension } from '../../kernel/src/test-support/extensions.js';
 
 const CHAIN_LENGTH = 100;
+/** `BENCH_EXECUTOR_ONLY=1` runs only the executor-only rows, which take about a minute, and skips the run service rows and the throughput runs. */
+const EXECUTOR_ONLY = process.env.BENCH_EXECUTOR_ONLY === '1';
 /** Runs per overhead row: warm-up runs, then measured runs, for 1 and 1,000 items. */
 const OVERHEAD_RUNS = { 1: { warmup: 50, measured: 200 }, 1_000: { warmup: 10, measured: 50 } } as const;
 /** Sequential runs of the 3-node graph, after warm-up runs; and concurrent runs in flight for the batch row. */
@@ -49,8 +51,10 @@ const types = new NodeTypeTable([passType, triggerType]);
  * against a sandbox stand-in that serialises `{ items }` to JSON and hands it back through
  * the isolate runtime's own decoding (`decodeDispatchResult`). So the output is new arrays
  * and objects, as every sandboxed node's output is after it crosses the isolate or WASM
- * boundary. The runner does its real work on it: it normalises the ports and records the
- * output's JSON length as the size of its items.
+ * boundary. The runner does its real work on it: it normalises the ports, records the
+ * output's JSON length as the size of its items and, in audited runs, hands the executor the
+ * items' text. The rows marked "real isolate sandbox" run the nodes in a kernel's isolate
+ * sandbox instead, where the serialisation runs on the isolate's thread and in its heap.
  */
 type RunnerOutput = 'passed' | 'copied';
 
@@ -67,9 +71,15 @@ const sandboxStandIn = {
 /** Pass-through runner that sums the nanoseconds spent inside `execute`, the copy included. */
 class InstrumentedRunner implements NodeRunner {
   insideNs = 0n;
-  private readonly sandboxed = new ExtensionNodeRunner(sandboxStandIn);
+  private readonly sandboxed: NodeRunner;
 
-  constructor(private readonly output: RunnerOutput = 'passed') {}
+  /** `sandboxed` runs the nodes of the `copied` mode: the stand-in, or the real isolate runner of a kernel. */
+  constructor(
+    private readonly output: RunnerOutput = 'passed',
+    sandboxed: NodeRunner = new ExtensionNodeRunner(sandboxStandIn),
+  ) {
+    this.sandboxed = sandboxed;
+  }
 
   async execute(request: NodeRunRequest): Promise<NodeRunResult> {
     const startedAt = process.hrtime.bigint();
@@ -79,6 +89,50 @@ class InstrumentedRunner implements NodeRunner {
   }
 }
 
+/** An isolate extension whose nodes return their input items unchanged, for the rows that run the real sandbox. */
+const BENCH_PASS = {
+  id: 'bench.pass',
+  manifest: {
+    name: 'Bench pass-through nodes',
+    limits: { memoryLimitMb: 128, timeoutMs: 5_000 },
+    contributes: {
+      nodes: ['trigger', 'pass'].map((name) => ({
+        type: `bench.pass.${name}`,
+        typeVersion: 1,
+        name,
+        description: `Returns its input items (${name}).`,
+        category: 'Bench',
+        inputs: name === 'trigger' ? [] : ['main'],
+        outputs: ['main'],
+        parameters: { type: 'object', properties: {} },
+        executionClass: 'deterministic',
+        ...(name === 'trigger' ? { control: 'trigger' } : {}),
+      })),
+    },
+  },
+  code: `export default { nodes: { 'bench.pass.trigger': { execute(ctx, input) { return { items: input.items }; } }, 'bench.pass.pass': { execute(ctx, input) { return { items: input.items }; } } } };`,
+};
+const benchTypes = new NodeTypeTable([
+  { ...passType, type: 'bench.pass.pass', extensionId: BENCH_PASS.id },
+  { ...triggerType, type: 'bench.pass.trigger', extensionId: BENCH_PASS.id },
+]);
+
+/** Creates a kernel on PGlite in memory with `bench.pass` installed in its isolate sandbox. */
+async function isolateKernel(): Promise<{ kernel: Kernel; close: () => Promise<void> }> {
+  const db = await openDatabase({ dataDir: 'memory://' });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-bench-'));
+  const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db } });
+  await kernel.services.extensionHost.install({ folder: writeIsolateExtension({ id: BENCH_PASS.id, code: BENCH_PASS.code, manifest: BENCH_PASS.manifest }) });
+  return {
+    kernel,
+    close: async () => {
+      await kernel.close();
+      await db.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Keeps no records; isolates the executor's own work. */
 const discardingRecorder: StepRecorder = {
   stepStarted: async (_record: StepRecord) => {},
@@ -86,8 +140,9 @@ const discardingRecorder: StepRecorder = {
   stepFinished: async (_record: StepRecord) => {},
 };
 
-function chainGraph(): MifyGraph {
-  const nodes = [testNode('n0', 'trigger'), ...Array.from({ length: CHAIN_LENGTH - 1 }, (_, index) => testNode(`n${index + 1}`, 'pass'))];
+function chainGraph(extensionId = 'acme.test'): MifyGraph {
+  const node = (id: string, type: string) => ({ ...testNode(id, type), type: `${extensionId}.${type}` });
+  const nodes = [node('n0', 'trigger'), ...Array.from({ length: CHAIN_LENGTH - 1 }, (_, index) => node(`n${index + 1}`, 'pass'))];
   const edges = nodes.slice(1).map((_, index) => testEdge(`n${index}`, `n${index + 1}`));
   return testGraph({ nodes, edges });
 }
@@ -124,11 +179,15 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Overhead per node of the executor alone: no database, records discarded. Only audited runs hash step inputs. */
-async function executorOverhead(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental', output: RunnerOutput): Promise<Overhead> {
-  const runner = new InstrumentedRunner(output);
-  const executor = new GraphExecutor({ resolver: types, runner, evaluator: null, subworkflows: null, limits: LIMITS, logger });
-  const graph = chainGraph();
+/**
+ * Overhead per node of the executor alone: no database, records discarded. Only audited runs
+ * hash step inputs. With `isolate`, the `copied` nodes run in the real isolate sandbox of a
+ * kernel, as `bench.pass` nodes that return their input items.
+ */
+async function executorOverhead(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental', output: RunnerOutput, isolate?: Kernel): Promise<Overhead> {
+  const runner = isolate ? new InstrumentedRunner('copied', new ExtensionNodeRunner(isolate.services.extensionHost)) : new InstrumentedRunner(output);
+  const executor = new GraphExecutor({ resolver: isolate ? benchTypes : types, runner, evaluator: null, subworkflows: null, limits: LIMITS, logger });
+  const graph = chainGraph(isolate ? BENCH_PASS.id : undefined);
   graph.settings.rigor = rigor;
   const plan = executor.plan(graph);
   const input = itemsOf(itemCount);
@@ -263,8 +322,16 @@ async function main(): Promise<void> {
       rows.push([name, await executorOverhead(1, rigor, output), await executorOverhead(1_000, rigor, output)]);
     }
   }
-  rows.push(['run service, PGlite records, experimental rigor', await recordedOverhead(1, 'experimental'), await recordedOverhead(1_000, 'experimental')]);
-  rows.push(['run service, PGlite records, audited rigor', await recordedOverhead(1, 'audited'), await recordedOverhead(1_000, 'audited')]);
+  const sandbox = await isolateKernel();
+  try {
+    for (const rigor of ['experimental', 'audited'] as const) {
+      rows.push([`executor only, records discarded, ${rigor} rigor, nodes in the real isolate sandbox`, await executorOverhead(1, rigor, 'copied', sandbox.kernel), await executorOverhead(1_000, rigor, 'copied', sandbox.kernel)]);
+    }
+  } finally {
+    await sandbox.close();
+  }
+  if (!EXECUTOR_ONLY) rows.push(['run service, PGlite records, experimental rigor', await recordedOverhead(1, 'experimental'), await recordedOverhead(1_000, 'experimental')]);
+  if (!EXECUTOR_ONLY) rows.push(['run service, PGlite records, audited rigor', await recordedOverhead(1, 'audited'), await recordedOverhead(1_000, 'audited')]);
 
   console.log('| case | µs per node, 1 item | µs per node, 1,000 items | process CPU µs per node, 1 item | process CPU µs per node, 1,000 items |');
   console.log('|---|---:|---:|---:|---:|');
@@ -272,6 +339,7 @@ async function main(): Promise<void> {
     console.log(`| ${name} | ${one.overheadUs.toFixed(1)} | ${thousand.overheadUs.toFixed(1)} | ${one.cpuUs.toFixed(1)} | ${thousand.cpuUs.toFixed(1)} |`);
   }
 
+  if (EXECUTOR_ONLY) return;
   const throughput = await isolateThroughput();
   console.log(`\n3-node graph (trigger -> pass -> pass), real isolate runner, run service on PGlite in memory, experimental rigor, ${THROUGHPUT.measured} runs:`);
   console.log(`sequential: ${throughput.sequential.toFixed(1)} runs/s (median run ${throughput.medianRunMs.toFixed(2)} ms)`);
