@@ -38,7 +38,7 @@ import { vectorStoreRoutes } from './http/routes/vector-stores.js';
 import { KnowledgeBaseService } from './knowledge/knowledge-bases.js';
 import { VectorStoreService } from './knowledge/vector-store-service.js';
 import { VectorStore } from './knowledge/vector-store.js';
-import { BaselineService } from './graphs/baselines.js';
+import { BASELINE_CHANGES_CHANNEL, BaselineService } from './graphs/baselines.js';
 import { GraphRunService, StoredSubgraphLoader } from './graphs/graph-runs.js';
 import { hostGraphServices } from './graphs/host-graph-services.js';
 import { DemoWorkspace } from './demo/demo-workspace.js';
@@ -264,7 +264,15 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     };
 
     const { graphService } = container.cradle;
-    const baselineService = new BaselineService({ db, logger, graphService, runService });
+    const baselineService = new BaselineService({
+      db,
+      logger,
+      graphService,
+      runService,
+      announceChange: () => sharedState.pubsub.publish(BASELINE_CHANGES_CHANNEL, 'changed').catch((error: unknown) => logger.warn({ err: error }, 'could not tell other kernel processes about a baseline change')),
+    });
+    const unsubscribeBaselineChanges = await sharedState.pubsub.subscribe(BASELINE_CHANGES_CHANNEL, () => baselineService.forgetMissing());
+    closers.push(() => unsubscribeBaselineChanges());
     const nodeOutputCache = new NodeOutputCache({ db, logger, limits: { maxOutputBytes: config.cacheMaxOutputBytes, maxWorkspaceBytes: config.cacheMaxWorkspaceBytes } });
     container.register({
       baselineService: asValue(baselineService),

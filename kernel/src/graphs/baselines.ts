@@ -36,11 +36,26 @@ export const MAX_COMPARISON_PAGE_SIZE = 200;
 /** Run statuses whose outputs are compared; a cancelled run is not. */
 const COMPARED_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed']);
 
+/**
+ * How long the comparison of runs reuses the finding that a graph has no baseline, in
+ * milliseconds, so that runs of graphs without one (most graphs) cost no query each. Setting
+ * or removing a baseline clears the findings in this kernel process at once, and in the
+ * others through `announceChange` (pub/sub). The time limits how long a baseline set in a
+ * process without shared pub/sub takes to be compared with runs here.
+ */
+export const NO_BASELINE_TTL_MS = 1_000;
+/** Pub/sub channel on which kernel processes announce baseline changes. */
+export const BASELINE_CHANGES_CHANNEL = 'graphs:baselines-changed';
+/** Graphs remembered without a baseline; past this number the findings are cleared. */
+const MAX_GRAPHS_WITHOUT_BASELINE = 10_000;
+
 export interface BaselineServiceDeps {
   db: Database;
   logger: Logger;
   graphService: Pick<GraphService, 'get'>;
   runService: Pick<RunService, 'get' | 'waitFor'>;
+  /** Tells other kernel processes that a baseline was set or removed; they call `forgetMissing`. */
+  announceChange?: () => void;
 }
 
 /**
@@ -53,9 +68,24 @@ export interface BaselineServiceDeps {
 export class BaselineService {
   /** Comparisons waiting for their run to finish, or being written. */
   private readonly pending = new Set<Promise<void>>();
+  /** Graphs found without a baseline, each with the time until which that finding is reused; see NO_BASELINE_TTL_MS. */
+  private readonly withoutBaseline = new Map<string, number>();
+  /** Counts baseline changes, so that a lookup that ran while one happened remembers nothing. */
+  private changes = 0;
   private closed = false;
 
   constructor(private readonly deps: BaselineServiceDeps) {}
+
+  /** Drops the findings that graphs have no baseline, after a baseline changed in this or another process. */
+  forgetMissing(): void {
+    this.changes += 1;
+    this.withoutBaseline.clear();
+  }
+
+  private baselineChanged(): void {
+    this.forgetMissing();
+    this.deps.announceChange?.();
+  }
 
   /**
    * Makes a succeeded run of the graph its baseline, replacing any earlier one.
@@ -77,6 +107,7 @@ export class BaselineService {
        returning graph_id, run_id, outputs, created_by, created_at`,
       [graphId, workspaceId, runId, toJsonb(toStoredOutputs(outputs)), actor.id],
     );
+    this.baselineChanged();
     this.deps.logger.info({ workspaceId, graphId, runId, nodes: Object.keys(outputs).length, actor: actor.id }, 'graph baseline set');
     return toBaselineInfo(row!);
   }
@@ -94,6 +125,7 @@ export class BaselineService {
     await this.deps.graphService.get(workspaceId, graphId);
     const rows = await this.deps.db.query('delete from graph_baselines where workspace_id = $1 and graph_id = $2 returning graph_id', [workspaceId, graphId]);
     if (rows.length === 0) throw new NotFoundError('Baseline of graph', graphId);
+    this.baselineChanged();
   }
 
   /**
@@ -121,8 +153,20 @@ export class BaselineService {
    * baseline itself, or the run was cancelled or has not finished.
    */
   async compareRun(workspaceId: string, graphId: string, runId: string): Promise<RunComparison | null> {
+    const key = `${workspaceId}/${graphId}`;
+    const knownMissing = this.withoutBaseline.get(key);
+    if (knownMissing !== undefined && knownMissing > Date.now()) return null;
+
+    const changesBefore = this.changes;
     const baseline = await this.findBaseline(workspaceId, graphId);
-    if (!baseline || baseline.run_id === runId) return null;
+    if (!baseline) {
+      if (this.changes === changesBefore) {
+        if (this.withoutBaseline.size >= MAX_GRAPHS_WITHOUT_BASELINE) this.withoutBaseline.clear();
+        this.withoutBaseline.set(key, Date.now() + NO_BASELINE_TTL_MS);
+      }
+      return null;
+    }
+    if (baseline.run_id === runId) return null;
     const run = await this.deps.runService.get(workspaceId, runId);
     if (!COMPARED_STATUSES.has(run.status)) return null;
 

@@ -59,8 +59,29 @@ export function triggerAccepts(settings: EventTriggerSettings, event: KernelEven
 export class EventTriggerService {
   constructor(private readonly deps: { db: Database; logger: Logger; graphRuns: () => Pick<GraphRunService, 'start'> }) {}
 
-  async dispatch(event: KernelEvent): Promise<void> {
-    const rows = await this.deps.db.query<LiveTriggerRow>(
+  /**
+   * Starts the runs that a batch of events triggers. Each workspace's live event triggers are
+   * read once per batch. A failure of one event goes to `onError` and does not stop the others.
+   */
+  async dispatch(events: KernelEvent[], onError: (event: KernelEvent, error: unknown) => void): Promise<void> {
+    const liveByWorkspace = new Map<string, Promise<LiveTriggerRow[]>>();
+    for (const event of events) {
+      try {
+        let live = liveByWorkspace.get(event.workspaceId);
+        if (live === undefined) {
+          live = this.liveTriggers(event.workspaceId);
+          liveByWorkspace.set(event.workspaceId, live);
+        }
+        await this.dispatchTo(event, await live);
+      } catch (error) {
+        onError(event, error);
+      }
+    }
+  }
+
+  /** Reads the live versions in a workspace that have an event-trigger node. */
+  private liveTriggers(workspaceId: string): Promise<LiveTriggerRow[]> {
+    return this.deps.db.query<LiveTriggerRow>(
       `with live as (
          select distinct on (v.graph_id) v.graph_id, v.number, v.definition
          from graph_versions v
@@ -68,8 +89,11 @@ export class EventTriggerService {
          order by v.graph_id, v.published_at desc, v.number desc)
        select live.graph_id, live.number as version_number, live.definition->'nodes' as nodes
        from live where live.definition->'nodes' @> $2::jsonb order by live.graph_id`,
-      [event.workspaceId, JSON.stringify([{ type: EVENT_TRIGGER_NODE_TYPE }])],
+      [workspaceId, JSON.stringify([{ type: EVENT_TRIGGER_NODE_TYPE }])],
     );
+  }
+
+  private async dispatchTo(event: KernelEvent, rows: LiveTriggerRow[]): Promise<void> {
     if (rows.length === 0) return;
 
     const depth = await this.chainDepth(event);

@@ -62,26 +62,28 @@ export class KernelEventStore {
   }
 
   /**
-   * Claims up to `limit` undispatched events, oldest first, hands each to `dispatch` and
-   * marks it dispatched. On PostgreSQL the claim holds the rows' locks until the marks
-   * commit and other processes skip locked rows, so each event is dispatched once.
+   * Claims up to `limit` undispatched events, oldest first, hands them to `dispatch` as one
+   * batch and marks them dispatched in one statement. On PostgreSQL the claim holds the rows'
+   * locks until the marks commit and other processes skip locked rows, so each event is
+   * dispatched once. `dispatch` handles each event's failures itself; when it throws, no
+   * event of the batch is marked and the next poll dispatches them again.
    *
    * NOTE: a process that dies after `dispatch` started a run and before the commit leaves
-   * the event undispatched; its next dispatch finds the run in `trigger_deliveries` and
+   * the batch undispatched; its next dispatch finds the run in `trigger_deliveries` and
    * starts no second one, but a notification may be sent twice (receivers deduplicate
    * by the delivery id).
    */
-  async dispatchPending(limit: number, dispatch: (event: KernelEvent) => Promise<void>): Promise<number> {
+  async dispatchPending(limit: number, dispatch: (events: KernelEvent[]) => Promise<void>): Promise<number> {
     const claim = async (tx: SqlExecutor) => {
       const rows = await tx.query<Record<string, unknown>>(
         `select id, workspace_id, type, data, created_at from kernel_events where dispatched_at is null
          order by created_at, id limit $1 for update skip locked`,
         [limit],
       );
-      for (const row of rows) {
-        await dispatch({ id: row.id as string, workspaceId: row.workspace_id as string, type: row.type as KernelEventType, data: row.data as Record<string, unknown>, createdAt: new Date(row.created_at as string) });
-        await tx.query(`update kernel_events set dispatched_at = now() where id = $1`, [row.id]);
-      }
+      if (rows.length === 0) return 0;
+
+      await dispatch(rows.map((row) => ({ id: row.id as string, workspaceId: row.workspace_id as string, type: row.type as KernelEventType, data: row.data as Record<string, unknown>, createdAt: new Date(row.created_at as string) })));
+      await tx.query(`update kernel_events set dispatched_at = now() where id = any($1::text[])`, [rows.map((row) => row.id)]);
       return rows.length;
     };
 

@@ -58,7 +58,7 @@ export class TriggerDispatcher {
   async poll(): Promise<void> {
     await this.options.events.ingestRunEvents();
     for (;;) {
-      const dispatched = await this.options.events.dispatchPending(BATCH_SIZE, (event) => this.dispatch(event));
+      const dispatched = await this.options.events.dispatchPending(BATCH_SIZE, (events) => this.dispatch(events));
       if (dispatched < BATCH_SIZE || !this.running) break;
     }
     for (;;) {
@@ -72,10 +72,12 @@ export class TriggerDispatcher {
     }
   }
 
-  /** Hands one event to triggers and notifications; a failure of one is logged and does not stop the other. */
-  private async dispatch(event: KernelEvent): Promise<void> {
-    await this.options.triggers.dispatch(event).catch((error: unknown) => this.log.error({ eventId: event.id, workspaceId: event.workspaceId, err: error }, 'dispatching an event to event triggers failed'));
-    await this.options.notifications.enqueue(event).catch((error: unknown) => this.log.error({ eventId: event.id, workspaceId: event.workspaceId, err: error }, 'queueing schedule notifications for an event failed'));
+  /** Hands a batch of events to triggers, then to notifications. A failure for one event is logged and stops neither that event's other handler nor other events. */
+  private async dispatch(events: KernelEvent[]): Promise<void> {
+    await this.options.triggers.dispatch(events, (event, error) => this.log.error({ eventId: event.id, workspaceId: event.workspaceId, err: error }, 'dispatching an event to event triggers failed'));
+    for (const event of events) {
+      await this.options.notifications.enqueue(event).catch((error: unknown) => this.log.error({ eventId: event.id, workspaceId: event.workspaceId, err: error }, 'queueing schedule notifications for an event failed'));
+    }
   }
 
   private plan(delayMs: number): void {

@@ -112,6 +112,21 @@ describe.each(databaseBackends)('triggers and home schedules on $name', (backend
         expect(await runsOf(draftOnly)).toHaveLength(0);
       });
 
+      it('starts one run per event of a batch', { timeout: 120_000 }, async () => {
+        const source = await publishedGraph('Busy source', { nodes: [node('start', 'mify.control.manual-trigger'), node('pass', 'mify.control.no-op')], edges: [edge('start', 'pass')] });
+        const listener = await publishedGraph('Busy listener', { nodes: [node('on', 'mify.triggers.event', { event: 'run.finished', graphIds: [source] })], edges: [] });
+
+        // Runs that finish between two polls (200 ms apart here) are dispatched in one batch.
+        const started = await Promise.all([1, 2, 3, 4].map(() => api<{ id: string }>(`/api/graphs/${source}/runs`, { method: 'POST', json: { version: 'live', wait: true } })));
+        await until(() => runsOf(listener), (runs) => runs.length >= 4 && runs.every((run) => run.status === 'succeeded'));
+        await sleep(1_000);
+        const runs = await runsOf(listener);
+        const details = await Promise.all(runs.map((run) => api<{ input: { items: Array<{ json: { event: { runId: string } } }> } }>(`/api/runs/${run.id}`)));
+
+        expect(runs).toHaveLength(4);
+        expect(details.map((detail) => detail.body.input.items[0]!.json.event.runId).sort()).toEqual(started.map((run) => run.body.id).sort());
+      });
+
       it('ignores a status the filter leaves out', { timeout: 90_000 }, async () => {
         const source = await publishedGraph('Failing source', { nodes: [node('start', 'mify.control.manual-trigger'), node('bad', 'mify.data.template', { template: '${missing}', missing: 'error' })], edges: [edge('start', 'bad')] });
         const listener = await publishedGraph('Success listener', { nodes: [node('on', 'mify.triggers.event', { event: 'run.finished', graphIds: [source], statuses: ['succeeded'] })], edges: [] });
