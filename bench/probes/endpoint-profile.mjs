@@ -1,6 +1,8 @@
 // Writes a --cpu-prof profile of a kernel serving the bench/endpoints graph under load, for one
 // value of settings.endpoint.runSaving (first argument, default none). The profile goes to
-// PROBE_CPU_PROF_DIR (default a new temporary folder), and its path is printed.
+// PROBE_CPU_PROF_DIR (default a new temporary folder), and its path is printed. With
+// PROBE_DATABASE_URL (an empty PostgreSQL database), the kernel stores its records there
+// instead of in embedded PGlite.
 //
 //   node bench/probes/endpoint-profile.mjs none
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { REQUEST_BODY } from '../endpoints/workflow.mjs';
 const runSaving = process.argv[2] ?? 'none';
 const profileDir = process.env.PROBE_CPU_PROF_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'endpoint-profile-'));
 
-const prepared = await prepareMify({ kernel: process.env.BENCH_KERNEL ?? 'source', serverNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
+const prepared = await prepareMify({ kernel: process.env.BENCH_KERNEL ?? 'source', databaseUrl: process.env.PROBE_DATABASE_URL ?? null, serverNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] });
 const server = await prepared.start('embedded');
 try {
   await server.setRunSaving(runSaving);
