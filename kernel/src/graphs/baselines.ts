@@ -38,7 +38,7 @@ const COMPARED_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed'
 
 /**
  * How long the comparison of runs reuses the finding that a graph has no baseline, in
- * milliseconds, so that runs of graphs without one (most graphs) cost no query each. Setting
+ * milliseconds, so that the runs of a graph without one cost no query each. Setting
  * or removing a baseline clears the findings in this kernel process at once, and in the
  * others through `announceChange` (pub/sub). The time limits how long a baseline set in a
  * process without shared pub/sub takes to be compared with runs here.
@@ -56,6 +56,8 @@ export interface BaselineServiceDeps {
   runService: Pick<RunService, 'get' | 'waitFor'>;
   /** Tells other kernel processes that a baseline was set or removed; they call `forgetMissing`. */
   announceChange?: () => void;
+  /** Current time in milliseconds; `Date.now` unless a test sets it. */
+  now?: () => number;
 }
 
 /**
@@ -154,15 +156,16 @@ export class BaselineService {
    */
   async compareRun(workspaceId: string, graphId: string, runId: string): Promise<RunComparison | null> {
     const key = `${workspaceId}/${graphId}`;
+    const now = this.deps.now ?? Date.now;
     const knownMissing = this.withoutBaseline.get(key);
-    if (knownMissing !== undefined && knownMissing > Date.now()) return null;
+    if (knownMissing !== undefined && knownMissing > now()) return null;
 
     const changesBefore = this.changes;
     const baseline = await this.findBaseline(workspaceId, graphId);
     if (!baseline) {
       if (this.changes === changesBefore) {
         if (this.withoutBaseline.size >= MAX_GRAPHS_WITHOUT_BASELINE) this.withoutBaseline.clear();
-        this.withoutBaseline.set(key, Date.now() + NO_BASELINE_TTL_MS);
+        this.withoutBaseline.set(key, now() + NO_BASELINE_TTL_MS);
       }
       return null;
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACME_PART, partEdge as edge, partNode as node } from '../runtime/partial/testing.js';
 import { backendTitle, databaseBackends } from '../test-support/databases.js';
+import { BASELINE_CHANGES_CHANNEL, NO_BASELINE_TTL_MS } from './baselines.js';
 import { writeIsolateExtension } from '../test-support/extensions.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
 
@@ -277,6 +278,33 @@ describe.each(databaseBackends)('graph runs API on $name', (backend) => {
         expect((await call(`/api/graphs/${graphId}/baseline`, { method: 'POST', json: { runId: otherRun.body.id } })).status).toBe(409);
         expect((await call(`/api/graphs/${graphId}/baseline`, { method: 'POST', json: { runId: 'run_missing' } })).status).toBe(404);
         expect((await call(`/api/graphs/${graphId}/baseline`)).status).toBe(404);
+      });
+
+      it('sees a baseline set by another process', async () => {
+        const graphId = await createGraph(definition('elsewhere'));
+        const [graph] = await t.kernel.services.db.query<{ workspace_id: string }>('select workspace_id from graphs where id = $1', [graphId]);
+        const first = await run(graphId, { version: 'draft', wait: true });
+        // Sets a baseline as another kernel process would: a row in the shared database that this process has not seen.
+        const setElsewhere = async (runId: string) => {
+          await t.kernel.services.db.query('delete from graph_baselines where graph_id = $1', [graphId]);
+          await t.kernel.services.db.query(`insert into graph_baselines (graph_id, workspace_id, run_id, outputs) values ($1, $2, $3, '[]'::jsonb)`, [graphId, graph!.workspace_id, runId]);
+        };
+        const comparedRuns = async () => (await call<{ items: ComparisonBody[] }>(`/api/graphs/${graphId}/comparison-history`)).body.items.map((entry) => entry.runId);
+
+        // The other process announces the change through pub/sub, so the next run is compared.
+        await setElsewhere(first.body.id);
+        await t.kernel.services.sharedState.pubsub.publish(BASELINE_CHANGES_CHANNEL, 'changed');
+        const announced = await run(graphId, { version: 'draft', wait: true });
+        expect(await comparedRuns()).toEqual([announced.body.id]);
+
+        // Without pub/sub, a graph found without a baseline is looked up again after NO_BASELINE_TTL_MS.
+        await t.kernel.services.db.query('delete from graph_baselines where graph_id = $1', [graphId]);
+        await t.kernel.services.sharedState.pubsub.publish(BASELINE_CHANGES_CHANNEL, 'changed');
+        await run(graphId, { version: 'draft', wait: true });
+        await setElsewhere(first.body.id);
+        await new Promise((resolve) => setTimeout(resolve, NO_BASELINE_TTL_MS + 100));
+        const later = await run(graphId, { version: 'draft', wait: true });
+        expect(await comparedRuns()).toEqual([later.body.id, announced.body.id]);
       });
 
       it('reads and removes the baseline', async () => {

@@ -40,7 +40,7 @@ export function graphBaselineRoutes(services: () => KernelServices): RouteSpec[]
       method: 'post',
       path: '/api/graphs/:id/baseline',
       operationId: 'setGraphBaseline',
-      summary: 'Make a succeeded run of the graph its baseline; every node output of that run is kept, and later runs started through the graph run routes are compared with it',
+      summary: 'Make a succeeded run of the graph its baseline; every node output of that run is kept, and later runs started through the graph run routes are compared with it (by other kernel processes that share no pub/sub, within 1 s)',
       tags: ['runs'],
       auth: 'workspace',
       params: graphParams,
