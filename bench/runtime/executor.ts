@@ -71,15 +71,12 @@ const sandboxStandIn = {
 /** Pass-through runner that sums the nanoseconds spent inside `execute`, the copy included. */
 class InstrumentedRunner implements NodeRunner {
   insideNs = 0n;
-  private readonly sandboxed: NodeRunner;
 
-  /** `sandboxed` runs the nodes of the `copied` mode: the stand-in, or the real isolate runner of a kernel. */
+  /** `sandboxed` runs the nodes in the `copied` mode: the stand-in, or a kernel's isolate runner. */
   constructor(
     private readonly output: RunnerOutput = 'passed',
-    sandboxed: NodeRunner = new ExtensionNodeRunner(sandboxStandIn),
-  ) {
-    this.sandboxed = sandboxed;
-  }
+    private readonly sandboxed: NodeRunner = new ExtensionNodeRunner(sandboxStandIn),
+  ) {}
 
   async execute(request: NodeRunRequest): Promise<NodeRunResult> {
     const startedAt = process.hrtime.bigint();
@@ -185,7 +182,7 @@ function median(values: number[]): number {
  * kernel, as `bench.pass` nodes that return their input items.
  */
 async function executorOverhead(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental', output: RunnerOutput, isolate?: Kernel): Promise<Overhead> {
-  const runner = isolate ? new InstrumentedRunner('copied', new ExtensionNodeRunner(isolate.services.extensionHost)) : new InstrumentedRunner(output);
+  const runner = isolate ? new InstrumentedRunner(output, new ExtensionNodeRunner(isolate.services.extensionHost)) : new InstrumentedRunner(output);
   const executor = new GraphExecutor({ resolver: isolate ? benchTypes : types, runner, evaluator: null, subworkflows: null, limits: LIMITS, logger });
   const graph = chainGraph(isolate ? BENCH_PASS.id : undefined);
   graph.settings.rigor = rigor;

@@ -37,11 +37,10 @@ export const MAX_COMPARISON_PAGE_SIZE = 200;
 const COMPARED_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed']);
 
 /**
- * How long the comparison of runs reuses the finding that a graph has no baseline, in
- * milliseconds, so that the runs of a graph without one cost no query each. Setting
- * or removing a baseline clears the findings in this kernel process at once, and in the
- * others through `announceChange` (pub/sub). The time limits how long a baseline set in a
- * process without shared pub/sub takes to be compared with runs here.
+ * Time in milliseconds for which a graph found without a baseline is not looked up again, so
+ * that its runs cost no query each. Setting or removing a baseline clears these findings at
+ * once in this kernel process, and in the others through `announceChange` (pub/sub). A kernel
+ * process without shared pub/sub starts comparing with a new baseline within this time.
  */
 export const NO_BASELINE_TTL_MS = 1_000;
 /** Pub/sub channel on which kernel processes announce baseline changes. */

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACME_PART, partEdge as edge, partNode as node } from '../runtime/partial/testing.js';
 import { backendTitle, databaseBackends } from '../test-support/databases.js';
-import { BASELINE_CHANGES_CHANNEL, NO_BASELINE_TTL_MS } from './baselines.js';
 import { writeIsolateExtension } from '../test-support/extensions.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
+import { BASELINE_CHANGES_CHANNEL, NO_BASELINE_TTL_MS } from './baselines.js';
 
 interface RunBody {
   id: string;

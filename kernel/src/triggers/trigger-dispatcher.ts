@@ -72,7 +72,10 @@ export class TriggerDispatcher {
     }
   }
 
-  /** Hands a batch of events to triggers, then to notifications. A failure for one event is logged and stops neither that event's other handler nor other events. */
+  /**
+   * Hands a batch of events to triggers, then to notifications. A failure for one event is
+   * logged, and the event's other handler and the other events still run.
+   */
   private async dispatch(events: KernelEvent[]): Promise<void> {
     await this.options.triggers.dispatch(events, (event, error) => this.log.error({ eventId: event.id, workspaceId: event.workspaceId, err: error }, 'dispatching an event to event triggers failed'));
     for (const event of events) {

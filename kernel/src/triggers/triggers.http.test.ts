@@ -116,7 +116,7 @@ describe.each(databaseBackends)('triggers and home schedules on $name', (backend
         const source = await publishedGraph('Busy source', { nodes: [node('start', 'mify.control.manual-trigger'), node('pass', 'mify.control.no-op')], edges: [edge('start', 'pass')] });
         const listener = await publishedGraph('Busy listener', { nodes: [node('on', 'mify.triggers.event', { event: 'run.finished', graphIds: [source] })], edges: [] });
 
-        // Runs that finish between two polls (200 ms apart here) are dispatched in one batch.
+        // Runs that finish between two polls (200 ms apart here) reach the dispatcher together.
         const started = await Promise.all([1, 2, 3, 4].map(() => api<{ id: string }>(`/api/graphs/${source}/runs`, { method: 'POST', json: { version: 'live', wait: true } })));
         await until(() => runsOf(listener), (runs) => runs.length >= 4 && runs.every((run) => run.status === 'succeeded'));
         await sleep(1_000);

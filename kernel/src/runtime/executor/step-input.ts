@@ -192,7 +192,7 @@ export function hashStepInput(
   limits: ItemLimits,
 ): { hash: string; bytes: number } {
   const limit = limits.maxStepInputBytes;
-  let hashed = canonicalJson(definition);
+  let inputText = canonicalJson(definition);
   let bytes = 2;
 
   for (const port of Object.keys(ports).sort()) {
@@ -200,10 +200,10 @@ export function hashStepInput(
     const items = digestItems(ports[port]!, limit - bytes);
     bytes += items.bytes;
     if (bytes > limit) throw inputTooLarge(nodeName, limit);
-    hashed += `\n${port}\n${items.digest}`;
+    inputText += `\n${port}\n${items.digest}`;
   }
   // One-shot hashing of short text: 0.4 µs here against 2.1 µs for a Hash object.
-  return { hash: sha256('sha256', hashed), bytes };
+  return { hash: sha256('sha256', inputText), bytes };
 }
 
 /**
