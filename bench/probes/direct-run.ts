@@ -2,7 +2,8 @@
  * Time and CPU of one direct run (RunService.runDirect, records not saved) of trigger → pass →
  * pass through the real isolate runner, one run at a time; with PROBE_GRAPH=endpoint, of the
  * bench/endpoints graph (webhook → edit fields → respond to webhook) instead. With --cpu-prof it
- * shows where a run's time goes outside the database.
+ * shows where a run's time goes outside the database. PROBE_CONCURRENCY runs that many at a
+ * time (default 1), as an endpoint under load does.
  *
  *   cd kernel && node --no-node-snapshot --import tsx ../bench/probes/direct-run.ts
  */
@@ -34,6 +35,8 @@ function endpointGraph(rigor: 'audited' | 'experimental'): MifyGraph {
 }
 
 const RUNS = Number(process.env.PROBE_RUNS ?? 3_000);
+/** Runs in flight at once (PROBE_CONCURRENCY, default 1). */
+const CONCURRENCY = Math.max(1, Number(process.env.PROBE_CONCURRENCY ?? 1));
 const logger = createLogger({ level: 'silent' });
 const db = await openDatabase({ dataDir: 'memory://' });
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-probe-'));
@@ -51,10 +54,17 @@ try {
   for (let index = 0; index < 200; index++) await runOnce();
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
-  for (let index = 0; index < RUNS; index++) await runOnce();
+  let started = 0;
+  const worker = async () => {
+    while (started < RUNS) {
+      started++;
+      await runOnce();
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsedMs = performance.now() - startedAt;
   const cpu = process.cpuUsage(cpuBefore);
-  console.log(`${RUNS} direct runs of the ${process.env.PROBE_GRAPH === 'endpoint' ? 'endpoint' : 'pass-through'} graph (${rigor}): ${((elapsedMs * 1000) / RUNS).toFixed(0)} µs per run, process CPU ${((cpu.user + cpu.system) / RUNS).toFixed(0)} µs per run`);
+  console.log(`${RUNS} direct runs of the ${process.env.PROBE_GRAPH === 'endpoint' ? 'endpoint' : 'pass-through'} graph (${rigor}), ${CONCURRENCY} at a time: ${((elapsedMs * 1000) / RUNS).toFixed(0)} µs per run, process CPU ${((cpu.user + cpu.system) / RUNS).toFixed(0)} µs per run`);
 } finally {
   await kernel.close();
   await db.close();

@@ -13,9 +13,10 @@ import {
   MAX_PENDING_HOST_CALLS,
   MAX_TIMEOUT_MS,
   type IsolateLimits,
+  KERNEL_THREAD_SLICE_MS,
   resolveIsolateLimits,
 } from './limits.js';
-import { SandboxIsolate, SandboxLoadError } from './sandbox-isolate.js';
+import { OUTRAN_SLICE, SandboxIsolate, SandboxLoadError } from './sandbox-isolate.js';
 import { ITEMS_PORT_FIELD, type SandboxConfig } from './sandbox-source.js';
 import { CallWatchdog } from './watchdog.js';
 
@@ -77,13 +78,31 @@ export interface IsolateRuntimeOptions {
   logger: Logger;
   /** Called after every failed invocation, e.g. to feed a FailureWindow. Exceptions it throws are logged. */
   onFailure?: (reason: ExtensionFailureReason, error: ExtensionCallError) => void;
+  /**
+   * Longest time, in milliseconds, an invocation may run on the kernel's thread before it is
+   * moved to an isolate thread; 0 runs every invocation on an isolate thread. Default
+   * KERNEL_THREAD_SLICE_MS. See `IsolateExtensionRuntime.invoke`.
+   */
+  kernelThreadSliceMs?: number;
+}
+
+/** Pool counters of an isolate runtime, and where its invocations started. */
+export interface IsolateRuntimeStats extends IsolatePoolStats {
+  /** Invocations that started on the kernel's thread, including those that outran their slice. */
+  startedOnKernelThread: number;
+  /** Invocations that started on an isolate thread, including the runs again of those that outran their slice. */
+  startedOnIsolateThread: number;
+  /** Invocations stopped at the end of their slice of the kernel's thread and run again on an isolate thread. */
+  outranSlice: number;
+  /** Contributions (`kind:name`) that now start on an isolate thread, because one of their invocations outran its slice. */
+  offKernelThread: string[];
 }
 
 /** The isolate implementation of ExtensionRuntime, with its effective limits and pool counters. */
 export interface IsolateRuntime extends ExtensionRuntime {
   readonly kind: 'isolate';
   readonly limits: IsolateLimits;
-  stats(): IsolatePoolStats;
+  stats(): IsolateRuntimeStats;
 }
 
 /**
@@ -142,6 +161,11 @@ class IsolateExtensionRuntime implements IsolateRuntime {
   #disposed = false;
   #lastFailureLogMs = -Infinity;
   #suppressedFailureLogs = 0;
+  /** Slice of the kernel's thread each invocation starts with, in milliseconds, or undefined for none. */
+  readonly #sliceMs: number | undefined;
+  /** Contributions (`kind:name`) that once outran the slice, and so start on an isolate thread. */
+  readonly #offThread = new Set<string>();
+  readonly #starts = { startedOnKernelThread: 0, startedOnIsolateThread: 0, outranSlice: 0 };
 
   constructor(options: IsolateRuntimeOptions, limits: IsolateLimits, logger: Logger) {
     this.extensionId = options.extensionId;
@@ -160,6 +184,13 @@ class IsolateExtensionRuntime implements IsolateRuntime {
       hostMethods: validateHostMethods(options.hostMethods ?? DEFAULT_HOST_METHODS),
     };
     this.#pool = new IsolatePool({ maxSize: limits.poolSize, create: () => this.#createIsolate(), logger });
+    const sliceMs = options.kernelThreadSliceMs ?? KERNEL_THREAD_SLICE_MS;
+    if (!Number.isFinite(sliceMs) || sliceMs < 0) {
+      throw new ValidationError(`Invalid kernelThreadSliceMs ${sliceMs} for extension '${options.extensionId}': expected 0 (off) or a positive number of milliseconds.`, [
+        { path: 'kernelThreadSliceMs', message: 'expected a number of at least 0' },
+      ]);
+    }
+    this.#sliceMs = sliceMs === 0 ? undefined : Math.max(1, Math.min(Math.round(sliceMs), limits.timeoutMs));
   }
 
   async start(): Promise<void> {
@@ -168,12 +199,41 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     this.#logger.info({ limits: this.limits, startMs: Math.round(performance.now() - startedAt) }, 'isolate runtime started');
   }
 
+  /**
+   * Runs one invocation in an isolate of the pool.
+   *
+   * Each invocation starts on the kernel's thread, for at most the slice of
+   * `kernelThreadSliceMs`, because handing a call to an isolate thread and its result back
+   * costs more than a short node takes. Code that resumes after a host call runs on an
+   * isolate thread. An invocation still running at the end of its slice is stopped before
+   * any of its host calls or log lines ran, its isolate is discarded, and it runs again from
+   * the start on an isolate thread, as every later call of that contribution does. So an
+   * extension holds the kernel's thread at most one slice per contribution that is slow.
+   */
   async invoke(request: InvokeRequest, host: HostBridge): Promise<unknown> {
     if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
 
     const label = this.#validate(request);
     const inputJson = this.#encodeInput(request, label);
+    const key = `${request.kind}:${request.name}`;
 
+    let result = await this.#runInPool(request, inputJson, host, this.#offThread.has(key) ? undefined : this.#sliceMs);
+    if (result === OUTRAN_SLICE) {
+      this.#starts.outranSlice++;
+      if (!this.#offThread.has(key)) {
+        this.#offThread.add(key);
+        this.#logger.info({ kind: label, name: request.name, sliceMs: this.#sliceMs }, 'invocation outran its slice of the kernel thread; this contribution now runs on an isolate thread');
+      }
+      result = await this.#runInPool(request, inputJson, host, undefined);
+    }
+
+    if (result === OUTRAN_SLICE) throw new Error('An invocation on an isolate thread reported a kernel-thread slice; this is a bug in the isolate runtime.');
+    if (result.ok) return result.value;
+    if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
+    throw this.#reportFailure(label, request.name, result.failure);
+  }
+
+  async #runInPool(request: InvokeRequest, inputJson: string | undefined, host: HostBridge, sliceMs: number | undefined): ReturnType<SandboxIsolate['run']> {
     let sandbox: SandboxIsolate;
     try {
       sandbox = await this.#pool.acquire();
@@ -184,16 +244,13 @@ class IsolateExtensionRuntime implements IsolateRuntime {
       throw error;
     }
 
-    let result;
+    if (sliceMs === undefined) this.#starts.startedOnIsolateThread++;
+    else this.#starts.startedOnKernelThread++;
     try {
-      result = await sandbox.run(request, inputJson, host);
+      return await sandbox.run(request, inputJson, host, sliceMs);
     } finally {
       this.#pool.release(sandbox);
     }
-
-    if (result.ok) return result.value;
-    if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
-    throw this.#reportFailure(label, request.name, result.failure);
   }
 
   async dispose(): Promise<void> {
@@ -207,8 +264,8 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     this.#logger.info('isolate runtime disposed');
   }
 
-  stats(): IsolatePoolStats {
-    return this.#pool.stats();
+  stats(): IsolateRuntimeStats {
+    return { ...this.#pool.stats(), ...this.#starts, offKernelThread: [...this.#offThread] };
   }
 
   async #createIsolate(): Promise<SandboxIsolate> {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { ValidationError } from '../../../errors.js';
 import { createLogger } from '../../../logger.js';
@@ -336,6 +336,110 @@ describe('isolate runtime host call limits', () => {
     expect(lines[998]).toEqual({ method: 'log.info', args: ['line 998'] });
     expect(lines[999]?.method).toBe('log.warn');
     expect(lines[999]?.args[0]).toMatch(/log limit of 1000 lines/);
+  });
+});
+
+describe('isolate runtime on the kernel thread', () => {
+  // Busy-waits inside the isolate for the given number of milliseconds of wall time.
+  const SPIN = 'function spin(ms) { const until = Date.now() + ms; while (Date.now() < until) {} }';
+
+  it('runs a call that needs no host call on the kernel thread, with its result ready when invoke resolves', async () => {
+    const runtime = await start(ECHO);
+
+    const outputs = [];
+    for (let index = 0; index < 3; index++) outputs.push(await runtime.invoke({ kind: 'node', name: 'echo', input: index }, testBridge()));
+
+    expect(outputs.map((output) => (output as { input: number }).input)).toEqual([0, 1, 2]);
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 3, startedOnIsolateThread: 0, outranSlice: 0, offKernelThread: [], created: 1 });
+  });
+
+  it('finishes a call that awaits host calls after the kernel thread is released', async () => {
+    const runtime = await start(bundle(`{
+      nodes: { twice: { async execute(ctx, input) { const a = await ctx.host.call('echo', [input]); const b = await ctx.host.call('echo', [a + 1]); return [a, b]; } } },
+    }`));
+    const bridge = testBridge({ echo: async (value) => value });
+
+    const outputs = await Promise.all([1, 10, 100].map((input) => runtime.invoke({ kind: 'node', name: 'twice', input }, bridge)));
+
+    expect(outputs).toEqual([[1, 2], [10, 11], [100, 101]]);
+    expect(bridge.calls).toHaveLength(6);
+    expect(runtime.stats().startedOnKernelThread).toBe(3);
+  });
+
+  it('moves a call that outruns its slice to an isolate thread, without running its host calls twice', async () => {
+    const runtime = await start(bundle(`{
+      nodes: {
+        slow: {
+          async execute(ctx, input) {
+            ${SPIN}
+            globalThis.starts = (globalThis.starts ?? 0) + 1;
+            ctx.log.info('starting', { input });
+            const stored = ctx.host.call('record', [input]);
+            spin(input.spinMs);
+            return { recorded: await stored, startsInThisIsolate: globalThis.starts };
+          },
+        },
+      },
+    }`), { kernelThreadSliceMs: 20, poolSize: 1 });
+    const bridge = testBridge({ record: (value) => ({ ...(value as object), seen: true }) });
+
+    const first = await runtime.invoke({ kind: 'node', name: 'slow', input: { spinMs: 60 } }, bridge);
+
+    // The stopped start never reached the host: one host call and one log line, and a fresh
+    // isolate ran the node once.
+    expect(first).toEqual({ recorded: { spinMs: 60, seen: true }, startsInThisIsolate: 1 });
+    await vi.waitFor(() => expect(bridge.calls.filter((call) => call.method === 'log.info')).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(bridge.calls.map((call) => call.method).sort()).toEqual(['log.info', 'record']);
+    expect(bridge.calls.find((call) => call.method === 'record')?.args).toEqual([{ spinMs: 60 }]);
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 1, startedOnIsolateThread: 1, outranSlice: 1, offKernelThread: ['node:slow'], created: 2, alive: 1 });
+
+    // Later calls of that node start on an isolate thread, even when they are quick.
+    const second = await runtime.invoke({ kind: 'node', name: 'slow', input: { spinMs: 0 } }, bridge);
+    expect(second).toEqual({ recorded: { spinMs: 0, seen: true }, startsInThisIsolate: 2 });
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 1, startedOnIsolateThread: 2, outranSlice: 1 });
+  });
+
+  it('holds the kernel thread for at most one slice while a node loops forever', async () => {
+    const runtime = await start(bundle(`{ nodes: { forever: { execute() { for (;;) {} } } } }`), { kernelThreadSliceMs: 20, limits: { memoryLimitMb: 64, timeoutMs: 300 } });
+    const lags: number[] = [];
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      lags.push(now - last);
+      last = now;
+    }, 5);
+
+    try {
+      const error = await failureOf(runtime.invoke({ kind: 'node', name: 'forever', input: null }, testBridge()));
+      expect(error.reason).toBe('timeout');
+    } finally {
+      clearInterval(ticker);
+    }
+
+    // The timer kept firing while the node used its 300 ms of CPU on an isolate thread.
+    expect(lags.length).toBeGreaterThan(10);
+    expect(runtime.stats()).toMatchObject({ outranSlice: 1, offKernelThread: ['node:forever'] });
+  });
+
+  it('runs every call on an isolate thread with a slice of 0', async () => {
+    const runtime = await start(ECHO, { kernelThreadSliceMs: 0 });
+
+    await runtime.invoke({ kind: 'node', name: 'echo', input: 1 }, testBridge());
+
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 1 });
+  });
+
+  it('rejects a negative slice, naming the value', async () => {
+    await expect(start(ECHO, { kernelThreadSliceMs: -1 })).rejects.toThrow(/Invalid kernelThreadSliceMs -1 for extension 'test.extension'/);
+  });
+
+  it('builds ctx.host and ctx.log on first use, once per call', async () => {
+    const runtime = await start(bundle(`{
+      nodes: { same: { execute(ctx) { return { host: ctx.host === ctx.host, log: ctx.log === ctx.log, frozen: Object.isFrozen(ctx.host) && Object.isFrozen(ctx.log) }; } } },
+    }`));
+
+    expect(await runtime.invoke({ kind: 'node', name: 'same', input: null }, testBridge())).toEqual({ host: true, log: true, frozen: true });
   });
 });
 

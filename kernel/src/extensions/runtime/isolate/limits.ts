@@ -29,6 +29,14 @@ export const WALL_TIMEOUT_FACTOR = 10;
 /** Largest wall-clock deadline of one invocation, in milliseconds (10 minutes). */
 export const MAX_WALL_TIMEOUT_MS = 600_000;
 
+/**
+ * Longest time one invocation runs on the kernel's thread before it is moved to an isolate
+ * thread, in milliseconds (see `IsolateExtensionRuntime.invoke`). While it runs there, the
+ * kernel serves no other request, so this bounds the pause one slow contribution can cause
+ * once; after that its calls start on an isolate thread.
+ */
+export const KERNEL_THREAD_SLICE_MS = 20;
+
 /** Isolates per extension when the caller does not choose. */
 export const DEFAULT_POOL_SIZE = 2;
 

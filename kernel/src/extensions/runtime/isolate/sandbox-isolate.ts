@@ -4,7 +4,7 @@ import type { Logger } from '../../../logger.js';
 import type { HostBridge, InvokeRequest } from '../types.js';
 import { type CallFailure, type DecodedResult, decodeDispatchResult, encodeHostError, encodeHostResult, parseSandboxJson, sandboxFrames } from './envelope.js';
 import type { IsolateLimits } from './limits.js';
-import { SANDBOX_BOOTSTRAP_SOURCE, SANDBOX_BOOTSTRAP_URL, type SandboxConfig } from './sandbox-source.js';
+import { FINISHED_REQUEST_ID, SANDBOX_BOOTSTRAP_SOURCE, SANDBOX_BOOTSTRAP_URL, type SandboxConfig } from './sandbox-source.js';
 import type { CallWatchdog, WatchedCall } from './watchdog.js';
 
 /** isolated-vm 5.0.4 rejects a run that passed its `timeout` option with exactly this message. */
@@ -26,6 +26,14 @@ export interface SandboxIsolateOptions {
   compileCache: { data?: ivm.ExternalCopy<ArrayBuffer> };
 }
 
+/**
+ * What `SandboxIsolate.run` returns when an invocation it started on the kernel's thread was
+ * still running at the end of its slice. Nothing of the invocation left the isolate: its host
+ * calls and log lines were only queued, and the isolate is disposed before they would run. The
+ * caller runs the invocation again, on an isolate thread.
+ */
+export const OUTRAN_SLICE = Symbol('outran the kernel-thread slice');
+
 /** Raised by `SandboxIsolate.create` when the bundle cannot be loaded. */
 export class SandboxLoadError extends Error {
   readonly failure: CallFailure;
@@ -44,6 +52,8 @@ interface ActiveCall {
   readonly wallDeadlineMs: number;
   /** Reason the kernel stopped the isolate during this call, set before it disposes it. */
   failure: CallFailure | undefined;
+  /** For a call started on the kernel's thread that did not finish there: settles with its outcome. */
+  waiting: { resolve: (outcome: string) => void; reject: (error: Error) => void } | undefined;
 }
 
 type ApplyRef = ivm.Reference<(...args: unknown[]) => unknown>;
@@ -60,6 +70,8 @@ export class SandboxIsolate implements WatchedCall {
   readonly #cpuBudgetNs: bigint;
   #dispatch: ApplyRef | undefined;
   #settleHostCall: ApplyRef | undefined;
+  #start: ApplyRef | undefined;
+  #take: ApplyRef | undefined;
   #active: ActiveCall | undefined;
   /** The call that finished last. Log lines it sent may reach the kernel after its result. */
   #finished: ActiveCall | undefined;
@@ -103,9 +115,17 @@ export class SandboxIsolate implements WatchedCall {
   /**
    * Runs one invocation. Extension failures come back as `{ ok: false }`, never as a throw.
    *
+   * With `sliceMs`, the invocation starts synchronously on the kernel's thread, which saves
+   * the two thread hand-overs an isolate-thread call costs (about 16 µs of CPU when calls
+   * overlap, 70 µs when they do not, against 4 µs). Code that resumes after a host call still
+   * runs on an isolate thread. An invocation still running after `sliceMs` is stopped before
+   * anything it did left the isolate, the isolate is disposed, and `OUTRAN_SLICE` is returned.
+   *
    * @param inputJson - the input as JSON, or undefined for an undefined input
+   * @param sliceMs - longest time the invocation may hold the kernel's thread, or undefined to
+   *   run it on an isolate thread from the start
    */
-  async run(request: InvokeRequest, inputJson: string | undefined, bridge: HostBridge): Promise<DecodedResult> {
+  async run(request: InvokeRequest, inputJson: string | undefined, bridge: HostBridge, sliceMs?: number): Promise<DecodedResult | typeof OUTRAN_SLICE> {
     const { limits, config } = this.#options;
     const call: ActiveCall = {
       callId: ++this.#nextCallId,
@@ -113,21 +133,27 @@ export class SandboxIsolate implements WatchedCall {
       cpuStartNs: this.#isolate.cpuTime,
       wallDeadlineMs: performance.now() + limits.wallTimeoutMs,
       failure: undefined,
+      waiting: undefined,
     };
     this.#active = call;
     this.#options.watchdog.watch(this);
 
     let envelope: unknown;
+    let outran = false;
     try {
-      envelope = await this.#dispatch!.apply(undefined, [request.kind, request.name, inputJson, call.callId], {
-        timeout: limits.timeoutMs,
-        result: { promise: true },
-      });
+      envelope = sliceMs === undefined
+        ? await this.#dispatch!.apply(undefined, [request.kind, request.name, inputJson, call.callId], { timeout: limits.timeoutMs, result: { promise: true } })
+        : await this.#runOnKernelThread(call, request, inputJson, sliceMs);
     } catch (error) {
+      if (error === OUTRAN_SLICE) {
+        outran = true;
+        return OUTRAN_SLICE;
+      }
       return this.#fail(call.failure ?? this.#terminationFailure(error));
     } finally {
       this.#active = undefined;
-      this.#finished = call;
+      // Log lines of an invocation stopped at the end of its slice were only queued; they are dropped.
+      if (!outran) this.#finished = call;
       this.#options.watchdog.unwatch(this);
     }
 
@@ -136,6 +162,30 @@ export class SandboxIsolate implements WatchedCall {
     const decoded = decodeDispatchResult(envelope, config.bundleUrl, config.maxOutputChars);
     if (!decoded.ok && decoded.failure.reason !== 'not_found') this.dispose();
     return decoded;
+  }
+
+  /**
+   * Starts an invocation on the kernel's thread and returns its outcome envelope, or a promise
+   * of it when the invocation awaits a host call. isolated-vm runs pending promise reactions
+   * before `applySync` returns and counts them against its timeout, so an invocation that
+   * needs no host call has finished when `take` runs.
+   *
+   * @throws OUTRAN_SLICE when the invocation was still running after `sliceMs`
+   */
+  #runOnKernelThread(call: ActiveCall, request: InvokeRequest, inputJson: string | undefined, sliceMs: number): unknown {
+    try {
+      this.#start!.applySync(undefined, [request.kind, request.name, inputJson, call.callId], { timeout: sliceMs });
+    } catch (error) {
+      if (call.failure !== undefined || this.#isolate.isDisposed || !(error instanceof Error) || error.message !== TIMED_OUT_MESSAGE) throw error;
+      // isolated-vm stops the code but keeps the isolate, whose state may now be half changed.
+      this.dispose();
+      throw OUTRAN_SLICE;
+    }
+    const outcome = this.#take!.applySync(undefined, [call.callId], { timeout: sliceMs });
+    if (outcome !== undefined) return outcome;
+    return new Promise<string>((resolve, reject) => {
+      call.waiting = { resolve, reject };
+    });
   }
 
   /**
@@ -172,6 +222,9 @@ export class SandboxIsolate implements WatchedCall {
   dispose(): void {
     this.#disposedByKernel = true;
     if (!this.#isolate.isDisposed) this.#isolate.dispose();
+    // An invocation started on the kernel's thread waits for a host call, not for a promise
+    // of isolated-vm, so nothing else would end its wait.
+    this.#active?.waiting?.reject(new Error('Isolate is disposed'));
   }
 
   async #load(): Promise<void> {
@@ -188,6 +241,8 @@ export class SandboxIsolate implements WatchedCall {
     const install = (await api.get('install', { reference: true })) as ApplyRef;
     this.#dispatch = (await api.get('dispatch', { reference: true })) as ApplyRef;
     this.#settleHostCall = (await api.get('settleHostCall', { reference: true })) as ApplyRef;
+    this.#start = (await api.get('start', { reference: true })) as ApplyRef;
+    this.#take = (await api.get('take', { reference: true })) as ApplyRef;
     setup.release();
     api.release();
 
@@ -272,6 +327,14 @@ export class SandboxIsolate implements WatchedCall {
     // call's promise, so the host call is not made.
     if (call === undefined) return;
 
+    if (requestId === FINISHED_REQUEST_ID) {
+      if (call.waiting !== undefined && typeof argsJson === 'string') {
+        call.waiting.resolve(argsJson);
+      } else if (call === this.#active) {
+        this.#abort(call, { reason: 'crashed', detail: 'the sandbox sent an outcome the kernel did not wait for' });
+      }
+      return;
+    }
     if (typeof requestId !== 'number' || typeof method !== 'string' || typeof argsJson !== 'string') {
       if (call === this.#active) this.#abort(call, { reason: 'crashed', detail: 'the sandbox sent a malformed host call' });
       return;

@@ -39,9 +39,13 @@ export const Envelope = {
  *
  * It evaluates to a setup function `(hostStart, configJson) => api`. `hostStart` is an
  * isolated-vm Callback in "ignored" mode that queues a host call in the kernel, and the result
- * comes back later through `api.settleHostCall`. The returned `api` contains the three functions
- * the kernel calls: `install(namespace)`, `dispatch(kind, name, inputJson, callId)` and
- * `settleHostCall(requestId, payload)`.
+ * comes back later through `api.settleHostCall`. The returned `api` contains the functions the
+ * kernel calls: `install(namespace)`, `dispatch(kind, name, inputJson, callId)`,
+ * `settleHostCall(requestId, payload)`, and the pair `start(kind, name, inputJson, callId)` and
+ * `take(callId)`, which run an invocation synchronously on the kernel's thread (see
+ * `SandboxIsolate.run`). `take` returns the outcome when the invocation already finished, and
+ * otherwise undefined; the outcome then comes later as the host call
+ * `hostStart(callId, FINISHED_REQUEST_ID, '', outcome)`.
  *
  * Invariants the kernel relies on:
  * - `hostStart` and the dispatcher state live only in this closure. The extension never gets
@@ -58,6 +62,13 @@ export const Envelope = {
  * The source is a plain string, not a stringified function, so no transpiler can add helper
  * calls that do not exist inside the isolate.
  */
+/**
+ * Request id with which the sandbox hands the kernel the outcome of an invocation it started
+ * with `start`, when `take` found it unfinished. Real host calls count up from 1, and 0 marks a
+ * log line.
+ */
+export const FINISHED_REQUEST_ID = -1;
+
 /** Field of a node's input JSON that names the port whose array is `items` (see `withSharedItems` in isolate-runtime.ts). */
 export const ITEMS_PORT_FIELD = 'itemsPort';
 
@@ -75,6 +86,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   const StringCtor = String;
   const StringSlice = String.prototype.slice;
   const PromiseCtor = Promise;
+  const PromiseThen = Promise.prototype.then;
   const ErrorCtor = Error;
   const TypeErrorCtor = TypeError;
   const RangeErrorCtor = RangeError;
@@ -82,6 +94,7 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
   const config = JsonParse(configJson);
   const MAX_TEXT_CHARS = 4096;
   const ITEMS_PORT = ${JSON.stringify(ITEMS_PORT_FIELD)};
+  const FINISHED_REQUEST_ID = ${JSON.stringify(FINISHED_REQUEST_ID)};
   const MAX_STACK_CHARS = 16384;
 
   delete global.SharedArrayBuffer;
@@ -399,12 +412,16 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     }
     // Nodes see the node and run they execute in, routes the caller; both arrive in the input.
     const carried = input !== null && typeof input === 'object' ? input : {};
+    // host and log are built on first use: most nodes use neither, and building both takes
+    // about as long as a small node's own work.
+    let host;
+    let log;
     const ctx = ObjectFreeze({
       extensionId: config.extensionId,
       kind,
       name,
-      host: createHost(callId),
-      log: createLog(callId),
+      get host() { return host || (host = createHost(callId)); },
+      get log() { return log || (log = createLog(callId)); },
       node: kind === 'node' ? carried.node : undefined,
       run: kind === 'node' ? carried.run : undefined,
       workspaceId: kind === 'route' ? (carried.caller && carried.caller.workspaceId) || null : undefined,
@@ -432,6 +449,40 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     }
   }
 
+  // The invocation started with start(): its call id, its outcome once it finished before the
+  // kernel took it, and whether the kernel is waiting to be told of it.
+  let startedCallId = 0;
+  let startedOutcome;
+  let kernelWaits = false;
+
+  function start(kind, name, inputJson, callId) {
+    startedCallId = callId;
+    startedOutcome = undefined;
+    kernelWaits = false;
+    const finish = (outcome) => {
+      if (startedCallId !== callId) return;
+      if (!kernelWaits) {
+        startedOutcome = outcome;
+        return;
+      }
+      startedCallId = 0;
+      hostStart(callId, FINISHED_REQUEST_ID, '', outcome);
+    };
+    ReflectApply(PromiseThen, dispatch(kind, name, inputJson, callId), [finish, (error) => finish('E' + encodeError(error))]);
+  }
+
+  function take(callId) {
+    if (startedCallId !== callId) return undefined;
+    if (startedOutcome === undefined) {
+      kernelWaits = true;
+      return undefined;
+    }
+    const outcome = startedOutcome;
+    startedCallId = 0;
+    startedOutcome = undefined;
+    return outcome;
+  }
+
   function install(namespace) {
     const exported = namespace.default;
     if (exported === null || typeof exported !== 'object') {
@@ -442,6 +493,6 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     return '';
   }
 
-  return ObjectFreeze({ __proto__: null, install, dispatch, settleHostCall });
+  return ObjectFreeze({ __proto__: null, install, dispatch, settleHostCall, start, take });
 })
 `;
