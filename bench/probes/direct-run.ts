@@ -35,6 +35,22 @@ function endpointGraph(rigor: 'audited' | 'experimental'): MifyGraph {
 }
 
 const RUNS = Number(process.env.PROBE_RUNS ?? 3_000);
+
+/** CPU time of each thread of this process so far, in clock ticks (1/100 s), by thread id, with the thread's name. */
+function threadTimes(): Map<string, { name: string; ticks: number }> {
+  const times = new Map<string, { name: string; ticks: number }>();
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      times.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return times;
+}
 /** Runs in flight at once (PROBE_CONCURRENCY, default 1). */
 const CONCURRENCY = Math.max(1, Number(process.env.PROBE_CONCURRENCY ?? 1));
 const logger = createLogger({ level: 'silent' });
@@ -52,6 +68,7 @@ try {
     if (run.status !== 'succeeded') throw new Error(`probe run ${run.id} ended ${run.status}: ${JSON.stringify(run.error)}`);
   };
   for (let index = 0; index < 200; index++) await runOnce();
+  const threadsBefore = threadTimes();
   const cpuBefore = process.cpuUsage();
   const startedAt = performance.now();
   let started = 0;
@@ -64,7 +81,20 @@ try {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsedMs = performance.now() - startedAt;
   const cpu = process.cpuUsage(cpuBefore);
+  const threadsAfter = threadTimes();
   console.log(`${RUNS} direct runs of the ${process.env.PROBE_GRAPH === 'endpoint' ? 'endpoint' : 'pass-through'} graph (${rigor}), ${CONCURRENCY} at a time: ${((elapsedMs * 1000) / RUNS).toFixed(0)} µs per run, process CPU ${((cpu.user + cpu.system) / RUNS).toFixed(0)} µs per run`);
+  const byName = new Map<string, number>();
+  for (const [tid, { name, ticks }] of threadsAfter) {
+    // The main thread's id is the process id; the others are all named after the executable.
+    const label = tid === String(process.pid) ? 'main thread' : `${name} (other threads)`;
+    byName.set(label, (byName.get(label) ?? 0) + ticks - (threadsBefore.get(tid)?.ticks ?? 0));
+  }
+  const perRun = [...byName].filter(([, ticks]) => ticks > 0).sort((a, b) => b[1] - a[1]).map(([name, ticks]) => `${name} ${Math.round((ticks * 10_000) / RUNS)}`);
+  console.log(`CPU per run by thread name, µs (from /proc, 10 ms ticks): ${perRun.join(', ')}`);
+  if (process.env.PROBE_THREADS) {
+    const busiest = [...threadsAfter].map(([tid, { ticks }]) => [tid, ticks - (threadsBefore.get(tid)?.ticks ?? 0)] as const).filter(([, ticks]) => ticks > 0).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    console.log(`busiest threads (id: µs per run): ${busiest.map(([tid, ticks]) => `${tid}: ${Math.round((ticks * 10_000) / RUNS)}`).join(', ')}; new threads: ${[...threadsAfter.keys()].filter((tid) => !threadsBefore.has(tid)).length}`);
+  }
 } finally {
   await kernel.close();
   await db.close();

@@ -44,6 +44,22 @@ describe.each(databaseBackends)('extension host on $name', (backend) => {
       expect(await invokeEcho()).toEqual({ items: [{ json: { text: 'hi', version: '1.0.0' } }] });
     });
 
+    it('starts calls on the kernel thread only for shipped extensions', async () => {
+      const host = t.kernel.services.extensionHost;
+      await invokeEcho();
+      const parameters = { operations: [{ op: 'set', path: 'b', value: 2 }] };
+      const node = { id: 'edit', name: 'Edit', type: 'mify.data.edit-fields', typeVersion: 1, parameters };
+      const output = await host.invoke('mify.data', { kind: 'node', name: 'mify.data.edit-fields', input: { items: [{ json: { a: 1 } }], ports: {}, parameters, node } }, { workspaceId: null });
+
+      expect(output).toEqual({ items: [{ json: { a: 1, b: 2 } }] });
+
+      // acme.echo was installed from a folder, so its calls start on an isolate thread.
+      expect(host.sandboxStats('acme.echo')).toMatchObject({ startedOnKernelThread: 0 });
+      expect(host.sandboxStats('acme.echo')!.startedOnIsolateThread).toBeGreaterThan(0);
+      expect(host.sandboxStats('mify.data')).toMatchObject({ startedOnIsolateThread: 0, outranSlice: 0 });
+      expect(host.sandboxStats('mify.data')!.startedOnKernelThread).toBeGreaterThan(0);
+    });
+
     it('lists contributions with their extension', async () => {
       const response = await t.fetch('/api/extensions/contributions', { cookie: admin.cookie });
       const body = (await response.json()) as { nodes: Array<{ type: string; extensionId: string }>; routes: Array<{ url: string }>; importers: Array<{ extensionId: string }> };

@@ -15,7 +15,7 @@ import { ensureCollectionIndexes } from './host-api/collection-indexes.js';
 import type { HostCaller } from './host-api/types.js';
 import { PackageError } from './errors-package.js';
 import type { RegistrySource } from './registry-client.js';
-import { FailureWindow } from './runtime/isolate/index.js';
+import { FailureWindow, type IsolateRuntime, type IsolateRuntimeStats } from './runtime/isolate/index.js';
 import { ExtensionCallError, type ExtensionRuntime, type HostBridge, type InvokeRequest } from './runtime/types.js';
 import { createSandbox } from './sandbox.js';
 import { ExtensionStore, type ExtensionSource, type InstalledRecord } from './store.js';
@@ -23,6 +23,15 @@ import { ExtensionStore, type ExtensionSource, type InstalledRecord } from './st
 /** `extensions/` of the repository; the same path from `src/` and `dist/`. */
 export const BUNDLED_EXTENSIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../extensions');
 export const MANIFEST_FILE = 'mify.extension.json';
+
+/**
+ * Checks that an extension ships with MIFY: registered as bundled from `extensions/` of the
+ * installation, not from MIFY_EXTENSIONS_DIR or an upload.
+ */
+function isShipped(record: InstalledRecord): boolean {
+  const relative = path.relative(BUNDLED_EXTENSIONS_DIR, record.location);
+  return record.source === 'bundled' && relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
 
 /** Failures within the window after which an extension is reported unhealthy. */
 const UNHEALTHY_AFTER_FAILURES = 5;
@@ -368,7 +377,13 @@ export class ExtensionHost {
       if (!failures.healthy) this.log.warn({ extensionId: record.id, failures: failures.failureCount }, 'extension is unhealthy');
     };
     const entry = path.join(record.location, record.manifest.entry);
-    return createSandbox({ manifest: record.manifest, entry, dataDir: this.deps.config.dataDir, logger: this.deps.logger, onFailure });
+    return createSandbox({ manifest: record.manifest, entry, dataDir: this.deps.config.dataDir, logger: this.deps.logger, onFailure, shipped: isShipped(record) });
+  }
+
+  /** Pool and start counters of an extension's isolate sandbox, or undefined when it has none running. */
+  sandboxStats(id: string): IsolateRuntimeStats | undefined {
+    const runtime = this.loaded.get(id)?.runtime;
+    return runtime?.kind === 'isolate' ? (runtime as IsolateRuntime).stats() : undefined;
   }
 
   /**

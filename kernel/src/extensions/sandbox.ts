@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { ExtensionManifest } from '@mify/sdk';
 import type { Logger } from '../logger.js';
 import { extensionFilesRoot } from './host-api/files.js';
-import { createIsolateRuntime } from './runtime/isolate/index.js';
+import { createIsolateRuntime, KERNEL_THREAD_SLICE_MS } from './runtime/isolate/index.js';
 import type { ExtensionCallError, ExtensionRuntime } from './runtime/types.js';
 
 /** Defaults when a manifest sets no limits. */
@@ -35,6 +35,11 @@ export interface SandboxOptions {
   logger: Logger;
   /** Callback for every failed call, with which the extension host counts failures. */
   onFailure: (error: ExtensionCallError) => void;
+  /**
+   * Whether the extension ships with MIFY. Only then do its isolate calls start on the
+   * kernel's thread (see KERNEL_THREAD_SLICE_MS).
+   */
+  shipped?: boolean;
 }
 
 /**
@@ -50,7 +55,15 @@ export async function createSandbox(options: SandboxOptions): Promise<ExtensionR
 
   if (manifest.runtime === 'isolate') {
     const { HOST_METHOD_NAMES } = await import('./host-api/bridge.js');
-    return createIsolateRuntime({ extensionId: manifest.id, code: fs.readFileSync(entry, 'utf8'), limits, hostMethods: HOST_METHOD_NAMES, logger, onFailure: (_reason, error) => onFailure(error) });
+    return createIsolateRuntime({
+      extensionId: manifest.id,
+      code: fs.readFileSync(entry, 'utf8'),
+      limits,
+      hostMethods: HOST_METHOD_NAMES,
+      logger,
+      onFailure: (_reason, error) => onFailure(error),
+      kernelThreadSliceMs: options.shipped ? KERNEL_THREAD_SLICE_MS : 0,
+    });
   }
 
   const { createWasmRuntime } = await import('./runtime/wasm/index.js');

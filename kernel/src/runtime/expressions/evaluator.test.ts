@@ -297,7 +297,7 @@ describe('errors', () => {
 describe('resolveParametersForItems', () => {
   it('resolves every item in one sandbox call', async () => {
     const before = evaluator.stats().calls;
-    const results = await evaluator.resolveParametersForItems({ greeting: 'Hi {{ $json.name }}', id: '{{ $json.id }}' }, [0, 1, 2].map((index) => scopeFor(index)), { nodeName: 'Set' });
+    const results = await evaluator.resolveParametersForItems({ greeting: 'Hi {{ $json.name.trim() }}', id: '{{ $json.id * 1 }}' }, [0, 1, 2].map((index) => scopeFor(index)), { nodeName: 'Set' });
     expect(results).toEqual([
       { ok: true, parameters: { greeting: 'Hi Ada', id: 1 } },
       { ok: true, parameters: { greeting: 'Hi Grace', id: 2 } },
@@ -324,6 +324,90 @@ describe('resolveParametersForItems', () => {
     const results = await evaluator.resolveParametersForItems({ length: '{{ $json.text.length + $json.index }}' }, scopes, { nodeName: 'Set' });
     expect(results.map((result) => (result.ok ? result.parameters.length : null))).toEqual([1048576, 1048577, 1048578, 1048579, 1048580, 1048581]);
     expect(evaluator.stats().calls - before).toBeGreaterThan(1);
+  });
+});
+
+describe('plain $json paths', () => {
+  const DATA = {
+    name: 'Ada',
+    'first name': 'Ada',
+    count: 0,
+    ratio: 1.5,
+    active: false,
+    missingValue: null,
+    nested: { list: [10, { deep: 'yes' }], empty: {} },
+  };
+  const scope = () => scopeFor(0, { json: structuredClone(DATA) });
+
+  it('resolve in the kernel without a sandbox call', async () => {
+    const fresh = createExpressionEvaluator({ logger });
+    try {
+      const parameters = {
+        dotted: '{{ $json.nested.list[1].deep }}',
+        bracketed: `={{ $json["first name"] }}`,
+        quoted: "{{ $json['nested']['list'][0] }}",
+        object: '{{ $json.nested }}',
+        whole: '{{$json}}',
+        number: '{{ $json.count }}',
+        boolean: '{{ $json.active }}',
+        nullValue: '{{ $json.missingValue }}',
+        length: '{{ $json.nested.list.length }}',
+        text: 'Hi {{ $json.name }}, {{ $json.ratio }} {{ $json.active }} {{ $json.missingValue }} {{ $json.nested.list }} {{ $json.nested.empty }}',
+      };
+
+      const resolved = await fresh.resolveParameters(parameters, scope(), { nodeName: 'Set' });
+
+      expect(resolved).toEqual({
+        dotted: 'yes',
+        bracketed: 'Ada',
+        quoted: 10,
+        object: { list: [10, { deep: 'yes' }], empty: {} },
+        whole: DATA,
+        number: 0,
+        boolean: false,
+        nullValue: null,
+        length: 2,
+        text: 'Hi Ada, 1.5 false null [10,{"deep":"yes"}] {}',
+      });
+      expect(fresh.stats()).toMatchObject({ calls: 0, isolatesCreated: 0 });
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it('return copies, not the item data', async () => {
+    const item = scope();
+
+    const resolved = await evaluator.resolveParameters({ object: '{{ $json.nested }}' }, item, { nodeName: 'Set' });
+
+    expect(resolved.object).toEqual(DATA.nested);
+    expect(resolved.object).not.toBe((item.json as typeof DATA).nested);
+  });
+
+  it.each([
+    ['a missing key', '{{ $json.nothing }}', undefined],
+    ['a key inherited from Object.prototype', '{{ $json.nested.empty.constructor.name }}', 'Object'],
+    ['a property of a string', '{{ $json.name.length }}', 3],
+    ['an index past the end', '{{ $json.nested.list[5] }}', undefined],
+  ])('leave %s to the sandbox, with the same result', async (_case, template, expected) => {
+    const before = evaluator.stats().calls;
+
+    const resolved = await evaluator.resolveParameters({ value: template }, scope(), { nodeName: 'Set' });
+
+    expect(resolved.value).toEqual(expected);
+    expect(evaluator.stats().calls - before).toBe(1);
+  });
+
+  it('leave a function value to the sandbox, which reports it', async () => {
+    await expect(evaluator.resolveParameters({ value: '{{ $json.constructor }}' }, scope(), { nodeName: 'Set' })).rejects.toThrow(/the value is a function/);
+  });
+
+  it('read a Date as its JSON text', async () => {
+    const when = new Date('2026-03-04T05:06:07.000Z');
+
+    const resolved = await evaluator.resolveParameters({ single: '{{ $json.when }}', text: 'at {{ $json.when }}', nested: '{{ $json.wrapper }}' }, scopeFor(0, { json: { when, wrapper: { when } } }), { nodeName: 'Set' });
+
+    expect(resolved).toEqual({ single: '2026-03-04T05:06:07.000Z', text: 'at 2026-03-04T05:06:07.000Z', nested: { when: '2026-03-04T05:06:07.000Z' } });
   });
 });
 

@@ -1,6 +1,7 @@
 import { MifyError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { ExpressionEvaluator, ExpressionScope, ItemParameters } from '../types.js';
+import { type DataPath, lookUpDataPath, parseDataPath } from './data-paths.js';
 import { ExpressionError, type ExpressionFailureReason } from './errors.js';
 import { LruMap } from './lru.js';
 import { containsTemplate, replaceAtPaths, TemplateParser } from './parameters.js';
@@ -75,10 +76,13 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
   readonly #logger: Logger;
   /** Syntax error positions by expression source; only sources that failed to compile get here. */
   readonly #syntaxLocations = new LruMap<string, SyntaxErrorLocation | null>(1_000);
+  /** Parsed `$json` paths by expression source, null for a source that is not one (see data-paths.ts). */
+  readonly #dataPaths: LruMap<string, DataPath | null>;
 
   constructor(options: Required<ExpressionEvaluatorOptions>) {
     this.#logger = options.logger;
     this.#parser = new TemplateParser(options.cacheSize);
+    this.#dataPaths = new LruMap(options.cacheSize);
     this.#sandbox = new ExpressionSandbox({
       memoryLimitMb: options.memoryLimitMb,
       timeoutMs: options.timeoutMs,
@@ -115,17 +119,21 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
     const groups = new ScopeGroups();
     const itemsJson: string[] = [];
     const pending: number[] = [];
+    const paths = this.#pathsOf(plan);
     scopes.forEach((scope, index) => {
       try {
         itemsJson[index] = groups.itemJson(scope);
-        pending.push(index);
       } catch (error) {
         const detail = `the item's json cannot be converted to JSON (${error instanceof Error ? error.message : String(error)})`;
         results[index] = { ok: false, error: this.#error(plan, 0, where, 'runtime', detail) };
+        return;
       }
+      const values = paths === null ? undefined : resolveDataPaths(plan, paths, scope.json);
+      if (values === undefined) pending.push(index);
+      else results[index] = { ok: true, parameters: replaceAtPaths(parameters, plan.sites, values) };
     });
 
-    await this.#evaluate(parameters, plan, groups, itemsJson, pending, results, where, scopes.length > 1);
+    if (pending.length > 0) await this.#evaluate(parameters, plan, groups, itemsJson, pending, results, where, scopes.length > 1);
     return results;
   }
 
@@ -224,6 +232,21 @@ class IsolateExpressionEvaluator implements SandboxedExpressionEvaluator {
     }
   }
 
+  /** Returns the `$json` path of every expression of the plan, or null when one of them is not a plain path. */
+  #pathsOf(plan: EvaluationPlan): DataPath[] | null {
+    const paths: DataPath[] = [];
+    for (const source of plan.sources) {
+      let path = this.#dataPaths.get(source);
+      if (path === undefined) {
+        path = parseDataPath(source);
+        this.#dataPaths.set(source, path);
+      }
+      if (path === null) return null;
+      paths.push(path);
+    }
+    return paths;
+  }
+
   /** Decodes one item's result from the sandbox response. `syntaxDetails` maps expression numbers to syntax error messages. */
   #decode(parameters: Record<string, unknown>, plan: EvaluationPlan, result: unknown[], where: { nodeName: string }, syntaxDetails: ReadonlyMap<number, string>): ItemParameters {
     if (result[0] === 0) {
@@ -301,6 +324,48 @@ function stopDetail(stop: SandboxStop): string {
 }
 
 /** Takes items from the front of `queue` while the call stays within MAX_CALL_CHARS and `maxItems`; always at least one. */
+/**
+ * Resolves the sandbox sites of a plan whose expressions are all `$json` paths, the way the
+ * sandbox would: a single expression keeps the value's type, and a template joins strings,
+ * numbers and booleans as text and objects as JSON. Returns every site's value, or undefined
+ * when one path needs the sandbox.
+ */
+function resolveDataPaths(plan: EvaluationPlan, paths: readonly DataPath[], json: unknown): unknown[] | undefined {
+  const values = [...plan.fixedValues];
+  for (let index = 0; index < plan.sandboxSites.length; index++) {
+    const site = plan.sandboxSites[index]!;
+    let value: unknown;
+    if (typeof site === 'number') {
+      const found = lookUpDataPath(json, paths[site]!);
+      if (found === undefined) return undefined;
+      if (typeof found.value === 'object' && found.value !== null) {
+        // A copy through JSON, as the value would come out of the sandbox.
+        const text = JSON.stringify(found.value);
+        if (text.length > MAX_CALL_CHARS) return undefined;
+        value = JSON.parse(text);
+      } else {
+        value = found.value === 0 ? 0 : found.value;
+        if (typeof value === 'string' && value.length * 6 + 2 > MAX_CALL_CHARS && JSON.stringify(value).length > MAX_CALL_CHARS) return undefined;
+      }
+    } else {
+      let text = '';
+      for (const part of site) {
+        if (typeof part === 'string') {
+          text += part;
+          continue;
+        }
+        const found = lookUpDataPath(json, paths[part]!);
+        if (found === undefined) return undefined;
+        text += typeof found.value === 'object' && found.value !== null ? JSON.stringify(found.value) : String(found.value);
+      }
+      if (text.length * 6 + 2 > MAX_CALL_CHARS && JSON.stringify(text).length > MAX_CALL_CHARS) return undefined;
+      value = text;
+    }
+    values[plan.sandboxSiteIndices[index]!] = value;
+  }
+  return values;
+}
+
 function takeChunk(queue: readonly number[], itemsJson: readonly string[], maxItems: number): number[] {
   const chunk: number[] = [];
   let chars = 0;

@@ -13,7 +13,6 @@ import {
   MAX_PENDING_HOST_CALLS,
   MAX_TIMEOUT_MS,
   type IsolateLimits,
-  KERNEL_THREAD_SLICE_MS,
   resolveIsolateLimits,
 } from './limits.js';
 import { OUTRAN_SLICE, SandboxIsolate, SandboxLoadError } from './sandbox-isolate.js';
@@ -80,8 +79,10 @@ export interface IsolateRuntimeOptions {
   onFailure?: (reason: ExtensionFailureReason, error: ExtensionCallError) => void;
   /**
    * Longest time, in milliseconds, an invocation may run on the kernel's thread before it is
-   * moved to an isolate thread; 0 runs every invocation on an isolate thread. Default
-   * KERNEL_THREAD_SLICE_MS. See `IsolateExtensionRuntime.invoke`.
+   * moved to an isolate thread (see `IsolateExtensionRuntime.invoke`). Default 0: every
+   * invocation runs on an isolate thread. Give it only to code shipped with MIFY, such as
+   * KERNEL_THREAD_SLICE_MS for the bundled extensions, because of the catastrophic errors
+   * described at KERNEL_THREAD_SLICE_MS.
    */
   kernelThreadSliceMs?: number;
 }
@@ -184,7 +185,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
       hostMethods: validateHostMethods(options.hostMethods ?? DEFAULT_HOST_METHODS),
     };
     this.#pool = new IsolatePool({ maxSize: limits.poolSize, create: () => this.#createIsolate(), logger });
-    const sliceMs = options.kernelThreadSliceMs ?? KERNEL_THREAD_SLICE_MS;
+    const sliceMs = options.kernelThreadSliceMs ?? 0;
     if (!Number.isFinite(sliceMs) || sliceMs < 0) {
       throw new ValidationError(`Invalid kernelThreadSliceMs ${sliceMs} for extension '${options.extensionId}': expected 0 (off) or a positive number of milliseconds.`, [
         { path: 'kernelThreadSliceMs', message: 'expected a number of at least 0' },
@@ -202,8 +203,8 @@ class IsolateExtensionRuntime implements IsolateRuntime {
   /**
    * Runs one invocation in an isolate of the pool.
    *
-   * Each invocation starts on the kernel's thread, for at most the slice of
-   * `kernelThreadSliceMs`, because handing a call to an isolate thread and its result back
+   * With `kernelThreadSliceMs`, each invocation starts on the kernel's thread, for at most
+   * that slice, because handing a call to an isolate thread and its result back
    * costs more than a short node takes. Code that resumes after a host call runs on an
    * isolate thread. An invocation still running at the end of its slice is stopped before
    * any of its host calls or log lines ran, its isolate is discarded, and it runs again from

@@ -142,6 +142,7 @@ export default {
       },
     },
     hugeArrayBuffers: { execute() { const buffers = []; for (;;) buffers.push(new ArrayBuffer(8 * 1024 * 1024)); } },
+    oneHugeArray: { execute() { return new Array(5e7).fill(0).length; } },
     outputCapWithPatchedJson: {
       execute() {
         JSON.stringify = () => '"small"';
@@ -399,6 +400,20 @@ describe('memory exhaustion', () => {
     const error = await failureOf('hugeArrayBuffers', roomyRuntime);
 
     expect(error.reason).toBe('memory');
+    await expectHealthy();
+  });
+
+  it('one allocation larger than the heap fails only its call', async () => {
+    // isolated-vm reports this as a catastrophic error and parks the thread that ran the
+    // isolate. The call started on an isolate thread, so the kernel's thread keeps running.
+    const timer = new Promise((resolve) => setTimeout(() => resolve('fired'), 10));
+
+    const error = await failureOf('oneHugeArray', roomyRuntime);
+
+    expect(error.reason).toBe('crashed');
+    await expect(timer).resolves.toBe('fired');
+    // A new isolate replaces the parked one.
+    await expect(invoke('healthy', roomyRuntime)).resolves.toEqual({ ok: true, input: null });
     await expectHealthy();
   });
 

@@ -343,8 +343,16 @@ describe('isolate runtime on the kernel thread', () => {
   // Busy-waits inside the isolate for the given number of milliseconds of wall time.
   const SPIN = 'function spin(ms) { const until = Date.now() + ms; while (Date.now() < until) {} }';
 
-  it('runs a call that needs no host call on the kernel thread, with its result ready when invoke resolves', async () => {
+  it('starts every call on an isolate thread by default', async () => {
     const runtime = await start(ECHO);
+
+    await runtime.invoke({ kind: 'node', name: 'echo', input: 1 }, testBridge());
+
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 1 });
+  });
+
+  it('runs a call that needs no host call on the kernel thread, with its result ready when invoke resolves', async () => {
+    const runtime = await start(ECHO, { kernelThreadSliceMs: 20 });
 
     const outputs = [];
     for (let index = 0; index < 3; index++) outputs.push(await runtime.invoke({ kind: 'node', name: 'echo', input: index }, testBridge()));
@@ -356,7 +364,7 @@ describe('isolate runtime on the kernel thread', () => {
   it('finishes a call that awaits host calls after the kernel thread is released', async () => {
     const runtime = await start(bundle(`{
       nodes: { twice: { async execute(ctx, input) { const a = await ctx.host.call('echo', [input]); const b = await ctx.host.call('echo', [a + 1]); return [a, b]; } } },
-    }`));
+    }`), { kernelThreadSliceMs: 20 });
     const bridge = testBridge({ echo: async (value) => value });
 
     const outputs = await Promise.all([1, 10, 100].map((input) => runtime.invoke({ kind: 'node', name: 'twice', input }, bridge)));
@@ -422,14 +430,6 @@ describe('isolate runtime on the kernel thread', () => {
     expect(runtime.stats()).toMatchObject({ outranSlice: 1, offKernelThread: ['node:forever'] });
   });
 
-  it('runs every call on an isolate thread with a slice of 0', async () => {
-    const runtime = await start(ECHO, { kernelThreadSliceMs: 0 });
-
-    await runtime.invoke({ kind: 'node', name: 'echo', input: 1 }, testBridge());
-
-    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 1 });
-  });
-
   it('rejects a negative slice, naming the value', async () => {
     await expect(start(ECHO, { kernelThreadSliceMs: -1 })).rejects.toThrow(/Invalid kernelThreadSliceMs -1 for extension 'test.extension'/);
   });
@@ -437,7 +437,7 @@ describe('isolate runtime on the kernel thread', () => {
   it('builds ctx.host and ctx.log on first use, once per call', async () => {
     const runtime = await start(bundle(`{
       nodes: { same: { execute(ctx) { return { host: ctx.host === ctx.host, log: ctx.log === ctx.log, frozen: Object.isFrozen(ctx.host) && Object.isFrozen(ctx.log) }; } } },
-    }`));
+    }`), { kernelThreadSliceMs: 20 });
 
     expect(await runtime.invoke({ kind: 'node', name: 'same', input: null }, testBridge())).toEqual({ host: true, log: true, frozen: true });
   });

@@ -10,6 +10,13 @@ import type { CallWatchdog, WatchedCall } from './watchdog.js';
 /** isolated-vm 5.0.4 rejects a run that passed its `timeout` option with exactly this message. */
 const TIMED_OUT_MESSAGE = 'Script execution timed out.';
 
+/**
+ * Isolates whose thread isolated-vm parked after a catastrophic error. They are referenced for
+ * the life of the process, so that garbage collection never disposes an isolate whose thread
+ * is parked inside it.
+ */
+const PARKED_ISOLATES: ivm.Isolate[] = [];
+
 export interface SandboxIsolateOptions {
   /** Sequence number within the runtime, used in logs. */
   id: number;
@@ -27,7 +34,7 @@ export interface SandboxIsolateOptions {
 }
 
 /**
- * What `SandboxIsolate.run` returns when an invocation it started on the kernel's thread was
+ * Result of `SandboxIsolate.run` for an invocation it started on the kernel's thread that was
  * still running at the end of its slice. Nothing of the invocation left the isolate: its host
  * calls and log lines were only queued, and the isolate is disposed before they would run. The
  * caller runs the invocation again, on an isolate thread.
@@ -52,8 +59,11 @@ interface ActiveCall {
   readonly wallDeadlineMs: number;
   /** Reason the kernel stopped the isolate during this call, set before it disposes it. */
   failure: CallFailure | undefined;
-  /** For a call started on the kernel's thread that did not finish there: settles with its outcome. */
-  waiting: { resolve: (outcome: string) => void; reject: (error: Error) => void } | undefined;
+  /**
+   * Settles with the call's outcome envelope. `dispose` rejects it, which ends the call even
+   * when isolated-vm never settles its own promise, as after a catastrophic error.
+   */
+  waiting: { resolve: (outcome: unknown) => void; reject: (error: Error) => void } | undefined;
 }
 
 type ApplyRef = ivm.Reference<(...args: unknown[]) => unknown>;
@@ -77,6 +87,8 @@ export class SandboxIsolate implements WatchedCall {
   #finished: ActiveCall | undefined;
   #nextCallId = 0;
   #disposedByKernel = false;
+  /** Set after a catastrophic error, when isolated-vm has parked the isolate's thread. */
+  #parked = false;
   #settling = 0;
   #onQuiet: (() => void) | undefined;
 
@@ -109,7 +121,7 @@ export class SandboxIsolate implements WatchedCall {
   }
 
   get isDisposed(): boolean {
-    return this.#isolate.isDisposed;
+    return this.#parked || this.#isolate.isDisposed;
   }
 
   /**
@@ -142,7 +154,7 @@ export class SandboxIsolate implements WatchedCall {
     let outran = false;
     try {
       envelope = sliceMs === undefined
-        ? await this.#dispatch!.apply(undefined, [request.kind, request.name, inputJson, call.callId], { timeout: limits.timeoutMs, result: { promise: true } })
+        ? await this.#waitFor(call, this.#dispatch!.apply(undefined, [request.kind, request.name, inputJson, call.callId], { timeout: limits.timeoutMs, result: { promise: true } }))
         : await this.#runOnKernelThread(call, request, inputJson, sliceMs);
     } catch (error) {
       if (error === OUTRAN_SLICE) {
@@ -183,8 +195,14 @@ export class SandboxIsolate implements WatchedCall {
     }
     const outcome = this.#take!.applySync(undefined, [call.callId], { timeout: sliceMs });
     if (outcome !== undefined) return outcome;
-    return new Promise<string>((resolve, reject) => {
+    return this.#waitFor(call, undefined);
+  }
+
+  /** Returns a promise of the call's outcome: `settled`'s, or the one the sandbox reports later with FINISHED_REQUEST_ID. */
+  #waitFor(call: ActiveCall, settled: Promise<unknown> | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
       call.waiting = { resolve, reject };
+      settled?.then(resolve, reject);
     });
   }
 
@@ -221,9 +239,7 @@ export class SandboxIsolate implements WatchedCall {
   /** Disposes the isolate. Safe to call more than once. */
   dispose(): void {
     this.#disposedByKernel = true;
-    if (!this.#isolate.isDisposed) this.#isolate.dispose();
-    // An invocation started on the kernel's thread waits for a host call, not for a promise
-    // of isolated-vm, so nothing else would end its wait.
+    if (!this.#parked && !this.#isolate.isDisposed) this.#isolate.dispose();
     this.#active?.waiting?.reject(new Error('Isolate is disposed'));
   }
 
@@ -389,11 +405,20 @@ export class SandboxIsolate implements WatchedCall {
       });
   }
 
+  /**
+   * Handles an error V8 cannot recover from, such as one allocation larger than the heap can
+   * ever grow. isolated-vm 5.0.4 then parks the isolate's thread in an endless sleep, so the
+   * call's own promise never settles: ending the call here is what lets the kernel go on.
+   *
+   * NOTE: the parked thread and the isolate's heap (about the memory limit) stay allocated
+   * until the process exits, and isolated-vm advises ending the process. The kernel logs at
+   * fatal level and goes on serving, so the operator decides when to restart.
+   */
   #handleCatastrophicError(message: string): void {
-    // NOTE: isolated-vm advises ending the process after this callback, because V8 may have
-    // lost track of the isolate's resources. The kernel only disposes the isolate and logs at
-    // fatal level, so the operator decides whether to restart.
-    this.#options.logger.fatal({ isolateId: this.id, message }, 'isolated-vm reported a catastrophic isolate error');
+    if (this.#parked) return;
+    this.#parked = true;
+    PARKED_ISOLATES.push(this.#isolate);
+    this.#options.logger.fatal({ isolateId: this.id, message, parkedIsolates: PARKED_ISOLATES.length }, 'isolated-vm reported a catastrophic isolate error; its thread and memory stay allocated until the process restarts');
     const call = this.#active;
     if (call !== undefined) {
       this.#abort(call, { reason: 'crashed', detail: `V8 lost control of the isolate (${message})` });
