@@ -2,7 +2,7 @@
 // value of settings.endpoint.runSaving (first argument, default none). The profile goes to
 // PROBE_CPU_PROF_DIR (default a new temporary folder), and its path is printed. With
 // PROBE_DATABASE_URL (an empty PostgreSQL database), the kernel stores its records there
-// instead of in embedded PGlite.
+// instead of in embedded PGlite. PROBE_CONNECTIONS sets the concurrent connections (default 20).
 //
 //   node bench/probes/endpoint-profile.mjs none
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
@@ -19,7 +19,7 @@ const prepared = await prepareMify({ kernel: process.env.BENCH_KERNEL ?? 'source
 const server = await prepared.start('embedded');
 try {
   await server.setRunSaving(runSaving);
-  const result = await autocannon({ url: server.url, method: 'POST', headers: { ...server.headers, 'content-type': 'application/json' }, body: REQUEST_BODY, connections: 20, duration: Number(process.env.PROBE_DURATION_S ?? 8) });
+  const result = await autocannon({ url: server.url, method: 'POST', headers: { ...server.headers, 'content-type': 'application/json' }, body: REQUEST_BODY, connections: Number(process.env.PROBE_CONNECTIONS ?? 20), duration: Number(process.env.PROBE_DURATION_S ?? 8) });
   console.log(`${runSaving}: ${Math.round(result.requests.average)} requests/s, non-2xx ${result.non2xx}`);
 } finally {
   await server.close();

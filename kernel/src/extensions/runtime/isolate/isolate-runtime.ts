@@ -15,6 +15,7 @@ import {
   type IsolateLimits,
   resolveIsolateLimits,
 } from './limits.js';
+import { type KernelThreadLoad, kernelThreadLoad } from './kernel-thread-load.js';
 import { OUTRAN_SLICE, SandboxIsolate, SandboxLoadError } from './sandbox-isolate.js';
 import { ITEMS_PORT_FIELD, type SandboxConfig } from './sandbox-source.js';
 import { CallWatchdog } from './watchdog.js';
@@ -85,6 +86,8 @@ export interface IsolateRuntimeOptions {
    * described at KERNEL_THREAD_SLICE_MS.
    */
   kernelThreadSliceMs?: number;
+  /** Load of the kernel's thread; while it is busy, invocations start on isolate threads. Default: the process's shared `kernelThreadLoad`. */
+  kernelThreadLoad?: KernelThreadLoad;
 }
 
 /** Pool counters of an isolate runtime, and where its invocations started. */
@@ -97,6 +100,8 @@ export interface IsolateRuntimeStats extends IsolatePoolStats {
   outranSlice: number;
   /** Contributions (`kind:name`) that now start on an isolate thread, because one of their invocations outran its slice. */
   offKernelThread: string[];
+  /** Slice of the kernel's thread an invocation starts with, in milliseconds, or null when every invocation starts on an isolate thread. */
+  kernelThreadSliceMs: number | null;
 }
 
 /** The isolate implementation of ExtensionRuntime, with its effective limits and pool counters. */
@@ -167,6 +172,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
   /** Contributions (`kind:name`) that once outran the slice, and so start on an isolate thread. */
   readonly #offThread = new Set<string>();
   readonly #starts = { startedOnKernelThread: 0, startedOnIsolateThread: 0, outranSlice: 0 };
+  readonly #load: KernelThreadLoad;
 
   constructor(options: IsolateRuntimeOptions, limits: IsolateLimits, logger: Logger) {
     this.extensionId = options.extensionId;
@@ -192,6 +198,8 @@ class IsolateExtensionRuntime implements IsolateRuntime {
       ]);
     }
     this.#sliceMs = sliceMs === 0 ? undefined : Math.max(1, Math.min(Math.round(sliceMs), limits.timeoutMs));
+    this.#load = options.kernelThreadLoad ?? kernelThreadLoad;
+    if (this.#sliceMs !== undefined) this.#load.hold();
   }
 
   async start(): Promise<void> {
@@ -207,9 +215,13 @@ class IsolateExtensionRuntime implements IsolateRuntime {
    * that slice, because handing a call to an isolate thread and its result back
    * costs more than a short node takes. Code that resumes after a host call runs on an
    * isolate thread. An invocation still running at the end of its slice is stopped before
-   * any of its host calls or log lines ran, its isolate is discarded, and it runs again from
+   * any of its host calls or log lines ran, and its isolate is discarded. It runs again from
    * the start on an isolate thread, as every later call of that contribution does. So an
    * extension holds the kernel's thread at most one slice per contribution that is slow.
+   *
+   * While the kernel's event loop is busy (see KernelThreadLoad), invocations start on isolate
+   * threads instead, which other CPUs can run, so that a saturated kernel thread does not also
+   * run the extensions' code.
    */
   async invoke(request: InvokeRequest, host: HostBridge): Promise<unknown> {
     if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
@@ -218,7 +230,8 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     const inputJson = this.#encodeInput(request, label);
     const key = `${request.kind}:${request.name}`;
 
-    let result = await this.#runInPool(request, inputJson, host, this.#offThread.has(key) ? undefined : this.#sliceMs);
+    const onKernelThread = !this.#offThread.has(key) && !this.#load.busy;
+    let result = await this.#runInPool(request, inputJson, host, onKernelThread ? this.#sliceMs : undefined);
     if (result === OUTRAN_SLICE) {
       this.#starts.outranSlice++;
       if (!this.#offThread.has(key)) {
@@ -258,6 +271,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     if (this.#disposed) return;
 
     this.#disposed = true;
+    if (this.#sliceMs !== undefined) this.#load.release();
     this.#pool.close(new ExtensionRuntimeDisposedError(this.extensionId));
     this.#watchdog.stop();
     this.#compileCache.data?.release();
@@ -266,7 +280,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
   }
 
   stats(): IsolateRuntimeStats {
-    return { ...this.#pool.stats(), ...this.#starts, offKernelThread: [...this.#offThread] };
+    return { ...this.#pool.stats(), ...this.#starts, offKernelThread: [...this.#offThread], kernelThreadSliceMs: this.#sliceMs ?? null };
   }
 
   async #createIsolate(): Promise<SandboxIsolate> {

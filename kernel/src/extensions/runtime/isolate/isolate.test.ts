@@ -15,6 +15,7 @@ import {
   resolveIsolateLimits,
   SandboxError,
 } from './index.js';
+import { KernelThreadLoad } from './kernel-thread-load.js';
 
 const logger = createLogger({ level: 'silent' });
 const runtimes: IsolateRuntime[] = [];
@@ -34,6 +35,8 @@ async function start(code: string, options: Partial<IsolateRuntimeOptions> = {})
     code,
     limits: { memoryLimitMb: 64, timeoutMs: 1_000 },
     logger,
+    // Unsampled, so that how busy the test's own event loop is cannot decide where calls start.
+    kernelThreadLoad: new KernelThreadLoad(0),
     ...options,
   });
   runtimes.push(runtime);
@@ -351,7 +354,7 @@ describe('isolate runtime on the kernel thread', () => {
     expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 1 });
   });
 
-  it('runs a call that needs no host call on the kernel thread, with its result ready when invoke resolves', async () => {
+  it('runs a call without host calls on the kernel thread', async () => {
     const runtime = await start(ECHO, { kernelThreadSliceMs: 20 });
 
     const outputs = [];
@@ -374,7 +377,7 @@ describe('isolate runtime on the kernel thread', () => {
     expect(runtime.stats().startedOnKernelThread).toBe(3);
   });
 
-  it('moves a call that outruns its slice to an isolate thread, without running its host calls twice', async () => {
+  it('moves a slow call to an isolate thread', async () => {
     const runtime = await start(bundle(`{
       nodes: {
         slow: {
@@ -408,7 +411,7 @@ describe('isolate runtime on the kernel thread', () => {
     expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 1, startedOnIsolateThread: 2, outranSlice: 1 });
   });
 
-  it('holds the kernel thread for at most one slice while a node loops forever', async () => {
+  it('stops an endless loop after one slice', async () => {
     const runtime = await start(bundle(`{ nodes: { forever: { execute() { for (;;) {} } } } }`), { kernelThreadSliceMs: 20, limits: { memoryLimitMb: 64, timeoutMs: 300 } });
     const lags: number[] = [];
     let last = performance.now();
@@ -428,6 +431,27 @@ describe('isolate runtime on the kernel thread', () => {
     // The timer kept firing while the node used its 300 ms of CPU on an isolate thread.
     expect(lags.length).toBeGreaterThan(10);
     expect(runtime.stats()).toMatchObject({ outranSlice: 1, offKernelThread: ['node:forever'] });
+  });
+
+  it('starts calls on an isolate thread while the kernel thread is busy', async () => {
+    const load = new KernelThreadLoad(0);
+    const runtime = await start(ECHO, { kernelThreadSliceMs: 20, kernelThreadLoad: load });
+    const echo = () => runtime.invoke({ kind: 'node', name: 'echo', input: 1 }, testBridge());
+
+    load.record(0.9);
+    await echo();
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 1 });
+
+    // Between the two thresholds a busy thread stays busy, and a free one stays free.
+    load.record(0.8);
+    await echo();
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 2 });
+
+    load.record(0.5);
+    await echo();
+    load.record(0.8);
+    await echo();
+    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 2, startedOnIsolateThread: 2 });
   });
 
   it('rejects a negative slice, naming the value', async () => {
@@ -659,5 +683,26 @@ describe('isolate limits', () => {
 
     expect(error.reason).toBe('memory');
     expect(error.message).toContain('16 MiB');
+  });
+});
+
+describe('kernel thread load', () => {
+  it('samples the event loop while held', async () => {
+    const load = new KernelThreadLoad(5);
+    load.hold();
+    try {
+      // A loop that never yields for 40 ms fills the samples taken right after it.
+      const until = performance.now() + 40;
+      while (performance.now() < until) {
+        // Busy on purpose.
+      }
+      // The overdue sample runs before this timer, which is due later.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(load.busy).toBe(true);
+
+      await vi.waitFor(() => expect(load.busy).toBe(false), { timeout: 2_000, interval: 10 });
+    } finally {
+      load.release();
+    }
   });
 });
