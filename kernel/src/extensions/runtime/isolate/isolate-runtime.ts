@@ -15,7 +15,6 @@ import {
   type IsolateLimits,
   resolveIsolateLimits,
 } from './limits.js';
-import { type KernelThreadLoad, kernelThreadLoad } from './kernel-thread-load.js';
 import { OUTRAN_SLICE, SandboxIsolate, SandboxLoadError } from './sandbox-isolate.js';
 import { ITEMS_PORT_FIELD, type SandboxConfig } from './sandbox-source.js';
 import { CallWatchdog } from './watchdog.js';
@@ -86,8 +85,6 @@ export interface IsolateRuntimeOptions {
    * described at KERNEL_THREAD_SLICE_MS.
    */
   kernelThreadSliceMs?: number;
-  /** Load of the kernel's thread; while it is busy, invocations start on isolate threads. Default: the process's shared `kernelThreadLoad`. */
-  kernelThreadLoad?: KernelThreadLoad;
 }
 
 /** Pool counters of an isolate runtime, and where its invocations started. */
@@ -172,7 +169,6 @@ class IsolateExtensionRuntime implements IsolateRuntime {
   /** Contributions (`kind:name`) that once outran the slice, and so start on an isolate thread. */
   readonly #offThread = new Set<string>();
   readonly #starts = { startedOnKernelThread: 0, startedOnIsolateThread: 0, outranSlice: 0 };
-  readonly #load: KernelThreadLoad;
 
   constructor(options: IsolateRuntimeOptions, limits: IsolateLimits, logger: Logger) {
     this.extensionId = options.extensionId;
@@ -198,8 +194,6 @@ class IsolateExtensionRuntime implements IsolateRuntime {
       ]);
     }
     this.#sliceMs = sliceMs === 0 ? undefined : Math.max(1, Math.min(Math.round(sliceMs), limits.timeoutMs));
-    this.#load = options.kernelThreadLoad ?? kernelThreadLoad;
-    if (this.#sliceMs !== undefined) this.#load.hold();
   }
 
   async start(): Promise<void> {
@@ -218,10 +212,6 @@ class IsolateExtensionRuntime implements IsolateRuntime {
    * any of its host calls or log lines ran, and its isolate is discarded. It runs again from
    * the start on an isolate thread, as every later call of that contribution does. So an
    * extension holds the kernel's thread at most one slice per contribution that is slow.
-   *
-   * While the kernel's event loop is busy (see KernelThreadLoad), invocations start on isolate
-   * threads instead, which other CPUs can run, so that a saturated kernel thread does not also
-   * run the extensions' code.
    */
   async invoke(request: InvokeRequest, host: HostBridge): Promise<unknown> {
     if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);
@@ -230,8 +220,7 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     const inputJson = this.#encodeInput(request, label);
     const key = `${request.kind}:${request.name}`;
 
-    const onKernelThread = !this.#offThread.has(key) && !this.#load.busy;
-    let result = await this.#runInPool(request, inputJson, host, onKernelThread ? this.#sliceMs : undefined);
+    let result = await this.#runInPool(request, inputJson, host, this.#offThread.has(key) ? undefined : this.#sliceMs);
     if (result === OUTRAN_SLICE) {
       this.#starts.outranSlice++;
       if (!this.#offThread.has(key)) {
@@ -271,7 +260,6 @@ class IsolateExtensionRuntime implements IsolateRuntime {
     if (this.#disposed) return;
 
     this.#disposed = true;
-    if (this.#sliceMs !== undefined) this.#load.release();
     this.#pool.close(new ExtensionRuntimeDisposedError(this.extensionId));
     this.#watchdog.stop();
     this.#compileCache.data?.release();

@@ -15,7 +15,6 @@ import {
   resolveIsolateLimits,
   SandboxError,
 } from './index.js';
-import { KernelThreadLoad } from './kernel-thread-load.js';
 
 const logger = createLogger({ level: 'silent' });
 const runtimes: IsolateRuntime[] = [];
@@ -35,8 +34,6 @@ async function start(code: string, options: Partial<IsolateRuntimeOptions> = {})
     code,
     limits: { memoryLimitMb: 64, timeoutMs: 1_000 },
     logger,
-    // Unsampled, so that how busy the test's own event loop is cannot decide where calls start.
-    kernelThreadLoad: new KernelThreadLoad(0),
     ...options,
   });
   runtimes.push(runtime);
@@ -433,27 +430,6 @@ describe('isolate runtime on the kernel thread', () => {
     expect(runtime.stats()).toMatchObject({ outranSlice: 1, offKernelThread: ['node:forever'] });
   });
 
-  it('starts calls on an isolate thread while the kernel thread is busy', async () => {
-    const load = new KernelThreadLoad(0);
-    const runtime = await start(ECHO, { kernelThreadSliceMs: 20, kernelThreadLoad: load });
-    const echo = () => runtime.invoke({ kind: 'node', name: 'echo', input: 1 }, testBridge());
-
-    load.record(0.9);
-    await echo();
-    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 1 });
-
-    // Between the two thresholds a busy thread stays busy, and a free one stays free.
-    load.record(0.8);
-    await echo();
-    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 0, startedOnIsolateThread: 2 });
-
-    load.record(0.5);
-    await echo();
-    load.record(0.8);
-    await echo();
-    expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 2, startedOnIsolateThread: 2 });
-  });
-
   it('rejects a negative slice, naming the value', async () => {
     await expect(start(ECHO, { kernelThreadSliceMs: -1 })).rejects.toThrow(/Invalid kernelThreadSliceMs -1 for extension 'test.extension'/);
   });
@@ -683,26 +659,5 @@ describe('isolate limits', () => {
 
     expect(error.reason).toBe('memory');
     expect(error.message).toContain('16 MiB');
-  });
-});
-
-describe('kernel thread load', () => {
-  it('samples the event loop while held', async () => {
-    const load = new KernelThreadLoad(5);
-    load.hold();
-    try {
-      // A loop that never yields for 40 ms fills the samples taken right after it.
-      const until = performance.now() + 40;
-      while (performance.now() < until) {
-        // Busy on purpose.
-      }
-      // The overdue sample runs before this timer, which is due later.
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      expect(load.busy).toBe(true);
-
-      await vi.waitFor(() => expect(load.busy).toBe(false), { timeout: 2_000, interval: 10 });
-    } finally {
-      load.release();
-    }
   });
 });
