@@ -118,8 +118,8 @@ async function main(): Promise<void> {
   console.log(`${WARMUP_CALLS} warm-up calls, then ${MEASURED_CALLS} measured calls one at a time (5000 for the host-call row)\n`);
 
   const rows = [await measureDirect(), await measureBareApply()];
-  // Installed extensions start every call on an isolate thread; shipped ones start on the
-  // kernel's thread while it is not busy (KERNEL_THREAD_SLICE_MS), as this one-at-a-time loop is not.
+  // Installed extensions start every call on an isolate thread. Shipped ones start on the
+  // kernel's thread, for at most KERNEL_THREAD_SLICE_MS.
   for (const [where, kernelThreadSliceMs] of [['isolate thread', 0], ['kernel thread', KERNEL_THREAD_SLICE_MS]] as const) {
     const runtime = await createIsolateRuntime({ extensionId: 'bench.isolate', code: BUNDLE, limits: LIMITS, logger, kernelThreadSliceMs });
     rows.push(...(await measureRuntime(runtime, `started on the ${where}`)));

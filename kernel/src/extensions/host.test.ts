@@ -44,7 +44,7 @@ describe.each(databaseBackends)('extension host on $name', (backend) => {
       expect(await invokeEcho()).toEqual({ items: [{ json: { text: 'hi', version: '1.0.0' } }] });
     });
 
-    it('starts calls on the kernel thread only for shipped extensions', async () => {
+    it('starts only shipped extensions on the kernel thread', async () => {
       const host = t.kernel.services.extensionHost;
       await invokeEcho();
       const parameters = { operations: [{ op: 'set', path: 'b', value: 2 }] };

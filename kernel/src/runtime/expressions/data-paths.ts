@@ -1,13 +1,14 @@
 /**
  * Expressions that only read a property path of the item, such as `$json.body.name` or
- * `$json["first name"][0]`, resolved in the kernel without the sandbox. They are most of the
- * expressions people write, and a sandbox call costs far more than looking a path up.
+ * `$json["first name"][0]`, resolved in the kernel without the sandbox. Templates use them
+ * often, and a sandbox call costs far more than looking a path up (about 280 µs against a few
+ * µs for one node of the endpoint bench graph, one run at a time).
  *
  * Nothing here runs code. The lookup follows only own properties of plain objects and arrays.
  * It returns undefined on anything else: a missing key, a primitive on the way, an undefined
- * or non-finite value, or an object that is not plain data. The evaluator then
- * runs the expression in the sandbox, which produces the value or the error the rules of
- * JavaScript give. So both ways give the same result.
+ * or non-finite value, or an object that is not plain data. The evaluator then runs the
+ * expression in the sandbox, which produces the value or the error that JavaScript gives, so
+ * both ways give the same result.
  */
 
 /** Property names and array indexes after `$json`, in order. */

@@ -398,7 +398,7 @@ describe('plain $json paths', () => {
     expect(evaluator.stats().calls - before).toBe(1);
   });
 
-  it('leave a function value to the sandbox, which reports it', async () => {
+  it('leave a function value to the sandbox', async () => {
     await expect(evaluator.resolveParameters({ value: '{{ $json.constructor }}' }, scope(), { nodeName: 'Set' })).rejects.toThrow(/the value is a function/);
   });
 

@@ -323,49 +323,67 @@ function stopDetail(stop: SandboxStop): string {
   return `${stop.detail}; the expression may build a very large value or load large node outputs`;
 }
 
-/** Takes items from the front of `queue` while the call stays within MAX_CALL_CHARS and `maxItems`; always at least one. */
+/** Result of a `$json` path site that the sandbox must evaluate instead. */
+const NEEDS_SANDBOX = Symbol('needs the sandbox');
+
 /**
  * Resolves the sandbox sites of a plan whose expressions are all `$json` paths, the way the
  * sandbox would: a single expression keeps the value's type, and a template joins strings,
  * numbers and booleans as text and objects as JSON. Returns every site's value, or undefined
- * when one path needs the sandbox.
+ * when one path needs the sandbox. `toJson` and `toText` in sandbox-source.ts do the same
+ * inside the isolate, so a change to one needs the same change to the other.
  */
 function resolveDataPaths(plan: EvaluationPlan, paths: readonly DataPath[], json: unknown): unknown[] | undefined {
   const values = [...plan.fixedValues];
   for (let index = 0; index < plan.sandboxSites.length; index++) {
     const site = plan.sandboxSites[index]!;
-    let value: unknown;
-    if (typeof site === 'number') {
-      const found = lookUpDataPath(json, paths[site]!);
-      if (found === undefined) return undefined;
-      if (typeof found.value === 'object' && found.value !== null) {
-        // A copy through JSON, as the value would come out of the sandbox.
-        const text = JSON.stringify(found.value);
-        if (text.length > MAX_CALL_CHARS) return undefined;
-        value = JSON.parse(text);
-      } else {
-        value = found.value === 0 ? 0 : found.value;
-        if (typeof value === 'string' && value.length * 6 + 2 > MAX_CALL_CHARS && JSON.stringify(value).length > MAX_CALL_CHARS) return undefined;
-      }
-    } else {
-      let text = '';
-      for (const part of site) {
-        if (typeof part === 'string') {
-          text += part;
-          continue;
-        }
-        const found = lookUpDataPath(json, paths[part]!);
-        if (found === undefined) return undefined;
-        text += typeof found.value === 'object' && found.value !== null ? JSON.stringify(found.value) : String(found.value);
-      }
-      if (text.length * 6 + 2 > MAX_CALL_CHARS && JSON.stringify(text).length > MAX_CALL_CHARS) return undefined;
-      value = text;
-    }
+    const value = typeof site === 'number' ? singleValue(json, paths[site]!) : templateValue(json, paths, site);
+    if (value === NEEDS_SANDBOX) return undefined;
     values[plan.sandboxSiteIndices[index]!] = value;
   }
   return values;
 }
 
+/** Returns the value of a site that is one `$json` path, with its type. */
+function singleValue(json: unknown, path: DataPath): unknown {
+  const found = lookUpDataPath(json, path);
+  if (found === undefined) return NEEDS_SANDBOX;
+
+  const { value } = found;
+  if (typeof value === 'object' && value !== null) {
+    // A copy through JSON, as the value would come out of the sandbox.
+    const text = JSON.stringify(value);
+    return text.length > MAX_CALL_CHARS ? NEEDS_SANDBOX : JSON.parse(text);
+  }
+  if (typeof value === 'string') return fitsResponse(value) ? value : NEEDS_SANDBOX;
+  // JSON has no negative zero.
+  return value === 0 ? 0 : value;
+}
+
+/** Returns the text of a template whose expressions are `$json` paths. */
+function templateValue(json: unknown, paths: readonly DataPath[], parts: readonly (string | number)[]): unknown {
+  let text = '';
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      text += part;
+      continue;
+    }
+    const found = lookUpDataPath(json, paths[part]!);
+    if (found === undefined) return NEEDS_SANDBOX;
+    text += typeof found.value === 'object' && found.value !== null ? JSON.stringify(found.value) : String(found.value);
+  }
+  return fitsResponse(text) ? text : NEEDS_SANDBOX;
+}
+
+/**
+ * Checks that a string's JSON fits the sandbox's limit for one value. JSON takes at most six
+ * characters per UTF-16 code unit plus the quotes, so only long strings are encoded to check.
+ */
+function fitsResponse(text: string): boolean {
+  return text.length * 6 + 2 <= MAX_CALL_CHARS || JSON.stringify(text).length <= MAX_CALL_CHARS;
+}
+
+/** Takes items from the front of `queue` while the call stays within MAX_CALL_CHARS and `maxItems`; always at least one. */
 function takeChunk(queue: readonly number[], itemsJson: readonly string[], maxItems: number): number[] {
   const chunk: number[] = [];
   let chars = 0;

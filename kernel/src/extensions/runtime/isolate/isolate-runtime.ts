@@ -78,7 +78,7 @@ export interface IsolateRuntimeOptions {
   /** Called after every failed invocation, e.g. to feed a FailureWindow. Exceptions it throws are logged. */
   onFailure?: (reason: ExtensionFailureReason, error: ExtensionCallError) => void;
   /**
-   * Longest time, in milliseconds, an invocation may run on the kernel's thread before it is
+   * Maximum time, in milliseconds, an invocation may run on the kernel's thread before it is
    * moved to an isolate thread (see `IsolateExtensionRuntime.invoke`). Default 0: every
    * invocation runs on an isolate thread. Give it only to code shipped with MIFY, such as
    * KERNEL_THREAD_SLICE_MS for the bundled extensions, because of the catastrophic errors
@@ -210,8 +210,8 @@ class IsolateExtensionRuntime implements IsolateRuntime {
    * costs more than a short node takes. Code that resumes after a host call runs on an
    * isolate thread. An invocation still running at the end of its slice is stopped before
    * any of its host calls or log lines ran, and its isolate is discarded. It runs again from
-   * the start on an isolate thread, as every later call of that contribution does. So an
-   * extension holds the kernel's thread at most one slice per contribution that is slow.
+   * the start on an isolate thread, as every later call of that contribution does. So each
+   * slow contribution of an extension keeps the kernel's thread busy for one slice at most.
    */
   async invoke(request: InvokeRequest, host: HostBridge): Promise<unknown> {
     if (this.#disposed) throw new ExtensionRuntimeDisposedError(this.extensionId);

@@ -403,7 +403,7 @@ describe('memory exhaustion', () => {
     await expectHealthy();
   });
 
-  it('one allocation larger than the heap fails only its call', async () => {
+  it('one huge allocation fails only its call', async () => {
     // isolated-vm reports this as a catastrophic error and parks the thread that ran the
     // isolate. The call started on an isolate thread, so the kernel's thread keeps running.
     const timer = new Promise((resolve) => setTimeout(() => resolve('fired'), 10));

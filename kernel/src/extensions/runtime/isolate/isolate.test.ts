@@ -361,7 +361,7 @@ describe('isolate runtime on the kernel thread', () => {
     expect(runtime.stats()).toMatchObject({ startedOnKernelThread: 3, startedOnIsolateThread: 0, outranSlice: 0, offKernelThread: [], created: 1 });
   });
 
-  it('finishes a call that awaits host calls after the kernel thread is released', async () => {
+  it('finishes host-call continuations off the kernel thread', async () => {
     const runtime = await start(bundle(`{
       nodes: { twice: { async execute(ctx, input) { const a = await ctx.host.call('echo', [input]); const b = await ctx.host.call('echo', [a + 1]); return [a, b]; } } },
     }`), { kernelThreadSliceMs: 20 });
@@ -434,7 +434,7 @@ describe('isolate runtime on the kernel thread', () => {
     await expect(start(ECHO, { kernelThreadSliceMs: -1 })).rejects.toThrow(/Invalid kernelThreadSliceMs -1 for extension 'test.extension'/);
   });
 
-  it('builds ctx.host and ctx.log on first use, once per call', async () => {
+  it('builds ctx.host and ctx.log lazily', async () => {
     const runtime = await start(bundle(`{
       nodes: { same: { execute(ctx) { return { host: ctx.host === ctx.host, log: ctx.log === ctx.log, frozen: Object.isFrozen(ctx.host) && Object.isFrozen(ctx.log) }; } } },
     }`), { kernelThreadSliceMs: 20 });

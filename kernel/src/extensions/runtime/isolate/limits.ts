@@ -30,7 +30,7 @@ export const WALL_TIMEOUT_FACTOR = 10;
 export const MAX_WALL_TIMEOUT_MS = 600_000;
 
 /**
- * Longest time one invocation of a bundled extension runs on the kernel's thread before it is
+ * Maximum time one invocation of a bundled extension runs on the kernel's thread before it is
  * moved to an isolate thread, in milliseconds (see `IsolateExtensionRuntime.invoke`). While it
  * runs there, the kernel serves no other request, so this bounds the pause one slow
  * contribution can cause once. After that its calls start on an isolate thread.
@@ -38,8 +38,8 @@ export const MAX_WALL_TIMEOUT_MS = 600_000;
  * NOTE: extensions from anywhere else always run on isolate threads. A single allocation larger
  * than the isolate heap can ever hold (such as `new Array(5e7).fill(0)` under a 64 MiB limit)
  * is a catastrophic error for isolated-vm 5.0.4, which then parks the thread that ran the
- * isolate for good. On an isolate thread that costs one thread; on the kernel's thread it
- * would stop the kernel.
+ * isolate for good. On an isolate thread that costs one thread and its heap. On the kernel's
+ * thread it would stop the kernel.
  */
 export const KERNEL_THREAD_SLICE_MS = 20;
 

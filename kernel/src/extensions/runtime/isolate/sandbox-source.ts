@@ -449,8 +449,8 @@ export const SANDBOX_BOOTSTRAP_SOURCE = String.raw`
     }
   }
 
-  // The invocation started with start(): its call id, its outcome once it finished before the
-  // kernel took it, and whether the kernel is waiting to be told of it.
+  // The invocation started with start(): its call id, its outcome if it finished before the
+  // kernel took it, and whether the kernel waits to be notified of the outcome.
   let startedCallId = 0;
   let startedOutcome;
   let kernelWaits = false;
