@@ -109,7 +109,7 @@ export async function prepareMify({ kernel, databaseUrl = null, webhookPath = 'g
   try {
     // A random owner, so that a PostgreSQL database used before reports a clear setup error rather than reusing stale rows.
     const suffix = randomBytes(4).toString('hex');
-    const setupOutput = await cli(['setup', '--email', `bench-${suffix}@example.com`, '--password', randomBytes(18).toString('base64url'), '--workspace', `Bench ${suffix}`]);
+    const setupOutput = await cli(['setup', '--email', `bench-${suffix}@example.com`, `--password=${randomBytes(18).toString('base64url')}`, '--workspace', `Bench ${suffix}`]);
     const workspaceSlug = /slug ([^,\s)]+)/.exec(setupOutput)?.[1];
     if (!workspaceSlug) throw new Error(`\`mify setup\` printed no workspace slug${databaseUrl ? ' (with DATABASE_URL, the database must be empty)' : ''}; its output was: ${setupOutput}`);
     apiKey = (await cli(['api-key', 'create', '--workspace', workspaceSlug, '--name', 'bench', '--role', 'editor'])).trim();

@@ -13,6 +13,7 @@
 //   BENCH_CONNECTIONS   concurrent connections (default 20)
 //   BENCH_SYSTEMS       comma-separated subset of mify,n8n,node-red (default all three)
 //   BENCH_KERNEL        source (kernel/src through tsx, default) or dist (kernel/dist)
+//   BENCH_MIFY_MODES    comma-separated subset of durable,all,none (default all three)
 //   BENCH_RESULT_FILE   JSON result (default bench/results/endpoints.json)
 //   DATABASE_URL        when set, MIFY is measured on that PostgreSQL database as well; it must be empty
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -103,12 +104,22 @@ async function measureNodeRed(results, versions) {
   results.push(await measureMode({ system: 'Node-RED', version: server.version, mode: 'no run records', saving: 'off', server }));
 }
 
+/** Returns the modes named in BENCH_MIFY_MODES, or all of them. */
+function selectedModes() {
+  const requested = process.env.BENCH_MIFY_MODES;
+  if (!requested) return MIFY_MODES;
+  const names = requested.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !MIFY_MODES.some((mode) => mode.runSaving === name));
+  if (unknown.length > 0) throw new Error(`BENCH_MIFY_MODES names unknown modes: ${unknown.join(', ')}; use a comma-separated subset of ${MIFY_MODES.map((mode) => mode.runSaving).join(',')}.`);
+  return MIFY_MODES.filter((mode) => names.includes(mode.runSaving));
+}
+
 async function measureMify(results, { database, databaseUrl }) {
   const prepared = track(await prepareMify({ kernel: kernelKind, databaseUrl }), (mify) => mify.dispose());
   const system = database === 'pglite' ? 'MIFY (PGlite)' : 'MIFY (PostgreSQL)';
   const server = await prepared.start('embedded');
   track(server, (running) => running.close());
-  for (const mode of MIFY_MODES) {
+  for (const mode of selectedModes()) {
     await server.setRunSaving(mode.runSaving);
     results.push(await measureMode({ system, version: 'working tree', mode: mode.label, saving: mode.saving, runSaving: mode.runSaving, kernel: kernelKind, database, server }));
   }

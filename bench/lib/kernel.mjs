@@ -64,7 +64,7 @@ export async function prepareDataDir({ withApiKey }) {
 
   try {
     const password = randomBytes(18).toString('base64url');
-    const setupOutput = await runCli(['setup', '--email', OWNER_EMAIL, '--password', password, '--workspace', WORKSPACE_NAME], env);
+    const setupOutput = await runCli(['setup', '--email', OWNER_EMAIL, `--password=${password}`, '--workspace', WORKSPACE_NAME], env);
     const slug = /slug ([^,\s]+)/.exec(setupOutput)?.[1];
     if (!slug) throw new Error(`\`mify setup\` printed no workspace slug; its output was: ${setupOutput}`);
     if (!withApiKey) return { dataDir, workspaceSlug: slug, apiKey: null };

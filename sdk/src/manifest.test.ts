@@ -93,6 +93,8 @@ describe('validateManifest error paths and expected forms', () => {
     { name: 'memory limit too large', change: (m) => (m.limits = { memoryLimitMb: 1024 }), path: '$.limits.memoryLimitMb', message: /^expected an integer from 1 to 512, got 1024$/ },
     { name: 'timeout not an integer', change: (m) => (m.limits = { timeoutMs: 1.5 }), path: '$.limits.timeoutMs', message: /expected an integer, got 1\.5/ },
     { name: 'timeout too large', change: (m) => (m.limits = { timeoutMs: 60_001 }), path: '$.limits.timeoutMs', message: /from 1 to 60000/ },
+    { name: 'concurrency zero', change: (m) => (m.limits = { concurrency: 0 }), path: '$.limits.concurrency', message: /^expected an integer from 1 to 64, got 0$/ },
+    { name: 'concurrency too large', change: (m) => (m.limits = { concurrency: 65 }), path: '$.limits.concurrency', message: /^expected an integer from 1 to 64, got 65$/ },
     { name: 'unknown top-level field', change: (m) => (m.descripton = 'x'), path: '$.descripton', message: /unknown field "descripton", did you mean "description"\?/ },
     { name: 'collection index field invalid', change: (m) => (m.collections = [{ name: 'contacts', indexes: [{ fields: ['address..city'] }] }]), path: '$.collections[0].indexes[0].fields[0]', message: /JSON field name or dotted path/ },
     { name: 'collection index without fields', change: (m) => (m.collections = [{ name: 'contacts', indexes: [{ fields: [] }] }]), path: '$.collections[0].indexes[0].fields', message: /expected at least 1 entry, got 0/ },

@@ -229,6 +229,13 @@ export const manifestSchema = z
       .strictObject({
         memoryLimitMb: z.number().int().min(1).max(512).optional().meta({ description: 'Sandbox memory limit in MiB.' }),
         timeoutMs: z.number().int().min(1).max(60_000).optional().meta({ description: 'Time limit of one call in milliseconds.' }),
+        concurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .optional()
+          .meta({ description: 'Calls of an isolate extension that may run at once, each in an isolate of its own (default 2). A call that awaits a host call keeps its isolate, so routes that run graphs need more. WASM extensions run one call at a time.' }),
       })
       .optional(),
     collections: z.array(collectionDeclarationSchema).optional(),

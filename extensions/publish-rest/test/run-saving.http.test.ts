@@ -161,6 +161,19 @@ describe('workflow endpoint run saving', () => {
     expect(run.mode).toBe('endpoint');
   });
 
+  it('serves more than two calls at once', async () => {
+    // Each call's route keeps an isolate of the extension while its run waits one second, so
+    // the calls overlap only as far as limits.concurrency of mify.publish-rest allows.
+    const definition = waitingGraph('saving-concurrent');
+    await k.publish({ name: 'Concurrent', slug: 'saving-concurrent', definition });
+    const calls = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((name) => call('saving-concurrent', name)));
+    const runs = await Promise.all(calls.map(async (result) => (await k.t.fetch(`/api/runs/${result.runId}`, { key: k.key })).json() as Promise<{ startedAt: string; finishedAt: string }>));
+    const overlapping = runs.map((run) => runs.filter((other) => other.startedAt < run.finishedAt && run.startedAt < other.finishedAt).length);
+
+    expect(calls.map((result) => result.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(Math.max(...overlapping)).toBe(6);
+  });
+
   it('failed: saves only failed runs', async () => {
     const succeeded = await call('saving-failed', 'Niklaus');
     const failed = await call('saving-failed', 'fail');

@@ -60,6 +60,17 @@ describe.each(databaseBackends)('extension host on $name', (backend) => {
       expect(host.sandboxStats('mify.data')!.startedOnKernelThread).toBeGreaterThan(0);
     });
 
+    it('runs calls up to limits.concurrency', async () => {
+      const host = t.kernel.services.extensionHost;
+      const folder = writeIsolateExtension({ id: 'acme.wide', manifest: { limits: { memoryLimitMb: 32, timeoutMs: 500, concurrency: 5 } } });
+      expect((await t.fetch('/api/extensions', { method: 'POST', cookie: admin.cookie, json: { folder } })).status).toBe(201);
+
+      const outputs = await Promise.all(Array.from({ length: 8 }, () => invokeEcho('acme.wide')));
+
+      expect(outputs).toHaveLength(8);
+      expect(host.sandboxStats('acme.wide')).toMatchObject({ maxSize: 5, alive: 5 });
+    });
+
     it('lists contributions with their extension', async () => {
       const response = await t.fetch('/api/extensions/contributions', { cookie: admin.cookie });
       const body = (await response.json()) as { nodes: Array<{ type: string; extensionId: string }>; routes: Array<{ url: string }>; importers: Array<{ extensionId: string }> };

@@ -59,6 +59,7 @@ export async function createSandbox(options: SandboxOptions): Promise<ExtensionR
       extensionId: manifest.id,
       code: fs.readFileSync(entry, 'utf8'),
       limits,
+      poolSize: manifest.limits?.concurrency,
       hostMethods: HOST_METHOD_NAMES,
       logger,
       onFailure: (_reason, error) => onFailure(error),

@@ -165,13 +165,17 @@ export class DirectRunStore extends RunStore {
 const MAX_RUNS_PER_SAVE = 200;
 
 /**
- * Writes the records of finished direct runs. Saves that arrive while a statement is running
- * are written together by the next one, so under load many runs share one statement instead
- * of each paying a round trip through the database.
+ * Writes the records of finished direct runs. A save is written once the event loop has run
+ * the callbacks that were ready with it (`setImmediate`), and saves that arrive while a
+ * statement is running are written by the next one. So under load the runs that end close
+ * together share one statement instead of each paying its fixed cost: on PGlite about 1.8 ms of
+ * CPU for one run alone, 0.9 ms per run for 8 together (`bench/probes/save-cost.mjs`). A lone
+ * save waits only for that turn of the event loop.
  */
 export class RunSaveQueue {
   private pending: Array<{ store: DirectRunStore; resolve: () => void; reject: (error: unknown) => void }> = [];
   private writing = false;
+  private scheduled: NodeJS.Immediate | null = null;
 
   constructor(private readonly deps: { db: Database; logger: Logger }) {}
 
@@ -179,7 +183,11 @@ export class RunSaveQueue {
   save(store: DirectRunStore): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ store, resolve, reject });
-      if (!this.writing) void this.drain();
+      if (this.writing || this.scheduled) return;
+      this.scheduled = setImmediate(() => {
+        this.scheduled = null;
+        if (!this.writing) void this.drain();
+      });
     });
   }
 

@@ -10,6 +10,8 @@ export interface IsolatePoolOptions {
 
 /** Counters of one pool, for health reports and tests. */
 export interface IsolatePoolStats {
+  /** Most isolates alive at once: the extension's `limits.concurrency`. */
+  maxSize: number;
   /** Isolates created since the pool started, including replacements. */
   created: number;
   alive: number;
@@ -87,6 +89,7 @@ export class IsolatePool {
 
   stats(): IsolatePoolStats {
     return {
+      maxSize: this.#options.maxSize,
       created: this.#created,
       alive: this.#alive.size,
       idle: this.#idle.length,

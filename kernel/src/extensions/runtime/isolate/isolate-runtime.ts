@@ -68,8 +68,8 @@ export interface IsolateRuntimeOptions {
   code: string;
   /** Limits from the manifest. Values past the kernel maxima are lowered (see limits.ts). */
   limits: SandboxLimits;
-  /** Maximum number of isolates of this extension alive at once. Default DEFAULT_POOL_SIZE (2). */
-  poolSize?: number;
+  /** Maximum number of isolates of this extension alive at once: the manifest's `limits.concurrency`. Default DEFAULT_POOL_SIZE (2). */
+  poolSize?: number | undefined;
   /** Wall-clock deadline of one invocation, in milliseconds. Default `timeoutMs × WALL_TIMEOUT_FACTOR`. */
   wallTimeoutMs?: number;
   /** Dotted host method names that get a shortcut on `ctx.host`. Default DEFAULT_HOST_METHODS. */

@@ -9,6 +9,7 @@ import {
   type IsolateRuntime,
   type IsolateRuntimeOptions,
   MAX_MEMORY_LIMIT_MB,
+  MAX_POOL_SIZE,
   MAX_TIMEOUT_MS,
   MAX_WALL_TIMEOUT_MS,
   MIN_MEMORY_LIMIT_MB,
@@ -623,7 +624,7 @@ describe('isolate limits', () => {
     expect(runtime.limits.memoryLimitMb).toBe(MAX_MEMORY_LIMIT_MB);
     expect(runtime.limits.timeoutMs).toBe(MAX_TIMEOUT_MS);
     expect(runtime.limits.wallTimeoutMs).toBe(MAX_WALL_TIMEOUT_MS);
-    expect(runtime.limits.poolSize).toBe(16);
+    expect(runtime.limits.poolSize).toBe(MAX_POOL_SIZE);
     expect(runtime.limits.adjusted).toEqual(['memoryLimitMb', 'timeoutMs', 'poolSize']);
   });
 

@@ -43,11 +43,15 @@ export const MAX_WALL_TIMEOUT_MS = 600_000;
  */
 export const KERNEL_THREAD_SLICE_MS = 20;
 
-/** Isolates per extension when the caller does not choose. */
+/** Isolates per extension when its manifest sets no `limits.concurrency`. */
 export const DEFAULT_POOL_SIZE = 2;
 
-/** Largest number of isolates one extension may keep. */
-export const MAX_POOL_SIZE = 16;
+/**
+ * Largest number of isolates one extension may keep, the maximum of the manifest's
+ * `limits.concurrency`. Isolates are created only as calls need them, and each one's heap is
+ * bounded by `memoryLimitMb`.
+ */
+export const MAX_POOL_SIZE = 64;
 
 /**
  * Largest JSON result of one invocation, in UTF-16 code units: 16 Mi, which is 16 MiB of
