@@ -71,4 +71,3 @@ await measure('as saved now');
 await measure('graph left out', { mapRun: (r) => ({ ...r, graph: null }) });
 await measure('no events', { withEvents: false });
 await measure('no steps, no events', { withEvents: false, withSteps: false });
-await measure('without runs_status_idx and runs_parent_idx', { prepare: (db) => db.exec('drop index runs_status_idx; drop index runs_parent_idx;') });

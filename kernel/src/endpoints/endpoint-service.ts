@@ -284,7 +284,7 @@ export class EndpointService {
     const base = { runId, slug: row.slug, status: row.run_status };
     if (!FINISHED_RUN_STATUSES.has(row.run_status)) return { ...base, finished: false };
     const run = await this.deps.runService().get(row.workspace_id, runId);
-    const outcome = await this.responseOf(run, (await this.compile(row)).shape);
+    const outcome = await this.responseOf(run, (await this.compile(row)).shape, run.steps);
     return outcome.ok ? { ...base, finished: true, response: outcome.response } : { ...base, finished: true, problem: outcome.problem };
   }
 
@@ -427,7 +427,7 @@ export class EndpointService {
     }
 
     if (shape.hasRespondNode) {
-      const runSteps = steps ?? (await this.deps.runService().get(run.workspaceId, run.id)).steps;
+      const runSteps = steps ?? (await this.deps.runService().stepsOf(run));
       const step = runSteps.find((candidate) => candidate.nodeType === RESPOND_NODE_TYPE && candidate.status === 'succeeded');
       const output = step?.output as { ports?: Record<string, Item[]>; truncated?: boolean } | null | undefined;
       const parsed = webhookResponseSchema.safeParse(output?.ports?.[RESPONSE_PORT]?.[0]?.json);

@@ -423,6 +423,11 @@ export class RunService implements ChildRunStarter {
     return { ...run, steps: await this.store.listSteps(runId) };
   }
 
+  /** Lists the steps of `run`, a run record read from this workspace, without reading the run again. */
+  async stepsOf(run: RunRecord): Promise<StepRow[]> {
+    return this.store.listSteps(run.id);
+  }
+
   /** Runs of a workspace, newest first, without input and output; `nextCursor` is null on the last page. */
   async list(workspaceId: string, query: RunListQuery): Promise<{ items: RunRecord[]; nextCursor: string | null }> {
     const rows = await this.store.listRuns(workspaceId, { ...query, cursor: query.cursor === undefined ? undefined : decodeRunCursor(query.cursor), limit: query.limit + 1 });

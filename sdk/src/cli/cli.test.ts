@@ -192,6 +192,18 @@ describe('mify-plugin validate', () => {
 
     expect(result.code).toBe(0);
   });
+
+  it('warns about concurrency on WASM', async () => {
+    const folder = tempDir();
+    writeJson(path.join(folder, 'mify.extension.json'), isolateManifest({ runtime: 'wasm', entry: 'dist/plugin.wasm', limits: { memoryLimitMb: 16, concurrency: 4 }, contributes: { nodes: [{ ...isolateManifest().contributes.nodes[0], handler: 'echo' }] } }));
+    fs.mkdirSync(path.join(folder, 'dist'));
+    fs.writeFileSync(path.join(folder, 'dist', 'plugin.wasm'), wasmModule({ maximumPages: 16, exports: ['echo'] }));
+
+    const result = await run(['validate'], folder);
+
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('limits.concurrency is 4, but a WASM extension runs one call at a time');
+  });
 });
 
 describe('wasm memory limits', () => {

@@ -132,6 +132,10 @@ function checkWasm(manifest: ExtensionManifest, bytes: Buffer): Finding[] {
     }
   }
 
+  if (manifest.limits?.concurrency !== undefined && manifest.limits.concurrency > 1) {
+    findings.push({ level: 'warning', where: '$.limits.concurrency', message: `limits.concurrency is ${manifest.limits.concurrency}, but a WASM extension runs one call at a time in its worker, so the kernel ignores it; remove it.` });
+  }
+
   const capMb = Math.min(manifest.limits?.memoryLimitMb ?? 128, KERNEL_WASM_MEMORY_CAP_MB);
   for (const memory of readMemoryLimits(bytes)) {
     if (memory.maximumPages === undefined) {
