@@ -27,6 +27,12 @@ describe('loadConfig', () => {
     expect(message).toContain('MIFY_LOG_LEVEL="loud" is invalid');
   });
 
+  it('reads where the embedded database runs', () => {
+    expect(loadConfig({}).pgliteThread).toBe('worker');
+    expect(loadConfig({ MIFY_PGLITE_THREAD: 'main' }).pgliteThread).toBe('main');
+    expect(() => loadConfig({ MIFY_PGLITE_THREAD: 'both' })).toThrow(/MIFY_PGLITE_THREAD="both" is invalid/);
+  });
+
   it('rejects a port out of range', () => {
     expect(() => loadConfig({ MIFY_PORT: '70000' })).toThrow(/MIFY_PORT="70000" is invalid/);
   });

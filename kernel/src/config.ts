@@ -24,6 +24,7 @@ const envSchema = z.object({
   MIFY_PORT: positiveInt('TCP port, 0-65535; 0 picks a free port').pipe(z.number().min(0).max(65535)).default(3000),
   MIFY_DATA_DIR: z.string().min(1).optional().describe('Folder for the embedded database, the generated secret key and installed extensions'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a PostgreSQL URL such as postgresql://user:password@127.0.0.1:5432/mify').optional(),
+  MIFY_PGLITE_THREAD: z.enum(['worker', 'main']).default('worker').describe('Where the embedded database runs: worker (a thread of its own, so its statements do not hold the event loop) or main (the kernel thread)'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a Redis URL such as redis://127.0.0.1:6379').optional(),
   TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port such as 127.0.0.1:7233').optional(),
   MIFY_SECRET_KEY: z.string().regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, 'expected 32 bytes as 64 hex characters or 44 base64 characters; generate one with `openssl rand -hex 32`').optional(),
@@ -83,6 +84,8 @@ export interface KernelConfig {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Thread of the embedded database when no DATABASE_URL is set. */
+  pgliteThread: 'worker' | 'main';
   redisUrl: string | undefined;
   temporalAddress: string | undefined;
   secretKey: string | undefined;
@@ -171,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.MIFY_PORT,
     dataDir: e.MIFY_DATA_DIR ? path.resolve(e.MIFY_DATA_DIR) : DEFAULT_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
+    pgliteThread: e.MIFY_PGLITE_THREAD,
     redisUrl: e.REDIS_URL,
     temporalAddress: e.TEMPORAL_ADDRESS,
     secretKey: e.MIFY_SECRET_KEY,

@@ -22,7 +22,7 @@ export function openDatabaseForStart(argv: readonly string[], env: Record<string
 
   const opening = (async () => {
     await warmUpNextTick();
-    return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    return openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread });
   })();
   opening.catch(() => {});
   return opening;

@@ -185,7 +185,7 @@ const commands: Record<string, Command> = {
     options: {},
     async run(_values, io) {
       const config = loadConfig(io.env);
-      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread });
       try {
         const applied = await migrate(db);
         io.out(applied.length === 0 ? `Database is up to date (${db.location}).` : `Applied ${applied.length} migration(s) to ${db.location}:\n${applied.map((name) => `  ${name}`).join('\n')}`);

@@ -5,6 +5,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import type pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { MifyError } from '../errors.js';
+import { PgliteThread } from './pglite-thread.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
@@ -43,15 +44,16 @@ export class DatabaseError extends MifyError {
 /**
  * Opens PostgreSQL at `databaseUrl`, or the embedded PGlite database under
  * `dataDir/pgdata` when no URL is given. `dataDir` of `memory://` keeps the
- * embedded database in memory (tests).
+ * embedded database in memory (tests). `pgliteThread` sets where PGlite runs: on a worker
+ * thread of its own (`worker`, the default) or on the calling thread (`main`).
  *
  * @example
  * const db = await openDatabase({ dataDir: './.mify' });
  * const rows = await db.query<{ now: Date }>('select now()');
  */
-export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Database> {
+export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string; pgliteThread?: PgliteThreading }): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl);
-  return openPglite(options.dataDir);
+  return openPglite(options.dataDir, options.pgliteThread ?? 'worker');
 }
 
 /**
@@ -60,28 +62,38 @@ export async function openDatabase(options: { databaseUrl?: string | undefined; 
  */
 const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
-async function openPglite(dataDir: string): Promise<Database> {
+/** Thread of the embedded database: a worker thread of its own (the default), or the kernel's thread. */
+export type PgliteThreading = 'worker' | 'main';
+
+async function openPglite(dataDir: string, threading: PgliteThreading): Promise<Database> {
   const inMemory = dataDir === 'memory://';
   let releaseLock = () => {};
   let location = 'embedded PostgreSQL (PGlite) in memory';
-  let pglite: PGlite;
+  let pglite: PGlite | PgliteThread;
+  const open = (pgdata: string | null) => {
+    if (threading === 'worker') return PgliteThread.start({ dataDir: pgdata, startParams: PGLITE_START_PARAMS });
+    const options = { extensions: { vector }, startParams: PGLITE_START_PARAMS };
+    return pgdata === null ? PGlite.create(options) : PGlite.create(pgdata, options);
+  };
 
   if (inMemory) {
-    pglite = await PGlite.create({ extensions: { vector }, startParams: PGLITE_START_PARAMS });
+    pglite = await open(null);
   } else {
     const pgdata = path.join(dataDir, 'pgdata');
     fs.mkdirSync(pgdata, { recursive: true });
     releaseLock = acquireDataDirLock(dataDir);
     location = `embedded PostgreSQL (PGlite) at ${pgdata}`;
     try {
-      pglite = await PGlite.create(pgdata, { extensions: { vector }, startParams: PGLITE_START_PARAMS });
+      pglite = await open(pgdata);
     } catch (error) {
       releaseLock();
       throw new DatabaseError(`Could not open the embedded database at ${pgdata}: ${(error as Error).message}. If the folder is damaged, move it away and run \`mify migrate\` to create a new one.`, { cause: error });
     }
   }
+  if (threading === 'main') location += ' on the kernel thread';
 
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  // PgliteThread offers the part of PGlite's interface that the adapter uses.
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite as PGlite) });
   let vectorAvailable: boolean | undefined;
   let closing: Promise<void> | undefined;
 
@@ -101,7 +113,7 @@ async function openPglite(dataDir: string): Promise<Database> {
     location,
     ...executor,
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      return pglite.transaction(async (tx) =>
+      return (pglite as PgliteThread).transaction(async (tx) =>
         fn({
           async query<R>(sql: string, params: unknown[] = []) {
             return (await tx.query(sql, params)).rows as R[];

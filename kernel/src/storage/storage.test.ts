@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { messages } from '@electric-sql/pglite';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backendTitle, databaseBackends, openTestDatabase, type TestDatabase } from '../test-support/databases.js';
-import { openDatabase } from './database.js';
+import { openDatabase, type Database } from './database.js';
 import { migrate, readMigrations } from './migrator.js';
 
 const tempDirs: string[] = [];
@@ -136,5 +137,72 @@ describe('embedded database folder', () => {
     fs.writeFileSync(path.join(dataDir, 'pgdata.lock'), '1');
 
     await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by another MIFY process \(pid 1\)/);
+  });
+});
+
+describe.each(['worker', 'main'] as const)('embedded database on the %s thread', (pgliteThread) => {
+  let db: Database;
+
+  beforeAll(async () => {
+    db = await openDatabase({ dataDir: 'memory://', pgliteThread });
+    await migrate(db);
+    await db.query(`insert into workspaces (id, slug, name) values ('w1', 'one', 'One')`);
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('names its thread in the location', () => {
+    expect(db.location).toBe(pgliteThread === 'worker' ? 'embedded PostgreSQL (PGlite) in memory' : 'embedded PostgreSQL (PGlite) in memory on the kernel thread');
+  });
+
+  it('returns typed values', async () => {
+    const [row] = await db.query<{ at: Date; doc: unknown; big: number; bytes: Uint8Array; nothing: null }>(
+      `select timestamptz '2030-01-02 03:04:05Z' as at, '{"a":[1,2]}'::jsonb as doc, 9007199254740991::int8 as big, '\\x0102'::bytea as bytes, null as nothing`,
+    );
+
+    expect(row!.at).toEqual(new Date('2030-01-02T03:04:05Z'));
+    expect(row!.doc).toEqual({ a: [1, 2] });
+    expect(row!.big).toBe(9007199254740991);
+    expect(row!.bytes).toEqual(new Uint8Array([1, 2]));
+    expect(row!.nothing).toBeNull();
+  });
+
+  it('keeps PostgreSQL error fields', async () => {
+    const error = await db.query(`insert into workspaces (id, slug, name) values ('w2', 'one', 'Copy')`).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(messages.DatabaseError);
+    expect(error).toMatchObject({ code: '23505', constraint: 'workspaces_slug_key' });
+  });
+
+  it('maps Prisma errors and values', async () => {
+    const created = await db.prisma.workspace.create({ data: { id: 'w3', slug: 'three', name: 'Three' } });
+    const duplicate = await db.prisma.workspace.create({ data: { id: 'w4', slug: 'three', name: 'Again' } }).catch((caught: unknown) => caught);
+
+    expect(created.createdAt).toBeInstanceOf(Date);
+    expect(duplicate).toMatchObject({ code: 'P2002' });
+  });
+
+  it('rolls back a Prisma transaction that throws', async () => {
+    const failed = db.prisma.$transaction(async (tx) => {
+      await tx.workspace.create({ data: { id: 'w5', slug: 'five', name: 'Five' } });
+      throw new Error('stop here');
+    });
+
+    await expect(failed).rejects.toThrow('stop here');
+    expect(await db.prisma.workspace.findUnique({ where: { id: 'w5' } })).toBeNull();
+  });
+
+  it('runs statements beside an open transaction in order', async () => {
+    const inside = db.transaction(async (tx) => {
+      await tx.query(`insert into workspaces (id, slug, name) values ('w6', 'six', 'Six')`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return (await tx.query<{ count: number }>(`select count(*)::int as count from workspaces where id = 'w6'`))[0]!.count;
+    });
+    const outside = db.query<{ count: number }>(`select count(*)::int as count from workspaces where id = 'w6'`);
+
+    expect(await inside).toBe(1);
+    expect((await outside)[0]!.count).toBe(1);
   });
 });

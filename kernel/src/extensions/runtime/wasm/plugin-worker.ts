@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 
 import type { Logger } from '../../../logger.js';
 import { MifyError } from '../../../errors.js';
+import { spawnModuleWorker } from '../../../worker-threads.js';
 import { ExtensionCallError, type ExtensionFailureReason, type HostBridge } from '../types.js';
 import type {
   HostCallResponseMessage,
@@ -44,20 +43,9 @@ const WORKER_BOOT_TIMEOUT_MS = 30_000;
 /** How long `memoryUsage()` waits for the worker's reply, in milliseconds. */
 const MEMORY_USAGE_TIMEOUT_MS = 5_000;
 
-/**
- * Starts the worker thread. From `dist/` it runs `worker.js` directly. From
- * source (tests, `tsx`) Node 20 cannot load `worker.ts` as a worker entry and
- * loader hooks do not reach worker entries, so a small CommonJS bootstrap loads
- * it through tsx's `require` API (tsx is a dev dependency of the kernel).
- */
+/** Starts the worker thread that runs the plugin (`worker.ts`). */
 function spawnWorker(options: ConstructorParameters<typeof Worker>[1]): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), options);
-
-  const workerPath = fileURLToPath(new URL('./worker.ts', here));
-  const tsxRequireApi = createRequire(here).resolve('tsx/cjs/api');
-  const bootstrap = `require(${JSON.stringify(tsxRequireApi)}).require(${JSON.stringify(workerPath)}, ${JSON.stringify(workerPath)});`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return spawnModuleWorker(import.meta.url, 'worker', options);
 }
 
 function errorCode(error: unknown): string | undefined {
