@@ -13,7 +13,7 @@ const MEASURED_CALLS = 3_000;
 assertKernelBuilt();
 const { openDatabase } = await import(pathToFileURL(path.join(REPO_ROOT, 'kernel/dist/storage/database.js')).href);
 const { dataDir, workspaceSlug } = await prepareDataDir({ withApiKey: false });
-const db = await openDatabase({ dataDir });
+const db = await openDatabase({ dataDir, pgliteThread: process.env.MIFY_PGLITE_THREAD ?? 'worker' });
 const rows = [];
 
 try {

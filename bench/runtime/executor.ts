@@ -116,7 +116,7 @@ const benchTypes = new NodeTypeTable([
 
 /** Creates a kernel on PGlite in memory with `bench.pass` installed in its isolate sandbox. */
 async function isolateKernel(): Promise<{ kernel: Kernel; close: () => Promise<void> }> {
-  const db = await openDatabase({ dataDir: 'memory://' });
+  const db = await openDatabase({ dataDir: 'memory://', pgliteThread: loadConfig(process.env).pgliteThread });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-bench-'));
   const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db } });
   await kernel.services.extensionHost.install({ folder: writeIsolateExtension({ id: BENCH_PASS.id, code: BENCH_PASS.code, manifest: BENCH_PASS.manifest }) });
@@ -221,7 +221,7 @@ async function executorOverhead(itemCount: 1 | 1_000, rigor: 'audited' | 'experi
 
 /** Overhead per node of a whole run through the run service: records, events and the run journal written to embedded PostgreSQL (PGlite in memory). */
 async function recordedOverhead(itemCount: 1 | 1_000, rigor: 'audited' | 'experimental'): Promise<Overhead> {
-  const db = await openDatabase({ dataDir: 'memory://' });
+  const db = await openDatabase({ dataDir: 'memory://', pgliteThread: loadConfig(process.env).pgliteThread });
   const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'mify-bench-')), MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db }, loadExtensions: false });
   const runner = new InstrumentedRunner();
   const service = await RunService.create({
@@ -267,7 +267,7 @@ async function createWorkspace(kernel: Kernel): Promise<string> {
 
 /** Runs per second of trigger → pass → pass with the real isolate runner and the real run service on PGlite in memory. */
 async function isolateThroughput(): Promise<{ sequential: number; concurrent: number; medianRunMs: number }> {
-  const db = await openDatabase({ dataDir: 'memory://' });
+  const db = await openDatabase({ dataDir: 'memory://', pgliteThread: loadConfig(process.env).pgliteThread });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mify-bench-'));
   const kernel = await createKernel({ config: loadConfig({ MIFY_DATA_DIR: dataDir, MIFY_LOG_LEVEL: 'silent' }), logger, overrides: { db } });
   try {
