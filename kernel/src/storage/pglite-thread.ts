@@ -64,7 +64,12 @@ export class PgliteThread implements PgliteQueryable {
   static async start(start: PgliteStart): Promise<PgliteThread> {
     const worker = spawnModuleWorker(import.meta.url, 'pglite-worker', { workerData: { ...start, artifacts: await loadArtifacts() } });
     const thread = new PgliteThread(worker);
-    await thread.#expect(0);
+    try {
+      await thread.#expect(0);
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    }
     return thread;
   }
 

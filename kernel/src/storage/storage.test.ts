@@ -130,6 +130,15 @@ describe('embedded database folder', () => {
     expect(fs.existsSync(path.join(dataDir, 'pgdata.lock'))).toBe(false);
   });
 
+  it('reports a damaged folder and unlocks it', async () => {
+    const dataDir = tempDir('mify-data-');
+    fs.mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'pgdata', 'PG_VERSION'), '99\n');
+
+    await expect(openDatabase({ dataDir })).rejects.toThrow(/Could not open the embedded database at .*pgdata: .*move it away and run `mify migrate`/);
+    expect(fs.existsSync(path.join(dataDir, 'pgdata.lock'))).toBe(false);
+  });
+
   it('refuses a second opener while the first holds it', async () => {
     const dataDir = tempDir('mify-data-');
     fs.mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });
