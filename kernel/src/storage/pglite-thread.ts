@@ -51,8 +51,8 @@ export class PgliteThread implements PgliteQueryable {
   private constructor(worker: Worker) {
     this.#worker = worker;
     worker.on('message', (reply: PgliteReply) => this.#settle(reply));
-    worker.on('error', (error) => this.#stop(new Error(`The embedded database thread failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => this.#stop(new Error(`The embedded database thread exited with code ${code}.`)));
+    worker.on('error', (error) => this.#stop(new Error(`The embedded database thread failed (${error.message}); restart MIFY to open the database again.`, { cause: error })));
+    worker.on('exit', (code) => this.#stop(new Error(`The embedded database thread exited with code ${code}; restart MIFY to open the database again.`)));
     worker.unref();
   }
 
