@@ -40,7 +40,7 @@ async function findEndpoint(ctx: RouteContext, request: RouteRequest): Promise<P
 
 function sampleCurl(endpoint: PublishedEndpoint, url: string): string {
   const example = JSON.stringify(exampleInput(endpoint.inputSchema));
-  const auth = endpoint.auth === 'api-key' ? ` \\\n  -H 'Authorization: Bearer $MIFY_API_KEY'` : '';
+  const auth = endpoint.auth === 'api-key' ? ` \\\n  -H "Authorization: Bearer $MIFY_API_KEY"` : '';
   return `curl -X POST '${url}'${auth} \\\n  -H 'Content-Type: application/json' \\\n  -d '${example.replace(/'/g, "'\\''")}'`;
 }
 

@@ -49,7 +49,7 @@ describe('workflow endpoints', () => {
       expect(body.url).toBe(`${k.t.url}/api/workflow-endpoints/greeting`);
       expect(body.openapiUrl).toBe(`${k.t.url}/api/workflow-endpoints/greeting/openapi.json`);
       expect(body.sampleCurl).toContain("curl -X POST");
-      expect(body.sampleCurl).toContain('Authorization: Bearer $MIFY_API_KEY');
+      expect(body.sampleCurl).toContain('-H "Authorization: Bearer $MIFY_API_KEY"');
       expect(body.sampleCurl).toContain('{"name":"text"}');
     });
 

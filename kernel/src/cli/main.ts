@@ -98,6 +98,9 @@ function printSetupHint(io: CliIo, url: string, needsSetup: boolean, config: Ker
   io.out('');
 }
 
+/** Longest wait, in milliseconds, of a stop signal for the extensions that are still loading. */
+const STOP_LOADING_WAIT_MS = 10_000;
+
 const commands: Record<string, Command> = {
   start: {
     usage: 'mify start [--host HOST] [--port PORT]',
@@ -115,7 +118,7 @@ const commands: Record<string, Command> = {
       // The URL comes first, because the setup check below waits for Prisma to load its query compiler on a fresh start.
       printRunning(io, running.url, config);
       // Runs start executing once the extensions are loaded, so runs resumed after a crash find their node types.
-      kernel.services.extensionHost
+      const loading = kernel.services.extensionHost
         .start()
         .catch((error: unknown) => kernel.services.logger.error({ err: error }, 'loading extensions failed'))
         .then(() => kernel.startExecution())
@@ -127,7 +130,9 @@ const commands: Record<string, Command> = {
         if (stopping) return;
         stopping = true;
         kernel.services.logger.info({ signal }, 'received signal');
-        running.close().then(
+        // A signal that arrives while the extensions load waits for them (up to STOP_LOADING_WAIT_MS), so the database is not closed under their queries.
+        const loaded = Promise.race([loading, new Promise((resolve) => setTimeout(resolve, STOP_LOADING_WAIT_MS).unref())]);
+        loaded.then(() => running.close()).then(
           () => process.exit(0),
           (error: unknown) => {
             kernel.services.logger.error({ err: error }, 'shutdown failed');
