@@ -98,7 +98,7 @@ function printSetupHint(io: CliIo, url: string, needsSetup: boolean, config: Ker
   io.out('');
 }
 
-/** Longest wait, in milliseconds, of a stop signal for the extensions that are still loading. */
+/** Maximum wait, in milliseconds, of a stop signal for the extensions that are still loading. */
 const STOP_LOADING_WAIT_MS = 10_000;
 
 const commands: Record<string, Command> = {
