@@ -129,7 +129,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
   const closers: Array<() => Promise<void>> = [];
 
   try {
-    const db = options.overrides?.db ?? (await (options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread })));
+    const db = options.overrides?.db ?? (await (options.database ?? openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, pgliteThread: config.pgliteThread, logger })));
     if (!options.overrides?.db) closers.push(() => db.close());
     if (options.migrate !== false) await migrate(db, { logger });
 

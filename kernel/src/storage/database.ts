@@ -5,6 +5,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import type pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { MifyError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { PgliteThread } from './pglite-thread.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
@@ -45,15 +46,16 @@ export class DatabaseError extends MifyError {
  * Opens PostgreSQL at `databaseUrl`, or the embedded PGlite database under
  * `dataDir/pgdata` when no URL is given. `dataDir` of `memory://` keeps the
  * embedded database in memory (tests). `pgliteThread` sets where PGlite runs: on a worker
- * thread of its own (`worker`, the default) or on the calling thread (`main`).
+ * thread of its own (`worker`, the default) or on the calling thread (`main`). `logger` gets a
+ * line when PGlite's thread stops while the database is open.
  *
  * @example
  * const db = await openDatabase({ dataDir: './.mify' });
  * const rows = await db.query<{ now: Date }>('select now()');
  */
-export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string; pgliteThread?: PgliteThreading }): Promise<Database> {
+export async function openDatabase(options: { databaseUrl?: string | undefined; dataDir: string; pgliteThread?: PgliteThreading; logger?: Logger }): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl);
-  return openPglite(options.dataDir, options.pgliteThread ?? 'worker');
+  return openPglite(options.dataDir, options.pgliteThread ?? 'worker', options.logger);
 }
 
 /**
@@ -65,13 +67,13 @@ const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers
 /** Thread of the embedded database: a worker thread of its own (the default), or the kernel's thread. */
 export type PgliteThreading = 'worker' | 'main';
 
-async function openPglite(dataDir: string, threading: PgliteThreading): Promise<Database> {
+async function openPglite(dataDir: string, threading: PgliteThreading, logger: Logger | undefined): Promise<Database> {
   const inMemory = dataDir === 'memory://';
   let releaseLock = () => {};
   let location = 'embedded PostgreSQL (PGlite) in memory';
   let pglite: PGlite | PgliteThread;
   const open = (pgdata: string | null) => {
-    if (threading === 'worker') return PgliteThread.start({ dataDir: pgdata, startParams: PGLITE_START_PARAMS });
+    if (threading === 'worker') return PgliteThread.start({ dataDir: pgdata, startParams: PGLITE_START_PARAMS }, logger);
     const options = { extensions: { vector }, startParams: PGLITE_START_PARAMS };
     return pgdata === null ? PGlite.create(options) : PGlite.create(pgdata, options);
   };

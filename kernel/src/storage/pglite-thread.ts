@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { messages, types } from '@electric-sql/pglite';
 import { webAssembly } from '../extensions/runtime/wasm/webassembly-api.js';
+import type { Logger } from '../logger.js';
 import { spawnModuleWorker } from '../worker-threads.js';
 import type { PgliteArtifacts, PgliteQueryResult, PgliteReply, PgliteRequest, PgliteStart, SerializedError } from './pglite-protocol.js';
 
@@ -47,9 +48,11 @@ export class PgliteThread implements PgliteQueryable {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #stopped: Error | null = null;
+  readonly #logger: Logger | undefined;
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, logger: Logger | undefined) {
     this.#worker = worker;
+    this.#logger = logger;
     worker.on('message', (reply: PgliteReply) => this.#settle(reply));
     worker.on('error', (error) => this.#stop(new Error(`The embedded database thread failed (${error.message}); restart MIFY to open the database again.`, { cause: error })));
     worker.on('exit', (code) => this.#stop(new Error(`The embedded database thread exited with code ${code}; restart MIFY to open the database again.`)));
@@ -58,15 +61,17 @@ export class PgliteThread implements PgliteQueryable {
 
   /**
    * Starts the worker and opens the database in it: in `dataDir`, or in memory when it is null.
+   * `logger` gets a line when the thread stops while the database is open.
    *
    * @throws the error PGlite raised while opening the database.
    */
-  static async start(start: PgliteStart): Promise<PgliteThread> {
+  static async start(start: PgliteStart, logger?: Logger): Promise<PgliteThread> {
     const worker = spawnModuleWorker(import.meta.url, 'pglite-worker', { workerData: { ...start, artifacts: await loadArtifacts() } });
-    const thread = new PgliteThread(worker);
+    const thread = new PgliteThread(worker, logger);
     try {
       await thread.#expect(0);
     } catch (error) {
+      thread.#stopped = error as Error;
       await worker.terminate();
       throw error;
     }
@@ -104,7 +109,9 @@ export class PgliteThread implements PgliteQueryable {
       result = await fn(tx);
     } catch (error) {
       closed = true;
-      await this.#call({ id: this.#nextId++, op: 'end', transaction: id, commit: false }).catch(() => {});
+      await this.#call({ id: this.#nextId++, op: 'end', transaction: id, commit: false }).catch((rollbackError: unknown) => {
+        this.#logger?.warn({ err: rollbackError, transaction: id }, 'rolling back a failed transaction of the embedded database failed');
+      });
       throw error;
     }
     closed = true;
@@ -112,10 +119,11 @@ export class PgliteThread implements PgliteQueryable {
     return result;
   }
 
-  /** Closes the database and stops the worker. */
+  /** Closes the database and stops the worker. Later calls reject with an error that says the database is closed. */
   async close(): Promise<void> {
     if (this.#stopped) return;
     await this.#call({ id: this.#nextId++, op: 'close' });
+    this.#stopped = new Error('The embedded database is closed; open it again to run statements.');
     await this.#worker.terminate();
   }
 
@@ -154,6 +162,7 @@ export class PgliteThread implements PgliteQueryable {
   #stop(error: Error): void {
     if (this.#stopped) return;
     this.#stopped = error;
+    this.#logger?.error({ err: error, pending: this.#pending.size }, 'the embedded database thread stopped');
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
   }

@@ -24,6 +24,7 @@ interface OpenTransaction {
 const transactions = new Map<number, OpenTransaction>();
 let nextTransactionId = 1;
 
+/** Copies an error into a message that can cross threads, with PostgreSQL's fields (code, detail, …) when it has them. */
 function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     const fields: Record<string, unknown> = {};
@@ -36,6 +37,7 @@ function serializeError(error: unknown): SerializedError {
   return { message: String(error), name: 'Error', database: false, fields: {} };
 }
 
+/** Returns a structured clone of `value`, or undefined when it cannot be cloned (it contains functions, for example). */
 function safeClone(value: object): unknown {
   try {
     return structuredClone(value);

@@ -130,6 +130,13 @@ describe('embedded database folder', () => {
     expect(fs.existsSync(path.join(dataDir, 'pgdata.lock'))).toBe(false);
   });
 
+  it('rejects statements after close', async () => {
+    const db = await openDatabase({ dataDir: 'memory://', pgliteThread: 'worker' });
+    await db.close();
+
+    await expect(db.query('select 1')).rejects.toThrow(/The embedded database is closed; open it again/);
+  });
+
   it('reports a damaged folder and unlocks it', async () => {
     const dataDir = tempDir('mify-data-');
     fs.mkdirSync(path.join(dataDir, 'pgdata'), { recursive: true });
