@@ -153,6 +153,17 @@ describe('mify CLI', () => {
     expect(code).toBe(0);
   });
 
+  it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('stops cleanly while extensions load', async () => {
+    // SIGINT right after the URL, while the extensions still load: the stop waits for them, so no query meets a closed database.
+    const { child, output, url, exited } = await startServerProcess(process.execPath, [BIN, 'start', '--port', '0'], tempDir());
+    child.kill('SIGINT');
+    const code = await exited;
+
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(code).toBe(0);
+    expect(output()).not.toContain('"level":50');
+  });
+
   it.skipIf(!fs.existsSync(path.resolve(BIN, '../../dist/cli/entry.js')))('executable start needs no launcher', async () => {
     // Run as a program, as npx runs it: the shell line of bin/mify.js replaces itself with Node.
     const { child, url, exited } = await startServerProcess(BIN, ['start', '--port', '0'], tempDir());
