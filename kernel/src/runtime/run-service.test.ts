@@ -3,6 +3,7 @@ import type { Item, MifyGraph } from '../graphs/model.js';
 import { backendTitle, databaseBackends } from '../test-support/databases.js';
 import { writeIsolateExtension } from '../test-support/extensions.js';
 import { setupOwner, startTestKernel, type TestKernel } from '../test-support/kernel.js';
+import { hashStepInput } from './executor/step-input.js';
 import { ExtensionNodeRunner } from './extension-node-runner.js';
 import { RunService } from './run-service.js';
 import type { RunRecord, StepRow } from './run-store.js';
@@ -78,6 +79,21 @@ describe.each(databaseBackends)('run service on $name', (backend) => {
       expect(experimental.output).toMatchObject({ itemCount: 25, truncated: true });
       expect(stepsOf(experimental, 'p')[0]!.inputHash).toBeNull();
       expect(stepsOf(audited, 'p')[0]!.inputHash).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it('hashes large inputs on digest thread', async () => {
+      // About 30 KB of items per step, in sandbox output text: digested on the digest thread. The keys are not in sorted order.
+      const input = Array.from({ length: 300 }, (_, index) => ({ json: { text: 'x'.repeat(60), index } }));
+      const document = graph({ nodes: [node('t', 'trigger'), node('p', 'pass'), node('q', 'pass')], edges: [edge('t', 'p'), edge('p', 'q')] });
+      const record = await runs.get(workspaceId, (await start(document, { input })).id);
+
+      for (const nodeId of ['p', 'q']) {
+        const step = stepsOf(record, nodeId)[0]!;
+        const { type, typeVersion, parameters } = document.nodes.find((candidate) => candidate.id === nodeId)!;
+        const expected = hashStepInput({ type, typeVersion, parameters }, (step.input as RecordedPorts).ports, step.nodeName, { maxItemsPerStep: 10_000, maxStepInputBytes: 10_000_000 });
+
+        expect(step.inputHash).toBe(expected.hash);
+      }
     });
 
     it('sums the usage nodes report', async () => {
