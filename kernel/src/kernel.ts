@@ -45,7 +45,6 @@ import { DemoWorkspace } from './demo/demo-workspace.js';
 import { ENDPOINT_CHANGES_CHANNEL, EndpointService } from './endpoints/endpoint-service.js';
 import { LlmGateway } from './llm/gateway.js';
 import { RunTemplateService } from './graphs/run-templates.js';
-import { digestThread } from './runtime/executor/digest-thread.js';
 import { NodeOutputCache } from './runtime/partial/output-cache.js';
 import { PartialExecutionService } from './runtime/partial/partial-execution.js';
 import { ExtensionNodeRunner } from './runtime/extension-node-runner.js';
@@ -126,7 +125,6 @@ export interface CreateKernelOptions {
 export async function createKernel(options: CreateKernelOptions): Promise<Kernel> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  digestThread.useLogger(logger);
   const container = createKernelContainer();
   const closers: Array<() => Promise<void>> = [];
 

@@ -84,7 +84,6 @@ export class DirectRunStore extends RunStore {
         error: step.error,
         usage: step.usage,
         input: step.input ?? earlier.input,
-        inputHash: step.inputHash ?? earlier.inputHash,
         childRunId: step.childRunId ?? earlier.childRunId,
         oversized: earlier.oversized || step.oversized,
       });

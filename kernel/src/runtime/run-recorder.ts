@@ -234,7 +234,7 @@ export class RunRecorder implements StepRecorder {
   /** Queues a step row, merged with a queued row of the same step, and its event. */
   private enqueue(step: StoredStep, event: RunEvent | null, bytes: number): void {
     const queued = this.pendingSteps.get(step.id);
-    const merged = queued ? { ...step, input: step.input ?? queued.input, inputHash: step.inputHash ?? queued.inputHash, oversized: step.oversized || queued.oversized, childRunId: step.childRunId ?? queued.childRunId } : step;
+    const merged = queued ? { ...step, input: step.input ?? queued.input, oversized: step.oversized || queued.oversized, childRunId: step.childRunId ?? queued.childRunId } : step;
     this.pendingSteps.set(step.id, merged);
     if (event) this.pendingEvents.push(event);
     this.pendingBytes += bytes;

@@ -81,8 +81,8 @@ describe.each(databaseBackends)('run service on $name', (backend) => {
       expect(stepsOf(audited, 'p')[0]!.inputHash).toMatch(/^[0-9a-f]{64}$/);
     });
 
-    it('hashes large inputs on digest thread', async () => {
-      // About 30 KB of items per step, in sandbox output text: digested on the digest thread. The keys are not in sorted order.
+    it('hashes large inputs as recorded', async () => {
+      // About 30 KB of items per step, hashed from the sandbox's output text. The keys are not in sorted order.
       const input = Array.from({ length: 300 }, (_, index) => ({ json: { text: 'x'.repeat(60), index } }));
       const document = graph({ nodes: [node('t', 'trigger'), node('p', 'pass'), node('q', 'pass')], edges: [edge('t', 'p'), edge('p', 'q')] });
       const record = await runs.get(workspaceId, (await start(document, { input })).id);

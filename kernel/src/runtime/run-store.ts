@@ -137,7 +137,7 @@ export class RunStore {
    * are written only while `journal.owner` owns the run (any owner when null). Otherwise the
    * result is false, which tells the caller that another process took the run over.
    * A step without a row is inserted. An existing row is updated, keeping its stored input,
-   * input hash, child run and oversized flag unless the new row sets them. Each step id appears at most
+   * child run and oversized flag unless the new row sets them. Each step id appears at most
    * once per batch (RunRecorder merges the records of one step), because PostgreSQL cannot
    * update one row twice in one statement.
    */
@@ -155,8 +155,7 @@ export class RunStore {
          select ${STEP_COLUMNS.join(', ')} from jsonb_populate_recordset(null::run_steps, $1::jsonb)
          on conflict (id) do update set status = excluded.status, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
            output = excluded.output, output_item_count = excluded.output_item_count, error = excluded.error, usage = excluded.usage,
-           input = coalesce(excluded.input, run_steps.input), input_hash = coalesce(excluded.input_hash, run_steps.input_hash),
-           child_run_id = coalesce(excluded.child_run_id, run_steps.child_run_id),
+           input = coalesce(excluded.input, run_steps.input), child_run_id = coalesce(excluded.child_run_id, run_steps.child_run_id),
            oversized = run_steps.oversized or excluded.oversized),
        written_events as (
          insert into run_events (run_id, seq, type, data)

@@ -61,7 +61,7 @@ export const stepSchema = z.object({
   startedAt: z.date(),
   finishedAt: z.date().nullable(),
   durationMs: z.number().int().nullable(),
-  inputHash: z.string().nullable().describe('SHA-256 (hex) of the canonical JSON of node type, version, parameters and input items. Set on steps of audited runs only. Null in experimental runs, for skipped, pinned and disabled steps, and for steps rejected by the item count or input size limit. A running step with large input items may show null until it ends, because a worker thread computes the hash while the node runs'),
+  inputHash: z.string().nullable().describe('SHA-256 (hex) of the canonical JSON of node type, version, parameters and input items. Set on steps of audited runs only. Null in experimental runs, for skipped, pinned and disabled steps, and for steps rejected by the item count or input size limit'),
   input: z.unknown().describe('{ ports, itemCounts, truncated }'),
   output: z.unknown().describe('{ ports, itemCounts, truncated }'),
   outputItemCount: z.number().int().nullable(),

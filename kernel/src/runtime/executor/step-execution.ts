@@ -28,14 +28,10 @@ export interface RunProgress {
   seq: number;
 }
 
-/**
- * Measurements of one activation's input: its estimated JSON size, and its hash in audited
- * runs. While the digest thread computes the hash, `hash` is null and `pending` gives it.
- */
+/** Measurements of one activation's input: its estimated JSON size, and its hash in audited runs. */
 interface MeasuredInput {
   bytes: number;
   hash: string | null;
-  pending?: Promise<string>;
 }
 
 /** Result of the attempts at one node call. */
@@ -146,37 +142,37 @@ export class StepExecution {
         });
       } catch (error) {
         if (error instanceof RunSuspendedError) {
-          await this.finish(run, record, 'waiting', {}, measured);
+          await this.finish(run, record, 'waiting', {});
           throw error;
         }
         if (run.signal.aborted) {
           const reason = run.signal.reason as unknown;
           const cancelled = reason instanceof RunAbortedError && reason.reason === 'cancelled';
-          await this.finish(run, record, cancelled ? 'cancelled' : 'failed', { error: describeError(reason, node) }, measured);
+          await this.finish(run, record, cancelled ? 'cancelled' : 'failed', { error: describeError(reason, node) });
           throw reason;
         }
 
         const info = describeError(error, node);
         if (isRetryable(error) && retry !== undefined && attempt < maxAttempts) {
           const retryInMs = backoffDelayMs(retry, attempt);
-          await this.finish(run, record, 'failed', { error: { ...info, retryInMs } }, measured);
+          await this.finish(run, record, 'failed', { error: { ...info, retryInMs } });
           this.services.logger.warn({ runId: run.runId, stepId: record.id, nodeId: node.id, attempt, retryInMs, err: error }, 'step failed; retrying');
           if (run.externalRetry) throw new StepAttemptError(info, retryInMs);
           await sleep(retryInMs, run.signal);
           continue;
         }
 
-        await this.finish(run, record, 'failed', { error: info }, measured);
+        await this.finish(run, record, 'failed', { error: info });
         this.services.logger.warn({ runId: run.runId, stepId: record.id, nodeId: node.id, attempt, onError: node.settings.onError, err: error }, 'step failed');
         return { ok: false, error: info, fatal: error instanceof StepError && error.fatal };
       }
 
       record.usage = result.usage ?? null;
       if (result.wait !== undefined) {
-        await this.finish(run, record, 'waiting', {}, measured);
+        await this.finish(run, record, 'waiting', {});
         return { ok: true, ports: {}, usage: result.usage ?? null, wait: result.wait };
       }
-      await this.finish(run, record, 'succeeded', { output: result.ports }, measured);
+      await this.finish(run, record, 'succeeded', { output: result.ports });
       const outcome: AttemptsOutcome = { ok: true, ports: result.ports, usage: result.usage ?? null };
       if (result.state !== undefined) outcome.state = result.state;
       return outcome;
@@ -299,9 +295,7 @@ export class StepExecution {
     };
   }
 
-  private async finish(run: RunContext, record: StepRecord, status: StepStatus, result: { output?: PortItems; error?: StepRecord['error'] }, measured?: MeasuredInput | null): Promise<void> {
-    // A started record goes out without the hash the digest thread computes; the finished one has it.
-    if (measured?.pending !== undefined) record.inputHash = await settledHash(measured);
+  private async finish(run: RunContext, record: StepRecord, status: StepStatus, result: { output?: PortItems; error?: StepRecord['error'] }): Promise<void> {
     record.status = status;
     record.finishedAt = new Date();
     record.durationMs = record.finishedAt.getTime() - record.startedAt.getTime();
@@ -330,16 +324,8 @@ export class StepExecution {
       record.inputHash = details.measured.hash;
       record.inputBytes = details.measured.bytes;
     }
-    await this.finish(run, record, status, { ...(details.output ? { output: details.output } : {}), ...(details.error ? { error: details.error } : {}) }, details.measured);
+    await this.finish(run, record, status, { ...(details.output ? { output: details.output } : {}), ...(details.error ? { error: details.error } : {}) });
   }
-}
-
-/** Waits for the input hash the digest thread computes, and keeps it for the activation's later records. */
-async function settledHash(measured: MeasuredInput): Promise<string> {
-  const hash = await measured.pending!;
-  measured.hash = hash;
-  delete measured.pending;
-  return hash;
 }
 
 /** Returns true for failures that another attempt may fix: every error except StepErrors marked otherwise and calls to a node the extension does not have. */

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Item } from '../../graphs/model.js';
 import { ItemsLimitError } from './errors.js';
 import { estimateJsonSize } from './items.js';
-import { canonicalJson, DIGEST_THREAD_MIN_CHARS, hashStepInput, measureStepInput, rememberItemsJson } from './step-input.js';
+import { canonicalJson, hashStepInput, measureStepInput, rememberItemsJson } from './step-input.js';
 
 const limits = { maxItemsPerStep: 100, maxStepInputBytes: 1_000 };
 const definition = { type: 'acme.test.pass', typeVersion: 1, parameters: { b: 1, a: [2, { d: 3, c: 4 }] } };
@@ -120,47 +120,6 @@ describe('hashStepInput', () => {
 
     expect(attempt).toThrow(ItemsLimitError);
     expect(attempt).toThrow(tooLarge);
-  });
-});
-
-describe('hashStepInput on the digest thread', () => {
-  const roomy = { ...limits, maxStepInputBytes: 10_000_000 };
-  /** 500 items of about 60 bytes of JSON each, with keys in sorted order or not. */
-  const largeItems = (sortedKeys: boolean): Item[] =>
-    Array.from({ length: 500 }, (_, index) => ({ json: sortedKeys ? { index, text: 'x'.repeat(40) } : { text: 'x'.repeat(40), index } }));
-
-  it.each([true, false])('hashes large text there, sorted keys %s', async (sortedKeys) => {
-    const text = JSON.stringify(largeItems(sortedKeys));
-    const items = JSON.parse(text) as Item[];
-    rememberItemsJson(items, text);
-    const expected = hashStepInput(definition, { main: structuredClone(items) }, 'Node', roomy).hash;
-
-    const hashed = hashStepInput(definition, { main: items }, 'Node', roomy);
-
-    expect(text.length).toBeGreaterThanOrEqual(DIGEST_THREAD_MIN_CHARS);
-    expect(hashed).toMatchObject({ hash: null, bytes: 2 + 'main'.length + 4 + text.length });
-    expect(await hashed.pending).toBe(expected);
-    // Once the thread replied, the digest is remembered.
-    expect(hashStepInput(definition, { main: items }, 'Node', roomy)).toEqual({ hash: expected, bytes: hashed.bytes });
-  });
-
-  it('combines thread and local digests', async () => {
-    const text = JSON.stringify(largeItems(true));
-    const items = JSON.parse(text) as Item[];
-    rememberItemsJson(items, text);
-    const small = [{ json: { b: 1, a: 2 } }];
-
-    const hashed = hashStepInput(definition, { main: items, extra: small }, 'Node', roomy);
-
-    expect(await hashed.pending).toBe(hashStepInput(definition, { main: structuredClone(items), extra: small }, 'Node', roomy).hash);
-  });
-
-  it('checks size limit before waiting', () => {
-    const text = JSON.stringify(largeItems(true));
-    const items = JSON.parse(text) as Item[];
-    rememberItemsJson(items, text);
-
-    expect(() => hashStepInput(definition, { main: items }, 'Big', { ...limits, maxStepInputBytes: text.length })).toThrow(ItemsLimitError);
   });
 });
 

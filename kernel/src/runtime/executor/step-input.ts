@@ -1,12 +1,8 @@
 import { createHash, hash as sha256 } from 'node:crypto';
 import type { Item } from '../../graphs/model.js';
 import type { PortItems } from '../types.js';
-import { digestThread } from './digest-thread.js';
 import { ItemsLimitError } from './errors.js';
-import { canonicalizeMembers, canonicalJson, keysSorted, OVER_LIMIT, type SizeBudget } from './items-digest.js';
 import { estimateJsonSize, formatBytes, type ItemLimits } from './items.js';
-
-export { canonicalJson } from './items-digest.js';
 
 /**
  * Estimated JSON sizes of the items arrays measured so far, with each array's length at that
@@ -25,30 +21,11 @@ const measuredItems = new WeakMap<Item[], { length: number; bytes: number }>();
 const hashedItems = new WeakMap<Item[], { length: number; bytes: number; digest: string }>();
 
 /**
- * JSON text of the items arrays that sandboxes returned in audited runs, until their digest is
- * taken, or for texts of at least `DIGEST_THREAD_MIN_CHARS` the digest the digest thread is
- * computing from a copy of the text.
+ * JSON text of the items arrays that sandboxes returned in audited runs, until their digest is taken.
  * NOTE: an array that no later step hashes, such as the last node's output, keeps its text
  * until the array itself is collected, which adds about its JSON size to the run's memory.
  */
-const itemsJson = new WeakMap<Item[], { length: number; bytes: number; json?: string; digest?: Promise<string> }>();
-
-/**
- * Shortest items text whose digest the digest thread computes. Below it the kernel's thread
- * walks the items and hashes the text itself, which costs about 1.5 µs per KiB on the bench
- * machine, against 15–45 µs for sending the text and handling the reply.
- */
-export const DIGEST_THREAD_MIN_CHARS = 16 * 1024;
-
-/**
- * An activation input's size and hash. `hash` is null while the digest thread computes the
- * digest of one of its items arrays; `pending` then gives the hash. It never rejects.
- */
-export interface HashedStepInput {
-  bytes: number;
-  hash: string | null;
-  pending?: Promise<string>;
-}
+const itemsJson = new WeakMap<Item[], { length: number; json: string }>();
 
 /**
  * Estimates the JSON size of one activation's input, `{ port: items, … }`, as
@@ -101,31 +78,97 @@ function inputTooLarge(nodeName: string, limitBytes: number): ItemsLimitError {
 /** Items serialised at a time when hashing an array that has no JSON text, so no single string contains a large input. */
 const HASH_CHUNK_ITEMS = 1_000;
 
+/** Thrown inside `canonicalize` when the size estimate passes its limit. */
+const OVER_LIMIT = Symbol('over limit');
+
+/** Running size estimate of a canonicalisation. `canonicalize` throws OVER_LIMIT once `size` passes `limit`. */
+interface SizeBudget {
+  size: number;
+  limit: number;
+}
+
+/**
+ * Returns `value` with object keys sorted at every level. That is the value itself when its
+ * keys are already in order (the usual case), else a sorted copy. `undefined` members are left
+ * out later by `JSON.stringify`, as `toJSON` is honoured. Adds the size estimate of `value`
+ * to `budget.size`, counted as `estimateJsonSize` counts it.
+ */
+function canonicalize(value: unknown, budget: SizeBudget): unknown {
+  if (typeof value === 'string') {
+    budget.size += value.length + 2;
+    if (budget.size > budget.limit) throw OVER_LIMIT;
+    return value;
+  }
+  if (value === null || typeof value !== 'object') {
+    budget.size += 8;
+    return value;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalize((value as { toJSON(): unknown }).toJSON(), budget);
+
+  if (Array.isArray(value)) {
+    budget.size += 2 + value.length;
+    const members = canonicalizeMembers(value, budget);
+    if (budget.size > budget.limit) throw OVER_LIMIT;
+    return members;
+  }
+
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  const sorted = isSorted(keys);
+  let copy: Record<string, unknown> | null = sorted ? null : {};
+  if (!sorted) keys.sort();
+  budget.size += 2;
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    budget.size += key.length + 4;
+    const member = record[key];
+    const canonical = canonicalize(member, budget);
+    if (canonical !== member && copy === null) {
+      copy = {};
+      for (let earlier = 0; earlier < index; earlier++) copy[keys[earlier]!] = record[keys[earlier]!];
+    }
+    if (copy !== null) copy[key] = canonical;
+  }
+  if (budget.size > budget.limit) throw OVER_LIMIT;
+  return copy ?? value;
+}
+
+/** Canonicalises the members of an array, without counting the array's own brackets and separators. */
+function canonicalizeMembers(members: unknown[], budget: SizeBudget): unknown[] {
+  let copy: unknown[] | null = null;
+  for (let index = 0; index < members.length; index++) {
+    const member = members[index];
+    const canonical = canonicalize(member, budget);
+    if (canonical !== member && copy === null) copy = members.slice(0, index);
+    if (copy !== null) copy.push(canonical);
+  }
+  return copy ?? members;
+}
+
+function isSorted(keys: string[]): boolean {
+  for (let index = 1; index < keys.length; index++) if (keys[index - 1]! > keys[index]!) return false;
+  return true;
+}
+
+/**
+ * Serialises JSON data with object keys sorted at every level, so equal data gives the
+ * same text whatever order its keys were written in. `undefined` members are left out
+ * and `toJSON` is honoured, as `JSON.stringify` does.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(canonicalize(value, { size: 0, limit: Number.POSITIVE_INFINITY })) ?? 'null';
+}
+
 /**
  * Records that `items` were parsed from `json`, text that `JSON.stringify` wrote: a sandboxed
  * node's output port in an audited run, cut from the output the isolate serialised. The length
  * becomes the array's exact JSON size. When every object in the items has its keys in sorted
- * order, the text is the items' canonical JSON, and `hashStepInput` hashes it as it is. A text
- * of at least `DIGEST_THREAD_MIN_CHARS` goes to the digest thread at once, which checks its key
- * order and hashes it while the run goes on. Pass only text that `JSON.stringify` of the
- * parsed array gives back unchanged.
+ * order, the text is the items' canonical JSON, and `hashStepInput` hashes it as it is. Pass
+ * only text that `JSON.stringify` of the parsed array gives back unchanged.
  */
 export function rememberItemsJson(items: Item[], json: string): void {
-  const { length } = items;
-  const bytes = json.length;
-  measuredItems.set(items, { length, bytes });
-  const threaded = json.length >= DIGEST_THREAD_MIN_CHARS ? digestThread.submit(json) : undefined;
-  if (threaded === undefined) {
-    itemsJson.set(items, { length, bytes, json });
-    return;
-  }
-  const digest = threaded.then((fromThread) => {
-    itemsJson.delete(items);
-    // The thread stopped or could not parse the text: hash the items on this thread.
-    if (fromThread === undefined) return digestItems(items, Number.POSITIVE_INFINITY).digest as string;
-    return remember(items, bytes, fromThread).digest;
-  });
-  itemsJson.set(items, { length, bytes, digest });
+  measuredItems.set(items, { length: items.length, bytes: json.length });
+  itemsJson.set(items, { length: items.length, json });
 }
 
 /**
@@ -137,9 +180,8 @@ export function rememberItemsJson(items: Item[], json: string): void {
  * A digest costs about as much as `JSON.stringify` of the items, which is why only audited runs
  * call this, and why each items array's digest is computed once and remembered. Items whose
  * JSON text a sandbox handed over are not serialised again when that text is already
- * canonical, and large ones are hashed on the digest thread: the result's `hash` is then null
- * and `pending` gives it. Other items are serialised a chunk of items at a time, so no single
- * string contains the whole input.
+ * canonical. Others are serialised a chunk of items at a time, so no single string contains
+ * the whole input.
  *
  * @throws ItemsLimitError when the estimate passes `limits.maxStepInputBytes`; hashing stops there.
  */
@@ -148,49 +190,36 @@ export function hashStepInput(
   ports: PortItems,
   nodeName: string,
   limits: ItemLimits,
-): HashedStepInput {
+): { hash: string; bytes: number } {
   const limit = limits.maxStepInputBytes;
-  const names = Object.keys(ports).sort();
-  const digests: Array<string | Promise<string>> = [];
-  let threaded = false;
+  let inputText = canonicalJson(definition);
   let bytes = 2;
 
-  for (const port of names) {
+  for (const port of Object.keys(ports).sort()) {
     bytes += port.length + 4;
     const items = digestItems(ports[port]!, limit - bytes);
     bytes += items.bytes;
     if (bytes > limit) throw inputTooLarge(nodeName, limit);
-    digests.push(items.digest);
-    if (typeof items.digest !== 'string') threaded = true;
+    inputText += `\n${port}\n${items.digest}`;
   }
-
-  const combine = (portDigests: ReadonlyArray<string>): string => {
-    let inputText = canonicalJson(definition);
-    for (let index = 0; index < names.length; index++) inputText += `\n${names[index]}\n${portDigests[index]}`;
-    // One-shot hashing of short text: 0.4 µs here against 2.1 µs for a Hash object.
-    return sha256('sha256', inputText);
-  };
-  if (!threaded) return { hash: combine(digests as string[]), bytes };
-  return { hash: null, bytes, pending: Promise.all(digests).then(combine) };
+  // One-shot hashing of short text: 0.4 µs here against 2.1 µs for a Hash object.
+  return { hash: sha256('sha256', inputText), bytes };
 }
 
 /**
- * Computes the items digest of `items` and their JSON size, takes them from an earlier call,
- * or returns the promise of the digest thread's digest. When the size passes `stopAfter`, it
- * returns the size reached, an empty digest, and remembers nothing.
+ * Computes the items digest of `items` and their JSON size, or takes them from an earlier
+ * call. When the size passes `stopAfter`, it returns the size reached, an empty digest, and
+ * remembers nothing.
  */
-function digestItems(items: Item[], stopAfter: number): { bytes: number; digest: string | Promise<string> } {
+function digestItems(items: Item[], stopAfter: number): { bytes: number; digest: string } {
   const known = hashedItems.get(items);
   if (known !== undefined && known.length === items.length) return known;
 
   const parsedFrom = itemsJson.get(items);
-  if (parsedFrom !== undefined && parsedFrom.length === items.length) {
-    if (parsedFrom.bytes > stopAfter) return { bytes: parsedFrom.bytes, digest: '' };
-    if (parsedFrom.digest !== undefined) return { bytes: parsedFrom.bytes, digest: parsedFrom.digest };
-    itemsJson.delete(items);
-    if (keysSorted(items)) return remember(items, parsedFrom.bytes, sha256('sha256', parsedFrom.json!));
-  } else if (parsedFrom !== undefined) {
-    itemsJson.delete(items);
+  itemsJson.delete(items);
+  if (parsedFrom !== undefined && parsedFrom.length === items.length && keysSorted(items)) {
+    if (parsedFrom.json.length > stopAfter) return { bytes: parsedFrom.json.length, digest: '' };
+    return remember(items, parsedFrom.json.length, sha256('sha256', parsedFrom.json));
   }
 
   const budget: SizeBudget = { size: 2 + items.length, limit: Math.max(stopAfter, 0) };
@@ -219,4 +248,28 @@ function remember(items: Item[], bytes: number, digest: string): { bytes: number
   const digested = { length: items.length, bytes, digest };
   hashedItems.set(items, digested);
   return digested;
+}
+
+/**
+ * Returns true when every object in `value` has its keys in the order `canonicalize` sorts
+ * them, so that its JSON is already canonical. Integer-like keys, which objects list first
+ * in numeric order, count as unsorted unless that order is also their string order.
+ */
+function keysSorted(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const member: unknown = value[index];
+      if (typeof member === 'object' && member !== null && !keysSorted(member)) return false;
+    }
+    return true;
+  }
+
+  let previous: string | undefined;
+  for (const key in value as Record<string, unknown>) {
+    if (previous !== undefined && previous > key) return false;
+    previous = key;
+    const member = (value as Record<string, unknown>)[key];
+    if (typeof member === 'object' && member !== null && !keysSorted(member)) return false;
+  }
+  return true;
 }
