@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import semver from 'semver';
 import { isRole, type Role } from '../auth/roles.js';
@@ -131,7 +132,7 @@ const commands: Record<string, Command> = {
         stopping = true;
         kernel.services.logger.info({ signal }, 'received signal');
         // A signal that arrives while the extensions load waits for them (up to STOP_LOADING_WAIT_MS), so the database is not closed under their queries.
-        const loaded = Promise.race([loading, new Promise((resolve) => setTimeout(resolve, STOP_LOADING_WAIT_MS).unref())]);
+        const loaded = Promise.race([loading, sleep(STOP_LOADING_WAIT_MS, undefined, { ref: false })]);
         loaded.then(() => running.close()).then(
           () => process.exit(0),
           (error: unknown) => {
